@@ -1,0 +1,149 @@
+//! Serial ports: opening them with errors a nurse or an engineer can act on, and listing them.
+
+use std::io;
+use std::time::Duration;
+
+/// Standard rates the monitor offers; APH/1 allows any of them.
+pub const STANDARD_BAUDS: [u32; 8] = [9600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600];
+
+/// The protocol's default rate.
+pub const DEFAULT_BAUD: u32 = 115_200;
+
+/// Why a port could not be opened. Each message names the port and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    #[error("serial port {port} does not exist: check that the cable or USB adapter is plugged in, and run `apheresis-monitor ports` to list the ports")]
+    NotFound { port: String },
+    #[error("no permission to open serial port {port}: add your user to the dialout group (`sudo usermod -aG dialout $USER`), then log out and back in")]
+    PermissionDenied { port: String },
+    #[error("serial port {port} is in use by another program: close it there first")]
+    Busy { port: String },
+    #[error("{port} is not a serial port")]
+    NotASerialPort { port: String },
+    #[error("{baud} baud is not a standard rate (9600 to 921600)")]
+    UnsupportedBaud { baud: u32 },
+    #[error("cannot open serial port {port}: {message}")]
+    Other { port: String, message: String },
+}
+
+impl PortError {
+    fn from_serialport(port: &str, error: &serialport::Error) -> PortError {
+        let port = port.to_owned();
+        match error.kind() {
+            serialport::ErrorKind::Io(io::ErrorKind::NotFound) => PortError::NotFound { port },
+            serialport::ErrorKind::Io(io::ErrorKind::PermissionDenied) => {
+                PortError::PermissionDenied { port }
+            }
+            serialport::ErrorKind::NoDevice => PortError::Busy { port },
+            _ if error.description.contains("ioctl") || error.description.contains("typewriter") => PortError::NotASerialPort { port },
+            _ => PortError::Other {
+                port,
+                message: error.description.clone(),
+            },
+        }
+    }
+}
+
+/// Opens `path` at `baud`, 8N1, no flow control, with `read_timeout` for reads.
+pub fn open_serial(
+    path: &str,
+    baud: u32,
+    read_timeout: Duration,
+) -> Result<Box<dyn serialport::SerialPort>, PortError> {
+    if !STANDARD_BAUDS.contains(&baud) {
+        return Err(PortError::UnsupportedBaud { baud });
+    }
+    if !std::path::Path::new(path).exists() && cfg!(unix) {
+        return Err(PortError::NotFound {
+            port: path.to_owned(),
+        });
+    }
+    serialport::new(path, baud)
+        .data_bits(serialport::DataBits::Eight)
+        .parity(serialport::Parity::None)
+        .stop_bits(serialport::StopBits::One)
+        .flow_control(serialport::FlowControl::None)
+        .timeout(read_timeout)
+        .open()
+        .map_err(|e| PortError::from_serialport(path, &e))
+}
+
+/// A port the system knows of, for pickers and `apheresis-monitor ports`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortListing {
+    pub path: String,
+    /// What the system says it is (USB vendor, product, serial number), if anything.
+    pub description: String,
+}
+
+/// Lists the serial ports the system reports. Pseudo-terminals are never listed: type their
+/// path instead.
+pub fn list_ports() -> Result<Vec<PortListing>, String> {
+    let ports = serialport::available_ports().map_err(|e| e.description)?;
+    Ok(ports
+        .into_iter()
+        .map(|p| PortListing {
+            description: describe(&p.port_type),
+            path: p.port_name,
+        })
+        .collect())
+}
+
+fn describe(port_type: &serialport::SerialPortType) -> String {
+    match port_type {
+        serialport::SerialPortType::UsbPort(usb) => {
+            let mut parts = vec![format!("USB {:04x}:{:04x}", usb.vid, usb.pid)];
+            parts.extend(usb.manufacturer.clone());
+            parts.extend(usb.product.clone());
+            if let Some(serial) = &usb.serial_number {
+                parts.push(format!("serial {serial}"));
+            }
+            parts.join(" · ")
+        }
+        serialport::SerialPortType::PciPort => "PCI serial port".to_owned(),
+        serialport::SerialPortType::BluetoothPort => "Bluetooth serial port".to_owned(),
+        serialport::SerialPortType::Unknown => "serial port".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_port_names_itself_and_the_fix() {
+        let err = open_serial("/dev/ttyUSB-does-not-exist", DEFAULT_BAUD, Duration::from_millis(10))
+            .err()
+            .unwrap();
+        assert_eq!(
+            err,
+            PortError::NotFound {
+                port: "/dev/ttyUSB-does-not-exist".into()
+            }
+        );
+        assert!(err.to_string().contains("apheresis-monitor ports"));
+    }
+
+    #[test]
+    fn a_regular_file_is_not_a_serial_port() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let path = file.path().to_str().unwrap();
+        let err = open_serial(path, DEFAULT_BAUD, Duration::from_millis(10)).err().unwrap();
+        assert!(matches!(err, PortError::NotASerialPort { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_nonstandard_rate_is_refused() {
+        let err = open_serial("/dev/null", 12_345, Duration::from_millis(10)).err().unwrap();
+        assert_eq!(err, PortError::UnsupportedBaud { baud: 12_345 });
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pseudo_terminal_opens_by_path() {
+        let (_master, slave) = serialport::TTYPort::pair().unwrap();
+        let path = serialport::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        assert!(open_serial(&path, DEFAULT_BAUD, Duration::from_millis(10)).is_ok());
+    }
+}

@@ -1,0 +1,10 @@
+//! Apheresis session monitor: live telemetry from an apheresis machine over APH/1, recorded to
+//! a crash-safe CSV journal, replayed and summarised for the patient record.
+//!
+//! The core (everything but [`ui`]) never touches egui, so it builds and tests headless. See
+//! ARCHITECTURE.md for the map.
+
+pub mod acquisition;
+pub mod model;
+pub mod protocol;
+pub mod recording;

@@ -1,0 +1,247 @@
+//! The session metadata file, `<stem>.session.json`, written atomically beside the recording.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::MachineIdentity;
+
+use super::files::{create_private_file, sync_dir};
+
+/// The `format` value this version writes and reads.
+pub const META_FORMAT: &str = "aph-session/1";
+
+/// Patient details as stored. Numbers are kept as raw JSON so that a file with a wrong type
+/// still loads; [`crate::analysis::patient::Patient`] validates them before any use.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PatientMeta {
+    /// Pseudonymous patient id: never a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_kg: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height_cm: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// What the collection aims for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetsMeta {
+    /// Total blood volumes to process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tbv_processed: Option<Value>,
+    /// Alternatively, litres of whole blood to process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wb_processed_l: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Laboratory values entered by the nurse for the collection efficiency.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabMeta {
+    /// Pre-collection peripheral CD3+ count, cells/µL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_cd3_per_ul: Option<Value>,
+    /// Product CD3+ count, cells/µL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_cd3_per_ul: Option<Value>,
+    /// Product volume measured after collection, mL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_volume_ml: Option<Value>,
+    /// Target CD3+ dose, cells (absolute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_cd3_cells: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The whole metadata file. Every key but `format` is optional; unknown keys are kept so that
+/// rewriting the file never loses what another tool put there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<PatientMeta>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<TargetsMeta>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<MachineIdentity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_utc: Option<String>,
+    /// Who ran the collection (free text, for the report's operator field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<LabMeta>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Default for SessionMeta {
+    fn default() -> Self {
+        SessionMeta {
+            format: META_FORMAT.to_owned(),
+            patient: None,
+            targets: None,
+            machine: None,
+            started_utc: None,
+            operator: None,
+            lab: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// Why the metadata file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a session metadata file: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The metadata path for a recording: `<stem>.session.json` beside it.
+pub fn meta_path_for(recording: &Path) -> PathBuf {
+    let stem = recording
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    recording.with_file_name(format!("{stem}.session.json"))
+}
+
+/// Parses metadata from JSON text.
+pub fn parse_meta(text: &str) -> Result<SessionMeta, String> {
+    let meta: SessionMeta = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if meta.format != META_FORMAT {
+        return Err(format!(
+            "format is `{}`, expected `{META_FORMAT}`",
+            meta.format
+        ));
+    }
+    Ok(meta)
+}
+
+/// Largest metadata file read; anything bigger is not one of ours.
+const MAX_META_BYTES: u64 = 1 << 20;
+
+/// Reads the metadata beside `recording`; `Ok(None)` when there is none.
+pub fn read_meta(recording: &Path) -> Result<Option<SessionMeta>, MetaError> {
+    let path = meta_path_for(recording);
+    let size = match fs::metadata(&path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(MetaError::Read { path, source }),
+    };
+    if size > MAX_META_BYTES {
+        return Err(MetaError::Invalid {
+            path,
+            message: format!("{size} bytes is too large"),
+        });
+    }
+    let text = fs::read_to_string(&path).map_err(|source| MetaError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    parse_meta(&text)
+        .map(Some)
+        .map_err(|message| MetaError::Invalid { path, message })
+}
+
+/// Writes the metadata beside `recording` atomically (a private temporary file, fsync, rename),
+/// so a crash leaves either the old file or the new one, never half of one.
+pub fn write_meta(recording: &Path, meta: &SessionMeta) -> Result<(), MetaError> {
+    let path = meta_path_for(recording);
+    let tmp = path.with_extension("json.tmp");
+    let write = || -> std::io::Result<()> {
+        let _ = fs::remove_file(&tmp);
+        let mut file = create_private_file(&tmp)?;
+        let json = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
+        file.write_all(&json)?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir)?;
+        }
+        Ok(())
+    };
+    write().map_err(|source| MetaError::Write {
+        path: path.clone(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_example_parses_and_unknown_keys_survive_a_rewrite() {
+        let text = r#"{
+          "format": "aph-session/1",
+          "patient": { "id": "P-0001", "weight_kg": 70.0, "height_cm": 175.0, "sex": "male", "ward": "7B" },
+          "targets": { "tbv_processed": 2.5 },
+          "machine": { "model": "SIM-OPTIA", "serial_no": "SN000123", "software_version": "1.0.0" },
+          "started_utc": "2026-03-14T08:05:00.350Z",
+          "from_other_tool": [1, 2]
+        }"#;
+        let meta = parse_meta(text).unwrap();
+        let patient = meta.patient.as_ref().unwrap();
+        assert_eq!(patient.id.as_deref(), Some("P-0001"));
+        assert_eq!(patient.weight_kg, Some(Value::from(70.0)));
+        assert_eq!(meta.machine.as_ref().unwrap().serial_no, "SN000123");
+        let again = parse_meta(&serde_json::to_string(&meta).unwrap()).unwrap();
+        assert_eq!(again, meta);
+        assert!(again.extra.contains_key("from_other_tool"));
+        assert!(again.patient.unwrap().extra.contains_key("ward"));
+    }
+
+    #[test]
+    fn wrong_types_still_load_and_wrong_format_does_not() {
+        let meta = parse_meta(r#"{"format":"aph-session/1","patient":{"weight_kg":"heavy"}}"#).unwrap();
+        assert_eq!(meta.patient.unwrap().weight_kg, Some(Value::from("heavy")));
+        assert!(parse_meta(r#"{"format":"other/2"}"#).is_err());
+        assert!(parse_meta(r#"{"patient":{}}"#).is_err());
+        assert!(parse_meta("not json").is_err());
+    }
+
+    #[test]
+    fn metadata_is_written_atomically_and_privately() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("session-1.csv");
+        let mut meta = SessionMeta {
+            operator: Some("RN Smith".into()),
+            ..SessionMeta::default()
+        };
+        write_meta(&csv, &meta).unwrap();
+        meta.operator = Some("RN Jones".into());
+        write_meta(&csv, &meta).unwrap();
+        let path = dir.path().join("session-1.session.json");
+        assert_eq!(read_meta(&csv).unwrap(), Some(meta));
+        assert!(!dir.path().join("session-1.session.json.tmp").exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(read_meta(&dir.path().join("none.csv")).unwrap(), None);
+    }
+}
