@@ -5,6 +5,9 @@
 //! ARCHITECTURE.md for the map.
 
 pub mod acquisition;
+pub mod analysis;
+pub mod cli;
 pub mod model;
 pub mod protocol;
 pub mod recording;
+pub mod simulator;

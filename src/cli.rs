@@ -1,0 +1,344 @@
+//! The headless commands: `record`, `simulate`, `ports`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, ValueEnum};
+
+use crate::acquisition::{
+    AcqEvent, Acquisition, DEFAULT_BAUD, Journalist, LinkStatus, SerialOpener, StopReason,
+    WorkerConfig, list_ports, open_serial,
+};
+use crate::analysis::patient::Sex;
+use crate::model::{MachineState, Payload};
+use crate::recording::{Recorder, SessionMeta};
+use crate::recording::format::format_time_utc;
+use crate::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
+
+/// `record`: headless recording from a serial port.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Serial port to read, e.g. /dev/ttyUSB0 or a pseudo-terminal path.
+    #[arg(long)]
+    pub port: String,
+    /// Baud rate (9600 to 921600).
+    #[arg(long, default_value_t = DEFAULT_BAUD)]
+    pub baud: u32,
+    /// Recording to create (never overwritten); the metadata goes beside it.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Stop after this many seconds.
+    #[arg(long = "for", value_name = "SECONDS")]
+    pub for_secs: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SexArg {
+    Male,
+    Female,
+}
+
+impl From<SexArg> for Sex {
+    fn from(value: SexArg) -> Sex {
+        match value {
+            SexArg::Male => Sex::Male,
+            SexArg::Female => Sex::Female,
+        }
+    }
+}
+
+/// The simulated patient and procedure, shared by `simulate` and the GUI demo.
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Machine time per wall time (1 = real time, up to 100000); `0` runs flat out.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Seed: the same seed gives the same session.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of sentences damaged on the wire (0 to 1; 0.04 is 4 %).
+    #[arg(long, default_value_t = 0.0)]
+    pub faults: f64,
+    /// Simulated patient's weight, kg.
+    #[arg(long, default_value_t = 80.0)]
+    pub weight: f64,
+    /// Simulated patient's height, cm.
+    #[arg(long, default_value_t = 178.0)]
+    pub height: f64,
+    #[arg(long, value_enum, default_value_t = SexArg::Male)]
+    pub sex: SexArg,
+    /// Total blood volumes to process.
+    #[arg(long, default_value_t = 2.5)]
+    pub target_tbv: f64,
+    /// Citrate rate the simulated operator aims for, mg/kg/min.
+    #[arg(long, default_value_t = 1.1)]
+    pub citrate: f64,
+    /// Samples per second.
+    #[arg(long, default_value_t = 1.0)]
+    pub hz: f64,
+    /// Comfort pauses during the run.
+    #[arg(long, default_value_t = 1)]
+    pub pauses: usize,
+    /// Access-pressure alarms (each pauses the run).
+    #[arg(long, default_value_t = 1)]
+    pub access_alarms: usize,
+}
+
+impl SimArgs {
+    pub fn config(&self) -> Result<SimConfig> {
+        if !(self.speed == 0.0 || (0.01..=100_000.0).contains(&self.speed)) {
+            bail!("--speed {} is outside 0.01 to 100000 (or 0 for flat out)", self.speed);
+        }
+        if !(0.0..=1.0).contains(&self.faults) {
+            bail!("--faults {} is outside 0 to 1", self.faults);
+        }
+        crate::analysis::patient::validate_weight_kg(self.weight).map_err(anyhow::Error::msg)?;
+        crate::analysis::patient::validate_height_cm(self.height).map_err(anyhow::Error::msg)?;
+        if !(0.1..=50.0).contains(&self.hz) {
+            bail!("--hz {} is outside 0.1 to 50", self.hz);
+        }
+        if !(0.05..=6.0).contains(&self.target_tbv) {
+            bail!("--target-tbv {} is outside 0.05 to 6", self.target_tbv);
+        }
+        Ok(SimConfig {
+            seed: self.seed,
+            weight_kg: self.weight,
+            height_cm: self.height,
+            sex: self.sex.into(),
+            target_tbv: self.target_tbv,
+            citrate_target_mg_kg_min: self.citrate,
+            sample_interval_ms: (1000.0 / self.hz).round() as u64,
+            comfort_pauses: self.pauses,
+            access_alarms: self.access_alarms,
+            ..SimConfig::default()
+        })
+    }
+
+    pub fn speed(&self) -> f64 {
+        if self.speed == 0.0 { f64::INFINITY } else { self.speed }
+    }
+}
+
+/// `simulate`: the simulated machine on a pseudo-terminal or a named port.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Create a pseudo-terminal and print its path (the default).
+    #[arg(long, conflicts_with = "port")]
+    pub pty: bool,
+    /// Write to this serial port instead.
+    #[arg(long)]
+    pub port: Option<String>,
+    #[arg(long, default_value_t = DEFAULT_BAUD)]
+    pub baud: u32,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+fn stop_flag_on_signals() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C/SIGTERM handler")?;
+    Ok(stop)
+}
+
+/// Runs `record` and returns the process exit code.
+pub fn record(args: &RecordArgs) -> Result<i32> {
+    let config = WorkerConfig::new(args.port.clone(), args.baud);
+    let port = match open_serial(&args.port, args.baud, config.read_timeout) {
+        Ok(port) => port,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let recorder = match Recorder::create(&args.out) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let stop = stop_flag_on_signals()?;
+    let meta = SessionMeta {
+        started_utc: Some(format_time_utc(jiff::Timestamp::now())),
+        ..SessionMeta::default()
+    };
+    let opener = SerialOpener {
+        path: args.port.clone(),
+        baud: args.baud,
+        read_timeout: config.read_timeout,
+    };
+    let acquisition = Acquisition::start(
+        config,
+        Some(port),
+        Box::new(opener),
+        recorder,
+        meta,
+        Journalist::new(),
+        Box::new(|| {}),
+    )
+    .context("cannot start the acquisition thread")?;
+    eprintln!(
+        "recording {} from {} at {} baud; Ctrl-C stops",
+        args.out.display(),
+        args.port,
+        args.baud
+    );
+    let deadline = args
+        .for_secs
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let mut recorder_failed = false;
+    let report = loop {
+        let stop_now = stop.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d);
+        if stop_now {
+            break acquisition.stop();
+        }
+        match acquisition.events().recv_timeout(Duration::from_millis(100)) {
+            Ok(AcqEvent::Finished(report)) => {
+                drop(acquisition);
+                break Some(report);
+            }
+            Ok(AcqEvent::Link(status)) => match status {
+                LinkStatus::Up => eprintln!("link: data flowing again"),
+                LinkStatus::Silent => eprintln!("link: no data from the machine"),
+                LinkStatus::Down { reason } => eprintln!("link lost: {reason}; reconnecting"),
+            },
+            Ok(AcqEvent::RecorderError { message, .. }) => {
+                recorder_failed = true;
+                eprintln!("RECORDING ERROR: {message}");
+            }
+            Ok(AcqEvent::RecorderRecovered) => eprintln!("recording: writing again"),
+            Ok(_) | Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break acquisition.stop(),
+        }
+    };
+    let Some(report) = report else {
+        bail!("the acquisition thread failed; see the log above");
+    };
+    let why = match report.reason {
+        StopReason::ProcedureEnded => "the machine reported END",
+        StopReason::Requested => "stopped",
+    };
+    println!("recorded {} rows to {} ({why})", report.rows_written, report.recording.display());
+    println!("{}", report.stats.summary_line());
+    if report.unwritten_rows > 0 {
+        eprintln!(
+            "error: {} rows could not be written: {}",
+            report.unwritten_rows,
+            report.last_error.as_deref().unwrap_or("unknown error")
+        );
+        return Ok(1);
+    }
+    if recorder_failed {
+        eprintln!("warning: writing failed for a while; every row was written once it worked again");
+    }
+    Ok(0)
+}
+
+/// Runs `simulate` and returns the process exit code.
+pub fn simulate(args: &SimulateArgs) -> Result<i32> {
+    let config = args.sim.config()?;
+    let stop = stop_flag_on_signals()?;
+    let mut output: Box<dyn SimOutput> = match &args.port {
+        Some(port) => match crate::simulator::PortOutput::open(port, args.baud) {
+            Ok(out) => {
+                eprintln!("simulated machine writing to {port}");
+                Box::new(out)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(2);
+            }
+        },
+        None => pty_output()?,
+    };
+    let target_wb = config.target_wb_ml();
+    eprintln!(
+        "patient {} kg {} cm {}: TBV {:.0} mL, target {:.1} TBV = {:.0} mL; speed {}×, seed {}, faults {:.1} %",
+        config.weight_kg,
+        config.height_cm,
+        config.sex.as_str(),
+        config.tbv_ml(),
+        config.target_tbv,
+        target_wb,
+        args.sim.speed,
+        config.seed,
+        args.sim.faults * 100.0
+    );
+    let mut machine = SimMachine::new(config.clone());
+    let mut faults = FaultInjector::new(args.sim.faults, config.seed);
+    let options = RunOptions {
+        speed: args.sim.speed(),
+        wait_for_listener: args.port.is_none(),
+        stop,
+    };
+    if options.wait_for_listener {
+        eprintln!("waiting for a monitor to open the port…");
+    }
+    let report = crate::simulator::run(&mut machine, &mut faults, output.as_mut(), &options, |sent| {
+        if let Payload::State(state) = sent.sentence.payload {
+            let secs = sent.sentence.t_ms / 1000;
+            eprintln!(
+                "{:>3}:{:02}:{:02}  {state}{}",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60,
+                if state == MachineState::End { " — procedure complete" } else { "" }
+            );
+        }
+    })
+    .context("writing to the serial line failed")?;
+    let faults_text: Vec<String> = faults
+        .counts()
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, n)| format!("{} {n}", kind.name()))
+        .collect();
+    eprintln!(
+        "sent {} sentences ({} intact, {} damaged{}{}), {} while nobody listened{}",
+        report.sentences,
+        report.delivered_intact,
+        report.faulted,
+        if faults_text.is_empty() { "" } else { ": " },
+        faults_text.join(", "),
+        report.unheard,
+        if report.stopped_early { "; stopped before END" } else { "" }
+    );
+    Ok(0)
+}
+
+#[cfg(unix)]
+fn pty_output() -> Result<Box<dyn SimOutput>> {
+    let pty = crate::simulator::PtyOutput::create().context("cannot create a pseudo-terminal")?;
+    println!("{}", pty.path());
+    std::io::stdout().flush()?;
+    eprintln!("simulated machine on {}", pty.path());
+    Ok(Box::new(pty))
+}
+
+#[cfg(not(unix))]
+fn pty_output() -> Result<Box<dyn SimOutput>> {
+    bail!("pseudo-terminals exist only on unix; use --port with a virtual COM port pair")
+}
+
+/// Runs `ports`.
+pub fn ports() -> Result<i32> {
+    let ports = match list_ports() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot list serial ports: {e}");
+            return Ok(1);
+        }
+    };
+    if ports.is_empty() {
+        println!("no serial ports found (pseudo-terminals are not listed: pass their path to --port)");
+    }
+    for port in ports {
+        println!("{}\t{}", port.path, port.description);
+    }
+    Ok(0)
+}

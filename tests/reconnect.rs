@@ -1,0 +1,135 @@
+//! Cable pulls: a virtual null-modem (socat) is killed and started again under the same names
+//! while the real worker records. Nothing sent while connected may be lost, and recording must
+//! resume within 2 s of the cable coming back, with no restart.
+
+mod support;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use apheresis_monitor::acquisition::{AcqEvent, LinkStatus, open_serial};
+use apheresis_monitor::model::{EntryBody, LinkCode};
+use apheresis_monitor::protocol::encode;
+use apheresis_monitor::recording;
+use apheresis_monitor::simulator::{SimConfig, SimMachine};
+
+use support::{drain_until, expected_row, machine_rows, start_worker};
+
+/// A socat null-modem between `machine` and `monitor` symlinks.
+struct NullModem {
+    child: Child,
+}
+
+impl NullModem {
+    fn plug(machine: &Path, monitor: &Path) -> NullModem {
+        let child = Command::new("socat")
+            .arg(format!("pty,raw,echo=0,link={}", machine.display()))
+            .arg(format!("pty,raw,echo=0,link={}", monitor.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat must be installed (apt install socat) for the cable-pull test");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !(machine.exists() && monitor.exists()) {
+            assert!(Instant::now() < deadline, "socat did not create its links");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        NullModem { child }
+    }
+
+    fn pull(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NullModem {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_gone(paths: &[&PathBuf]) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while paths.iter().any(|p| p.exists()) {
+        assert!(Instant::now() < deadline, "socat links still there");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn three_cable_pulls_lose_nothing_sent_while_connected_and_resume_within_two_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let machine_end = dir.path().join("machine");
+    let monitor_end = dir.path().join("monitor");
+    let out = dir.path().join("session.csv");
+
+    let mut cable = Some(NullModem::plug(&machine_end, &monitor_end));
+    let worker = start_worker(monitor_end.to_str().unwrap(), &out, false);
+    let mut machine = SimMachine::new(SimConfig {
+        seed: 7,
+        ..SimConfig::default()
+    });
+    let mut delivered = Vec::new();
+    let mut sent_while_pulled = 0;
+
+    for round in 0..4 {
+        // Send a batch over the cable and wait until the monitor has every sentence of it.
+        let mut port = open_serial(machine_end.to_str().unwrap(), 115_200, Duration::from_secs(1)).unwrap();
+        let replugged = Instant::now();
+        let mut last_seq = 0;
+        for _ in 0..150 {
+            let sentence = machine.next_sentence().unwrap();
+            port.write_all(encode(&sentence).as_bytes()).unwrap();
+            last_seq = sentence.seq;
+            delivered.push(sentence);
+        }
+        drain_until(&worker, Duration::from_secs(10), |e| {
+            matches!(e, AcqEvent::Entry(entry) if entry.seq == Some(last_seq))
+        });
+        if round > 0 {
+            let resumed = replugged.elapsed();
+            assert!(resumed < Duration::from_secs(2), "recording resumed after {resumed:?}");
+        }
+        if round == 3 {
+            break;
+        }
+        // Pull the cable, and keep the machine talking into nothing for a while.
+        drop(port);
+        cable.take().unwrap().pull();
+        wait_gone(&[&machine_end, &monitor_end]);
+        drain_until(&worker, Duration::from_secs(5), |e| {
+            matches!(e, AcqEvent::Link(LinkStatus::Down { .. }))
+        });
+        for _ in 0..30 {
+            let _ = machine.next_sentence().unwrap();
+            sent_while_pulled += 1;
+        }
+        std::thread::sleep(Duration::from_millis(700));
+        cable = Some(NullModem::plug(&machine_end, &monitor_end));
+    }
+    let report = worker.stop().unwrap();
+    assert_eq!(report.unwritten_rows, 0);
+    assert_eq!(sent_while_pulled, 90);
+
+    let expected: Vec<_> = delivered.iter().filter_map(expected_row).collect();
+    assert_eq!(machine_rows(&out), expected);
+
+    let loaded = recording::load(&out, |_, _| true).unwrap();
+    let links: Vec<LinkCode> = loaded
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Link(l) => Some(l.code),
+            _ => None,
+        })
+        .collect();
+    let count = |code| links.iter().filter(|c| **c == code).count();
+    assert_eq!(count(LinkCode::Lost), 3, "{links:?}");
+    assert_eq!(count(LinkCode::Restored), 3, "{links:?}");
+    // Sentences sent while the cable was out are gaps in the numbering, not wire errors.
+    assert_eq!(report.stats.lost_sentences, 0);
+}
