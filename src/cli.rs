@@ -15,8 +15,8 @@ use crate::acquisition::{
 };
 use crate::analysis::patient::Sex;
 use crate::model::{MachineState, Payload};
-use crate::recording::{Recorder, SessionMeta};
 use crate::recording::format::format_time_utc;
+use crate::recording::{Recorder, SessionMeta};
 use crate::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
 
 /// `record`: headless recording from a serial port.
@@ -91,7 +91,10 @@ pub struct SimArgs {
 impl SimArgs {
     pub fn config(&self) -> Result<SimConfig> {
         if !(self.speed == 0.0 || (0.01..=100_000.0).contains(&self.speed)) {
-            bail!("--speed {} is outside 0.01 to 100000 (or 0 for flat out)", self.speed);
+            bail!(
+                "--speed {} is outside 0.01 to 100000 (or 0 for flat out)",
+                self.speed
+            );
         }
         if !(0.0..=1.0).contains(&self.faults) {
             bail!("--faults {} is outside 0 to 1", self.faults);
@@ -119,7 +122,11 @@ impl SimArgs {
     }
 
     pub fn speed(&self) -> f64 {
-        if self.speed == 0.0 { f64::INFINITY } else { self.speed }
+        if self.speed == 0.0 {
+            f64::INFINITY
+        } else {
+            self.speed
+        }
     }
 }
 
@@ -198,7 +205,10 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         if stop_now {
             break acquisition.stop();
         }
-        match acquisition.events().recv_timeout(Duration::from_millis(100)) {
+        match acquisition
+            .events()
+            .recv_timeout(Duration::from_millis(100))
+        {
             Ok(AcqEvent::Finished(report)) => {
                 drop(acquisition);
                 break Some(report);
@@ -224,7 +234,11 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         StopReason::ProcedureEnded => "the machine reported END",
         StopReason::Requested => "stopped",
     };
-    println!("recorded {} rows to {} ({why})", report.rows_written, report.recording.display());
+    println!(
+        "recorded {} rows to {} ({why})",
+        report.rows_written,
+        report.recording.display()
+    );
     println!("{}", report.stats.summary_line());
     if report.unwritten_rows > 0 {
         eprintln!(
@@ -235,7 +249,9 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         return Ok(1);
     }
     if recorder_failed {
-        eprintln!("warning: writing failed for a while; every row was written once it worked again");
+        eprintln!(
+            "warning: writing failed for a while; every row was written once it worked again"
+        );
     }
     Ok(0)
 }
@@ -280,18 +296,28 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
     if options.wait_for_listener {
         eprintln!("waiting for a monitor to open the port…");
     }
-    let report = crate::simulator::run(&mut machine, &mut faults, output.as_mut(), &options, |sent| {
-        if let Payload::State(state) = sent.sentence.payload {
-            let secs = sent.sentence.t_ms / 1000;
-            eprintln!(
-                "{:>3}:{:02}:{:02}  {state}{}",
-                secs / 3600,
-                secs / 60 % 60,
-                secs % 60,
-                if state == MachineState::End { " — procedure complete" } else { "" }
-            );
-        }
-    })
+    let report = crate::simulator::run(
+        &mut machine,
+        &mut faults,
+        output.as_mut(),
+        &options,
+        |sent| {
+            if let Payload::State(state) = sent.sentence.payload {
+                let secs = sent.sentence.t_ms / 1000;
+                eprintln!(
+                    "{:>3}:{:02}:{:02}  {state}{}",
+                    secs / 3600,
+                    secs / 60 % 60,
+                    secs % 60,
+                    if state == MachineState::End {
+                        " — procedure complete"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        },
+    )
     .context("writing to the serial line failed")?;
     let faults_text: Vec<String> = faults
         .counts()
@@ -306,7 +332,11 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
         if faults_text.is_empty() { "" } else { ": " },
         faults_text.join(", "),
         report.unheard,
-        if report.stopped_early { "; stopped before END" } else { "" }
+        if report.stopped_early {
+            "; stopped before END"
+        } else {
+            ""
+        }
     );
     Ok(0)
 }
@@ -335,7 +365,9 @@ pub fn ports() -> Result<i32> {
         }
     };
     if ports.is_empty() {
-        println!("no serial ports found (pseudo-terminals are not listed: pass their path to --port)");
+        println!(
+            "no serial ports found (pseudo-terminals are not listed: pass their path to --port)"
+        );
     }
     for port in ports {
         println!("{}\t{}", port.path, port.description);

@@ -123,12 +123,11 @@ impl Quantity {
             Quantity::AcMlMin | Quantity::CollectMlMin => (0.0, 20.0),
             Quantity::ReturnMlMin => (0.0, 250.0),
             Quantity::InletMl => (0.0, 50_000.0),
-            Quantity::AcMl => (0.0, 5_000.0),
+            Quantity::AcMl | Quantity::CentrifugeRpm => (0.0, 5_000.0),
             Quantity::CollectMl => (0.0, 2_000.0),
             Quantity::PlasmaMl | Quantity::ReplaceMl => (0.0, 10_000.0),
             Quantity::AccessMmhg => (-500.0, 300.0),
             Quantity::ReturnMmhg => (-300.0, 600.0),
-            Quantity::CentrifugeRpm => (0.0, 5_000.0),
             Quantity::AcRatio => (1.0, 50.0),
         }
     }
@@ -498,7 +497,12 @@ mod tests {
     fn priorities_order_from_info_to_high() {
         assert!(Priority::High > Priority::Medium);
         assert!(Priority::Low > Priority::Info);
-        for p in [Priority::High, Priority::Medium, Priority::Low, Priority::Info] {
+        for p in [
+            Priority::High,
+            Priority::Medium,
+            Priority::Low,
+            Priority::Info,
+        ] {
             assert_eq!(Priority::from_code(p.code()), Some(p));
         }
     }

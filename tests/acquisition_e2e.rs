@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -34,17 +35,27 @@ fn a_simulated_session_with_four_percent_faults_records_every_intact_sentence_ex
         stop: Arc::new(AtomicBool::new(false)),
     };
     let mut sent = Vec::new();
-    let report = run(&mut machine, &mut faults, &mut pty, &options, |s| sent.push(s.clone())).unwrap();
+    let report = run(&mut machine, &mut faults, &mut pty, &options, |s| {
+        sent.push(s.clone())
+    })
+    .unwrap();
     assert_eq!(report.unheard, 0);
 
-    let events = drain_until(&worker, Duration::from_secs(30), |e| matches!(e, AcqEvent::Finished(_)));
-    let Some(AcqEvent::Finished(finished)) = events.last() else { unreachable!() };
+    let events = drain_until(&worker, Duration::from_secs(30), |e| {
+        matches!(e, AcqEvent::Finished(_))
+    });
+    let Some(AcqEvent::Finished(finished)) = events.last() else {
+        unreachable!()
+    };
     assert_eq!(finished.reason, StopReason::ProcedureEnded);
     assert_eq!(finished.unwritten_rows, 0);
 
     // Every kind of fault happened.
     for kind in FaultKind::ALL {
-        assert!(sent.iter().any(|s| s.fault == Some(kind)), "no {kind:?} fault was injected");
+        assert!(
+            sent.iter().any(|s| s.fault == Some(kind)),
+            "no {kind:?} fault was injected"
+        );
     }
     let expected: Vec<_> = sent
         .iter()
@@ -54,7 +65,10 @@ fn a_simulated_session_with_four_percent_faults_records_every_intact_sentence_ex
     let recorded = machine_rows(&out);
     assert!(expected.len() > 2500, "{}", expected.len());
     assert_eq!(recorded.len(), expected.len());
-    assert_eq!(recorded, expected, "the recording differs from the intact sentences sent");
+    assert_eq!(
+        recorded, expected,
+        "the recording differs from the intact sentences sent"
+    );
 
     // The decoder's counters agree with what the injector did.
     let stats = finished.stats;
@@ -64,7 +78,10 @@ fn a_simulated_session_with_four_percent_faults_records_every_intact_sentence_ex
     assert_eq!(stats.truncated, count(FaultKind::Truncated));
     // Noise right after a truncated or overlong line is part of that line, not noise of its own.
     // (A dropped sentence puts nothing on the wire in between.)
-    let on_wire: Vec<_> = sent.iter().filter(|s| s.fault != Some(FaultKind::Dropped)).collect();
+    let on_wire: Vec<_> = sent
+        .iter()
+        .filter(|s| s.fault != Some(FaultKind::Dropped))
+        .collect();
     let absorbed = on_wire
         .windows(2)
         .filter(|w| {
@@ -73,7 +90,10 @@ fn a_simulated_session_with_four_percent_faults_records_every_intact_sentence_ex
         })
         .count() as u64;
     assert_eq!(stats.noise + absorbed, count(FaultKind::Noise));
-    assert_eq!(stats.out_of_range + stats.malformed, count(FaultKind::OutOfRange) + count(FaultKind::Malformed));
+    assert_eq!(
+        stats.out_of_range + stats.malformed,
+        count(FaultKind::OutOfRange) + count(FaultKind::Malformed)
+    );
     let destroyed = sent.iter().filter(|s| !s.delivered_intact).count() as u64;
     assert_eq!(stats.lost_sentences, destroyed);
 }
@@ -88,12 +108,19 @@ fn pulled_cable_mid_line_loses_no_later_sentence() {
     let path = serialport::SerialPort::name(&slave).unwrap();
     drop(slave);
     let worker = start_worker(&path, &out, false);
-    use std::io::Write;
     std::thread::sleep(Duration::from_millis(300));
-    master.write_all(b"$APHT,1,0,RUN*69\r\n$APHS,2,1000,inlet_ml=12").unwrap();
-    drain_until(&worker, Duration::from_secs(5), |e| matches!(e, AcqEvent::Entry(entry) if entry.seq == Some(1)));
+    master
+        .write_all(b"$APHT,1,0,RUN*69\r\n$APHS,2,1000,inlet_ml=12")
+        .unwrap();
+    drain_until(
+        &worker,
+        Duration::from_secs(5),
+        |e| matches!(e, AcqEvent::Entry(entry) if entry.seq == Some(1)),
+    );
     drop(master);
-    drain_until(&worker, Duration::from_secs(5), |e| matches!(e, AcqEvent::Link(_)));
+    drain_until(&worker, Duration::from_secs(5), |e| {
+        matches!(e, AcqEvent::Link(_))
+    });
     let report = worker.stop().unwrap();
     assert_eq!(report.stats.truncated, 1);
     let rows = machine_rows(&out);

@@ -78,7 +78,12 @@ fn three_cable_pulls_lose_nothing_sent_while_connected_and_resume_within_two_sec
 
     for round in 0..4 {
         // Send a batch over the cable and wait until the monitor has every sentence of it.
-        let mut port = open_serial(machine_end.to_str().unwrap(), 115_200, Duration::from_secs(1)).unwrap();
+        let mut port = open_serial(
+            machine_end.to_str().unwrap(),
+            115_200,
+            Duration::from_secs(1),
+        )
+        .unwrap();
         let replugged = Instant::now();
         let mut last_seq = 0;
         for _ in 0..150 {
@@ -87,12 +92,17 @@ fn three_cable_pulls_lose_nothing_sent_while_connected_and_resume_within_two_sec
             last_seq = sentence.seq;
             delivered.push(sentence);
         }
-        drain_until(&worker, Duration::from_secs(10), |e| {
-            matches!(e, AcqEvent::Entry(entry) if entry.seq == Some(last_seq))
-        });
+        drain_until(
+            &worker,
+            Duration::from_secs(10),
+            |e| matches!(e, AcqEvent::Entry(entry) if entry.seq == Some(last_seq)),
+        );
         if round > 0 {
             let resumed = replugged.elapsed();
-            assert!(resumed < Duration::from_secs(2), "recording resumed after {resumed:?}");
+            assert!(
+                resumed < Duration::from_secs(2),
+                "recording resumed after {resumed:?}"
+            );
         }
         if round == 3 {
             break;

@@ -3,6 +3,8 @@
 //!
 //! Pure: the time of receipt is passed in, so tests run on fake time.
 
+use std::fmt::Write as _;
+
 use jiff::Timestamp;
 
 use crate::model::{
@@ -119,7 +121,7 @@ impl Journalist {
                 && sentence.seq > before
             {
                 let missed = sentence.seq - before - 1;
-                text.push_str(&format!("; {missed} sentences sent while disconnected"));
+                let _ = write!(text, "; {missed} sentences sent while disconnected");
             }
             let mut entry = self.link_entry(now, LinkEvent::new(LinkCode::Restored, text));
             entry.elapsed_ms = Some(sentence.t_ms);
@@ -292,7 +294,9 @@ mod tests {
                 "sample"
             ]
         );
-        let EntryBody::Link(gap) = &out[3].body else { panic!() };
+        let EntryBody::Link(gap) = &out[3].body else {
+            panic!()
+        };
         assert_eq!(gap.lost, 2);
         assert_eq!(out[3].seq, Some(5));
     }
@@ -301,11 +305,12 @@ mod tests {
     fn a_restored_link_says_how_long_it_was_down_and_what_was_missed() {
         let mut j = Journalist::new();
         run(&mut j, &[(10, 1000, inlet(1.0))]);
-        let lost = j
-            .link_lost(t(100), LinkCode::Lost, "cable".into())
-            .unwrap();
+        let lost = j.link_lost(t(100), LinkCode::Lost, "cable".into()).unwrap();
         assert_eq!(lost.elapsed_ms, Some(1000));
-        assert!(j.link_lost(t(101), LinkCode::Silent, "again".into()).is_none());
+        assert!(
+            j.link_lost(t(101), LinkCode::Silent, "again".into())
+                .is_none()
+        );
         let mut out = Vec::new();
         let wire = encode(&Sentence {
             seq: 15,
@@ -318,8 +323,13 @@ mod tests {
             j.on_decoded(d, t(103), &mut out);
         });
         assert_eq!(codes(&out), ["LINK_RESTORED", "sample"]);
-        let EntryBody::Link(restored) = &out[0].body else { panic!() };
-        assert_eq!(restored.text, "data again after 3.0 s; 4 sentences sent while disconnected");
+        let EntryBody::Link(restored) = &out[0].body else {
+            panic!()
+        };
+        assert_eq!(
+            restored.text,
+            "data again after 3.0 s; 4 sentences sent while disconnected"
+        );
         assert!(!j.link_down());
     }
 }

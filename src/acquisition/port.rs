@@ -4,7 +4,9 @@ use std::io;
 use std::time::Duration;
 
 /// Standard rates the monitor offers; APH/1 allows any of them.
-pub const STANDARD_BAUDS: [u32; 8] = [9600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600];
+pub const STANDARD_BAUDS: [u32; 8] = [
+    9600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600,
+];
 
 /// The protocol's default rate.
 pub const DEFAULT_BAUD: u32 = 115_200;
@@ -12,9 +14,13 @@ pub const DEFAULT_BAUD: u32 = 115_200;
 /// Why a port could not be opened. Each message names the port and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PortError {
-    #[error("serial port {port} does not exist: check that the cable or USB adapter is plugged in, and run `apheresis-monitor ports` to list the ports")]
+    #[error(
+        "serial port {port} does not exist: check that the cable or USB adapter is plugged in, and run `apheresis-monitor ports` to list the ports"
+    )]
     NotFound { port: String },
-    #[error("no permission to open serial port {port}: add your user to the dialout group (`sudo usermod -aG dialout $USER`), then log out and back in")]
+    #[error(
+        "no permission to open serial port {port}: add your user to the dialout group (`sudo usermod -aG dialout $USER`), then log out and back in"
+    )]
     PermissionDenied { port: String },
     #[error("serial port {port} is in use by another program: close it there first")]
     Busy { port: String },
@@ -35,7 +41,11 @@ impl PortError {
                 PortError::PermissionDenied { port }
             }
             serialport::ErrorKind::NoDevice => PortError::Busy { port },
-            _ if error.description.contains("ioctl") || error.description.contains("typewriter") => PortError::NotASerialPort { port },
+            _ if error.description.contains("ioctl")
+                || error.description.contains("typewriter") =>
+            {
+                PortError::NotASerialPort { port }
+            }
             _ => PortError::Other {
                 port,
                 message: error.description.clone(),
@@ -112,9 +122,13 @@ mod tests {
 
     #[test]
     fn a_missing_port_names_itself_and_the_fix() {
-        let err = open_serial("/dev/ttyUSB-does-not-exist", DEFAULT_BAUD, Duration::from_millis(10))
-            .err()
-            .unwrap();
+        let err = open_serial(
+            "/dev/ttyUSB-does-not-exist",
+            DEFAULT_BAUD,
+            Duration::from_millis(10),
+        )
+        .err()
+        .unwrap();
         assert_eq!(
             err,
             PortError::NotFound {
@@ -128,13 +142,17 @@ mod tests {
     fn a_regular_file_is_not_a_serial_port() {
         let file = tempfile::NamedTempFile::new().unwrap();
         let path = file.path().to_str().unwrap();
-        let err = open_serial(path, DEFAULT_BAUD, Duration::from_millis(10)).err().unwrap();
+        let err = open_serial(path, DEFAULT_BAUD, Duration::from_millis(10))
+            .err()
+            .unwrap();
         assert!(matches!(err, PortError::NotASerialPort { .. }), "{err}");
     }
 
     #[test]
     fn a_nonstandard_rate_is_refused() {
-        let err = open_serial("/dev/null", 12_345, Duration::from_millis(10)).err().unwrap();
+        let err = open_serial("/dev/null", 12_345, Duration::from_millis(10))
+            .err()
+            .unwrap();
         assert_eq!(err, PortError::UnsupportedBaud { baud: 12_345 });
     }
 

@@ -92,7 +92,10 @@ pub enum AcqEvent {
     Link(LinkStatus),
     Stats(DecodeStats),
     /// Writing the recording failed; rows are kept in memory meanwhile.
-    RecorderError { message: String, pending_rows: usize },
+    RecorderError {
+        message: String,
+        pending_rows: usize,
+    },
     /// Writing works again and the queued rows are on disk.
     RecorderRecovered,
     /// The worker has stopped; nothing follows.
@@ -211,13 +214,11 @@ impl Acquisition {
     fn stop_and_join(&mut self) -> Option<WorkerReport> {
         let _ = self.commands.send(Command::Stop);
         let handle = self.handle.take()?;
-        match handle.join() {
-            Ok(report) => Some(report),
-            Err(_) => {
-                tracing::error!("the acquisition worker panicked");
-                None
-            }
+        let report = handle.join().ok();
+        if report.is_none() {
+            tracing::error!("the acquisition worker panicked");
         }
+        report
     }
 }
 
@@ -326,7 +327,12 @@ impl Worker {
                 (self.wake)();
                 flow
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
                 Flow::Continue
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Flow::Continue,
@@ -351,10 +357,11 @@ impl Worker {
         // A sentence cut off by the loss is counted as truncated; the next connection starts
         // afresh.
         let _ = self.decoder.finish();
-        if let Some(entry) = self
-            .journalist
-            .link_lost(now, LinkCode::Lost, format!("{}: {reason}", self.config.port))
-        {
+        if let Some(entry) = self.journalist.link_lost(
+            now,
+            LinkCode::Lost,
+            format!("{}: {reason}", self.config.port),
+        ) {
             self.emit(entry);
         }
         self.send(AcqEvent::Link(LinkStatus::Down { reason }));
@@ -362,9 +369,9 @@ impl Worker {
     }
 
     fn wait_and_reconnect(&mut self) {
-        let due = self
-            .last_attempt
-            .map_or(Duration::ZERO, |t| self.config.reconnect_interval.saturating_sub(t.elapsed()));
+        let due = self.last_attempt.map_or(Duration::ZERO, |t| {
+            self.config.reconnect_interval.saturating_sub(t.elapsed())
+        });
         if !due.is_zero() {
             // Sleep in short steps so commands are still handled promptly.
             std::thread::sleep(due.min(self.config.read_timeout));
@@ -403,7 +410,10 @@ impl Worker {
                 self.config.port,
                 self.config.silence_timeout.as_secs()
             );
-            if let Some(entry) = self.journalist.link_lost(Timestamp::now(), LinkCode::Silent, text) {
+            if let Some(entry) = self
+                .journalist
+                .link_lost(Timestamp::now(), LinkCode::Silent, text)
+            {
                 self.emit(entry);
                 self.send(AcqEvent::Link(LinkStatus::Silent));
                 (self.wake)();

@@ -50,7 +50,12 @@ pub fn validate_height_cm(height_cm: f64) -> Result<f64, String> {
     validate_range(height_cm, HEIGHT_CM_RANGE, "height", "cm")
 }
 
-fn validate_range(value: f64, (low, high): (f64, f64), name: &str, unit: &str) -> Result<f64, String> {
+fn validate_range(
+    value: f64,
+    (low, high): (f64, f64),
+    name: &str,
+    unit: &str,
+) -> Result<f64, String> {
     if !value.is_finite() {
         return Err(format!("{name} is not a number"));
     }
@@ -58,7 +63,9 @@ fn validate_range(value: f64, (low, high): (f64, f64), name: &str, unit: &str) -
         return Err(format!("{name} must be positive ({low}–{high} {unit})"));
     }
     if !(low..=high).contains(&value) {
-        return Err(format!("{name} {value} {unit} is outside {low}–{high} {unit}"));
+        return Err(format!(
+            "{name} {value} {unit} is outside {low}–{high} {unit}"
+        ));
     }
     Ok(value)
 }
@@ -146,7 +153,8 @@ impl Patient {
                 }
             },
             Some(other) => {
-                self.problems.push(format!("{name} {other} is not a number"));
+                self.problems
+                    .push(format!("{name} {other} is not a number"));
                 None
             }
         }
@@ -211,24 +219,32 @@ mod tests {
         }
         assert!(validate_weight_kg(2.0).is_ok());
         assert!(validate_height_cm(900.0).unwrap_err().contains("40–230 cm"));
-        assert!(parse_number("seventy", "weight").unwrap_err().contains("not a number"));
+        assert!(
+            parse_number("seventy", "weight")
+                .unwrap_err()
+                .contains("not a number")
+        );
         assert_eq!(parse_number(" 70,5 ", "weight"), Ok(70.5));
     }
 
     #[test]
     fn patient_from_meta_keeps_valid_parts_and_explains_the_rest() {
-        let meta: PatientMeta = serde_json::from_str(
-            r#"{"id":"P-1","weight_kg":0,"height_cm":900,"sex":"male"}"#,
-        )
-        .unwrap();
+        let meta: PatientMeta =
+            serde_json::from_str(r#"{"id":"P-1","weight_kg":0,"height_cm":900,"sex":"male"}"#)
+                .unwrap();
         let p = Patient::from_meta(Some(&meta));
-        assert_eq!((p.weight_kg, p.height_cm, p.sex), (None, None, Some(Sex::Male)));
+        assert_eq!(
+            (p.weight_kg, p.height_cm, p.sex),
+            (None, None, Some(Sex::Male))
+        );
         assert_eq!(p.problems.len(), 2);
         assert_eq!(p.tbv_ml(), None);
-        assert_eq!(p.tbv_unavailable_reason().unwrap(), "needs a valid height, weight");
+        assert_eq!(
+            p.tbv_unavailable_reason().unwrap(),
+            "needs a valid height, weight"
+        );
 
-        let meta: PatientMeta =
-            serde_json::from_str(r#"{"weight_kg":"70","sex":"x"}"#).unwrap();
+        let meta: PatientMeta = serde_json::from_str(r#"{"weight_kg":"70","sex":"x"}"#).unwrap();
         let p = Patient::from_meta(Some(&meta));
         assert_eq!(p.weight_kg, None);
         assert_eq!(p.problems.len(), 2);

@@ -221,7 +221,9 @@ impl Decoder {
     /// its sequence numbering. Counters are kept.
     pub fn finish(&mut self) -> Option<Decoded> {
         let result = match self.state {
-            State::InLine => Some(self.reject(RejectReason::Truncated, "stream ended mid-sentence")),
+            State::InLine => {
+                Some(self.reject(RejectReason::Truncated, "stream ended mid-sentence"))
+            }
             State::Idle { noise_bytes } if noise_bytes > 0 => {
                 Some(self.reject(RejectReason::Noise, "bytes outside a sentence"))
             }
@@ -271,10 +273,7 @@ impl Decoder {
                 if self.line.len() + 2 > MAX_LINE_BYTES {
                     self.line.clear();
                     self.state = State::Discard;
-                    Some(self.reject(
-                        RejectReason::Overlong,
-                        "line longer than 512 bytes",
-                    ))
+                    Some(self.reject(RejectReason::Overlong, "line longer than 512 bytes"))
                 } else {
                     self.line.push(byte);
                     None
@@ -396,7 +395,9 @@ fn parse_line(line: &[u8]) -> Result<Sentence, Rejection> {
         return Err(checksum_error("checksum does not match"));
     }
     if let Some(bad) = body.iter().find(|b| !(0x20..0x7f).contains(*b)) {
-        return Err(malformed(format!("byte 0x{bad:02X} is not printable ASCII")));
+        return Err(malformed(format!(
+            "byte 0x{bad:02X} is not printable ASCII"
+        )));
     }
     // Printable ASCII is valid UTF-8.
     let Ok(body) = std::str::from_utf8(body) else {

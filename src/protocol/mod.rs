@@ -106,52 +106,209 @@ $APHT,45,1301500,RUN*5F\r\n";
     /// One case per decoder rule: the input and the results it must give, in order.
     #[test]
     fn decoder_rules_table() {
+        type Case = (
+            &'static str,
+            String,
+            Vec<Result<&'static str, RejectReason>>,
+        );
         use RejectReason::*;
         let ok_state = line("APHT,1,0,RUN");
-        let cases: Vec<(&str, String, Vec<Result<&str, RejectReason>>)> = vec![
+        let cases: Vec<Case> = vec![
             ("crlf terminator", ok_state.clone(), vec![Ok("APHT")]),
-            ("bare lf terminator", ok_state.replace("\r\n", "\n"), vec![Ok("APHT")]),
-            ("lower-case checksum", "$APHT,2,0,RUN*6a\r\n".into(), vec![Ok("APHT")]),
-            ("upper-case checksum", "$APHT,2,0,RUN*6A\r\n".into(), vec![Ok("APHT")]),
-            ("wrong checksum", "$APHT,1,0,RUN*00\r\n".into(), vec![Err(Checksum)]),
-            ("missing checksum", "$APHT,1,0,RUN\r\n".into(), vec![Err(Checksum)]),
-            ("one-digit checksum", "$APHT,1,0,RUN*5\r\n".into(), vec![Err(Checksum)]),
-            ("non-hex checksum", "$APHT,1,0,RUN*ZZ\r\n".into(), vec![Err(Checksum)]),
-            ("noise before $", format!("xx{ok_state}"), vec![Err(Noise), Ok("APHT")]),
+            (
+                "bare lf terminator",
+                ok_state.replace("\r\n", "\n"),
+                vec![Ok("APHT")],
+            ),
+            (
+                "lower-case checksum",
+                "$APHT,2,0,RUN*6a\r\n".into(),
+                vec![Ok("APHT")],
+            ),
+            (
+                "upper-case checksum",
+                "$APHT,2,0,RUN*6A\r\n".into(),
+                vec![Ok("APHT")],
+            ),
+            (
+                "wrong checksum",
+                "$APHT,1,0,RUN*00\r\n".into(),
+                vec![Err(Checksum)],
+            ),
+            (
+                "missing checksum",
+                "$APHT,1,0,RUN\r\n".into(),
+                vec![Err(Checksum)],
+            ),
+            (
+                "one-digit checksum",
+                "$APHT,1,0,RUN*5\r\n".into(),
+                vec![Err(Checksum)],
+            ),
+            (
+                "non-hex checksum",
+                "$APHT,1,0,RUN*ZZ\r\n".into(),
+                vec![Err(Checksum)],
+            ),
+            (
+                "noise before $",
+                format!("xx{ok_state}"),
+                vec![Err(Noise), Ok("APHT")],
+            ),
             ("noise line", "garbage\r\n".into(), vec![Err(Noise)]),
-            ("blank lines are not noise", format!("\r\n\n{ok_state}"), vec![Ok("APHT")]),
-            ("$ truncates the sentence before it", format!("$APHS,1,0,inlet_ml=1{ok_state}"), vec![Err(Truncated), Ok("APHT")]),
-            ("end of stream truncates", "$APHT,1,0,RU".into(), vec![Err(Truncated)]),
-            ("overlong line resyncs at $", format!("${}\r\n{ok_state}", "A".repeat(600)), vec![Err(Overlong), Ok("APHT")]),
+            (
+                "blank lines are not noise",
+                format!("\r\n\n{ok_state}"),
+                vec![Ok("APHT")],
+            ),
+            (
+                "$ truncates the sentence before it",
+                format!("$APHS,1,0,inlet_ml=1{ok_state}"),
+                vec![Err(Truncated), Ok("APHT")],
+            ),
+            (
+                "end of stream truncates",
+                "$APHT,1,0,RU".into(),
+                vec![Err(Truncated)],
+            ),
+            (
+                "overlong line resyncs at $",
+                format!("${}\r\n{ok_state}", "A".repeat(600)),
+                vec![Err(Overlong), Ok("APHT")],
+            ),
             ("unknown type", line("APHX,1,0,1"), vec![Err(UnknownType)]),
-            ("seq not a number", line("APHT,x,0,RUN"), vec![Err(Malformed)]),
-            ("seq with a sign", line("APHT,+1,0,RUN"), vec![Err(Malformed)]),
-            ("seq over 32 bits", line("APHT,4294967296,0,RUN"), vec![Err(Malformed)]),
+            (
+                "seq not a number",
+                line("APHT,x,0,RUN"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "seq with a sign",
+                line("APHT,+1,0,RUN"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "seq over 32 bits",
+                line("APHT,4294967296,0,RUN"),
+                vec![Err(Malformed)],
+            ),
             ("t_ms negative", line("APHT,1,-5,RUN"), vec![Err(Malformed)]),
             ("missing t_ms", line("APHT,1"), vec![Err(Malformed)]),
-            ("unknown state", line("APHT,1,0,DANCE"), vec![Err(Malformed)]),
-            ("state with extra field", line("APHT,1,0,RUN,X"), vec![Err(Malformed)]),
-            ("sample value not a number", line("APHS,1,0,inlet_ml=abc"), vec![Err(Malformed)]),
-            ("sample value with exponent", line("APHS,1,0,inlet_ml=1e3"), vec![Err(Malformed)]),
-            ("sample value NaN", line("APHS,1,0,inlet_ml=NaN"), vec![Err(Malformed)]),
-            ("sample value inf", line("APHS,1,0,inlet_ml=inf"), vec![Err(Malformed)]),
-            ("sample value trailing dot", line("APHS,1,0,inlet_ml=5."), vec![Err(Malformed)]),
-            ("sample value empty", line("APHS,1,0,inlet_ml="), vec![Err(Malformed)]),
-            ("sample field without =", line("APHS,1,0,inlet_ml"), vec![Err(Malformed)]),
-            ("sample key twice", line("APHS,1,0,inlet_ml=1,inlet_ml=2"), vec![Err(Malformed)]),
-            ("sample value above range", line("APHS,1,0,inlet_ml_min=150.1"), vec![Err(OutOfRange)]),
-            ("sample value below range", line("APHS,1,0,access_mmhg=-500.5"), vec![Err(OutOfRange)]),
-            ("range edges are plausible", line("APHS,1,0,inlet_ml_min=150,access_mmhg=-500,ac_ratio=1"), vec![Ok("APHS")]),
-            ("ratio below one", line("APHS,1,0,ac_ratio=0.5"), vec![Err(OutOfRange)]),
-            ("unknown key is kept, not rejected", line("APHS,1,0,hct_pct=41,inlet_ml=5"), vec![Ok("APHS")]),
+            (
+                "unknown state",
+                line("APHT,1,0,DANCE"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "state with extra field",
+                line("APHT,1,0,RUN,X"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample value not a number",
+                line("APHS,1,0,inlet_ml=abc"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample value with exponent",
+                line("APHS,1,0,inlet_ml=1e3"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample value NaN",
+                line("APHS,1,0,inlet_ml=NaN"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample value inf",
+                line("APHS,1,0,inlet_ml=inf"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample value trailing dot",
+                line("APHS,1,0,inlet_ml=5."),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample value empty",
+                line("APHS,1,0,inlet_ml="),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample field without =",
+                line("APHS,1,0,inlet_ml"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample key twice",
+                line("APHS,1,0,inlet_ml=1,inlet_ml=2"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "sample value above range",
+                line("APHS,1,0,inlet_ml_min=150.1"),
+                vec![Err(OutOfRange)],
+            ),
+            (
+                "sample value below range",
+                line("APHS,1,0,access_mmhg=-500.5"),
+                vec![Err(OutOfRange)],
+            ),
+            (
+                "range edges are plausible",
+                line("APHS,1,0,inlet_ml_min=150,access_mmhg=-500,ac_ratio=1"),
+                vec![Ok("APHS")],
+            ),
+            (
+                "ratio below one",
+                line("APHS,1,0,ac_ratio=0.5"),
+                vec![Err(OutOfRange)],
+            ),
+            (
+                "unknown key is kept, not rejected",
+                line("APHS,1,0,hct_pct=41,inlet_ml=5"),
+                vec![Ok("APHS")],
+            ),
             ("empty sample", line("APHS,1,0"), vec![Ok("APHS")]),
-            ("alarm with empty text", line("APHE,1,0,AIR_DETECTED,H,ON,"), vec![Ok("APHE")]),
-            ("alarm bad priority", line("APHE,1,0,AIR_DETECTED,X,ON,air"), vec![Err(Malformed)]),
-            ("alarm bad state", line("APHE,1,0,AIR_DETECTED,H,MAYBE,air"), vec![Err(Malformed)]),
-            ("alarm lower-case code", line("APHE,1,0,air,H,ON,air"), vec![Err(Malformed)]),
-            ("alarm missing text field", line("APHE,1,0,AIR_DETECTED,H,ON"), vec![Err(Malformed)]),
-            ("identity missing protocol", line("APHI,1,0,SIM,SN1,1.0"), vec![Err(Malformed)]),
-            ("non-ASCII byte", format!("${}*{:02X}\r\n", "APHT,1,0,RUN\u{e9}", checksum("APHT,1,0,RUN\u{e9}".as_bytes())), vec![Err(Malformed)]),
+            (
+                "alarm with empty text",
+                line("APHE,1,0,AIR_DETECTED,H,ON,"),
+                vec![Ok("APHE")],
+            ),
+            (
+                "alarm bad priority",
+                line("APHE,1,0,AIR_DETECTED,X,ON,air"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "alarm bad state",
+                line("APHE,1,0,AIR_DETECTED,H,MAYBE,air"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "alarm lower-case code",
+                line("APHE,1,0,air,H,ON,air"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "alarm missing text field",
+                line("APHE,1,0,AIR_DETECTED,H,ON"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "identity missing protocol",
+                line("APHI,1,0,SIM,SN1,1.0"),
+                vec![Err(Malformed)],
+            ),
+            (
+                "non-ASCII byte",
+                format!(
+                    "${}*{:02X}\r\n",
+                    "APHT,1,0,RUN\u{e9}",
+                    checksum("APHT,1,0,RUN\u{e9}".as_bytes())
+                ),
+                vec![Err(Malformed)],
+            ),
             ("control byte", line("APHT,1,0,R\tUN"), vec![Err(Malformed)]),
         ];
         for (name, input, expected) in cases {
@@ -211,7 +368,15 @@ $APHT,45,1301500,RUN*5F\r\n";
         decoder.feed(input.as_bytes(), |_| {});
         let s = *decoder.stats();
         assert_eq!(
-            (s.noise, s.checksum, s.overlong, s.truncated, s.malformed, s.out_of_range, s.unknown_type),
+            (
+                s.noise,
+                s.checksum,
+                s.overlong,
+                s.truncated,
+                s.malformed,
+                s.out_of_range,
+                s.unknown_type
+            ),
             (1, 1, 1, 1, 1, 1, 1)
         );
         assert_eq!((s.sentences, s.samples, s.unknown_keys), (1, 1, 2));
@@ -324,12 +489,14 @@ $APHT,45,1301500,RUN*5F\r\n";
                     any::<bool>(),
                     arb_text()
                 )
-                    .prop_map(|(code, priority, active, text)| Payload::Alarm(Alarm {
-                        code,
-                        priority,
-                        active,
-                        text: text.trim_end_matches('\r').to_owned(),
-                    })),
+                    .prop_map(|(code, priority, active, text)| Payload::Alarm(
+                        Alarm {
+                            code,
+                            priority,
+                            active,
+                            text: text.trim_end_matches('\r').to_owned(),
+                        }
+                    )),
             ]
         }
 

@@ -82,18 +82,18 @@ pub fn cells_from_entry(entry: &Entry) -> [String; 23] {
     if let Some(seq) = entry.seq {
         cells[COL_SEQ] = seq.to_string();
     }
-    cells[COL_KIND] = entry.body.kind().to_owned();
+    cells[COL_KIND] = String::from(entry.body.kind());
     match &entry.body {
         EntryBody::Sample(sample) => {
             for (quantity, value) in sample.iter() {
                 cells[COL_FIRST_QUANTITY + quantity.index()] = value.to_string();
             }
         }
-        EntryBody::State(state) => cells[COL_STATE] = state.as_str().to_owned(),
+        EntryBody::State(state) => cells[COL_STATE] = String::from(state.as_str()),
         EntryBody::Alarm(alarm) => {
             cells[COL_CODE].clone_from(&alarm.code);
-            cells[COL_PRIORITY] = alarm.priority.code().to_owned();
-            cells[COL_EVENT_STATE] = if alarm.active { "ON" } else { "OFF" }.to_owned();
+            cells[COL_PRIORITY] = String::from(alarm.priority.code());
+            cells[COL_EVENT_STATE] = String::from(if alarm.active { "ON" } else { "OFF" });
             cells[COL_TEXT] = escape_text(&alarm.text);
         }
         EntryBody::Note(note) => {
@@ -101,7 +101,7 @@ pub fn cells_from_entry(entry: &Entry) -> [String; 23] {
             cells[COL_TEXT] = escape_text(&note.text);
         }
         EntryBody::Link(link) => {
-            cells[COL_CODE] = link.code.as_str().to_owned();
+            cells[COL_CODE] = String::from(link.code.as_str());
             cells[COL_TEXT] = escape_text(&link.text);
         }
     }
@@ -110,7 +110,7 @@ pub fn cells_from_entry(entry: &Entry) -> [String; 23] {
 
 /// Appends one CSV record (RFC 4180, `\r\n`) for `entry` to `out`.
 pub fn write_row(entry: &Entry, out: &mut Vec<u8>) {
-    write_record(&cells_from_entry(entry), out);
+    write_record(cells_from_entry(entry), out);
 }
 
 /// Appends one CSV record of `cells` to `out`.
@@ -170,16 +170,19 @@ pub fn entry_from_cells(cells: &[&str]) -> Result<Entry, RowError> {
             COLUMNS.len()
         )));
     }
-    let time_utc: Timestamp = cells[COL_TIME]
-        .parse()
-        .map_err(|_| row_error(format!("time_utc `{}` is not an RFC 3339 time", cells[COL_TIME])))?;
-    let elapsed_ms = match cells[COL_ELAPSED] {
-        "" => None,
-        text => Some(
-            parse_elapsed_ms(text)
-                .ok_or_else(|| row_error(format!("elapsed_s `{text}` is not a number of seconds")))?,
-        ),
-    };
+    let time_utc: Timestamp = cells[COL_TIME].parse().map_err(|_| {
+        row_error(format!(
+            "time_utc `{}` is not an RFC 3339 time",
+            cells[COL_TIME]
+        ))
+    })?;
+    let elapsed_ms =
+        match cells[COL_ELAPSED] {
+            "" => None,
+            text => Some(parse_elapsed_ms(text).ok_or_else(|| {
+                row_error(format!("elapsed_s `{text}` is not a number of seconds"))
+            })?),
+        };
     let seq = match cells[COL_SEQ] {
         "" => None,
         text => Some(
@@ -192,13 +195,20 @@ pub fn entry_from_cells(cells: &[&str]) -> Result<Entry, RowError> {
         "sample" => EntryBody::Sample(sample_from_cells(
             &cells[COL_FIRST_QUANTITY..COL_FIRST_QUANTITY + QUANTITY_COUNT],
         )?),
-        "state" => EntryBody::State(
-            MachineState::from_protocol(cells[COL_STATE])
-                .ok_or_else(|| row_error(format!("state `{}` is not a machine state", cells[COL_STATE])))?,
-        ),
+        "state" => EntryBody::State(MachineState::from_protocol(cells[COL_STATE]).ok_or_else(
+            || {
+                row_error(format!(
+                    "state `{}` is not a machine state",
+                    cells[COL_STATE]
+                ))
+            },
+        )?),
         "alarm" => {
             let priority = Priority::from_code(cells[COL_PRIORITY]).ok_or_else(|| {
-                row_error(format!("priority `{}` is not H, M, L or I", cells[COL_PRIORITY]))
+                row_error(format!(
+                    "priority `{}` is not H, M, L or I",
+                    cells[COL_PRIORITY]
+                ))
             })?;
             let active = match cells[COL_EVENT_STATE] {
                 "ON" => true,
@@ -220,8 +230,9 @@ pub fn entry_from_cells(cells: &[&str]) -> Result<Entry, RowError> {
             text: text(),
         }),
         "link" => {
-            let code = LinkCode::from_code(cells[COL_CODE])
-                .ok_or_else(|| row_error(format!("link code `{}` is not known", cells[COL_CODE])))?;
+            let code = LinkCode::from_code(cells[COL_CODE]).ok_or_else(|| {
+                row_error(format!("link code `{}` is not known", cells[COL_CODE]))
+            })?;
             let text = text();
             let lost = if code == LinkCode::SequenceGap {
                 leading_number(&text).unwrap_or(0)
@@ -230,7 +241,11 @@ pub fn entry_from_cells(cells: &[&str]) -> Result<Entry, RowError> {
             };
             EntryBody::Link(LinkEvent { code, lost, text })
         }
-        other => return Err(row_error(format!("kind `{other}` is not sample, state, alarm, note or link"))),
+        other => {
+            return Err(row_error(format!(
+                "kind `{other}` is not sample, state, alarm, note or link"
+            )));
+        }
     };
     Ok(Entry {
         time_utc,
@@ -252,7 +267,10 @@ fn sample_from_cells(cells: &[&str]) -> Result<Sample, RowError> {
             continue;
         }
         if !is_decimal(cell) {
-            return Err(row_error(format!("{} `{cell}` is not a decimal number", quantity.key())));
+            return Err(row_error(format!(
+                "{} `{cell}` is not a decimal number",
+                quantity.key()
+            )));
         }
         let value: f64 = cell
             .parse()
@@ -337,7 +355,10 @@ mod tests {
 
     #[test]
     fn time_is_written_with_exactly_three_decimals() {
-        assert_eq!(format_time_utc(ts("2026-03-14T08:05:00Z")), "2026-03-14T08:05:00.000Z");
+        assert_eq!(
+            format_time_utc(ts("2026-03-14T08:05:00Z")),
+            "2026-03-14T08:05:00.000Z"
+        );
         assert_eq!(
             format_time_utc(ts("2026-03-14T08:05:00.123456Z")),
             "2026-03-14T08:05:00.123Z"
@@ -368,7 +389,11 @@ mod tests {
             time_utc: ts("2026-03-14T08:26:00.350Z"),
             elapsed_ms: Some(1_260_000),
             seq: Some(42),
-            body: EntryBody::Sample(Sample::default().with(Quantity::InletMlMin, 55.0).with(Quantity::AcRatio, 12.0)),
+            body: EntryBody::Sample(
+                Sample::default()
+                    .with(Quantity::InletMlMin, 55.0)
+                    .with(Quantity::AcRatio, 12.0),
+            ),
         };
         let mut out = Vec::new();
         write_row(&entry, &mut out);
@@ -386,16 +411,46 @@ mod tests {
     fn bad_rows_are_reported_with_the_reason() {
         let good = "2026-03-14T08:26:00.350Z,1.000,1,state,RUN,,,,,,,,,,,,,,,,,,";
         let cases = [
-            ("2026-13-14T08:26:00Z,1.000,1,state,RUN,,,,,,,,,,,,,,,,,,", "time_utc"),
-            ("2026-03-14T08:26:00.350Z,abc,1,state,RUN,,,,,,,,,,,,,,,,,,", "elapsed_s"),
-            ("2026-03-14T08:26:00.350Z,1.000,-1,state,RUN,,,,,,,,,,,,,,,,,,", "seq"),
-            ("2026-03-14T08:26:00.350Z,1.000,1,state,WALK,,,,,,,,,,,,,,,,,,", "state"),
-            ("2026-03-14T08:26:00.350Z,1.000,1,blob,,,,,,,,,,,,,,,,,,,", "kind"),
-            ("2026-03-14T08:26:00.350Z,1.000,1,sample,,x,,,,,,,,,,,,,,,,,", "inlet_ml_min"),
-            ("2026-03-14T08:26:00.350Z,1.000,1,sample,,999,,,,,,,,,,,,,,,,,", "plausible"),
-            ("2026-03-14T08:26:00.350Z,1.000,1,alarm,,,,,,,,,,,,,,,,X,Q,ON,t", "priority"),
-            ("2026-03-14T08:26:00.350Z,1.000,1,alarm,,,,,,,,,,,,,,,,X,H,UP,t", "event_state"),
-            ("2026-03-14T08:26:00.350Z,1.000,1,link,,,,,,,,,,,,,,,,NOPE,,,", "link code"),
+            (
+                "2026-13-14T08:26:00Z,1.000,1,state,RUN,,,,,,,,,,,,,,,,,,",
+                "time_utc",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,abc,1,state,RUN,,,,,,,,,,,,,,,,,,",
+                "elapsed_s",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,1.000,-1,state,RUN,,,,,,,,,,,,,,,,,,",
+                "seq",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,1.000,1,state,WALK,,,,,,,,,,,,,,,,,,",
+                "state",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,1.000,1,blob,,,,,,,,,,,,,,,,,,,",
+                "kind",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,1.000,1,sample,,x,,,,,,,,,,,,,,,,,",
+                "inlet_ml_min",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,1.000,1,sample,,999,,,,,,,,,,,,,,,,,",
+                "plausible",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,1.000,1,alarm,,,,,,,,,,,,,,,,X,Q,ON,t",
+                "priority",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,1.000,1,alarm,,,,,,,,,,,,,,,,X,H,UP,t",
+                "event_state",
+            ),
+            (
+                "2026-03-14T08:26:00.350Z,1.000,1,link,,,,,,,,,,,,,,,,NOPE,,,",
+                "link code",
+            ),
             ("2026-03-14T08:26:00.350Z,1.000,1,state", "columns"),
         ];
         let cells: Vec<&str> = good.split(',').collect();

@@ -215,7 +215,8 @@ mod tests {
 
     #[test]
     fn wrong_types_still_load_and_wrong_format_does_not() {
-        let meta = parse_meta(r#"{"format":"aph-session/1","patient":{"weight_kg":"heavy"}}"#).unwrap();
+        let meta =
+            parse_meta(r#"{"format":"aph-session/1","patient":{"weight_kg":"heavy"}}"#).unwrap();
         assert_eq!(meta.patient.unwrap().weight_kg, Some(Value::from("heavy")));
         assert!(parse_meta(r#"{"format":"other/2"}"#).is_err());
         assert!(parse_meta(r#"{"patient":{}}"#).is_err());

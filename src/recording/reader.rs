@@ -79,7 +79,12 @@ pub fn load(
     };
     let file = File::open(path).map_err(io_error)?;
     let total = file.metadata().map_err(io_error)?.len();
-    let mut recording = read_entries(BufReader::with_capacity(256 * 1024, file), path, total, &mut progress)?;
+    let mut recording = read_entries(
+        BufReader::with_capacity(256 * 1024, file),
+        path,
+        total,
+        &mut progress,
+    )?;
     match read_meta(path) {
         Ok(meta) => recording.meta = meta,
         Err(e) => recording.meta_problem = Some(e.to_string()),
@@ -112,10 +117,14 @@ pub fn read_entries(
         return Err(not_a_recording("the file is empty"));
     }
     let Some(header_end) = start.iter().position(|&b| b == b'\n') else {
-        return Err(not_a_recording("its first line is not the recording header"));
+        return Err(not_a_recording(
+            "its first line is not the recording header",
+        ));
     };
     let header_line = String::from_utf8_lossy(&start[..header_end]);
-    let header_line = header_line.trim_start_matches('\u{feff}').trim_end_matches('\r');
+    let header_line = header_line
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches('\r');
     let header: Vec<&str> = header_line.split(',').collect();
     if header.len() < COLUMNS.len() || header[..COLUMNS.len()] != COLUMNS {
         return Err(not_a_recording(
@@ -135,7 +144,11 @@ pub fn read_entries(
         .from_reader(chained);
     let mut recording = Recording {
         path: path.to_owned(),
-        entries: Vec::with_capacity(usize::try_from(total_bytes / 90).unwrap_or(0).min(4_000_000)),
+        entries: Vec::with_capacity(
+            usize::try_from(total_bytes / 90)
+                .unwrap_or(0)
+                .min(4_000_000),
+        ),
         problems: Vec::new(),
         skipped_rows: 0,
         meta: None,
@@ -170,7 +183,7 @@ pub fn read_entries(
             }
         }
         rows += 1;
-        if rows % 8192 == 0 {
+        if rows.is_multiple_of(8192) {
             let done = header_bytes + record.position().map_or(0, csv::Position::byte);
             if !progress(done, total_bytes) {
                 return Err(LoadError::Cancelled {
@@ -240,7 +253,12 @@ mod tests {
     }
 
     fn read(bytes: &[u8]) -> Result<Recording, LoadError> {
-        read_entries(bytes, Path::new("t.csv"), bytes.len() as u64, &mut |_, _| true)
+        read_entries(
+            bytes,
+            Path::new("t.csv"),
+            bytes.len() as u64,
+            &mut |_, _| true,
+        )
     }
 
     #[test]
@@ -264,15 +282,25 @@ mod tests {
         assert_eq!(r.skipped_rows, 4);
         let lines: Vec<u64> = r.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [4, 5, 6, 8]);
-        assert!(r.problems[0].message.contains("columns"), "{:?}", r.problems[0]);
+        assert!(
+            r.problems[0].message.contains("columns"),
+            "{:?}",
+            r.problems[0]
+        );
         assert!(r.problems[1].message.contains("inlet_ml_min"));
         assert!(r.problems[2].message.contains("UTF-8"));
-        assert!(r.problems_summary().unwrap().contains("4 row(s) skipped; first at line 4"));
+        assert!(
+            r.problems_summary()
+                .unwrap()
+                .contains("4 row(s) skipped; first at line 4")
+        );
     }
 
     #[test]
     fn extra_columns_are_ignored() {
-        let mut text = String::from_utf8(header_row()).unwrap().replace("\r\n", ",extra\r\n");
+        let mut text = String::from_utf8(header_row())
+            .unwrap()
+            .replace("\r\n", ",extra\r\n");
         text.push_str("2026-01-01T00:00:00Z,1.0,1,state,RUN,,,,,,,,,,,,,,,,,,,whatever\r\n");
         let r = read(text.as_bytes()).unwrap();
         assert_eq!(r.entries.len(), 1);
@@ -290,15 +318,23 @@ mod tests {
         for bytes in cases {
             let err = read(bytes).unwrap_err();
             assert!(matches!(err, LoadError::NotARecording { .. }), "{err}");
-            assert!(err.to_string().starts_with("t.csv is not a session recording"));
+            assert!(
+                err.to_string()
+                    .starts_with("t.csv is not a session recording")
+            );
         }
     }
 
     #[test]
     fn cancelling_stops_the_load() {
         let bytes = good_rows(20_000);
-        let err = read_entries(bytes.as_slice(), Path::new("t.csv"), bytes.len() as u64, &mut |_, _| false)
-            .unwrap_err();
+        let err = read_entries(
+            bytes.as_slice(),
+            Path::new("t.csv"),
+            bytes.len() as u64,
+            &mut |_, _| false,
+        )
+        .unwrap_err();
         assert!(matches!(err, LoadError::Cancelled { .. }));
     }
 }

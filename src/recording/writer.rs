@@ -30,7 +30,9 @@ pub enum RecordError {
     Open { path: PathBuf, source: io::Error },
     #[error("{path} is not a session recording (its first line is not the recording header)")]
     NotARecording { path: PathBuf },
-    #[error("cannot write to recording {path}: {source}; {pending} rows are kept in memory and will be written when writing works again")]
+    #[error(
+        "cannot write to recording {path}: {source}; {pending} rows are kept in memory and will be written when writing works again"
+    )]
     Write {
         path: PathBuf,
         source: io::Error,
@@ -223,7 +225,8 @@ mod tests {
 
     fn entry(seconds: u64) -> Entry {
         Entry {
-            time_utc: jiff::Timestamp::from_second(1_700_000_000 + i64::try_from(seconds).unwrap()).unwrap(),
+            time_utc: jiff::Timestamp::from_second(1_700_000_000 + i64::try_from(seconds).unwrap())
+                .unwrap(),
             elapsed_ms: Some(seconds * 1000),
             seq: Some(u32::try_from(seconds).unwrap()),
             body: EntryBody::State(MachineState::Run),
@@ -236,7 +239,10 @@ mod tests {
         let path = dir.path().join("new/sub/s.csv");
         let mut recorder = Recorder::create(&path).unwrap();
         recorder.append(&entry(1)).unwrap();
-        assert!(matches!(Recorder::create(&path), Err(RecordError::Exists { .. })));
+        assert!(matches!(
+            Recorder::create(&path),
+            Err(RecordError::Exists { .. })
+        ));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -284,7 +290,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("notes.csv");
         std::fs::write(&path, "name,age\r\nx,1\r\n").unwrap();
-        assert!(matches!(Recorder::resume(&path), Err(RecordError::NotARecording { .. })));
+        assert!(matches!(
+            Recorder::resume(&path),
+            Err(RecordError::NotARecording { .. })
+        ));
     }
 
     #[cfg(target_os = "linux")]
@@ -301,14 +310,21 @@ mod tests {
             OpenOptions::new().write(true).open("/dev/full").unwrap(),
         );
         let err = recorder.append(&entry(2)).unwrap_err();
-        assert!(matches!(err, RecordError::Write { pending: 1, .. }), "{err}");
+        assert!(
+            matches!(err, RecordError::Write { pending: 1, .. }),
+            "{err}"
+        );
         assert!(recorder.append(&entry(3)).is_err());
         assert_eq!(recorder.pending_rows(), 2);
         recorder.file = good;
         recorder.sync_if_due().unwrap();
         assert_eq!(recorder.pending_rows(), 0);
         let text = std::fs::read_to_string(&path).unwrap();
-        let seqs: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').nth(2).unwrap()).collect();
+        let seqs: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap())
+            .collect();
         assert_eq!(seqs, ["1", "2", "3"]);
     }
 }

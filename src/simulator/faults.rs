@@ -211,7 +211,9 @@ mod tests {
             payload: Payload::State(MachineState::Run),
             unknown_keys: 0,
         };
-        let faults = (0..20_000).filter(|_| injector.wire(&sentence).fault.is_some()).count();
+        let faults = (0..20_000)
+            .filter(|_| injector.wire(&sentence).fault.is_some())
+            .count();
         assert!((700..=900).contains(&faults), "{faults}");
         assert!(injector.counts().all(|(_, n)| n > 50));
     }

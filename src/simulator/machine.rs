@@ -103,7 +103,11 @@ enum Episode {
     /// Paused by the machine for low access pressure; resumes at `until_ms`.
     AccessPaused { until_ms: u64 },
     /// Return pressure rising; the machine slows the inlet until `until_ms`.
-    ReturnHigh { since_ms: u64, until_ms: u64, raised: bool },
+    ReturnHigh {
+        since_ms: u64,
+        until_ms: u64,
+        raised: bool,
+    },
     /// Paused by the nurse until `until_ms`.
     ComfortPaused { until_ms: u64 },
 }
@@ -324,7 +328,12 @@ impl SimMachine {
             && self.run_ms >= COLLECT_START_RUN_MS
         {
             self.collecting_announced = true;
-            self.alarm("COLLECT_STARTED", Priority::Info, true, "Collection phase started");
+            self.alarm(
+                "COLLECT_STARTED",
+                Priority::Info,
+                true,
+                "Collection phase started",
+            );
         }
     }
 
@@ -334,7 +343,12 @@ impl SimMachine {
         }
         let progress = self.progress();
         if progress >= 1.0 {
-            self.alarm("TARGET_REACHED", Priority::Info, true, "Target volume processed");
+            self.alarm(
+                "TARGET_REACHED",
+                Priority::Info,
+                true,
+                "Target volume processed",
+            );
             self.set_state(MachineState::Rinseback);
             return;
         }
@@ -419,16 +433,17 @@ impl SimMachine {
                 -5.0 + noise(&mut self.rng, 1.5),
                 30.0 + 1.6 * return_flow + noise(&mut self.rng, 3.0),
             ),
-            _ => (noise(&mut self.rng, 1.5) - 4.0, 12.0 + noise(&mut self.rng, 1.5)),
+            _ => (
+                noise(&mut self.rng, 1.5) - 4.0,
+                12.0 + noise(&mut self.rng, 1.5),
+            ),
         };
         let centrifuge = match self.state {
             MachineState::Idle | MachineState::End => 0.0,
             MachineState::Prime => {
                 CENTRIFUGE_RPM * (self.in_state_ms() as f64 / 120_000.0).clamp(0.0, 1.0)
             }
-            MachineState::Run | MachineState::Pause => {
-                CENTRIFUGE_RPM + noise(&mut self.rng, 3.0)
-            }
+            MachineState::Run | MachineState::Pause => CENTRIFUGE_RPM + noise(&mut self.rng, 3.0),
             MachineState::Rinseback => {
                 CENTRIFUGE_RPM * (1.0 - self.in_state_ms() as f64 / RINSEBACK_MS as f64).max(0.0)
             }
@@ -441,9 +456,15 @@ impl SimMachine {
             }
         };
         let sample = Sample::default()
-            .with(Quantity::InletMlMin, round(flow_noise(&mut self.rng, inlet), 1))
+            .with(
+                Quantity::InletMlMin,
+                round(flow_noise(&mut self.rng, inlet), 1),
+            )
             .with(Quantity::AcMlMin, round(ac, 2))
-            .with(Quantity::ReturnMlMin, round(flow_noise(&mut self.rng, return_flow), 1))
+            .with(
+                Quantity::ReturnMlMin,
+                round(flow_noise(&mut self.rng, return_flow), 1),
+            )
             .with(Quantity::CollectMlMin, round(collect, 2))
             .with(Quantity::PlasmaMlMin, 0.0)
             .with(Quantity::InletMl, round(self.inlet_ml, 1))
@@ -518,7 +539,10 @@ mod tests {
             .collect();
         let last = samples.last().unwrap().1;
         let wb = last.get(Quantity::InletMl).unwrap() - last.get(Quantity::AcMl).unwrap();
-        assert!(wb >= target_wb && wb < target_wb * 1.02, "{wb} vs {target_wb}");
+        assert!(
+            wb >= target_wb && wb < target_wb * 1.02,
+            "{wb} vs {target_wb}"
+        );
         let product = last.get(Quantity::CollectMl).unwrap();
         assert!((150.0..=450.0).contains(&product), "{product} mL");
 
@@ -539,16 +563,23 @@ mod tests {
         // Cumulative inlet agrees with the integral of the reported flow within 1 %.
         let integral: f64 = samples
             .windows(2)
-            .map(|w| w[1].1.get(Quantity::InletMlMin).unwrap() * (w[1].0 - w[0].0) as f64 / 60_000.0)
+            .map(|w| {
+                w[1].1.get(Quantity::InletMlMin).unwrap() * (w[1].0 - w[0].0) as f64 / 60_000.0
+            })
             .sum();
         let inlet_ml = last.get(Quantity::InletMl).unwrap();
-        assert!((integral - inlet_ml).abs() / inlet_ml < 0.01, "{integral} vs {inlet_ml}");
+        assert!(
+            (integral - inlet_ml).abs() / inlet_ml < 0.01,
+            "{integral} vs {inlet_ml}"
+        );
 
         // Alarms: raised and cleared in pairs.
         let alarms: Vec<(String, bool)> = sentences
             .iter()
             .filter_map(|s| match &s.payload {
-                Payload::Alarm(a) if a.priority != Priority::Info => Some((a.code.clone(), a.active)),
+                Payload::Alarm(a) if a.priority != Priority::Info => {
+                    Some((a.code.clone(), a.active))
+                }
                 _ => None,
             })
             .collect();

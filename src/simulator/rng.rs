@@ -1,4 +1,4 @@
-//! A small seeded random generator (SplitMix64).
+//! A small seeded random generator (`SplitMix64`).
 //!
 //! Written here rather than taken from a crate so that a seed gives the same simulated session
 //! for as long as this file is unchanged, whatever version of any dependency is built.
@@ -56,8 +56,12 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence() {
-        let a: Vec<u64> = (0..5).scan(Rng::new(7), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..5).scan(Rng::new(7), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..5)
+            .scan(Rng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .scan(Rng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a[0], Rng::new(8).next_u64());
     }

@@ -56,7 +56,12 @@ impl SimOutput for PtyOutput {
         match self.master.write_all(bytes) {
             Ok(()) => Ok(true),
             // No reader (hung up) or a reader that does not read: the bytes are lost.
-            Err(e) if matches!(e.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::BrokenPipe | io::ErrorKind::TimedOut
+                ) =>
+            {
                 Ok(false)
             }
             Err(e) if e.raw_os_error() == Some(5) => Ok(false),
@@ -101,14 +106,12 @@ impl SimOutput for PortOutput {
         let Some(port) = self.port.as_mut() else {
             return Ok(false);
         };
-        match port.write_all(bytes) {
-            Ok(()) => Ok(true),
-            Err(_) => {
-                self.port = None;
-                self.last_attempt = Some(Instant::now());
-                Ok(false)
-            }
+        if port.write_all(bytes).is_ok() {
+            return Ok(true);
         }
+        self.port = None;
+        self.last_attempt = Some(Instant::now());
+        Ok(false)
     }
 }
 

@@ -41,8 +41,15 @@ pub fn drain_until(
     let mut seen = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "timed out waiting; saw {} events", seen.len());
-        if let Ok(event) = acquisition.events().recv_timeout(left.min(Duration::from_millis(100))) {
+        assert!(
+            !left.is_zero(),
+            "timed out waiting; saw {} events",
+            seen.len()
+        );
+        if let Ok(event) = acquisition
+            .events()
+            .recv_timeout(left.min(Duration::from_millis(100)))
+        {
             let stop = done(&event);
             seen.push(event);
             if stop {
@@ -61,7 +68,14 @@ pub fn machine_rows(path: &Path) -> Vec<(u32, u64, EntryBody)> {
         .entries
         .into_iter()
         .filter(|e| !matches!(e.body, EntryBody::Link(_)))
-        .filter_map(|Entry { seq, elapsed_ms, body, .. }| Some((seq?, elapsed_ms?, body)))
+        .filter_map(
+            |Entry {
+                 seq,
+                 elapsed_ms,
+                 body,
+                 ..
+             }| Some((seq?, elapsed_ms?, body)),
+        )
         .collect()
 }
 
