@@ -10,4 +10,7 @@ pub mod cli;
 pub mod model;
 pub mod protocol;
 pub mod recording;
+pub mod replay;
+pub mod session;
 pub mod simulator;
+pub mod ui;

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use apheresis_monitor::cli;
+use apheresis_monitor::ui::{self, Launch};
 use clap::{Parser, Subcommand};
 
 /// Bedside apheresis session monitor.
@@ -15,12 +16,54 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the monitor window (the default), optionally straight into a session.
+    Gui(GuiArgs),
     /// Record a session from a serial port without a window.
     Record(cli::RecordArgs),
     /// Run the simulated apheresis machine on a pseudo-terminal or a serial port.
     Simulate(cli::SimulateArgs),
     /// List serial ports.
     Ports,
+}
+
+#[derive(Debug, clap::Args)]
+struct GuiArgs {
+    /// Connect to this serial port.
+    #[arg(long, conflicts_with_all = ["demo", "replay"])]
+    port: Option<String>,
+    /// Baud rate for --port.
+    #[arg(long, default_value_t = apheresis_monitor::acquisition::DEFAULT_BAUD, requires = "port")]
+    baud: u32,
+    /// Run the built-in simulated machine and monitor it.
+    #[arg(long, conflicts_with = "replay")]
+    demo: bool,
+    /// Open a recorded session.
+    #[arg(long, value_name = "FILE.csv")]
+    replay: Option<std::path::PathBuf>,
+    /// Demo or replay speed (1 to 600).
+    #[arg(long, default_value_t = 30.0)]
+    speed: f64,
+}
+
+impl GuiArgs {
+    fn launch(&self) -> Launch {
+        let speed = self.speed.clamp(1.0, 600.0);
+        if let Some(port) = &self.port {
+            Launch::Port {
+                port: port.clone(),
+                baud: self.baud,
+            }
+        } else if self.demo {
+            Launch::Demo { speed }
+        } else if let Some(path) = &self.replay {
+            Launch::Replay {
+                path: path.clone(),
+                speed,
+            }
+        } else {
+            Launch::Start
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -30,10 +73,8 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => cli::record(&args),
         Some(Command::Simulate(args)) => cli::simulate(&args),
         Some(Command::Ports) => cli::ports(),
-        None => {
-            eprintln!("error: the app is not built yet; use a subcommand");
-            Ok(2)
-        }
+        Some(Command::Gui(args)) => ui::run(args.launch()).map(|()| 0),
+        None => ui::run(Launch::Start).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -36,7 +36,7 @@ fn a_simulated_session_with_four_percent_faults_records_every_intact_sentence_ex
     };
     let mut sent = Vec::new();
     let report = run(&mut machine, &mut faults, &mut pty, &options, |s| {
-        sent.push(s.clone())
+        sent.push(s.clone());
     })
     .unwrap();
     assert_eq!(report.unheard, 0);

@@ -1,6 +1,14 @@
-//! Clinical arithmetic and session analysis: patient measures, the live timeline, summaries.
+//! Clinical arithmetic and session analysis: patient measures, the session timeline, progress,
+//! decimation for plots.
 //!
 //! Architecture Invariant: no I/O and no screen here; every figure is a function of the
 //! entries and metadata it is given.
 
+pub mod decimate;
 pub mod patient;
+pub mod progress;
+pub mod timeline;
+
+pub use patient::{Patient, Sex};
+pub use progress::{Progress, Target, progress};
+pub use timeline::{Series, Timeline};

@@ -12,5 +12,5 @@ pub mod runner;
 pub use faults::{FaultInjector, FaultKind};
 pub use machine::{SimConfig, SimMachine};
 #[cfg(unix)]
-pub use runner::PtyOutput;
+pub use runner::{DemoMachine, PtyOutput};
 pub use runner::{PortOutput, RunOptions, RunReport, Sent, SimOutput, run};

@@ -229,3 +229,57 @@ fn pace(start: Instant, first_t_ms: u64, t_ms: u64, options: &RunOptions) {
         std::thread::sleep((due - now).min(Duration::from_millis(100)));
     }
 }
+
+/// A simulated machine running on its own thread on a fresh pseudo-terminal, for the demo.
+/// Dropping it stops the machine.
+#[cfg(unix)]
+pub struct DemoMachine {
+    path: String,
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+#[cfg(unix)]
+impl DemoMachine {
+    /// Creates the pseudo-terminal and starts the machine; it waits for the monitor to open
+    /// the port before the procedure starts.
+    pub fn spawn(config: super::SimConfig, speed: f64, fault_rate: f64) -> io::Result<DemoMachine> {
+        let mut output = PtyOutput::create()?;
+        let path = output.path().to_owned();
+        let stop = Arc::new(AtomicBool::new(false));
+        let options = RunOptions {
+            speed,
+            wait_for_listener: true,
+            stop: stop.clone(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("simulated-machine".into())
+            .spawn(move || {
+                let mut faults = FaultInjector::new(fault_rate, config.seed);
+                let mut machine = SimMachine::new(config);
+                if let Err(e) = run(&mut machine, &mut faults, &mut output, &options, |_| {}) {
+                    tracing::warn!(error = %e, "simulated machine stopped");
+                }
+            })?;
+        Ok(DemoMachine {
+            path,
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// The port path the monitor opens.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+#[cfg(unix)]
+impl Drop for DemoMachine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}

@@ -1,0 +1,546 @@
+//! The session timeline: every entry of a session laid on one continuous time axis, with the
+//! series, state spans, alarms, notes and link events the monitor view and the summary need.
+//!
+//! The axis is *session seconds*: the machine's `t_ms` in seconds, shifted after a machine reset
+//! so that time never runs backwards. Cumulative volumes are carried across a reset, so totals
+//! are totals of the whole session.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::model::{
+    Entry, EntryBody, LinkCode, MachineState, Priority, QUANTITY_COUNT, Quantity, Sample,
+};
+
+use super::decimate::{Column, decimate};
+
+/// A series the timeline keeps: a sample quantity, or one derived from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Series {
+    Measured(Quantity),
+    /// Whole blood processed: inlet volume − AC volume.
+    WbProcessedMl,
+}
+
+impl Series {
+    fn index(self) -> usize {
+        match self {
+            Series::Measured(q) => q.index(),
+            Series::WbProcessedMl => QUANTITY_COUNT,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Series::Measured(q) => q.label(),
+            Series::WbProcessedMl => "WB processed",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Series::Measured(q) => q.unit(),
+            Series::WbProcessedMl => "mL",
+        }
+    }
+}
+
+const SERIES_COUNT: usize = QUANTITY_COUNT + 1;
+
+/// A stretch of time in one machine state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateSpan {
+    pub state: MachineState,
+    pub start_x: f64,
+    /// `None` while it lasts.
+    pub end_x: Option<f64>,
+}
+
+/// One alarm from raise to clear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmSpan {
+    pub code: String,
+    pub priority: Priority,
+    pub text: String,
+    pub raised_x: f64,
+    pub raised_utc: Timestamp,
+    pub cleared_x: Option<f64>,
+    pub cleared_utc: Option<Timestamp>,
+}
+
+/// A nurse's note on the axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteMark {
+    pub x: f64,
+    pub time_utc: Timestamp,
+    pub code: String,
+    pub text: String,
+}
+
+/// A link event on the axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkMark {
+    pub x: Option<f64>,
+    pub time_utc: Timestamp,
+    pub code: LinkCode,
+    pub lost: u64,
+    pub text: String,
+}
+
+/// Gap between samples that breaks a plotted line, seconds.
+const BREAK_GAP_SECS: f64 = 30.0;
+
+/// All of a session, on one axis.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    xs: Vec<f64>,
+    states_per_sample: Vec<Option<MachineState>>,
+    columns: Vec<Column>,
+    /// Ranges of sample indices drawn as one line each.
+    segments: Vec<std::ops::Range<usize>>,
+    break_next: bool,
+    pub states: Vec<StateSpan>,
+    pub alarms: Vec<AlarmSpan>,
+    active_alarms: HashMap<String, usize>,
+    pub notes: Vec<NoteMark>,
+    pub links: Vec<LinkMark>,
+    /// The latest value of each quantity and the session time it came at.
+    latest: [Option<(f64, f64)>; SERIES_COUNT],
+    last_sample_utc: Option<Timestamp>,
+    state: Option<MachineState>,
+    anchor: Option<(Timestamp, f64)>,
+    offset_secs: f64,
+    last_elapsed_secs: Option<f64>,
+    /// Cumulative totals carried over machine resets.
+    carried: [f64; QUANTITY_COUNT],
+    last_raw: [Option<f64>; QUANTITY_COUNT],
+    first_utc: Option<Timestamp>,
+    last_utc: Option<Timestamp>,
+    first_x: Option<f64>,
+    last_x: Option<f64>,
+    entries: usize,
+}
+
+impl Timeline {
+    pub fn new() -> Timeline {
+        Timeline {
+            columns: vec![Column::default(); SERIES_COUNT],
+            ..Timeline::default()
+        }
+    }
+
+    /// Builds a timeline from entries in order.
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Timeline {
+        let mut timeline = Timeline::new();
+        for entry in entries {
+            timeline.push(entry);
+        }
+        timeline
+    }
+
+    /// Number of entries taken in.
+    pub fn entry_count(&self) -> usize {
+        self.entries
+    }
+
+    /// Number of samples.
+    pub fn sample_count(&self) -> usize {
+        self.xs.len()
+    }
+
+    /// Session time of every sample.
+    pub fn xs(&self) -> &[f64] {
+        &self.xs
+    }
+
+    /// The machine state current at each sample (`None` before the first state).
+    pub fn sample_states(&self) -> &[Option<MachineState>] {
+        &self.states_per_sample
+    }
+
+    /// A series' value at sample `index`.
+    pub fn value(&self, series: Series, index: usize) -> Option<f64> {
+        self.column(series).get(index).map(f64::from)
+    }
+
+    fn column(&self, series: Series) -> &Column {
+        &self.columns[series.index()]
+    }
+
+    /// The latest value of a series and the session time it came at.
+    pub fn latest(&self, series: Series) -> Option<(f64, f64)> {
+        self.latest[series.index()]
+    }
+
+    /// The latest value of a series.
+    pub fn latest_value(&self, series: Series) -> Option<f64> {
+        self.latest(series).map(|(_, v)| v)
+    }
+
+    /// The machine's current state.
+    pub fn state(&self) -> Option<MachineState> {
+        self.state
+    }
+
+    /// When the last sample was received.
+    pub fn last_sample_utc(&self) -> Option<Timestamp> {
+        self.last_sample_utc
+    }
+
+    /// First and last session time of anything on the axis.
+    pub fn x_range(&self) -> Option<(f64, f64)> {
+        Some((self.first_x?, self.last_x?))
+    }
+
+    /// First and last receipt time of any entry.
+    pub fn utc_range(&self) -> Option<(Timestamp, Timestamp)> {
+        Some((self.first_utc?, self.last_utc?))
+    }
+
+    /// The wall-clock time at session time `x` (from the first sample's receipt time).
+    pub fn clock_at(&self, x: f64) -> Option<Timestamp> {
+        let (utc, x0) = self.anchor?;
+        let offset = SignedDuration::try_from_secs_f64(x - x0).ok()?;
+        utc.checked_add(offset).ok()
+    }
+
+    /// Alarms raised and not cleared.
+    pub fn active_alarms(&self) -> impl Iterator<Item = &AlarmSpan> {
+        self.active_alarms.values().map(|&i| &self.alarms[i])
+    }
+
+    /// Seconds spent in `state` (up to the last sample for a span still open).
+    pub fn time_in_state(&self, state: MachineState) -> f64 {
+        let end = self.last_x.unwrap_or(0.0);
+        self.states
+            .iter()
+            .filter(|s| s.state == state)
+            .map(|s| (s.end_x.unwrap_or(end) - s.start_x).max(0.0))
+            .sum()
+    }
+
+    /// Takes in one entry; returns the session time it was placed at, if it has one.
+    pub fn push(&mut self, entry: &Entry) -> Option<f64> {
+        if self.columns.is_empty() {
+            self.columns = vec![Column::default(); SERIES_COUNT];
+        }
+        self.entries += 1;
+        self.first_utc.get_or_insert(entry.time_utc);
+        self.last_utc = Some(entry.time_utc);
+        let from_machine = entry.seq.is_some()
+            || matches!(
+                entry.body,
+                EntryBody::Sample(_) | EntryBody::State(_) | EntryBody::Alarm(_)
+            );
+        let x = entry.elapsed_ms.map(|ms| self.session_x(ms, from_machine));
+        if let Some(x) = x {
+            self.first_x.get_or_insert(x);
+            self.last_x = Some(self.last_x.map_or(x, |l| l.max(x)));
+        }
+        match &entry.body {
+            EntryBody::Sample(sample) => {
+                if let Some(x) = x {
+                    self.push_sample(x, entry.time_utc, sample);
+                }
+            }
+            EntryBody::State(state) => {
+                let x = x.or(self.last_x).unwrap_or(0.0);
+                if let Some(open) = self.states.last_mut().filter(|s| s.end_x.is_none()) {
+                    open.end_x = Some(x);
+                }
+                self.states.push(StateSpan {
+                    state: *state,
+                    start_x: x,
+                    end_x: (*state == MachineState::End).then_some(x),
+                });
+                self.state = Some(*state);
+            }
+            EntryBody::Alarm(alarm) => {
+                let x = x.or(self.last_x).unwrap_or(0.0);
+                if alarm.active {
+                    if self.active_alarms.contains_key(&alarm.code) {
+                        return Some(x);
+                    }
+                    self.alarms.push(AlarmSpan {
+                        code: alarm.code.clone(),
+                        priority: alarm.priority,
+                        text: alarm.text.clone(),
+                        raised_x: x,
+                        raised_utc: entry.time_utc,
+                        cleared_x: None,
+                        cleared_utc: None,
+                    });
+                    // Information events have no alarm condition to clear.
+                    if alarm.priority != Priority::Info {
+                        self.active_alarms
+                            .insert(alarm.code.clone(), self.alarms.len() - 1);
+                    }
+                } else if let Some(i) = self.active_alarms.remove(&alarm.code) {
+                    self.alarms[i].cleared_x = Some(x);
+                    self.alarms[i].cleared_utc = Some(entry.time_utc);
+                }
+            }
+            EntryBody::Note(note) => self.notes.push(NoteMark {
+                x: x.or(self.last_x).unwrap_or(0.0),
+                time_utc: entry.time_utc,
+                code: note.code.clone(),
+                text: note.text.clone(),
+            }),
+            EntryBody::Link(link) => {
+                if link.code.is_loss() || link.code == LinkCode::MachineReset {
+                    self.break_next = true;
+                }
+                if link.code == LinkCode::MachineReset {
+                    for q in Quantity::ALL.into_iter().filter(|q| q.is_cumulative()) {
+                        if let Some(raw) = self.last_raw[q.index()].take() {
+                            self.carried[q.index()] += raw;
+                        }
+                    }
+                }
+                self.links.push(LinkMark {
+                    x: x.or(self.last_x),
+                    time_utc: entry.time_utc,
+                    code: link.code,
+                    lost: link.lost,
+                    text: link.text.clone(),
+                });
+            }
+        }
+        x
+    }
+
+    /// Session seconds for a machine time, shifting the axis when the machine time goes back.
+    fn session_x(&mut self, elapsed_ms: u64, from_machine: bool) -> f64 {
+        let secs = elapsed_ms as f64 / 1000.0;
+        // Monitor rows (notes, connection events) carry the last machine time; only rows from
+        // the machine move the clock.
+        if from_machine {
+            if let Some(last) = self.last_elapsed_secs
+                && secs < last
+            {
+                self.offset_secs += last - secs;
+            }
+            self.last_elapsed_secs = Some(secs);
+        }
+        secs + self.offset_secs
+    }
+
+    fn push_sample(&mut self, x: f64, time_utc: Timestamp, sample: &Sample) {
+        let index = self.xs.len();
+        let gap = self.xs.last().is_some_and(|last| x - last > BREAK_GAP_SECS);
+        if self.segments.is_empty() || self.break_next || gap {
+            self.segments.push(index..index);
+            self.break_next = false;
+        }
+        self.xs.push(x);
+        self.states_per_sample.push(self.state);
+        if let Some(segment) = self.segments.last_mut() {
+            segment.end = index + 1;
+        }
+        self.anchor.get_or_insert((time_utc, x));
+        self.last_sample_utc = Some(time_utc);
+        let mut values = [f64::NAN; SERIES_COUNT];
+        for (q, raw) in sample.iter() {
+            let value = if q.is_cumulative() {
+                self.last_raw[q.index()] = Some(raw);
+                raw + self.carried[q.index()]
+            } else {
+                raw
+            };
+            values[q.index()] = value;
+        }
+        let (inlet, ac) = (
+            values[Quantity::InletMl.index()],
+            values[Quantity::AcMl.index()],
+        );
+        values[Series::WbProcessedMl.index()] = inlet - ac;
+        for (i, value) in values.into_iter().enumerate() {
+            self.columns[i].push(value as f32);
+            if !value.is_nan() {
+                self.latest[i] = Some((x, value));
+            }
+        }
+    }
+
+    /// Index range of samples with `x` in `[from, to]`, widened by one on each side so lines
+    /// reach the edges.
+    pub fn index_range(&self, from: f64, to: f64) -> std::ops::Range<usize> {
+        let start = self.xs.partition_point(|&x| x < from).saturating_sub(1);
+        let end = (self.xs.partition_point(|&x| x <= to) + 1).min(self.xs.len());
+        start..end.max(start)
+    }
+
+    /// Line pieces to draw for `series` over `[from, to]` at most about `2 × columns` points
+    /// each; a piece ends where the link was lost or samples stopped.
+    pub fn plot_points(
+        &self,
+        series: Series,
+        from: f64,
+        to: f64,
+        columns: usize,
+    ) -> Vec<Vec<[f64; 2]>> {
+        let visible = self.index_range(from, to);
+        let column = self.column(series);
+        self.segments
+            .iter()
+            .filter_map(|segment| {
+                let start = segment.start.max(visible.start);
+                let end = segment.end.min(visible.end);
+                (start < end).then(|| decimate(&self.xs, column, start..end, columns))
+            })
+            .filter(|points| !points.is_empty())
+            .collect()
+    }
+
+    /// The sample nearest to session time `x`.
+    pub fn nearest_sample(&self, x: f64) -> Option<usize> {
+        if self.xs.is_empty() {
+            return None;
+        }
+        let i = self.xs.partition_point(|&v| v < x);
+        let candidates = [i.saturating_sub(1), i.min(self.xs.len() - 1)];
+        candidates
+            .into_iter()
+            .min_by(|&a, &b| (self.xs[a] - x).abs().total_cmp(&(self.xs[b] - x).abs()))
+    }
+
+    /// The rate whole blood was processed at over the last `window_secs` of RUN, mL/min.
+    pub fn recent_wb_rate_ml_min(&self, window_secs: f64) -> Option<f64> {
+        let wb = self.column(Series::WbProcessedMl);
+        let mut run_secs = 0.0;
+        let mut volume = 0.0;
+        let mut i = self.xs.len();
+        while i >= 2 && run_secs < window_secs {
+            i -= 1;
+            let running = self.states_per_sample[i] == Some(MachineState::Run);
+            if let (true, Some(a), Some(b)) = (running, wb.get(i - 1), wb.get(i)) {
+                let dt = self.xs[i] - self.xs[i - 1];
+                if dt > 0.0 && dt < BREAK_GAP_SECS {
+                    run_secs += dt;
+                    volume += f64::from(b - a).max(0.0);
+                }
+            }
+        }
+        (run_secs >= 60.0).then(|| volume / run_secs * 60.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Alarm, LinkEvent, Note};
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + seconds).unwrap()
+    }
+
+    fn entry(secs: u64, body: EntryBody) -> Entry {
+        Entry {
+            time_utc: at(secs as i64),
+            elapsed_ms: Some(secs * 1000),
+            seq: None,
+            body,
+        }
+    }
+
+    fn sample(inlet_ml: f64, ac_ml: f64) -> EntryBody {
+        EntryBody::Sample(
+            Sample::default()
+                .with(Quantity::InletMl, inlet_ml)
+                .with(Quantity::AcMl, ac_ml)
+                .with(Quantity::InletMlMin, 60.0),
+        )
+    }
+
+    #[test]
+    fn wb_processed_is_inlet_minus_ac_and_carried_over_a_reset() {
+        let mut t = Timeline::new();
+        t.push(&entry(0, EntryBody::State(MachineState::Run)));
+        t.push(&entry(10, sample(120.0, 10.0)));
+        t.push(&entry(
+            11,
+            EntryBody::Link(LinkEvent::new(LinkCode::MachineReset, "reset")),
+        ));
+        // The machine restarted: its time and totals start again from zero.
+        t.push(&entry(2, sample(12.0, 1.0)));
+        assert_eq!(t.latest_value(Series::WbProcessedMl), Some(121.0));
+        assert_eq!(
+            t.latest_value(Series::Measured(Quantity::InletMl)),
+            Some(132.0)
+        );
+        // Time keeps running forward across the reset.
+        assert_eq!(t.xs(), &[10.0, 10.0]);
+        assert_eq!(
+            t.plot_points(Series::WbProcessedMl, 0.0, 100.0, 100).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn states_alarms_and_notes_land_on_the_axis() {
+        let mut t = Timeline::new();
+        t.push(&entry(0, EntryBody::State(MachineState::Prime)));
+        t.push(&entry(100, EntryBody::State(MachineState::Run)));
+        t.push(&entry(150, sample(10.0, 1.0)));
+        let alarm = |active| Alarm {
+            code: "ACCESS_PRESSURE_LOW".into(),
+            priority: Priority::High,
+            active,
+            text: "low".into(),
+        };
+        t.push(&entry(200, EntryBody::Alarm(alarm(true))));
+        t.push(&entry(205, EntryBody::Alarm(alarm(true))));
+        assert_eq!(t.active_alarms().count(), 1);
+        t.push(&entry(260, EntryBody::Alarm(alarm(false))));
+        t.push(&entry(
+            300,
+            EntryBody::Note(Note {
+                code: String::new(),
+                text: "ok".into(),
+            }),
+        ));
+        t.push(&entry(400, sample(20.0, 2.0)));
+        assert_eq!(t.active_alarms().count(), 0);
+        assert_eq!(t.alarms.len(), 1);
+        assert_eq!(t.alarms[0].cleared_x, Some(260.0));
+        assert_eq!(t.notes[0].x, 300.0);
+        assert_eq!(t.time_in_state(MachineState::Prime), 100.0);
+        assert_eq!(t.time_in_state(MachineState::Run), 300.0);
+        assert_eq!(t.clock_at(160.0), Some(at(160)));
+    }
+
+    #[test]
+    fn a_lost_link_breaks_the_plotted_line() {
+        let mut t = Timeline::new();
+        for s in 0..10 {
+            t.push(&entry(s, sample(s as f64, 0.0)));
+        }
+        t.push(&entry(
+            10,
+            EntryBody::Link(LinkEvent::new(LinkCode::Lost, "cable")),
+        ));
+        for s in 12..20 {
+            t.push(&entry(s, sample(s as f64, 0.0)));
+        }
+        let pieces = t.plot_points(Series::Measured(Quantity::InletMl), 0.0, 30.0, 100);
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(pieces[0].len() + pieces[1].len(), 18);
+    }
+
+    #[test]
+    fn recent_rate_counts_run_time_only() {
+        let mut t = Timeline::new();
+        t.push(&entry(0, EntryBody::State(MachineState::Run)));
+        for s in 0..=600 {
+            t.push(&entry(s, sample(s as f64, 0.0)));
+        }
+        t.push(&entry(601, EntryBody::State(MachineState::Pause)));
+        for s in 601..=900 {
+            t.push(&entry(s, sample(600.0, 0.0)));
+        }
+        // 600 mL over 600 s of running: 60 mL/min, the pause does not dilute it.
+        let rate = t.recent_wb_rate_ml_min(600.0).unwrap();
+        assert!((rate - 60.0).abs() < 0.5, "{rate}");
+    }
+}

@@ -1,0 +1,254 @@
+//! Replay: a playback clock over a loaded recording.
+//!
+//! The whole session is available at once (`full`, for review and the plots); `shown` holds
+//! what had arrived by the playhead, so the tiles, banner and state read as they did then.
+//! Time is passed in (`advance`), so tests run on fake time.
+
+use std::time::Duration;
+
+use crate::analysis::Timeline;
+use crate::model::Entry;
+use crate::recording::Recording;
+
+/// Slowest and fastest playback.
+pub const SPEED_RANGE: (f64, f64) = (1.0, 600.0);
+
+/// A recording being played back.
+pub struct Player {
+    entries: Vec<Entry>,
+    /// Session time of each entry (entries without one take the previous entry's).
+    entry_xs: Vec<f64>,
+    full: Timeline,
+    shown: Timeline,
+    /// Entries in `shown`.
+    cursor: usize,
+    position_x: f64,
+    playing: bool,
+    speed: f64,
+    pub recording: Recording,
+}
+
+impl Player {
+    pub fn new(mut recording: Recording) -> Player {
+        let entries = std::mem::take(&mut recording.entries);
+        let mut full = Timeline::new();
+        let mut entry_xs = Vec::with_capacity(entries.len());
+        let mut last = None;
+        for entry in &entries {
+            let x = full.push(entry).or(last);
+            last = x;
+            entry_xs.push(x.unwrap_or(f64::NEG_INFINITY));
+        }
+        // Entries before the first timed one belong at the start.
+        let start = full.x_range().map_or(0.0, |r| r.0);
+        for x in &mut entry_xs {
+            if *x == f64::NEG_INFINITY {
+                *x = start;
+            }
+        }
+        let mut player = Player {
+            entries,
+            entry_xs,
+            full,
+            shown: Timeline::new(),
+            cursor: 0,
+            position_x: start,
+            playing: false,
+            speed: 60.0,
+            recording,
+        };
+        player.seek(start);
+        player
+    }
+
+    /// The whole session.
+    pub fn full(&self) -> &Timeline {
+        &self.full
+    }
+
+    /// The session as it stood at the playhead.
+    pub fn shown(&self) -> &Timeline {
+        &self.shown
+    }
+
+    /// First and last session time.
+    pub fn range(&self) -> (f64, f64) {
+        self.full.x_range().unwrap_or((0.0, 0.0))
+    }
+
+    pub fn position(&self) -> f64 {
+        self.position_x
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    /// Entries in the recording.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.position_x >= self.range().1
+    }
+
+    pub fn set_speed(&mut self, speed: f64) {
+        self.speed = speed.clamp(SPEED_RANGE.0, SPEED_RANGE.1);
+    }
+
+    /// Starts playing; from the start again when at the end.
+    pub fn play(&mut self) {
+        if self.at_end() {
+            self.seek(self.range().0);
+        }
+        self.playing = true;
+    }
+
+    pub fn pause(&mut self) {
+        self.playing = false;
+    }
+
+    pub fn toggle(&mut self) {
+        if self.playing {
+            self.pause();
+        } else {
+            self.play();
+        }
+    }
+
+    /// Moves the playhead by `wall` time at the current speed; stops at the end.
+    pub fn advance(&mut self, wall: Duration) {
+        if !self.playing {
+            return;
+        }
+        let target = self.position_x + wall.as_secs_f64() * self.speed;
+        let end = self.range().1;
+        self.seek(target.min(end));
+        if self.position_x >= end {
+            self.playing = false;
+        }
+    }
+
+    /// Steps by `secs` of session time (negative steps back).
+    pub fn step(&mut self, secs: f64) {
+        self.seek(self.position_x + secs);
+    }
+
+    /// Puts the playhead at session time `x` (clamped to the session).
+    pub fn seek(&mut self, x: f64) {
+        let (start, end) = self.range();
+        let x = x.clamp(start, end.max(start));
+        let target = self.entry_xs.partition_point(|&ex| ex <= x);
+        if target < self.cursor {
+            self.shown = Timeline::new();
+            self.cursor = 0;
+        }
+        for entry in &self.entries[self.cursor..target] {
+            self.shown.push(entry);
+        }
+        self.cursor = target;
+        self.position_x = x;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EntryBody, MachineState, Quantity, Sample};
+    use std::path::PathBuf;
+
+    fn recording(seconds: u64) -> Recording {
+        let mut entries = vec![Entry {
+            time_utc: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+            elapsed_ms: Some(0),
+            seq: Some(0),
+            body: EntryBody::State(MachineState::Run),
+        }];
+        for s in 1..=seconds {
+            entries.push(Entry {
+                time_utc: jiff::Timestamp::from_second(1_700_000_000 + s as i64).unwrap(),
+                elapsed_ms: Some(s * 1000),
+                seq: Some(s as u32),
+                body: EntryBody::Sample(Sample::default().with(Quantity::InletMl, s as f64)),
+            });
+        }
+        Recording {
+            path: PathBuf::from("t.csv"),
+            entries,
+            problems: Vec::new(),
+            skipped_rows: 0,
+            meta: None,
+            meta_problem: None,
+        }
+    }
+
+    fn inlet(player: &Player) -> Option<f64> {
+        player
+            .shown()
+            .latest_value(crate::analysis::Series::Measured(Quantity::InletMl))
+    }
+
+    #[test]
+    fn playing_advances_at_the_chosen_speed_on_fake_time() {
+        let mut p = Player::new(recording(3600));
+        assert_eq!(p.position(), 0.0);
+        assert_eq!(p.full().sample_count(), 3600);
+        assert_eq!(p.shown().sample_count(), 0);
+        p.set_speed(60.0);
+        p.advance(Duration::from_secs(1));
+        assert_eq!(p.position(), 0.0, "paused until play");
+        p.play();
+        p.advance(Duration::from_secs(2));
+        assert_eq!(p.position(), 120.0);
+        assert_eq!(inlet(&p), Some(120.0));
+        p.set_speed(10_000.0);
+        assert_eq!(p.speed(), 600.0);
+    }
+
+    #[test]
+    fn seeking_back_and_forth_shows_the_session_as_it_stood() {
+        let mut p = Player::new(recording(600));
+        p.seek(500.0);
+        assert_eq!(inlet(&p), Some(500.0));
+        p.seek(100.5);
+        assert_eq!(inlet(&p), Some(100.0));
+        assert_eq!(p.shown().sample_count(), 100);
+        p.step(-1000.0);
+        assert_eq!(p.position(), 0.0);
+        p.seek(1e9);
+        assert!(p.at_end());
+        assert_eq!(p.shown().sample_count(), 600);
+    }
+
+    #[test]
+    fn playback_stops_at_the_end_and_restarts_from_the_start() {
+        let mut p = Player::new(recording(100));
+        p.set_speed(600.0);
+        p.play();
+        p.advance(Duration::from_secs(5));
+        assert!(p.at_end());
+        assert!(!p.is_playing());
+        p.play();
+        assert_eq!(p.position(), 0.0);
+        assert!(p.is_playing());
+    }
+
+    #[test]
+    fn an_empty_recording_does_not_panic() {
+        let mut p = Player::new(recording(0));
+        p.play();
+        p.advance(Duration::from_secs(1));
+        p.seek(50.0);
+        p.step(-5.0);
+        assert!(p.at_end());
+    }
+}

@@ -1,0 +1,252 @@
+//! A live session as the monitor holds it: the acquisition worker, the timeline it feeds, and
+//! what the screen shows about the link and the recording. Headless: the UI is a view of it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use jiff::Timestamp;
+
+use crate::acquisition::{
+    AcqEvent, Acquisition, Journalist, LinkStatus, SerialOpener, WorkerConfig, WorkerReport,
+};
+use crate::analysis::Timeline;
+use crate::model::{MachineIdentity, Note};
+use crate::protocol::DecodeStats;
+use crate::recording::format::format_time_utc;
+use crate::recording::{Recorder, SessionMeta, create_private_dir_all};
+#[cfg(unix)]
+use crate::simulator::DemoMachine;
+
+/// What to start.
+pub struct LivePlan {
+    pub port: String,
+    pub baud: u32,
+    /// Folder the recording is created in.
+    pub folder: PathBuf,
+    pub meta: SessionMeta,
+    /// The simulated machine behind `port`, for the demo.
+    #[cfg(unix)]
+    pub demo: Option<DemoMachine>,
+}
+
+/// The link as the screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkView {
+    /// The worker is opening the port; no data yet.
+    Connecting,
+    Status(LinkStatus),
+    /// Recording has stopped.
+    Closed,
+}
+
+/// A running (or finished) live session.
+pub struct LiveSession {
+    acquisition: Option<Acquisition>,
+    #[cfg(unix)]
+    demo: Option<DemoMachine>,
+    pub port: String,
+    pub baud: u32,
+    pub recording: PathBuf,
+    pub timeline: Timeline,
+    pub meta: SessionMeta,
+    pub link: LinkView,
+    pub link_since: Timestamp,
+    pub stats: DecodeStats,
+    /// The last recording error and the rows waiting in memory, while writing fails.
+    pub recorder_error: Option<(String, usize)>,
+    pub identity: Option<MachineIdentity>,
+    pub finished: Option<WorkerReport>,
+}
+
+/// A unique recording name in `folder` for a session starting at `now` (local time).
+pub fn new_recording_path(folder: &Path, now: Timestamp) -> PathBuf {
+    let local = now.to_zoned_datetime(jiff::tz::TimeZone::system());
+    let stem = local.strftime("session-%Y-%m-%d-%H%M%S").to_string();
+    let mut path = folder.join(format!("{stem}.csv"));
+    let mut n = 2;
+    while path.exists() || crate::recording::meta_path_for(&path).exists() {
+        path = folder.join(format!("{stem}-{n}.csv"));
+        n += 1;
+    }
+    path
+}
+
+impl LiveSession {
+    /// Creates the recording and starts the worker. Does file I/O: call it off the UI thread
+    /// (see [`start_live_in_background`]).
+    pub fn start(plan: LivePlan, wake: Box<dyn Fn() + Send>) -> Result<LiveSession, String> {
+        create_private_dir_all(&plan.folder).map_err(|e| {
+            format!(
+                "cannot create the session folder {}: {e}",
+                plan.folder.display()
+            )
+        })?;
+        let now = Timestamp::now();
+        let path = new_recording_path(&plan.folder, now);
+        let recorder = Recorder::create(&path).map_err(|e| e.to_string())?;
+        let mut meta = plan.meta;
+        meta.started_utc.get_or_insert_with(|| format_time_utc(now));
+        let config = WorkerConfig::new(plan.port.clone(), plan.baud);
+        let opener = SerialOpener {
+            path: plan.port.clone(),
+            baud: plan.baud,
+            read_timeout: config.read_timeout,
+        };
+        let acquisition = Acquisition::start(
+            config,
+            None,
+            Box::new(opener),
+            recorder,
+            meta.clone(),
+            Journalist::new(),
+            wake,
+        )
+        .map_err(|e| format!("cannot start the acquisition thread: {e}"))?;
+        Ok(LiveSession {
+            acquisition: Some(acquisition),
+            #[cfg(unix)]
+            demo: plan.demo,
+            port: plan.port,
+            baud: plan.baud,
+            recording: path,
+            timeline: Timeline::new(),
+            meta,
+            link: LinkView::Connecting,
+            link_since: now,
+            stats: DecodeStats::default(),
+            recorder_error: None,
+            identity: None,
+            finished: None,
+        })
+    }
+
+    /// Whether this session runs on the built-in simulated machine.
+    pub fn is_demo(&self) -> bool {
+        #[cfg(unix)]
+        {
+            self.demo.is_some()
+        }
+        #[cfg(not(unix))]
+        {
+            false
+        }
+    }
+
+    /// Whether the worker is still recording.
+    pub fn is_recording(&self) -> bool {
+        self.acquisition.is_some() && self.finished.is_none()
+    }
+
+    /// Takes in the worker's events for at most `budget`; returns whether anything changed and
+    /// whether events are left for the next frame.
+    pub fn drain(&mut self, budget: Duration) -> (bool, bool) {
+        let Some(acquisition) = &self.acquisition else {
+            return (false, false);
+        };
+        let events = acquisition.events().clone();
+        self.drain_from(&events, budget)
+    }
+
+    fn drain_from(&mut self, events: &Receiver<AcqEvent>, budget: Duration) -> (bool, bool) {
+        let start = Instant::now();
+        let mut changed = false;
+        loop {
+            match events.try_recv() {
+                Ok(event) => {
+                    changed = true;
+                    self.apply(event);
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return (changed, false),
+            }
+            if start.elapsed() >= budget {
+                return (changed, !events.is_empty());
+            }
+        }
+    }
+
+    fn apply(&mut self, event: AcqEvent) {
+        match event {
+            AcqEvent::Entry(entry) => {
+                self.timeline.push(&entry);
+            }
+            AcqEvent::Identity(identity) => {
+                self.meta.machine = Some(identity.clone());
+                self.identity = Some(identity);
+            }
+            AcqEvent::Link(status) => {
+                self.link = LinkView::Status(status);
+                self.link_since = Timestamp::now();
+            }
+            AcqEvent::Stats(stats) => self.stats = stats,
+            AcqEvent::RecorderError {
+                message,
+                pending_rows,
+            } => self.recorder_error = Some((message, pending_rows)),
+            AcqEvent::RecorderRecovered => self.recorder_error = None,
+            AcqEvent::Finished(report) => {
+                self.stats = report.stats;
+                self.link = LinkView::Closed;
+                self.link_since = Timestamp::now();
+                if report.unwritten_rows > 0 {
+                    self.recorder_error = Some((
+                        report
+                            .last_error
+                            .clone()
+                            .unwrap_or_else(|| "rows could not be written".into()),
+                        report.unwritten_rows,
+                    ));
+                }
+                self.finished = Some(report);
+            }
+        }
+    }
+
+    /// Records a nurse's note.
+    pub fn add_note(&self, note: Note) {
+        if let Some(acquisition) = &self.acquisition {
+            acquisition.add_note(note);
+        }
+    }
+
+    /// Changes the metadata here and in the file beside the recording.
+    pub fn edit_meta(&mut self, edit: impl Fn(&mut SessionMeta) + Send + Clone + 'static) {
+        edit(&mut self.meta);
+        if let Some(acquisition) = &self.acquisition {
+            acquisition.edit_meta(Box::new(edit));
+        }
+    }
+
+    /// Stops recording (and the demo machine); blocks until the recording is synced.
+    pub fn stop(&mut self) {
+        if let Some(acquisition) = self.acquisition.take()
+            && let Some(report) = acquisition.stop()
+        {
+            self.apply(AcqEvent::Finished(report));
+        }
+        #[cfg(unix)]
+        {
+            self.demo = None;
+        }
+    }
+}
+
+/// Starts a live session on a background thread (creating files is I/O the UI thread must not
+/// wait on); the result arrives on the returned channel.
+pub fn start_live_in_background(
+    plan: LivePlan,
+    wake: Box<dyn Fn() + Send>,
+) -> Receiver<Result<LiveSession, String>> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let spawned = std::thread::Builder::new()
+        .name("session-start".into())
+        .spawn(move || {
+            let _ = tx.send(LiveSession::start(plan, wake));
+        });
+    if let Err(e) = spawned {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let _ = tx.send(Err(format!("cannot start a thread: {e}")));
+        return rx;
+    }
+    rx
+}

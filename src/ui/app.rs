@@ -1,0 +1,1029 @@
+//! The app: start screen, live monitor, replay, and the windows over them.
+//!
+//! Widgets record intent as [`Command`]s; the commands run after drawing.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use egui::{Align, Layout, RichText};
+use jiff::Timestamp;
+
+use crate::acquisition::{PortListing, STANDARD_BAUDS, list_ports};
+use crate::analysis::{Patient, Target, progress};
+use crate::model::Note;
+use crate::recording::meta::PatientMeta;
+use crate::recording::{Recording, SessionMeta};
+use crate::replay::{Player, SPEED_RANGE};
+use crate::session::{LinkView, LivePlan, LiveSession, start_live_in_background};
+
+use super::monitor::{
+    Connection, MonitorModel, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui,
+};
+use super::notes::{NoteAction, NoteForm, note_form_ui};
+use super::plots::{PlotView, PressureLimits, plots_ui};
+use super::settings::Settings;
+use super::setup::{SetupAction, SetupForm, setup_form_ui};
+use super::theme::{self, Theme};
+
+/// How the app opens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Launch {
+    /// The start screen.
+    Start,
+    /// Straight into a live session on a port.
+    Port { port: String, baud: u32 },
+    /// Straight into the demo: the simulated machine on a pseudo-terminal.
+    Demo { speed: f64 },
+    /// Straight into a recorded session.
+    Replay { path: PathBuf, speed: f64 },
+}
+
+/// Where "now" comes from: the system clock, or a clock a test moves.
+#[derive(Clone, Default)]
+pub struct Clock {
+    fake: Option<Arc<Mutex<Timestamp>>>,
+}
+
+impl Clock {
+    /// A clock that stays where the test puts it.
+    pub fn fake(start: Timestamp) -> (Clock, Arc<Mutex<Timestamp>>) {
+        let cell = Arc::new(Mutex::new(start));
+        (
+            Clock {
+                fake: Some(cell.clone()),
+            },
+            cell,
+        )
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match &self.fake {
+            Some(cell) => cell.lock().map_or_else(|e| *e.into_inner(), |t| *t),
+            None => Timestamp::now(),
+        }
+    }
+}
+
+/// Something the user asked for, run after the frame is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    RefreshPorts,
+    Connect { port: String, baud: u32 },
+    StartDemo { speed: f64 },
+    PickRecording,
+    OpenRecording(PathBuf),
+    SaveSetup,
+    AddNote(Note),
+    StopRecording,
+    CloseSession,
+    SetTheme(Theme),
+}
+
+/// A recording being loaded off the UI thread.
+struct Loading {
+    path: PathBuf,
+    progress: Arc<Mutex<f32>>,
+    result: Receiver<Result<Recording, String>>,
+    speed: f64,
+}
+
+/// A replayed recording.
+pub struct ReplaySession {
+    pub player: Player,
+    pub patient: Patient,
+    pub target: Target,
+    pub notice: Option<String>,
+}
+
+enum Active {
+    None,
+    Starting(Receiver<Result<LiveSession, String>>),
+    Live(Box<LiveSession>),
+    Replay(Box<ReplaySession>),
+}
+
+/// The application state.
+pub struct MonitorApp {
+    pub settings: Settings,
+    active: Active,
+    loading: Option<Loading>,
+    ports: Vec<PortListing>,
+    ports_pending: Option<Receiver<Result<Vec<PortListing>, String>>>,
+    port_text: String,
+    baud: u32,
+    demo_speed: f64,
+    pub setup: SetupForm,
+    pub show_setup: bool,
+    pub note: NoteForm,
+    pub show_note: bool,
+    plot_view: PlotView,
+    commands: Vec<Command>,
+    message: Option<String>,
+    file_dialog: Option<Receiver<Option<PathBuf>>>,
+    clock: Clock,
+    title: String,
+    last_frame: Option<Instant>,
+    ctx: Option<egui::Context>,
+    pending_launch: Option<Launch>,
+    applied_theme: Option<Theme>,
+}
+
+impl MonitorApp {
+    /// A new app with `settings`, opening as `launch` says.
+    pub fn new(settings: Settings, launch: Launch, clock: Clock) -> MonitorApp {
+        let baud = settings.baud;
+        let port_text = settings.last_port.clone();
+        let demo_speed = settings.demo_speed;
+        let setup = SetupForm::new(settings.default_target_tbv);
+        MonitorApp {
+            settings,
+            active: Active::None,
+            loading: None,
+            ports: Vec::new(),
+            ports_pending: None,
+            port_text,
+            baud,
+            demo_speed,
+            setup,
+            show_setup: false,
+            note: NoteForm::default(),
+            show_note: false,
+            plot_view: PlotView::default(),
+            commands: vec![Command::RefreshPorts],
+            message: None,
+            file_dialog: None,
+            clock,
+            title: String::new(),
+            last_frame: None,
+            ctx: None,
+            pending_launch: Some(launch),
+            applied_theme: None,
+        }
+    }
+
+    /// The live session, if one is running.
+    pub fn live(&self) -> Option<&LiveSession> {
+        match &self.active {
+            Active::Live(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The live session, mutable (tests feed it).
+    pub fn live_mut(&mut self) -> Option<&mut LiveSession> {
+        match &mut self.active {
+            Active::Live(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The replayed session, if one is open.
+    pub fn replay(&self) -> Option<&ReplaySession> {
+        match &self.active {
+            Active::Replay(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn replay_mut(&mut self) -> Option<&mut ReplaySession> {
+        match &mut self.active {
+            Active::Replay(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether a session is being started or loaded.
+    pub fn is_busy(&self) -> bool {
+        matches!(self.active, Active::Starting(_)) || self.loading.is_some()
+    }
+
+    /// The error or notice shown at the top, if any.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// Work that is not drawing: take in data, advance replay, finish background jobs.
+    /// Runs every frame, and also while the window is hidden.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        if self.ctx.is_none() {
+            self.ctx = Some(ctx.clone());
+        }
+        if self.applied_theme != Some(self.settings.theme) {
+            theme::apply(ctx, self.settings.theme);
+            self.applied_theme = Some(self.settings.theme);
+        }
+        if let Some(launch) = self.pending_launch.take() {
+            self.launch(launch);
+        }
+        let frame_dt = self.last_frame.map(|t| t.elapsed()).unwrap_or_default();
+        self.last_frame = Some(Instant::now());
+        self.poll_background();
+        match &mut self.active {
+            Active::Live(session) => {
+                let (_, more) = session.drain(Duration::from_millis(8));
+                if more {
+                    ctx.request_repaint();
+                }
+            }
+            Active::Replay(replay) => {
+                if replay.player.is_playing() {
+                    replay
+                        .player
+                        .advance(frame_dt.min(Duration::from_millis(250)));
+                    ctx.request_repaint_after(Duration::from_millis(33));
+                }
+            }
+            Active::Starting(_) | Active::None => {}
+        }
+        // The clock and the data's age move even when no data arrives.
+        ctx.request_repaint_after(Duration::from_secs(1));
+        self.update_title(ctx);
+    }
+
+    fn launch(&mut self, launch: Launch) {
+        match launch {
+            Launch::Start => {}
+            Launch::Port { port, baud } => self.commands.push(Command::Connect { port, baud }),
+            Launch::Demo { speed } => self.commands.push(Command::StartDemo { speed }),
+            Launch::Replay { path, speed } => self.open_recording(path, speed),
+        }
+    }
+
+    fn wake(&self) -> Box<dyn Fn() + Send> {
+        match &self.ctx {
+            Some(ctx) => {
+                let ctx = ctx.clone();
+                // Batch wake-ups: at most one frame per 10 ms however fast data comes.
+                Box::new(move || ctx.request_repaint_after(Duration::from_millis(10)))
+            }
+            None => Box::new(|| {}),
+        }
+    }
+
+    fn poll_background(&mut self) {
+        if let Active::Starting(rx) = &self.active
+            && let Ok(result) = rx.try_recv()
+        {
+            match result {
+                Ok(session) => {
+                    self.settings.remember_session(session.recording.clone());
+                    self.setup =
+                        SetupForm::from_meta(&session.meta, self.settings.default_target_tbv);
+                    let has_patient = session
+                        .meta
+                        .patient
+                        .as_ref()
+                        .is_some_and(|p| p.weight_kg.is_some());
+                    self.show_setup = !has_patient;
+                    self.plot_view = PlotView::default();
+                    self.active = Active::Live(Box::new(session));
+                }
+                Err(e) => {
+                    self.message = Some(e);
+                    self.active = Active::None;
+                }
+            }
+        }
+        if let Some(loading) = &self.loading
+            && let Ok(result) = loading.result.try_recv()
+        {
+            let path = loading.path.clone();
+            let speed = loading.speed;
+            self.loading = None;
+            match result {
+                Ok(recording) => {
+                    let notice = recording
+                        .problems_summary()
+                        .into_iter()
+                        .chain(recording.meta_problem.clone())
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let patient = Patient::from_meta(
+                        recording.meta.as_ref().and_then(|m| m.patient.as_ref()),
+                    );
+                    let (target, _) =
+                        Target::from_meta(recording.meta.as_ref().and_then(|m| m.targets.as_ref()));
+                    let mut player = Player::new(recording);
+                    player.set_speed(speed);
+                    self.settings.remember_session(path);
+                    self.plot_view = PlotView::default();
+                    self.active = Active::Replay(Box::new(ReplaySession {
+                        player,
+                        patient,
+                        target,
+                        notice: (!notice.is_empty()).then_some(notice),
+                    }));
+                }
+                Err(e) => self.message = Some(e),
+            }
+        }
+        if let Some(rx) = &self.ports_pending
+            && let Ok(result) = rx.try_recv()
+        {
+            self.ports_pending = None;
+            match result {
+                Ok(ports) => self.ports = ports,
+                Err(e) => self.message = Some(format!("cannot list serial ports: {e}")),
+            }
+        }
+        if let Some(rx) = &self.file_dialog
+            && let Ok(picked) = rx.try_recv()
+        {
+            self.file_dialog = None;
+            if let Some(path) = picked {
+                self.commands.push(Command::OpenRecording(path));
+            }
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match &self.active {
+            Active::Live(s) => format!(
+                "Apheresis Monitor — {} — {}",
+                s.meta
+                    .patient
+                    .as_ref()
+                    .and_then(|p| p.id.clone())
+                    .unwrap_or_else(|| "no patient ID".into()),
+                file_name(&s.recording)
+            ),
+            Active::Replay(r) => format!(
+                "Apheresis Monitor — {} — {} (recorded)",
+                r.patient
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| "no patient ID".into()),
+                file_name(&r.player.recording.path)
+            ),
+            _ => "Apheresis Monitor".into(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    /// Draws the whole window, then runs what was asked for.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(message) = self.message.clone() {
+            egui::Panel::top("message").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(&message)
+                            .color(egui::Color32::from_rgb(0xFF, 0x8A, 0x8A))
+                            .size(16.0),
+                    );
+                    if ui.button("Dismiss").clicked() {
+                        self.message = None;
+                    }
+                });
+            });
+        }
+        match &self.active {
+            Active::None | Active::Starting(_) => self.start_screen_ui(ui),
+            Active::Live(_) => self.live_ui(ui),
+            Active::Replay(_) => self.replay_ui(ui),
+        }
+        self.windows_ui(ui.ctx());
+        self.run_commands();
+    }
+
+    fn start_screen_ui(&mut self, ui: &mut egui::Ui) {
+        let starting = matches!(self.active, Active::Starting(_));
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.add_space(12.0);
+            ui.heading(RichText::new("Apheresis session monitor").size(30.0));
+            ui.label("Live monitoring, recording and review of apheresis collections.");
+            ui.label(
+                RichText::new(
+                    "A secondary display: the apheresis machine's own alarms remain the alarm system.",
+                )
+                .weak(),
+            );
+            ui.add_space(16.0);
+            if starting {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Starting the session…");
+                });
+            }
+            if let Some(loading) = &self.loading {
+                let fraction = loading.progress.lock().map_or(0.0, |p| *p);
+                ui.label(format!("Loading {}…", file_name(&loading.path)));
+                ui.add(egui::ProgressBar::new(fraction).show_percentage());
+            }
+            ui.columns(2, |columns| {
+                self.connect_ui(&mut columns[0], starting);
+                self.recordings_ui(&mut columns[1]);
+            });
+        });
+    }
+
+    fn connect_ui(&mut self, ui: &mut egui::Ui, starting: bool) {
+        ui.group(|ui| {
+            ui.heading("Connect to a machine");
+            ui.horizontal(|ui| {
+                let label = ui.label("Serial port");
+                egui::ComboBox::from_id_salt("port-picker")
+                    .selected_text(if self.port_text.is_empty() { "choose…".to_owned() } else { self.port_text.clone() })
+                    .width(260.0)
+                    .show_ui(ui, |ui| {
+                        if self.ports.is_empty() {
+                            ui.label("no ports found");
+                        }
+                        for port in &self.ports {
+                            let text = format!("{}  {}", port.path, port.description);
+                            ui.selectable_value(&mut self.port_text, port.path.clone(), text);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                if ui.button("Refresh ports").clicked() {
+                    self.commands.push(Command::RefreshPorts);
+                }
+            });
+            ui.horizontal(|ui| {
+                let label = ui.label("Port path");
+                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/ttyUSB0").desired_width(260.0))
+                    .labelled_by(label.id);
+            });
+            ui.horizontal(|ui| {
+                let label = ui.label("Baud");
+                egui::ComboBox::from_id_salt("baud-picker")
+                    .selected_text(self.baud.to_string())
+                    .show_ui(ui, |ui| {
+                        for baud in STANDARD_BAUDS {
+                            ui.selectable_value(&mut self.baud, baud, baud.to_string());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+            });
+            let can_connect = !starting && !self.port_text.trim().is_empty();
+            if ui.add_enabled(can_connect, egui::Button::new(RichText::new("Connect").size(18.0))).clicked() {
+                self.commands.push(Command::Connect {
+                    port: self.port_text.trim().to_owned(),
+                    baud: self.baud,
+                });
+            }
+            ui.add_space(16.0);
+            ui.heading("Try it without a machine");
+            ui.horizontal(|ui| {
+                let label = ui.label("Demo speed");
+                ui.add(egui::DragValue::new(&mut self.demo_speed).range(1.0..=600.0).suffix("×"))
+                    .labelled_by(label.id);
+                if ui.add_enabled(!starting, egui::Button::new(RichText::new("Start demo").size(18.0))).clicked() {
+                    self.commands.push(Command::StartDemo { speed: self.demo_speed });
+                }
+            });
+            ui.label(RichText::new("A simulated apheresis machine on a pseudo-terminal, through the real serial path.").weak());
+        });
+    }
+
+    fn recordings_ui(&mut self, ui: &mut egui::Ui) {
+        ui.group(|ui| {
+            ui.heading("Recorded sessions");
+            if ui
+                .button(RichText::new("Open recording…").size(18.0))
+                .clicked()
+            {
+                self.commands.push(Command::PickRecording);
+            }
+            ui.add_space(8.0);
+            ui.label("Recent sessions");
+            if self.settings.recent_sessions.is_empty() {
+                ui.label(RichText::new("none yet").weak());
+            }
+            for path in self.settings.recent_sessions.clone() {
+                if ui
+                    .button(file_name(&path))
+                    .on_hover_text(path.display().to_string())
+                    .clicked()
+                {
+                    self.commands.push(Command::OpenRecording(path));
+                }
+            }
+            ui.add_space(8.0);
+            ui.label(
+                RichText::new(format!(
+                    "Recordings are kept in {}",
+                    self.settings.session_folder().display()
+                ))
+                .weak(),
+            );
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                ui.label("Theme");
+                let mut theme = self.settings.theme;
+                ui.selectable_value(&mut theme, Theme::Night, "Night");
+                ui.selectable_value(&mut theme, Theme::Day, "Day");
+                if theme != self.settings.theme {
+                    self.commands.push(Command::SetTheme(theme));
+                }
+            });
+        });
+    }
+
+    fn live_ui(&mut self, ui: &mut egui::Ui) {
+        let Active::Live(session) = &self.active else {
+            return;
+        };
+        let now = self.clock.now();
+        let patient = Patient::from_meta(session.meta.patient.as_ref());
+        let (target, _) = Target::from_meta(session.meta.targets.as_ref());
+        let connection = match &session.link {
+            LinkView::Connecting => Connection::Connecting {
+                port: session.port.clone(),
+            },
+            LinkView::Status(crate::acquisition::LinkStatus::Up) => Connection::Up {
+                port: session.port.clone(),
+            },
+            LinkView::Status(crate::acquisition::LinkStatus::Silent) => Connection::Silent {
+                port: session.port.clone(),
+            },
+            LinkView::Status(crate::acquisition::LinkStatus::Down { reason }) => Connection::Down {
+                port: session.port.clone(),
+                reason: reason.clone(),
+                since: session.link_since,
+            },
+            LinkView::Closed => Connection::Closed,
+        };
+        // The link counts as up as soon as samples flow.
+        let connection = match connection {
+            Connection::Connecting { port } if session.timeline.last_sample_utc().is_some() => {
+                Connection::Up { port }
+            }
+            other => other,
+        };
+        let model = MonitorModel {
+            timeline: &session.timeline,
+            progress: progress(&session.timeline, &patient, target),
+            patient: &patient,
+            target,
+            machine: session
+                .identity
+                .as_ref()
+                .map(|m| format!("{} {}", m.model, m.serial_no)),
+            now,
+            connection,
+            badge: session
+                .is_demo()
+                .then(|| format!("DEMO {}×", self.demo_speed)),
+        };
+        let messages = banner_messages(&model, session.recorder_error.as_ref());
+        let recording = session.recording.clone();
+        let recording_on = session.is_recording();
+        let stats = session.stats;
+        egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
+        egui::Panel::top("banner").show(ui, |ui| banner_ui(ui, &messages));
+        egui::Panel::top("tiles").show(ui, |ui| {
+            tiles_ui(ui, &model);
+            progress_ui(ui, &model);
+        });
+        egui::Panel::bottom("footer").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(
+                        recording_on,
+                        egui::Button::new(RichText::new("+ Note").size(18.0)),
+                    )
+                    .clicked()
+                {
+                    self.show_note = true;
+                }
+                if ui.button(RichText::new("Setup").size(18.0)).clicked() {
+                    self.show_setup = true;
+                }
+                if recording_on {
+                    if ui.button("Stop recording").clicked() {
+                        self.commands.push(Command::StopRecording);
+                    }
+                } else if ui.button("Close session").clicked() {
+                    self.commands.push(Command::CloseSession);
+                }
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    ui.label(RichText::new(file_name(&recording)).size(15.0))
+                        .on_hover_text(recording.display().to_string());
+                    if recording_on {
+                        ui.label(
+                            RichText::new("REC")
+                                .size(15.0)
+                                .strong()
+                                .color(egui::Color32::from_rgb(0xE0, 0x40, 0x40)),
+                        );
+                    } else {
+                        ui.label(RichText::new("recorded").size(15.0));
+                    }
+                    ui.label(
+                        RichText::new(format!(
+                            "{} sentences · {} rejected · {} lost",
+                            stats.sentences,
+                            stats.rejected(),
+                            stats.lost_sentences
+                        ))
+                        .weak(),
+                    )
+                    .on_hover_text(stats.summary_line());
+                });
+            });
+        });
+        let timeline = &session.timeline;
+        let view = &mut self.plot_view;
+        egui::CentralPanel::default().show(ui, |ui| {
+            plots_ui(ui, timeline, view, PressureLimits::default(), None);
+        });
+    }
+
+    fn replay_ui(&mut self, ui: &mut egui::Ui) {
+        let Active::Replay(replay) = &mut self.active else {
+            return;
+        };
+        let mut close = false;
+        egui::Panel::bottom("replay-controls").show(ui, |ui| {
+            close = replay_controls_ui(ui, &mut replay.player);
+        });
+        let player = &replay.player;
+        let shown = player.shown();
+        let model = MonitorModel {
+            timeline: shown,
+            progress: progress(shown, &replay.patient, replay.target),
+            patient: &replay.patient,
+            target: replay.target,
+            machine: player
+                .recording
+                .meta
+                .as_ref()
+                .and_then(|m| m.machine.as_ref())
+                .map(|m| format!("{} {}", m.model, m.serial_no)),
+            now: shown
+                .clock_at(player.position())
+                .unwrap_or_else(|| self.clock.now()),
+            connection: Connection::Replay,
+            badge: Some(format!(
+                "REPLAY {} {}×",
+                if player.is_playing() { "▶" } else { "⏸" },
+                player.speed()
+            )),
+        };
+        let messages = banner_messages(&model, None);
+        egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
+        if let Some(notice) = &replay.notice {
+            egui::Panel::top("notice").show(ui, |ui| {
+                ui.label(RichText::new(notice).color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11)));
+            });
+        }
+        egui::Panel::top("banner").show(ui, |ui| banner_ui(ui, &messages));
+        egui::Panel::top("tiles").show(ui, |ui| {
+            tiles_ui(ui, &model);
+            progress_ui(ui, &model);
+        });
+        let full = player.full();
+        let position = player.position();
+        let view = &mut self.plot_view;
+        egui::CentralPanel::default().show(ui, |ui| {
+            plots_ui(ui, full, view, PressureLimits::default(), Some(position));
+        });
+        if close {
+            self.commands.push(Command::CloseSession);
+        }
+    }
+
+    fn windows_ui(&mut self, ctx: &egui::Context) {
+        if self.show_setup {
+            let mut open = true;
+            let mut action = SetupAction::None;
+            egui::Window::new("Session setup")
+                .open(&mut open)
+                .collapsible(false)
+                .default_width(620.0)
+                .show(ctx, |ui| action = setup_form_ui(ui, &mut self.setup));
+            match action {
+                SetupAction::Save => {
+                    self.commands.push(Command::SaveSetup);
+                    self.show_setup = false;
+                }
+                SetupAction::Cancel => self.show_setup = false,
+                SetupAction::None => {}
+            }
+            if !open {
+                self.show_setup = false;
+            }
+        }
+        if self.show_note {
+            let mut open = true;
+            let mut action = NoteAction::None;
+            egui::Window::new("Add a note")
+                .open(&mut open)
+                .collapsible(false)
+                .default_width(640.0)
+                .show(ctx, |ui| action = note_form_ui(ui, &mut self.note));
+            match action {
+                NoteAction::Add(note) => {
+                    self.commands.push(Command::AddNote(note));
+                    self.show_note = false;
+                    self.note = NoteForm::default();
+                }
+                NoteAction::Cancel => self.show_note = false,
+                NoteAction::None => {}
+            }
+            if !open {
+                self.show_note = false;
+            }
+        }
+    }
+
+    fn run_commands(&mut self) {
+        for command in std::mem::take(&mut self.commands) {
+            self.run(command);
+        }
+    }
+
+    /// Runs one command now (tests call this directly).
+    pub fn run(&mut self, command: Command) {
+        match command {
+            Command::RefreshPorts => {
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("list-ports".into())
+                        .spawn(move || {
+                            let _ = tx.send(list_ports());
+                        });
+                if spawned.is_ok() {
+                    self.ports_pending = Some(rx);
+                }
+            }
+            Command::Connect { port, baud } => {
+                self.settings.last_port.clone_from(&port);
+                self.settings.baud = baud;
+                self.start_live(port, baud, SessionMeta::default(), None);
+            }
+            Command::StartDemo { speed } => self.start_demo(speed),
+            Command::PickRecording => self.pick_recording(),
+            Command::OpenRecording(path) => self.open_recording(
+                path,
+                self.settings.demo_speed.clamp(SPEED_RANGE.0, SPEED_RANGE.1),
+            ),
+            Command::SaveSetup => {
+                let form = self.setup.clone();
+                if let Active::Live(session) = &mut self.active {
+                    session.edit_meta(move |meta| form.apply_to(meta));
+                } else if let Active::Replay(replay) = &mut self.active {
+                    let mut meta = replay.player.recording.meta.clone().unwrap_or_default();
+                    form.apply_to(&mut meta);
+                    replay.patient = Patient::from_meta(meta.patient.as_ref());
+                    replay.target = Target::from_meta(meta.targets.as_ref()).0;
+                }
+                if let Ok(tbv) = self.setup.target_value()
+                    && !self.setup.target_in_litres
+                {
+                    self.settings.default_target_tbv = tbv;
+                }
+            }
+            Command::AddNote(note) => {
+                if let Active::Live(session) = &self.active {
+                    session.add_note(note);
+                }
+            }
+            Command::StopRecording => {
+                if let Active::Live(session) = &mut self.active {
+                    session.stop();
+                }
+            }
+            Command::CloseSession => {
+                if let Active::Live(session) = &mut self.active {
+                    session.stop();
+                }
+                self.active = Active::None;
+                self.show_setup = false;
+                self.show_note = false;
+            }
+            Command::SetTheme(theme) => self.settings.theme = theme,
+        }
+    }
+
+    fn start_live(
+        &mut self,
+        port: String,
+        baud: u32,
+        meta: SessionMeta,
+        #[cfg_attr(not(unix), allow(unused_variables))] demo: Option<crate::simulator::DemoMachine>,
+    ) {
+        if let Active::Live(session) = &mut self.active {
+            session.stop();
+        }
+        let plan = LivePlan {
+            port,
+            baud,
+            folder: self.settings.session_folder(),
+            meta,
+            #[cfg(unix)]
+            demo,
+        };
+        self.message = None;
+        self.active = Active::Starting(start_live_in_background(plan, self.wake()));
+    }
+
+    #[cfg(unix)]
+    fn start_demo(&mut self, speed: f64) {
+        let speed = speed.clamp(1.0, 600.0);
+        self.demo_speed = speed;
+        self.settings.demo_speed = speed;
+        let config = crate::simulator::SimConfig::default();
+        match crate::simulator::DemoMachine::spawn(config.clone(), speed, 0.0) {
+            Ok(demo) => {
+                let meta = SessionMeta {
+                    patient: Some(PatientMeta {
+                        id: Some("DEMO-001".into()),
+                        weight_kg: Some(config.weight_kg.into()),
+                        height_cm: Some(config.height_cm.into()),
+                        sex: Some(config.sex.as_str().into()),
+                        ..PatientMeta::default()
+                    }),
+                    targets: Some(crate::recording::meta::TargetsMeta {
+                        tbv_processed: Some(config.target_tbv.into()),
+                        ..Default::default()
+                    }),
+                    ..SessionMeta::default()
+                };
+                let port = demo.path().to_owned();
+                self.start_live(port, crate::acquisition::DEFAULT_BAUD, meta, Some(demo));
+            }
+            Err(e) => self.message = Some(format!("cannot start the simulated machine: {e}")),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn start_demo(&mut self, _speed: f64) {
+        self.message = Some("the demo needs pseudo-terminals, which this system lacks".into());
+    }
+
+    fn pick_recording(&mut self) {
+        if self.file_dialog.is_some() {
+            return;
+        }
+        let folder = self.settings.session_folder();
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        // The native dialog blocks its thread; keep it off the UI thread.
+        let spawned = std::thread::Builder::new()
+            .name("file-dialog".into())
+            .spawn(move || {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Open a session recording")
+                    .add_filter("Session recording", &["csv"])
+                    .set_directory(folder)
+                    .pick_file();
+                let _ = tx.send(picked);
+            });
+        match spawned {
+            Ok(_) => self.file_dialog = Some(rx),
+            Err(e) => self.message = Some(format!("cannot open the file dialog: {e}")),
+        }
+    }
+
+    /// Loads a recording off the UI thread, then opens it for replay.
+    pub fn open_recording(&mut self, path: PathBuf, speed: f64) {
+        if let Active::Live(session) = &mut self.active {
+            session.stop();
+        }
+        let progress = Arc::new(Mutex::new(0.0f32));
+        let shared = progress.clone();
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let wake = self.wake();
+        let load_path = path.clone();
+        let spawned = std::thread::Builder::new()
+            .name("load-recording".into())
+            .spawn(move || {
+                let result = crate::recording::load(&load_path, |done, total| {
+                    if let Ok(mut p) = shared.lock() {
+                        *p = if total == 0 {
+                            1.0
+                        } else {
+                            done as f32 / total as f32
+                        };
+                    }
+                    wake();
+                    true
+                })
+                .map_err(|e| e.to_string());
+                let _ = tx.send(result);
+                wake();
+            });
+        match spawned {
+            Ok(_) => {
+                self.message = None;
+                self.active = Active::None;
+                self.loading = Some(Loading {
+                    path,
+                    progress,
+                    result: rx,
+                    speed,
+                });
+            }
+            Err(e) => self.message = Some(format!("cannot start loading: {e}")),
+        }
+    }
+
+    /// Stops any live session (on exit).
+    pub fn shutdown(&mut self) {
+        if let Active::Live(session) = &mut self.active {
+            session.stop();
+        }
+    }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Play/pause, speed, step, jump, and a seek bar. Returns whether the user closed the replay.
+fn replay_controls_ui(ui: &mut egui::Ui, player: &mut Player) -> bool {
+    let mut close = false;
+    let (start, end) = player.range();
+    ui.input(|i| {
+        if i.key_pressed(egui::Key::Space) {
+            player.toggle();
+        }
+        if i.key_pressed(egui::Key::ArrowRight) {
+            player.step(if i.modifiers.shift { 600.0 } else { 60.0 });
+        }
+        if i.key_pressed(egui::Key::ArrowLeft) {
+            player.step(if i.modifiers.shift { -600.0 } else { -60.0 });
+        }
+        if i.key_pressed(egui::Key::Home) {
+            player.seek(start);
+        }
+        if i.key_pressed(egui::Key::End) {
+            player.seek(end);
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui.button("⏮ Start").on_hover_text("Home").clicked() {
+            player.seek(start);
+        }
+        if ui
+            .button("◀ 1 min")
+            .on_hover_text("Left arrow (Shift: 10 min)")
+            .clicked()
+        {
+            player.step(-60.0);
+        }
+        let play_label = if player.is_playing() {
+            "⏸ Pause"
+        } else {
+            "▶ Play"
+        };
+        if ui
+            .button(RichText::new(play_label).size(18.0))
+            .on_hover_text("Space")
+            .clicked()
+        {
+            player.toggle();
+        }
+        if ui
+            .button("1 min ▶")
+            .on_hover_text("Right arrow (Shift: 10 min)")
+            .clicked()
+        {
+            player.step(60.0);
+        }
+        if ui.button("End ⏭").on_hover_text("End").clicked() {
+            player.seek(end);
+        }
+        let label = ui.label("Speed");
+        let mut speed = player.speed();
+        egui::ComboBox::from_id_salt("replay-speed")
+            .selected_text(format!("{speed}×"))
+            .show_ui(ui, |ui| {
+                for s in [1.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0] {
+                    ui.selectable_value(&mut speed, s, format!("{s}×"));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if speed != player.speed() {
+            player.set_speed(speed);
+        }
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if ui.button("Close").clicked() {
+                close = true;
+            }
+            let mut position = player.position();
+            let width = ui.available_width() - 12.0;
+            ui.spacing_mut().slider_width = width.max(100.0);
+            let slider = egui::Slider::new(&mut position, start..=end.max(start + 1.0))
+                .show_value(false)
+                .text("");
+            let response = ui.add(slider).on_hover_text("Seek: click or drag");
+            if response.changed() {
+                player.seek(position);
+            }
+        });
+    });
+    close
+}

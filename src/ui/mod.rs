@@ -1,0 +1,69 @@
+//! The eframe app: a thin layer over the headless core. The only module that imports egui.
+
+pub mod app;
+pub mod format;
+pub mod monitor;
+pub mod notes;
+pub mod plots;
+pub mod settings;
+pub mod setup;
+pub mod theme;
+
+pub use app::{Clock, Command, Launch, MonitorApp};
+pub use settings::Settings;
+
+/// The eframe wrapper: persistence and the frame loop.
+struct EframeApp {
+    app: MonitorApp,
+}
+
+impl eframe::App for EframeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.app.logic(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.app.ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.app.settings);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.app.shutdown();
+    }
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run(launch: Launch) -> anyhow::Result<()> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        anyhow::bail!(
+            "no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set): run the monitor from \
+             a desktop session, or under `xvfb-run`; the headless commands (record, simulate, ports) \
+             need no display"
+        );
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Apheresis Monitor")
+            .with_inner_size([1366.0, 768.0])
+            .with_min_inner_size([1024.0, 640.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "apheresis-monitor",
+        options,
+        Box::new(move |cc| {
+            let settings: Settings = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                .unwrap_or_default();
+            Ok(Box::new(EframeApp {
+                app: MonitorApp::new(settings, launch, Clock::default()),
+            }))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+}

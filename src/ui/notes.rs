@@ -1,0 +1,266 @@
+//! Nurse notes: presets with the numbers that matter, or free text. A note is recorded at once
+//! and never edited; a correction is a new note.
+
+use egui::RichText;
+
+use crate::analysis::patient::parse_number;
+use crate::model::Note;
+
+/// The note presets offered, with their codes in the recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotePreset {
+    Observation,
+    Tingling,
+    CalciumGiven,
+    ComfortPause,
+    LineRepositioned,
+    AlarmHandled,
+    FreeText,
+}
+
+impl NotePreset {
+    pub const ALL: [NotePreset; 7] = [
+        NotePreset::Observation,
+        NotePreset::Tingling,
+        NotePreset::CalciumGiven,
+        NotePreset::ComfortPause,
+        NotePreset::LineRepositioned,
+        NotePreset::AlarmHandled,
+        NotePreset::FreeText,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NotePreset::Observation => "Observations",
+            NotePreset::Tingling => "Tingling / paraesthesia",
+            NotePreset::CalciumGiven => "Calcium given",
+            NotePreset::ComfortPause => "Pause: patient comfort",
+            NotePreset::LineRepositioned => "Line repositioned",
+            NotePreset::AlarmHandled => "Machine alarm handled",
+            NotePreset::FreeText => "Free text",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            NotePreset::Observation => "OBSERVATION",
+            NotePreset::Tingling => "TINGLING",
+            NotePreset::CalciumGiven => "CALCIUM_GIVEN",
+            NotePreset::ComfortPause => "COMFORT_PAUSE",
+            NotePreset::LineRepositioned => "LINE_REPOSITIONED",
+            NotePreset::AlarmHandled => "ALARM_HANDLED",
+            NotePreset::FreeText => "FREE_TEXT",
+        }
+    }
+}
+
+/// The note being written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteForm {
+    pub preset: NotePreset,
+    pub bp_systolic: String,
+    pub bp_diastolic: String,
+    pub heart_rate: String,
+    pub spo2: String,
+    pub temperature: String,
+    pub calcium_dose: String,
+    pub text: String,
+}
+
+impl Default for NoteForm {
+    fn default() -> Self {
+        NoteForm {
+            preset: NotePreset::Observation,
+            bp_systolic: String::new(),
+            bp_diastolic: String::new(),
+            heart_rate: String::new(),
+            spo2: String::new(),
+            temperature: String::new(),
+            calcium_dose: String::new(),
+            text: String::new(),
+        }
+    }
+}
+
+fn optional_number(
+    text: &str,
+    name: &str,
+    low: f64,
+    high: f64,
+    unit: &str,
+) -> Result<Option<f64>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let value = parse_number(text, name)?;
+    if (low..=high).contains(&value) {
+        Ok(Some(value))
+    } else {
+        Err(format!(
+            "{name} {value} {unit} is outside {low}–{high} {unit}"
+        ))
+    }
+}
+
+impl NoteForm {
+    /// The note to record, or why it cannot be recorded yet.
+    pub fn to_note(&self) -> Result<Note, String> {
+        let extra = self.text.trim();
+        let mut parts: Vec<String> = Vec::new();
+        match self.preset {
+            NotePreset::Observation => {
+                let sys = optional_number(&self.bp_systolic, "systolic BP", 40.0, 260.0, "mmHg")?;
+                let dia = optional_number(&self.bp_diastolic, "diastolic BP", 20.0, 180.0, "mmHg")?;
+                match (sys, dia) {
+                    (Some(s), Some(d)) => parts.push(format!("BP {s:.0}/{d:.0} mmHg")),
+                    (None, None) => {}
+                    _ => return Err("blood pressure needs both systolic and diastolic".into()),
+                }
+                if let Some(hr) =
+                    optional_number(&self.heart_rate, "heart rate", 20.0, 250.0, "/min")?
+                {
+                    parts.push(format!("HR {hr:.0}/min"));
+                }
+                if let Some(spo2) = optional_number(&self.spo2, "SpO₂", 50.0, 100.0, "%")? {
+                    parts.push(format!("SpO₂ {spo2:.0} %"));
+                }
+                if let Some(t) =
+                    optional_number(&self.temperature, "temperature", 30.0, 43.0, "°C")?
+                {
+                    parts.push(format!("T {t:.1} °C"));
+                }
+                if parts.is_empty() && extra.is_empty() {
+                    return Err("enter at least one observation".into());
+                }
+            }
+            NotePreset::CalciumGiven => {
+                let dose = optional_number(&self.calcium_dose, "calcium dose", 0.1, 100.0, "mL")?
+                    .ok_or("enter the calcium dose in mL")?;
+                parts.push(format!("Calcium given {dose} mL"));
+            }
+            NotePreset::FreeText => {
+                if extra.is_empty() {
+                    return Err("write the note".into());
+                }
+            }
+            other => parts.push(other.label().to_owned()),
+        }
+        if !extra.is_empty() {
+            parts.push(extra.to_owned());
+        }
+        Ok(Note {
+            code: self.preset.code().to_owned(),
+            text: parts.join("; "),
+        })
+    }
+}
+
+/// What the user did in the note form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoteAction {
+    None,
+    Add(Note),
+    Cancel,
+}
+
+/// Draws the note form.
+pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm) -> NoteAction {
+    let mut action = NoteAction::None;
+    ui.horizontal_wrapped(|ui| {
+        for preset in NotePreset::ALL {
+            ui.selectable_value(&mut form.preset, preset, preset.label());
+        }
+    });
+    ui.add_space(6.0);
+    let edit = |ui: &mut egui::Ui, label: &str, text: &mut String| {
+        let l = ui.label(label);
+        ui.add(egui::TextEdit::singleline(text).desired_width(70.0))
+            .labelled_by(l.id);
+    };
+    match form.preset {
+        NotePreset::Observation => {
+            ui.horizontal(|ui| {
+                edit(ui, "BP systolic", &mut form.bp_systolic);
+                edit(ui, "BP diastolic", &mut form.bp_diastolic);
+                edit(ui, "HR", &mut form.heart_rate);
+                edit(ui, "SpO₂ %", &mut form.spo2);
+                edit(ui, "Temp °C", &mut form.temperature);
+            });
+        }
+        NotePreset::CalciumGiven => {
+            ui.horizontal(|ui| edit(ui, "Calcium dose (mL)", &mut form.calcium_dose));
+        }
+        _ => {}
+    }
+    let l = ui.label("Note text");
+    ui.add(
+        egui::TextEdit::multiline(&mut form.text)
+            .desired_rows(2)
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(l.id);
+    let result = form.to_note();
+    if let Err(problem) = &result {
+        ui.label(RichText::new(problem).color(egui::Color32::from_rgb(0xFF, 0x6B, 0x6B)));
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(result.is_ok(), egui::Button::new("Add note"))
+            .clicked()
+            && let Ok(note) = result
+        {
+            action = NoteAction::Add(note);
+        }
+        if ui.button("Cancel").clicked() {
+            action = NoteAction::Cancel;
+        }
+    });
+    action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observation_notes_carry_their_numbers_and_reject_nonsense() {
+        let mut form = NoteForm {
+            bp_systolic: "118".into(),
+            bp_diastolic: "76".into(),
+            heart_rate: "72".into(),
+            ..NoteForm::default()
+        };
+        let note = form.to_note().unwrap();
+        assert_eq!(note.code, "OBSERVATION");
+        assert_eq!(note.text, "BP 118/76 mmHg; HR 72/min");
+        form.heart_rate = "-5".into();
+        assert!(form.to_note().unwrap_err().contains("heart rate"));
+        form.heart_rate.clear();
+        form.bp_diastolic.clear();
+        assert!(form.to_note().unwrap_err().contains("both"));
+    }
+
+    #[test]
+    fn presets_and_free_text() {
+        let form = NoteForm {
+            preset: NotePreset::Tingling,
+            text: "lips".into(),
+            ..NoteForm::default()
+        };
+        assert_eq!(
+            form.to_note().unwrap().text,
+            "Tingling / paraesthesia; lips"
+        );
+        let form = NoteForm {
+            preset: NotePreset::CalciumGiven,
+            ..NoteForm::default()
+        };
+        assert!(form.to_note().is_err());
+        let form = NoteForm {
+            preset: NotePreset::FreeText,
+            text: "  ".into(),
+            ..NoteForm::default()
+        };
+        assert!(form.to_note().is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! Settings that persist between runs (eframe storage). Never ports, channels or threads.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::acquisition::DEFAULT_BAUD;
+use crate::analysis::progress::DEFAULT_TARGET_TBV;
+
+use super::theme::Theme;
+
+/// How many recent sessions the start screen lists.
+pub const RECENT_MAX: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub last_port: String,
+    pub baud: u32,
+    pub theme: Theme,
+    pub default_target_tbv: f64,
+    /// Where recordings go; the platform's data folder when unset.
+    pub session_folder: Option<PathBuf>,
+    pub recent_sessions: Vec<PathBuf>,
+    pub demo_speed: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            last_port: String::new(),
+            baud: DEFAULT_BAUD,
+            theme: Theme::Night,
+            default_target_tbv: DEFAULT_TARGET_TBV,
+            session_folder: None,
+            recent_sessions: Vec::new(),
+            demo_speed: 30.0,
+        }
+    }
+}
+
+impl Settings {
+    /// The folder recordings are created in.
+    pub fn session_folder(&self) -> PathBuf {
+        self.session_folder
+            .clone()
+            .unwrap_or_else(default_session_folder)
+    }
+
+    /// Puts `path` first in the recent list.
+    pub fn remember_session(&mut self, path: PathBuf) {
+        self.recent_sessions.retain(|p| p != &path);
+        self.recent_sessions.insert(0, path);
+        self.recent_sessions.truncate(RECENT_MAX);
+    }
+}
+
+/// The platform's per-user data folder for sessions (e.g. `~/.local/share/apheresis-monitor/sessions`).
+pub fn default_session_folder() -> PathBuf {
+    directories::ProjectDirs::from("org", "apheresis-monitor", "apheresis-monitor").map_or_else(
+        || PathBuf::from("sessions"),
+        |dirs| dirs.data_dir().join("sessions"),
+    )
+}
