@@ -40,6 +40,9 @@ struct GuiArgs {
     /// Open a recorded session.
     #[arg(long, value_name = "FILE.csv")]
     replay: Option<std::path::PathBuf>,
+    /// Window size, e.g. 1920x1080 (default 1366x768).
+    #[arg(long, value_parser = parse_size)]
+    window_size: Option<(f32, f32)>,
     /// Demo or replay speed (1 to 600).
     #[arg(long, default_value_t = 30.0)]
     speed: f64,
@@ -66,6 +69,19 @@ impl GuiArgs {
     }
 }
 
+fn parse_size(text: &str) -> Result<(f32, f32), String> {
+    let (w, h) = text
+        .split_once('x')
+        .ok_or_else(|| format!("`{text}` is not WIDTHxHEIGHT"))?;
+    let parse = |v: &str| {
+        v.parse::<f32>()
+            .ok()
+            .filter(|v| (320.0..=10_000.0).contains(v))
+            .ok_or_else(|| format!("`{v}` is not a window dimension (320 to 10000)"))
+    };
+    Ok((parse(w)?, parse(h)?))
+}
+
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
@@ -73,8 +89,8 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => cli::record(&args),
         Some(Command::Simulate(args)) => cli::simulate(&args),
         Some(Command::Ports) => cli::ports(),
-        Some(Command::Gui(args)) => ui::run(args.launch()).map(|()| 0),
-        None => ui::run(Launch::Start).map(|()| 0),
+        Some(Command::Gui(args)) => ui::run(args.launch(), args.window_size).map(|()| 0),
+        None => ui::run(Launch::Start, None).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -36,7 +36,7 @@ impl eframe::App for EframeApp {
 }
 
 /// Opens the window and runs until it is closed.
-pub fn run(launch: Launch) -> anyhow::Result<()> {
+pub fn run(launch: Launch, window_size: Option<(f32, f32)>) -> anyhow::Result<()> {
     #[cfg(all(unix, not(target_os = "macos")))]
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         anyhow::bail!(
@@ -48,7 +48,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Apheresis Monitor")
-            .with_inner_size([1366.0, 768.0])
+            .with_inner_size(window_size.map_or([1366.0, 768.0], |(w, h)| [w, h]))
             .with_min_inner_size([1024.0, 640.0]),
         ..Default::default()
     };

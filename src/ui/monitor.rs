@@ -302,6 +302,8 @@ fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>) {
     let response = frame
         .show(ui, |ui| {
             ui.set_width(width - 22.0);
+            // Values scale with the tile, so a wide screen reads from further away.
+            let value_size = (width / 5.8).clamp(24.0, 46.0);
             ui.vertical(|ui| {
                 ui.label(
                     RichText::new(tile.title)
@@ -312,7 +314,7 @@ fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>) {
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     ui.add(
-                        egui::Label::new(RichText::new(&tile.value).size(36.0).strong()).extend(),
+                        egui::Label::new(RichText::new(&tile.value).size(value_size).strong()).extend(),
                     );
                     ui.label(RichText::new(tile.unit).size(15.0));
                 });

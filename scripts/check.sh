@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# What CI runs, minus installing packages: a green run here means a green CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/check-core-has-no-egui.sh
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo test
+scripts/screenshot.sh target/ci-screenshot.png 1366x768 10
