@@ -314,7 +314,8 @@ fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>) {
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     ui.add(
-                        egui::Label::new(RichText::new(&tile.value).size(value_size).strong()).extend(),
+                        egui::Label::new(RichText::new(&tile.value).size(value_size).strong())
+                            .extend(),
                     );
                     ui.label(RichText::new(tile.unit).size(15.0));
                 });

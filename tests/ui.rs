@@ -1,0 +1,300 @@
+//! The monitor app driven through its accessibility tree (egui_kittest), with data coming
+//! through the real serial path: APH/1 written into a pseudo-terminal, read by the worker.
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use apheresis_monitor::model::{
+    Alarm, MachineState, Payload, Priority, Quantity, Sample, Sentence,
+};
+use apheresis_monitor::protocol::encode;
+use apheresis_monitor::recording;
+use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use jiff::{SignedDuration, Timestamp};
+
+struct Rig {
+    harness: Harness<'static, MonitorApp>,
+    master: Option<serialport::TTYPort>,
+    seq: u32,
+    clock: Arc<Mutex<Timestamp>>,
+    _dir: tempfile::TempDir,
+}
+
+fn rig_with(launch_port: bool) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let (master, slave) = serialport::TTYPort::pair().unwrap();
+    let path = serialport::SerialPort::name(&slave).unwrap();
+    drop(slave);
+    let settings = Settings {
+        session_folder: Some(dir.path().to_owned()),
+        ..Settings::default()
+    };
+    let (clock, cell) = Clock::fake(Timestamp::now());
+    let launch = if launch_port {
+        Launch::Port {
+            port: path,
+            baud: 115_200,
+        }
+    } else {
+        Launch::Start
+    };
+    let app = MonitorApp::new(settings, launch, clock);
+    let harness = Harness::builder()
+        .with_size([1366.0, 768.0])
+        .build_ui_state(
+            |ui, app: &mut MonitorApp| {
+                app.logic(ui.ctx());
+                app.ui(ui);
+            },
+            app,
+        );
+    let mut rig = Rig {
+        harness,
+        master: Some(master),
+        seq: 0,
+        clock: cell,
+        _dir: dir,
+    };
+    if launch_port {
+        rig.step_until("the live session starts", |h| h.state().live().is_some());
+        // Let the worker open the port before anything is written.
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    rig
+}
+
+impl Rig {
+    fn step_until(
+        &mut self,
+        what: &str,
+        mut done: impl FnMut(&Harness<'static, MonitorApp>) -> bool,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            self.harness.step();
+            if done(&self.harness) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn wait_for_label(&mut self, label: &str) {
+        let wanted = label.to_owned();
+        self.step_until(&format!("`{label}` shows"), move |h| {
+            h.query_by_label(&wanted).is_some()
+        });
+    }
+
+    fn send(&mut self, t_ms: u64, payload: Payload) {
+        let line = encode(&Sentence {
+            seq: self.seq,
+            t_ms,
+            payload,
+            unknown_keys: 0,
+        });
+        self.seq += 1;
+        let master = self.master.as_mut().unwrap();
+        master.write_all(line.as_bytes()).unwrap();
+    }
+
+    fn advance_clock(&self, secs: i64) {
+        let mut t = self.clock.lock().unwrap();
+        *t = t.checked_add(SignedDuration::from_secs(secs)).unwrap();
+    }
+}
+
+fn sample(inlet_ml_min: f64, inlet_ml: f64) -> Payload {
+    Payload::Sample(
+        Sample::default()
+            .with(Quantity::InletMlMin, inlet_ml_min)
+            .with(Quantity::AcMlMin, 4.6)
+            .with(Quantity::InletMl, inlet_ml)
+            .with(Quantity::AcMl, 95.7)
+            .with(Quantity::CollectMl, 24.1)
+            .with(Quantity::AccessMmhg, -45.0)
+            .with(Quantity::ReturnMmhg, 118.0)
+            .with(Quantity::AcRatio, 12.0),
+    )
+}
+
+#[test]
+fn tiles_follow_the_samples_arriving_on_the_serial_port() {
+    let mut rig = rig_with(true);
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 1148.2));
+    rig.wait_for_label("55.0");
+    // WB processed = 1148.2 − 95.7 = 1052.5 mL, shown rounded with a thin-space separator.
+    assert!(rig.harness.query_by_label("1\u{2009}053").is_some());
+    assert!(rig.harness.query_by_label("-45 / 118").is_some());
+    assert!(rig.harness.query_by_label("RUN").is_some());
+    rig.send(2000, sample(61.5, 1149.2));
+    rig.wait_for_label("61.5");
+    assert!(rig.harness.query_by_label("55.0").is_none());
+}
+
+#[test]
+fn setup_shows_nadler_tbv_for_valid_inputs_and_a_reason_for_an_invalid_weight() {
+    let mut rig = rig_with(true);
+    rig.harness.get_by_label("Setup").click();
+    rig.wait_for_label("Session setup");
+    let set = |rig: &mut Rig, field: &str, text: &str| {
+        rig.harness
+            .get_by_role_and_label(Role::TextInput, field)
+            .set_text_value_accesskit(text);
+        rig.harness.step();
+    };
+    set(&mut rig, "Weight (kg)", "70");
+    set(&mut rig, "Height (cm)", "175");
+    rig.harness.get_by_label("Male").click();
+    rig.harness.step();
+    rig.harness.step();
+    // Nadler, male, 175 cm, 70 kg: 4.82 L.
+    rig.wait_for_label("TBV 4.82 L");
+
+    set(&mut rig, "Weight (kg)", "-70");
+    rig.harness.step();
+    assert!(
+        rig.harness
+            .query_by_label_contains("weight must be positive")
+            .is_some()
+    );
+    assert!(rig.harness.query_by_label_contains("TBV 4.82").is_none());
+
+    set(&mut rig, "Weight (kg)", "seventy");
+    rig.harness.step();
+    assert!(
+        rig.harness
+            .query_by_label_contains("is not a number")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_stale_data_banner_appears_when_samples_stop() {
+    let mut rig = rig_with(true);
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    assert!(
+        rig.harness
+            .query_by_label_contains("No data from machine")
+            .is_none()
+    );
+    rig.advance_clock(12);
+    rig.harness.step();
+    rig.harness.step();
+    assert!(
+        rig.harness
+            .query_by_label_contains("No data from machine for 0:1")
+            .is_some(),
+        "no stale banner"
+    );
+    // Data again: the banner goes.
+    rig.advance_clock(-12);
+    rig.send(2000, sample(56.0, 101.0));
+    rig.wait_for_label("56.0");
+    assert!(
+        rig.harness
+            .query_by_label_contains("No data from machine")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_pulled_cable_shows_the_link_lost_banner() {
+    let mut rig = rig_with(true);
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    rig.master = None;
+    rig.step_until("the link-lost banner shows", |h| {
+        h.query_by_label_contains("Link to machine lost").is_some()
+    });
+}
+
+#[test]
+fn a_machine_alarm_shows_in_the_banner_with_its_priority() {
+    let mut rig = rig_with(true);
+    rig.send(1000, sample(55.0, 100.0));
+    rig.send(
+        2000,
+        Payload::Alarm(Alarm {
+            code: "ACCESS_PRESSURE_LOW".into(),
+            priority: Priority::High,
+            active: true,
+            text: "Access pressure low - check patient arm".into(),
+        }),
+    );
+    rig.step_until("the alarm banner shows", |h| {
+        h.query_by_label_contains("!!! HIGH  Access pressure low")
+            .is_some()
+    });
+    rig.send(
+        3000,
+        Payload::Alarm(Alarm {
+            code: "ACCESS_PRESSURE_LOW".into(),
+            priority: Priority::High,
+            active: false,
+            text: String::new(),
+        }),
+    );
+    rig.step_until("the alarm clears", |h| {
+        h.query_by_label_contains("Access pressure low").is_none()
+    });
+}
+
+#[test]
+fn adding_a_preset_note_writes_a_note_row() {
+    let mut rig = rig_with(true);
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    rig.harness.get_by_label("+ Note").click();
+    rig.wait_for_label("Add a note");
+    rig.harness.get_by_label("Tingling / paraesthesia").click();
+    rig.harness.step();
+    rig.harness.get_by_label("Add note").click();
+    rig.harness.step();
+    rig.step_until("the note reaches the timeline", |h| {
+        h.state()
+            .live()
+            .is_some_and(|s| !s.timeline.notes.is_empty())
+    });
+    let path = rig.harness.state().live().unwrap().recording.clone();
+    rig.harness.state_mut().shutdown();
+    let loaded = recording::load(&path, |_, _| true).unwrap();
+    let notes: Vec<_> = loaded
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            apheresis_monitor::model::EntryBody::Note(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].code, "TINGLING");
+    assert_eq!(notes[0].text, "Tingling / paraesthesia");
+}
+
+#[test]
+fn start_demo_runs_the_simulated_machine_through_the_serial_path() {
+    let mut rig = rig_with(false);
+    rig.harness.get_by_label("Start demo").click();
+    rig.step_until("the demo machine identifies itself", |h| {
+        h.query_by_label("SIM-OPTIA SN000123").is_some()
+    });
+    rig.step_until("samples arrive", |h| {
+        h.state()
+            .live()
+            .is_some_and(|s| s.timeline.sample_count() > 3)
+    });
+    let live = rig.harness.state().live().unwrap();
+    assert!(live.is_demo());
+    assert!(live.port.starts_with("/dev/pts/"));
+    assert!(live.recording.exists());
+    rig.harness.state_mut().shutdown();
+}
