@@ -34,6 +34,11 @@ pub struct RecordArgs {
     /// Stop after this many seconds.
     #[arg(long = "for", value_name = "SECONDS")]
     pub for_secs: Option<f64>,
+    /// Append to the interrupted recording at --out (after a crash) instead of creating it.
+    /// If the machine is no longer running the same procedure, the old recording is closed
+    /// and a new one is started beside it.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -163,7 +168,45 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
             return Ok(2);
         }
     };
-    let recorder = match Recorder::create(&args.out) {
+    let mut config = config;
+    let mut journalist = Journalist::new();
+    let mut meta = SessionMeta {
+        started_utc: Some(format_time_utc(jiff::Timestamp::now())),
+        ..SessionMeta::default()
+    };
+    let recorder = if args.resume {
+        let listing = match crate::library::inspect(&args.out) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(2);
+            }
+        };
+        if listing.status != crate::library::SessionStatus::Interrupted {
+            eprintln!(
+                "error: {} is {}: only an interrupted recording can be resumed",
+                args.out.display(),
+                listing.status.label()
+            );
+            return Ok(2);
+        }
+        if let Ok(Some(saved)) = crate::recording::read_meta(&args.out) {
+            meta = saved;
+        }
+        journalist = Journalist::resuming(
+            listing.last_t_ms,
+            listing.last_seq,
+            listing.last_row_utc.unwrap_or_else(jiff::Timestamp::now),
+        );
+        config.resume = Some(crate::acquisition::ResumeCheck {
+            last_t_ms: listing.last_t_ms.unwrap_or(0),
+            identity: meta.machine.clone(),
+        });
+        Recorder::resume(&args.out)
+    } else {
+        Recorder::create(&args.out)
+    };
+    let recorder = match recorder {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -171,10 +214,6 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         }
     };
     let stop = stop_flag_on_signals()?;
-    let meta = SessionMeta {
-        started_utc: Some(format_time_utc(jiff::Timestamp::now())),
-        ..SessionMeta::default()
-    };
     let opener = SerialOpener {
         path: args.port.clone(),
         baud: args.baud,
@@ -186,7 +225,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         Box::new(opener),
         recorder,
         meta,
-        Journalist::new(),
+        journalist,
         Box::new(|| {}),
     )
     .context("cannot start the acquisition thread")?;
@@ -223,6 +262,10 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
                 eprintln!("RECORDING ERROR: {message}");
             }
             Ok(AcqEvent::RecorderRecovered) => eprintln!("recording: writing again"),
+            Ok(AcqEvent::NewRecording { path }) => eprintln!(
+                "the machine started a new procedure: recording continues in {}",
+                path.display()
+            ),
             Ok(_) | Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break acquisition.stop(),
         }

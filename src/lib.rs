@@ -7,6 +7,7 @@
 pub mod acquisition;
 pub mod analysis;
 pub mod cli;
+pub mod library;
 pub mod model;
 pub mod protocol;
 pub mod recording;

@@ -1,14 +1,15 @@
 //! A live session as the monitor holds it: the acquisition worker, the timeline it feeds, and
 //! what the screen shows about the link and the recording. Headless: the UI is a view of it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 use jiff::Timestamp;
 
 use crate::acquisition::{
-    AcqEvent, Acquisition, Journalist, LinkStatus, SerialOpener, WorkerConfig, WorkerReport,
+    AcqEvent, Acquisition, Journalist, LinkStatus, ResumeCheck, SerialOpener, WorkerConfig,
+    WorkerReport,
 };
 use crate::analysis::Timeline;
 use crate::model::{MachineIdentity, Note};
@@ -28,6 +29,8 @@ pub struct LivePlan {
     /// The simulated machine behind `port`, for the demo.
     #[cfg(unix)]
     pub demo: Option<DemoMachine>,
+    /// Append to this interrupted recording instead of creating a new one.
+    pub resume: Option<PathBuf>,
 }
 
 /// The link as the screen shows it.
@@ -57,19 +60,8 @@ pub struct LiveSession {
     pub recorder_error: Option<(String, usize)>,
     pub identity: Option<MachineIdentity>,
     pub finished: Option<WorkerReport>,
-}
-
-/// A unique recording name in `folder` for a session starting at `now` (local time).
-pub fn new_recording_path(folder: &Path, now: Timestamp) -> PathBuf {
-    let local = now.to_zoned_datetime(jiff::tz::TimeZone::system());
-    let stem = local.strftime("session-%Y-%m-%d-%H%M%S").to_string();
-    let mut path = folder.join(format!("{stem}.csv"));
-    let mut n = 2;
-    while path.exists() || crate::recording::meta_path_for(&path).exists() {
-        path = folder.join(format!("{stem}-{n}.csv"));
-        n += 1;
-    }
-    path
+    /// Something the nurse should know about the session itself.
+    pub notice: Option<String>,
 }
 
 impl LiveSession {
@@ -83,11 +75,40 @@ impl LiveSession {
             )
         })?;
         let now = Timestamp::now();
-        let path = new_recording_path(&plan.folder, now);
-        let recorder = Recorder::create(&path).map_err(|e| e.to_string())?;
+        let mut config = WorkerConfig::new(plan.port.clone(), plan.baud);
+        let mut timeline = Timeline::new();
+        let mut journalist = Journalist::new();
         let mut meta = plan.meta;
+        let (path, recorder) = match &plan.resume {
+            Some(path) => {
+                // Show the session so far, then append to it.
+                let recording =
+                    crate::recording::load(path, |_, _| true).map_err(|e| e.to_string())?;
+                for entry in &recording.entries {
+                    timeline.push(entry);
+                }
+                let last = recording.entries.last();
+                let last_t_ms = recording.entries.iter().rev().find_map(|e| e.elapsed_ms);
+                let last_seq = recording.entries.iter().rev().find_map(|e| e.seq);
+                journalist =
+                    Journalist::resuming(last_t_ms, last_seq, last.map_or(now, |e| e.time_utc));
+                if let Some(saved) = recording.meta {
+                    meta = saved;
+                }
+                config.resume = Some(ResumeCheck {
+                    last_t_ms: last_t_ms.unwrap_or(0),
+                    identity: meta.machine.clone(),
+                });
+                let recorder = Recorder::resume(path).map_err(|e| e.to_string())?;
+                (path.clone(), recorder)
+            }
+            None => {
+                let path = crate::recording::new_recording_path(&plan.folder, now);
+                let recorder = Recorder::create(&path).map_err(|e| e.to_string())?;
+                (path, recorder)
+            }
+        };
         meta.started_utc.get_or_insert_with(|| format_time_utc(now));
-        let config = WorkerConfig::new(plan.port.clone(), plan.baud);
         let opener = SerialOpener {
             path: plan.port.clone(),
             baud: plan.baud,
@@ -99,7 +120,7 @@ impl LiveSession {
             Box::new(opener),
             recorder,
             meta.clone(),
-            Journalist::new(),
+            journalist,
             wake,
         )
         .map_err(|e| format!("cannot start the acquisition thread: {e}"))?;
@@ -110,7 +131,7 @@ impl LiveSession {
             port: plan.port,
             baud: plan.baud,
             recording: path,
-            timeline: Timeline::new(),
+            timeline,
             meta,
             link: LinkView::Connecting,
             link_since: now,
@@ -118,6 +139,7 @@ impl LiveSession {
             recorder_error: None,
             identity: None,
             finished: None,
+            notice: None,
         })
     }
 
@@ -184,6 +206,19 @@ impl LiveSession {
                 pending_rows,
             } => self.recorder_error = Some((message, pending_rows)),
             AcqEvent::RecorderRecovered => self.recorder_error = None,
+            AcqEvent::NewRecording { path } => {
+                self.notice = Some(format!(
+                    "The machine started a new procedure: the resumed recording was closed and \
+                     recording continues in {}. Enter this patient's details (Setup).",
+                    path.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                ));
+                self.recording = path;
+                self.timeline = Timeline::new();
+                self.meta = SessionMeta::default();
+                self.identity = None;
+            }
             AcqEvent::Finished(report) => {
                 self.stats = report.stats;
                 self.link = LinkView::Closed;

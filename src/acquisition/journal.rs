@@ -38,12 +38,19 @@ impl Journalist {
         Journalist::default()
     }
 
-    /// Continues a session whose last recorded machine time and sequence number are known
-    /// (resuming a recording).
-    pub fn resuming(last_t_ms: Option<u64>, last_seq: Option<u32>) -> Journalist {
+    /// Continues a session whose last recorded row is known (resuming a recording after the
+    /// monitor stopped): the first sentence is recorded as the link restored, with the outage
+    /// since `last_row_utc` and the sentences the machine sent meanwhile.
+    pub fn resuming(
+        last_t_ms: Option<u64>,
+        last_seq: Option<u32>,
+        last_row_utc: Timestamp,
+    ) -> Journalist {
         Journalist {
             last_t_ms,
             last_seq,
+            link_down_since: Some((last_row_utc, LinkCode::Lost)),
+            seq_before_loss: last_seq,
             ..Journalist::default()
         }
     }

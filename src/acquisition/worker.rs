@@ -37,6 +37,18 @@ pub struct WorkerConfig {
     pub reconnect_interval: Duration,
     /// Stop recording when the machine reports `END`.
     pub stop_on_end: bool,
+    /// Set when appending to an existing recording: what the machine must continue.
+    pub resume: Option<ResumeCheck>,
+}
+
+/// What a resumed recording expects of the machine: the same procedure, still going.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResumeCheck {
+    /// The last machine time in the recording; the procedure continues if `t_ms` does not go
+    /// back.
+    pub last_t_ms: u64,
+    /// The machine that made the recording, if known; a different one is a new procedure.
+    pub identity: Option<MachineIdentity>,
 }
 
 impl WorkerConfig {
@@ -48,6 +60,7 @@ impl WorkerConfig {
             silence_timeout: Duration::from_secs(5),
             reconnect_interval: Duration::from_millis(500),
             stop_on_end: true,
+            resume: None,
         }
     }
 }
@@ -98,6 +111,11 @@ pub enum AcqEvent {
     },
     /// Writing works again and the queued rows are on disk.
     RecorderRecovered,
+    /// The machine is not continuing the resumed procedure: the old recording was closed and
+    /// recording goes on in this new file (with fresh metadata: the patient may be another).
+    NewRecording {
+        path: PathBuf,
+    },
     /// The worker has stopped; nothing follows.
     Finished(WorkerReport),
 }
@@ -258,6 +276,16 @@ impl Worker {
     fn run(mut self, initial: Option<Box<dyn Read + Send>>) -> WorkerReport {
         self.save_meta();
         let now = Timestamp::now();
+        if self.config.resume.is_some() {
+            let entry = self.journalist.link_entry(
+                now,
+                LinkEvent::new(
+                    LinkCode::Resumed,
+                    "recording resumed after the monitor restarted",
+                ),
+            );
+            self.emit(entry);
+        }
         let connected = LinkEvent::new(
             LinkCode::Connected,
             format!("{} at {} baud", self.config.port, self.config.baud),
@@ -302,6 +330,10 @@ impl Worker {
                 let now = Timestamp::now();
                 let mut results = Vec::new();
                 self.decoder.feed(&buf[..n], |d| results.push(d));
+                // Everything from this read on belongs to the new procedure's recording.
+                if self.new_procedure_at(&results) {
+                    self.switch_recording(now);
+                }
                 let was_down = self.journalist.link_down();
                 let mut entries = Vec::with_capacity(results.len() + 2);
                 let mut flow = Flow::Continue;
@@ -341,6 +373,86 @@ impl Worker {
                 Flow::Continue
             }
         }
+    }
+
+    /// While resuming: whether these sentences show the machine is not continuing the recorded
+    /// procedure (its time went back, or another machine identified itself). The check ends
+    /// at the first sentence that confirms the procedure continues (or, when the machine's
+    /// identity is known, at its first identity sentence).
+    fn new_procedure_at(&mut self, results: &[crate::protocol::Decoded]) -> bool {
+        use crate::model::Payload;
+        use crate::protocol::Decoded;
+        for decoded in results {
+            let Some(check) = &self.config.resume else {
+                return false;
+            };
+            let Decoded::Sentence { sentence, .. } = decoded else {
+                continue;
+            };
+            let time_went_back = sentence.t_ms < check.last_t_ms;
+            let other_machine = match (&sentence.payload, &check.identity) {
+                (Payload::Identity(id), Some(known)) => {
+                    id.serial_no != known.serial_no || id.model != known.model
+                }
+                _ => false,
+            };
+            if time_went_back || other_machine {
+                self.config.resume = None;
+                return true;
+            }
+            // Time continues; keep checking only until the machine has identified itself.
+            if matches!(sentence.payload, Payload::Identity(_)) || check.identity.is_none() {
+                self.config.resume = None;
+            }
+        }
+        false
+    }
+
+    /// Closes the resumed recording and continues in a new one beside it.
+    fn switch_recording(&mut self, now: Timestamp) {
+        let folder = self
+            .recorder
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let path = crate::recording::new_recording_path(&folder, now);
+        let new = match Recorder::create(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                // Keep recording into the old file rather than lose data.
+                tracing::error!(error = %e, "cannot create a recording for the new procedure");
+                self.recorder_failed(&e);
+                return;
+            }
+        };
+        let text = format!(
+            "the machine started a new procedure; recording continues in {}",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        );
+        let entry = self
+            .journalist
+            .link_entry(now, LinkEvent::new(LinkCode::Closed, text));
+        self.emit(entry);
+        if let Err(e) = self.recorder.sync() {
+            self.recorder_failed(&e);
+        }
+        self.recorder = new;
+        self.journalist = Journalist::new();
+        self.meta = SessionMeta {
+            started_utc: Some(crate::recording::format::format_time_utc(now)),
+            ..SessionMeta::default()
+        };
+        self.save_meta();
+        let connected = LinkEvent::new(
+            LinkCode::Connected,
+            format!("{} at {} baud", self.config.port, self.config.baud),
+        );
+        let entry = self.journalist.link_entry(now, connected);
+        self.emit(entry);
+        self.send(AcqEvent::NewRecording { path });
     }
 
     fn connected(&mut self, port: Box<dyn Read + Send>) {

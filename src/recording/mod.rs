@@ -15,3 +15,18 @@ pub use format::{COLUMNS, escape_text, unescape_text};
 pub use meta::{SessionMeta, meta_path_for, read_meta, write_meta};
 pub use reader::{LoadError, Recording, RowProblem, load};
 pub use writer::{RecordError, Recorder, SYNC_INTERVAL};
+
+use std::path::{Path, PathBuf};
+
+/// A unique recording name in `folder` for a session starting at `now` (local time).
+pub fn new_recording_path(folder: &Path, now: jiff::Timestamp) -> PathBuf {
+    let local = now.to_zoned_datetime(jiff::tz::TimeZone::system());
+    let stem = local.strftime("session-%Y-%m-%d-%H%M%S").to_string();
+    let mut path = folder.join(format!("{stem}.csv"));
+    let mut n = 2;
+    while path.exists() || meta_path_for(&path).exists() {
+        path = folder.join(format!("{stem}-{n}.csv"));
+        n += 1;
+    }
+    path
+}

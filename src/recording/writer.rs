@@ -30,6 +30,8 @@ pub enum RecordError {
     Open { path: PathBuf, source: io::Error },
     #[error("{path} is not a session recording (its first line is not the recording header)")]
     NotARecording { path: PathBuf },
+    #[error("recording {path} is in use by another monitor")]
+    InUse { path: PathBuf },
     #[error(
         "cannot write to recording {path}: {source}; {pending} rows are kept in memory and will be written when writing works again"
     )]
@@ -76,6 +78,8 @@ impl Recorder {
                 create_error(source)
             }
         })?;
+        // Held while recording: the session library tells a live recording from a crashed one.
+        let _ = file.try_lock();
         let header = header_row();
         file.write_all(&header).map_err(create_error)?;
         file.sync_all().map_err(create_error)?;
@@ -105,6 +109,11 @@ impl Recorder {
             .write(true)
             .open(path)
             .map_err(open_error)?;
+        if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+            return Err(RecordError::InUse {
+                path: path.to_owned(),
+            });
+        }
         let header = header_row();
         let mut first = vec![0; header.len()];
         if file.read_exact(&mut first).is_err() || first != header {

@@ -821,6 +821,7 @@ impl MonitorApp {
             meta,
             #[cfg(unix)]
             demo,
+            resume: None,
         };
         self.message = None;
         self.active = Active::Starting(start_live_in_background(plan, self.wake()));

@@ -1,0 +1,287 @@
+//! The session library: the recordings in the session folder, each described from its first and
+//! last rows (quick, however long the session), and whether it closed cleanly.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use crate::analysis::Patient;
+use crate::model::{Entry, EntryBody, LinkCode, MachineIdentity, MachineState, Quantity};
+use crate::recording::format::{COLUMNS, entry_from_cells, header_row};
+use crate::recording::read_meta;
+
+/// How a recording ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// The machine reported END and recording closed.
+    Complete,
+    /// Recording was stopped before the procedure ended.
+    Stopped,
+    /// Recording never closed: the monitor crashed or was killed, or lost power.
+    Interrupted,
+    /// Another monitor is recording into it now.
+    InUse,
+}
+
+impl SessionStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionStatus::Complete => "complete",
+            SessionStatus::Stopped => "stopped early",
+            SessionStatus::Interrupted => "interrupted",
+            SessionStatus::InUse => "recording now",
+        }
+    }
+}
+
+/// One recording, as the library lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionListing {
+    pub path: PathBuf,
+    pub started_utc: Option<Timestamp>,
+    pub last_row_utc: Option<Timestamp>,
+    pub patient_id: Option<String>,
+    pub duration_s: Option<f64>,
+    pub wb_processed_ml: Option<f64>,
+    pub status: SessionStatus,
+    pub machine: Option<MachineIdentity>,
+    /// The port recorded in the `CONNECTED` row.
+    pub port: Option<String>,
+    pub last_t_ms: Option<u64>,
+    pub last_seq: Option<u32>,
+    pub last_state: Option<MachineState>,
+}
+
+/// Bytes read from each end of a file to describe it.
+const HEAD_BYTES: u64 = 16 * 1024;
+const TAIL_BYTES: u64 = 256 * 1024;
+
+/// Lists the recordings in `folder`, newest first. Files that are not recordings are skipped.
+pub fn scan(folder: &Path) -> io::Result<Vec<SessionListing>> {
+    let mut listings = Vec::new();
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(listings),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "csv")
+            && let Ok(listing) = inspect(&path)
+        {
+            listings.push(listing);
+        }
+    }
+    listings.sort_by(|a, b| {
+        b.started_utc
+            .cmp(&a.started_utc)
+            .then_with(|| b.path.cmp(&a.path))
+    });
+    Ok(listings)
+}
+
+/// Describes one recording from its first and last rows and its metadata.
+pub fn inspect(path: &Path) -> Result<SessionListing, String> {
+    let mut file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    let header = header_row();
+    let mut head = Vec::new();
+    (&mut file)
+        .take(HEAD_BYTES)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
+    if !head.starts_with(&header) {
+        return Err(format!("{} is not a session recording", path.display()));
+    }
+    let in_use = match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
+        }
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
+    };
+    let head_rows = parse_rows(&head[header.len()..], false);
+    let tail_start = len.saturating_sub(TAIL_BYTES).max(header.len() as u64);
+    let mut tail = Vec::new();
+    file.seek(SeekFrom::Start(tail_start))
+        .map_err(|e| e.to_string())?;
+    file.read_to_end(&mut tail).map_err(|e| e.to_string())?;
+    let tail_rows = parse_rows(&tail, tail_start > header.len() as u64);
+
+    let first_elapsed = head_rows.iter().find_map(|e| e.elapsed_ms);
+    let last_elapsed = tail_rows.iter().rev().find_map(|e| e.elapsed_ms);
+    let last_sample = tail_rows.iter().rev().find_map(|e| match &e.body {
+        EntryBody::Sample(s) if s.get(Quantity::InletMl).is_some() => Some(*s),
+        _ => None,
+    });
+    let closed = tail_rows
+        .last()
+        .is_some_and(|e| matches!(&e.body, EntryBody::Link(l) if l.code == LinkCode::Closed));
+    let ended = tail_rows
+        .iter()
+        .any(|e| matches!(e.body, EntryBody::State(MachineState::End)));
+    let status = if in_use {
+        SessionStatus::InUse
+    } else if closed && ended {
+        SessionStatus::Complete
+    } else if closed {
+        SessionStatus::Stopped
+    } else {
+        SessionStatus::Interrupted
+    };
+    let port = head_rows.iter().find_map(|e| match &e.body {
+        EntryBody::Link(l) if l.code == LinkCode::Connected => {
+            l.text.rsplit_once(" at ").map(|(port, _)| port.to_owned())
+        }
+        _ => None,
+    });
+    let meta = read_meta(path).ok().flatten();
+    let patient = Patient::from_meta(meta.as_ref().and_then(|m| m.patient.as_ref()));
+    Ok(SessionListing {
+        path: path.to_owned(),
+        started_utc: head_rows.first().map(|e| e.time_utc),
+        last_row_utc: tail_rows.last().map(|e| e.time_utc),
+        patient_id: patient.id,
+        duration_s: first_elapsed
+            .zip(last_elapsed)
+            .map(|(a, b)| b.saturating_sub(a) as f64 / 1000.0),
+        wb_processed_ml: last_sample
+            .and_then(|s| Some(s.get(Quantity::InletMl)? - s.get(Quantity::AcMl).unwrap_or(0.0))),
+        status,
+        machine: meta.and_then(|m| m.machine),
+        port,
+        last_t_ms: last_elapsed,
+        last_seq: tail_rows.iter().rev().find_map(|e| e.seq),
+        last_state: tail_rows.iter().rev().find_map(|e| match e.body {
+            EntryBody::State(s) => Some(s),
+            _ => None,
+        }),
+    })
+}
+
+/// Parses whole rows from a chunk; with `skip_first`, the chunk starts mid-row and its first
+/// line is dropped. Rows that do not parse are skipped.
+fn parse_rows(chunk: &[u8], skip_first: bool) -> Vec<Entry> {
+    let start = if skip_first {
+        chunk
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(chunk.len(), |i| i + 1)
+    } else {
+        0
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&chunk[start..]);
+    let mut rows = Vec::new();
+    for record in reader.records().flatten() {
+        let cells: Vec<&str> = record.iter().collect();
+        if cells.len() >= COLUMNS.len()
+            && let Ok(entry) = entry_from_cells(&cells)
+        {
+            rows.push(entry);
+        }
+    }
+    rows
+}
+
+/// The newest interrupted session in `listings` whose last row is within `max_age_s` of `now`:
+/// the one to offer for resuming after a crash.
+pub fn recoverable(
+    listings: &[SessionListing],
+    now: Timestamp,
+    max_age_s: f64,
+) -> Option<&SessionListing> {
+    listings.iter().find(|l| {
+        l.status == SessionStatus::Interrupted
+            && l.last_row_utc
+                .is_some_and(|t| now.duration_since(t).as_secs_f64() <= max_age_s)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LinkEvent, Sample};
+    use crate::recording::Recorder;
+
+    fn entry(secs: u64, body: EntryBody) -> Entry {
+        Entry {
+            time_utc: Timestamp::from_second(1_700_000_000 + secs as i64).unwrap(),
+            elapsed_ms: Some(secs * 1000),
+            seq: Some(secs as u32),
+            body,
+        }
+    }
+
+    fn write(path: &Path, rows: &[Entry]) {
+        let mut recorder = Recorder::create(path).unwrap();
+        for row in rows {
+            recorder.append(row).unwrap();
+        }
+    }
+
+    #[test]
+    fn listing_tells_complete_stopped_and_interrupted_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = |s: u64| {
+            entry(
+                s,
+                EntryBody::Sample(
+                    Sample::default()
+                        .with(Quantity::InletMl, s as f64 * 10.0)
+                        .with(Quantity::AcMl, s as f64),
+                ),
+            )
+        };
+        let closed = |s| entry(s, EntryBody::Link(LinkEvent::new(LinkCode::Closed, "x")));
+        write(
+            &dir.path().join("a.csv"),
+            &[
+                sample(10),
+                sample(100),
+                entry(101, EntryBody::State(MachineState::End)),
+                closed(101),
+            ],
+        );
+        write(
+            &dir.path().join("b.csv"),
+            &[sample(10), sample(50), closed(51)],
+        );
+        write(&dir.path().join("c.csv"), &[sample(10), sample(70)]);
+        std::fs::write(dir.path().join("notes.csv"), "a,b\n1,2\n").unwrap();
+        let listings = scan(dir.path()).unwrap();
+        assert_eq!(listings.len(), 3);
+        let by_name = |n: &str| listings.iter().find(|l| l.path.ends_with(n)).unwrap();
+        assert_eq!(by_name("a.csv").status, SessionStatus::Complete);
+        assert_eq!(by_name("a.csv").duration_s, Some(91.0));
+        assert_eq!(by_name("a.csv").wb_processed_ml, Some(900.0));
+        assert_eq!(by_name("b.csv").status, SessionStatus::Stopped);
+        let c = by_name("c.csv");
+        assert_eq!(c.status, SessionStatus::Interrupted);
+        assert_eq!((c.last_t_ms, c.last_seq), (Some(70_000), Some(70)));
+        let now = Timestamp::from_second(1_700_000_100).unwrap();
+        assert_eq!(
+            recoverable(&listings, now, 3600.0).map(|l| l.path.clone()),
+            Some(c.path.clone())
+        );
+        assert!(recoverable(&listings, now, 1.0).is_none());
+    }
+
+    #[test]
+    fn a_recording_being_written_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live.csv");
+        let mut recorder = Recorder::create(&path).unwrap();
+        recorder
+            .append(&entry(1, EntryBody::State(MachineState::Run)))
+            .unwrap();
+        assert_eq!(inspect(&path).unwrap().status, SessionStatus::InUse);
+        drop(recorder);
+        assert_eq!(inspect(&path).unwrap().status, SessionStatus::Interrupted);
+    }
+}
