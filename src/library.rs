@@ -52,6 +52,8 @@ pub struct SessionListing {
     pub last_t_ms: Option<u64>,
     pub last_seq: Option<u32>,
     pub last_state: Option<MachineState>,
+    /// The simulated machine's seed and speed, when the recording was a demo.
+    pub demo: Option<(u64, f64)>,
 }
 
 /// Bytes read from each end of a file to describe it.
@@ -140,6 +142,10 @@ pub fn inspect(path: &Path) -> Result<SessionListing, String> {
     });
     let meta = read_meta(path).ok().flatten();
     let patient = Patient::from_meta(meta.as_ref().and_then(|m| m.patient.as_ref()));
+    let demo = meta.as_ref().and_then(|m| {
+        let demo = m.extra.get("demo")?;
+        Some((demo.get("seed")?.as_u64()?, demo.get("speed")?.as_f64()?))
+    });
     Ok(SessionListing {
         path: path.to_owned(),
         started_utc: head_rows.first().map(|e| e.time_utc),
@@ -159,6 +165,7 @@ pub fn inspect(path: &Path) -> Result<SessionListing, String> {
             EntryBody::State(s) => Some(s),
             _ => None,
         }),
+        demo,
     })
 }
 

@@ -79,34 +79,30 @@ impl LiveSession {
         let mut timeline = Timeline::new();
         let mut journalist = Journalist::new();
         let mut meta = plan.meta;
-        let (path, recorder) = match &plan.resume {
-            Some(path) => {
-                // Show the session so far, then append to it.
-                let recording =
-                    crate::recording::load(path, |_, _| true).map_err(|e| e.to_string())?;
-                for entry in &recording.entries {
-                    timeline.push(entry);
-                }
-                let last = recording.entries.last();
-                let last_t_ms = recording.entries.iter().rev().find_map(|e| e.elapsed_ms);
-                let last_seq = recording.entries.iter().rev().find_map(|e| e.seq);
-                journalist =
-                    Journalist::resuming(last_t_ms, last_seq, last.map_or(now, |e| e.time_utc));
-                if let Some(saved) = recording.meta {
-                    meta = saved;
-                }
-                config.resume = Some(ResumeCheck {
-                    last_t_ms: last_t_ms.unwrap_or(0),
-                    identity: meta.machine.clone(),
-                });
-                let recorder = Recorder::resume(path).map_err(|e| e.to_string())?;
-                (path.clone(), recorder)
+        let (path, recorder) = if let Some(path) = &plan.resume {
+            // Show the session so far, then append to it.
+            let recording = crate::recording::load(path, |_, _| true).map_err(|e| e.to_string())?;
+            for entry in &recording.entries {
+                timeline.push(entry);
             }
-            None => {
-                let path = crate::recording::new_recording_path(&plan.folder, now);
-                let recorder = Recorder::create(&path).map_err(|e| e.to_string())?;
-                (path, recorder)
+            let last = recording.entries.last();
+            let last_t_ms = recording.entries.iter().rev().find_map(|e| e.elapsed_ms);
+            let last_seq = recording.entries.iter().rev().find_map(|e| e.seq);
+            journalist =
+                Journalist::resuming(last_t_ms, last_seq, last.map_or(now, |e| e.time_utc));
+            if let Some(saved) = recording.meta {
+                meta = saved;
             }
+            config.resume = Some(ResumeCheck {
+                last_t_ms: last_t_ms.unwrap_or(0),
+                identity: meta.machine.clone(),
+            });
+            let recorder = Recorder::resume(path).map_err(|e| e.to_string())?;
+            (path.clone(), recorder)
+        } else {
+            let path = crate::recording::new_recording_path(&plan.folder, now);
+            let recorder = Recorder::create(&path).map_err(|e| e.to_string())?;
+            (path, recorder)
         };
         meta.started_utc.get_or_insert_with(|| format_time_utc(now));
         let opener = SerialOpener {

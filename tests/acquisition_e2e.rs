@@ -1,6 +1,8 @@
 //! End to end: the simulated machine on a real pseudo-terminal, read by the real serial worker
 //! and recorder, checked against exactly what was sent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
+
 mod support;
 
 use std::io::Write as _;

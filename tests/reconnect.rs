@@ -2,6 +2,8 @@
 //! while the real worker records. Nothing sent while connected may be lost, and recording must
 //! resume within 2 s of the cable coming back, with no restart.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
+
 mod support;
 
 use std::io::Write as _;

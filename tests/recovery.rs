@@ -2,6 +2,8 @@
 //! recording must load, hold everything received more than a second before the kill, and
 //! resume into the same file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
+
 mod support;
 
 use std::process::{Child, Command, Stdio};
@@ -94,7 +96,7 @@ fn a_killed_recorder_loses_at_most_the_last_second_and_resumes_into_the_same_fil
             .filter_map(|e| e.seq)
             .collect();
         let sent_log = sent.lock().unwrap();
-        let cutoff = killed_at - Duration::from_secs(1);
+        let cutoff = killed_at.checked_sub(Duration::from_secs(1)).unwrap();
         let missing: Vec<u32> = sent_log
             .iter()
             .filter(|(at, s)| {

@@ -1,5 +1,7 @@
-//! The monitor app driven through its accessibility tree (egui_kittest), with data coming
+//! The monitor app driven through its accessibility tree (`egui_kittest`), with data coming
 //! through the real serial path: APH/1 written into a pseudo-terminal, read by the worker.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -25,10 +27,16 @@ struct Rig {
 }
 
 fn rig_with(launch_port: bool) -> Rig {
+    rig_prepared(launch_port, |_, _| {})
+}
+
+/// A rig whose session folder `prepare(folder, port)` fills before the app starts.
+fn rig_prepared(launch_port: bool, prepare: impl FnOnce(&std::path::Path, &str)) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let (master, slave) = serialport::TTYPort::pair().unwrap();
     let path = serialport::SerialPort::name(&slave).unwrap();
     drop(slave);
+    prepare(dir.path(), &path);
     let settings = Settings {
         session_folder: Some(dir.path().to_owned()),
         ..Settings::default()
@@ -297,4 +305,86 @@ fn start_demo_runs_the_simulated_machine_through_the_serial_path() {
     assert!(live.port.starts_with("/dev/pts/"));
     assert!(live.recording.exists());
     rig.harness.state_mut().shutdown();
+}
+
+#[test]
+fn an_interrupted_recording_is_offered_at_start_and_resuming_appends_to_the_same_file() {
+    use apheresis_monitor::model::{Entry, EntryBody, LinkCode, LinkEvent};
+    let crashed = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let crashed_path = crashed.clone();
+    let mut rig = rig_prepared(false, move |folder, port| {
+        // What a monitor that was killed mid-run leaves behind: rows, no closing row.
+        let path = folder.join("session-2026-01-01-080000.csv");
+        let mut recorder = recording::Recorder::create(&path).unwrap();
+        let at = |s: i64| {
+            Timestamp::now()
+                .checked_sub(SignedDuration::from_secs(60 - s))
+                .unwrap()
+        };
+        let rows = [
+            Entry {
+                time_utc: at(0),
+                elapsed_ms: None,
+                seq: None,
+                body: EntryBody::Link(LinkEvent::new(
+                    LinkCode::Connected,
+                    format!("{port} at 115200 baud"),
+                )),
+            },
+            Entry {
+                time_utc: at(1),
+                elapsed_ms: Some(0),
+                seq: Some(0),
+                body: EntryBody::State(MachineState::Run),
+            },
+            Entry {
+                time_utc: at(2),
+                elapsed_ms: Some(1000),
+                seq: Some(1),
+                body: EntryBody::Sample(Sample::default().with(Quantity::InletMlMin, 50.0)),
+            },
+        ];
+        for row in &rows {
+            recorder.append(row).unwrap();
+        }
+        *crashed_path.lock().unwrap() = Some(path);
+    });
+    let path = crashed.lock().unwrap().clone().unwrap();
+    rig.wait_for_label("Resume recording");
+    rig.harness.get_by_label("Resume recording").click();
+    rig.step_until("the resumed session starts", |h| h.state().live().is_some());
+    assert_eq!(rig.harness.state().live().unwrap().recording, path);
+    // The old rows are on the plots at once.
+    assert_eq!(
+        rig.harness.state().live().unwrap().timeline.sample_count(),
+        1
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    rig.seq = 5;
+    rig.send(5000, sample(57.5, 200.0));
+    rig.wait_for_label("57.5");
+    rig.harness.state_mut().shutdown();
+
+    let loaded = recording::load(&path, |_, _| true).unwrap();
+    assert_eq!(loaded.skipped_rows, 0);
+    let links: Vec<LinkCode> = loaded
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Link(l) => Some(l.code),
+            _ => None,
+        })
+        .collect();
+    assert!(links.contains(&LinkCode::Resumed), "{links:?}");
+    assert!(links.contains(&LinkCode::Restored), "{links:?}");
+    assert!(loaded.entries.iter().any(|e| e.seq == Some(5)));
+    let restored = loaded.entries.iter().find_map(|e| match &e.body {
+        EntryBody::Link(l) if l.code == LinkCode::Restored => Some(l.text.clone()),
+        _ => None,
+    });
+    assert!(
+        restored
+            .unwrap()
+            .contains("3 sentences sent while disconnected")
+    );
 }

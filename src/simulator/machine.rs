@@ -194,6 +194,16 @@ impl SimMachine {
         self.inlet_ml - self.ac_ml
     }
 
+    /// Runs the procedure forward to machine time `t_ms` without emitting what came before
+    /// (a machine that kept running while nobody listened).
+    pub fn skip_until(&mut self, t_ms: u64) {
+        while self.t_ms < t_ms && !self.ended {
+            self.queue.clear();
+            self.tick();
+        }
+        self.queue.retain(|s| s.t_ms >= t_ms);
+    }
+
     /// The next sentence, or `None` after `END`.
     pub fn next_sentence(&mut self) -> Option<Sentence> {
         while self.queue.is_empty() && !self.ended {

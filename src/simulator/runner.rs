@@ -243,7 +243,13 @@ pub struct DemoMachine {
 impl DemoMachine {
     /// Creates the pseudo-terminal and starts the machine; it waits for the monitor to open
     /// the port before the procedure starts.
-    pub fn spawn(config: super::SimConfig, speed: f64, fault_rate: f64) -> io::Result<DemoMachine> {
+    /// `start_at_ms` skips the procedure forward (resuming a demo after a restart).
+    pub fn spawn(
+        config: super::SimConfig,
+        speed: f64,
+        fault_rate: f64,
+        start_at_ms: u64,
+    ) -> io::Result<DemoMachine> {
         let mut output = PtyOutput::create()?;
         let path = output.path().to_owned();
         let stop = Arc::new(AtomicBool::new(false));
@@ -257,6 +263,7 @@ impl DemoMachine {
             .spawn(move || {
                 let mut faults = FaultInjector::new(fault_rate, config.seed);
                 let mut machine = SimMachine::new(config);
+                machine.skip_until(start_at_ms);
                 if let Err(e) = run(&mut machine, &mut faults, &mut output, &options, |_| {}) {
                     tracing::warn!(error = %e, "simulated machine stopped");
                 }

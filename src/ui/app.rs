@@ -12,12 +12,14 @@ use jiff::Timestamp;
 
 use crate::acquisition::{PortListing, STANDARD_BAUDS, list_ports};
 use crate::analysis::{Patient, Target, progress};
+use crate::library::{SessionListing, recoverable};
 use crate::model::Note;
 use crate::recording::meta::PatientMeta;
 use crate::recording::{Recording, SessionMeta};
 use crate::replay::{Player, SPEED_RANGE};
 use crate::session::{LinkView, LivePlan, LiveSession, start_live_in_background};
 
+use super::library::{LibraryAction, RecoveryChoice, library_ui, recovery_ui};
 use super::monitor::{
     Connection, MonitorModel, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui,
 };
@@ -79,6 +81,12 @@ pub enum Command {
     StopRecording,
     CloseSession,
     SetTheme(Theme),
+    RefreshLibrary,
+    Reveal(PathBuf),
+    ExportSummary(PathBuf),
+    Resume(Box<SessionListing>),
+    PickSessionFolder,
+    SetSessionFolder(Option<PathBuf>),
 }
 
 /// A recording being loaded off the UI thread.
@@ -128,7 +136,16 @@ pub struct MonitorApp {
     ctx: Option<egui::Context>,
     pending_launch: Option<Launch>,
     applied_theme: Option<Theme>,
+    library: Option<Vec<SessionListing>>,
+    library_pending: Option<Receiver<Vec<SessionListing>>>,
+    /// An interrupted recording to offer for resuming.
+    pub recovery: Option<SessionListing>,
+    recovery_checked: bool,
+    folder_dialog: Option<Receiver<Option<PathBuf>>>,
 }
+
+/// Interrupted recordings older than this are not offered for resuming at start.
+const RECOVERY_MAX_AGE_S: f64 = 12.0 * 3600.0;
 
 impl MonitorApp {
     /// A new app with `settings`, opening as `launch` says.
@@ -151,7 +168,7 @@ impl MonitorApp {
             note: NoteForm::default(),
             show_note: false,
             plot_view: PlotView::default(),
-            commands: vec![Command::RefreshPorts],
+            commands: vec![Command::RefreshPorts, Command::RefreshLibrary],
             message: None,
             file_dialog: None,
             clock,
@@ -160,6 +177,11 @@ impl MonitorApp {
             ctx: None,
             pending_launch: Some(launch),
             applied_theme: None,
+            library: None,
+            library_pending: None,
+            recovery: None,
+            recovery_checked: false,
+            folder_dialog: None,
         }
     }
 
@@ -328,6 +350,28 @@ impl MonitorApp {
                 Err(e) => self.message = Some(format!("cannot list serial ports: {e}")),
             }
         }
+        if let Some(rx) = &self.library_pending
+            && let Ok(listings) = rx.try_recv()
+        {
+            self.library_pending = None;
+            if !self.recovery_checked {
+                self.recovery_checked = true;
+                let launched_into_session = !matches!(self.active, Active::None);
+                if !launched_into_session {
+                    self.recovery =
+                        recoverable(&listings, self.clock.now(), RECOVERY_MAX_AGE_S).cloned();
+                }
+            }
+            self.library = Some(listings);
+        }
+        if let Some(rx) = &self.folder_dialog
+            && let Ok(picked) = rx.try_recv()
+        {
+            self.folder_dialog = None;
+            if let Some(path) = picked {
+                self.commands.push(Command::SetSessionFolder(Some(path)));
+            }
+        }
         if let Some(rx) = &self.file_dialog
             && let Ok(picked) = rx.try_recv()
         {
@@ -418,6 +462,15 @@ impl MonitorApp {
                 self.connect_ui(&mut columns[0], starting);
                 self.recordings_ui(&mut columns[1]);
             });
+            ui.add_space(12.0);
+            ui.separator();
+            match library_ui(ui, self.library.as_deref()) {
+                Some(LibraryAction::Open(path)) => self.commands.push(Command::OpenRecording(path)),
+                Some(LibraryAction::Reveal(path)) => self.commands.push(Command::Reveal(path)),
+                Some(LibraryAction::Export(path)) => self.commands.push(Command::ExportSummary(path)),
+                Some(LibraryAction::Refresh) => self.commands.push(Command::RefreshLibrary),
+                None => {}
+            }
         });
     }
 
@@ -506,13 +559,23 @@ impl MonitorApp {
                 }
             }
             ui.add_space(8.0);
-            ui.label(
-                RichText::new(format!(
-                    "Recordings are kept in {}",
-                    self.settings.session_folder().display()
-                ))
-                .weak(),
-            );
+            ui.horizontal_wrapped(|ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "Recordings are kept in {}",
+                        self.settings.session_folder().display()
+                    ))
+                    .weak(),
+                );
+                if ui.button("Change folder…").clicked() {
+                    self.commands.push(Command::PickSessionFolder);
+                }
+                if self.settings.session_folder.is_some()
+                    && ui.button("Use default folder").clicked()
+                {
+                    self.commands.push(Command::SetSessionFolder(None));
+                }
+            });
             ui.add_space(8.0);
             ui.horizontal(|ui| {
                 ui.label("Theme");
@@ -691,6 +754,28 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
+        if let Some(listing) = self.recovery.clone() {
+            let port = self.resume_port(&listing);
+            let mut choice = None;
+            egui::Window::new("Resume the interrupted recording?")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+                .default_width(560.0)
+                .show(ctx, |ui| choice = recovery_ui(ui, &listing, &port));
+            match choice {
+                Some(RecoveryChoice::Resume) => {
+                    self.recovery = None;
+                    self.commands.push(Command::Resume(Box::new(listing)));
+                }
+                Some(RecoveryChoice::Review) => {
+                    self.recovery = None;
+                    self.commands.push(Command::OpenRecording(listing.path));
+                }
+                Some(RecoveryChoice::Dismiss) => self.recovery = None,
+                None => {}
+            }
+        }
         if self.show_setup {
             let mut open = true;
             let mut action = SetupAction::None;
@@ -801,7 +886,114 @@ impl MonitorApp {
                 self.show_note = false;
             }
             Command::SetTheme(theme) => self.settings.theme = theme,
+            Command::RefreshLibrary => {
+                let folder = self.settings.session_folder();
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                let wake = self.wake();
+                let spawned = std::thread::Builder::new()
+                    .name("scan-library".into())
+                    .spawn(move || {
+                        let _ = tx.send(crate::library::scan(&folder).unwrap_or_default());
+                        wake();
+                    });
+                if spawned.is_ok() {
+                    self.library_pending = Some(rx);
+                }
+            }
+            Command::Reveal(path) => {
+                let folder = path
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default();
+                if let Err(e) = std::process::Command::new("xdg-open").arg(&folder).spawn() {
+                    self.message =
+                        Some(format!("cannot open the folder {}: {e}", folder.display()));
+                }
+            }
+            Command::ExportSummary(path) => self.export_summary(&path),
+            Command::Resume(listing) => self.resume(&listing),
+            Command::PickSessionFolder => {
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                let start = self.settings.session_folder();
+                let spawned = std::thread::Builder::new()
+                    .name("folder-dialog".into())
+                    .spawn(move || {
+                        let picked = rfd::FileDialog::new()
+                            .set_title("Folder for session recordings")
+                            .set_directory(start)
+                            .pick_folder();
+                        let _ = tx.send(picked);
+                    });
+                if spawned.is_ok() {
+                    self.folder_dialog = Some(rx);
+                }
+            }
+            Command::SetSessionFolder(folder) => {
+                self.settings.session_folder = folder;
+                self.library = None;
+                self.commands.push(Command::RefreshLibrary);
+            }
         }
+        // Commands queued by commands run on the next frame.
+    }
+
+    /// The port an interrupted session was recorded from (or the last one used).
+    fn resume_port(&self, listing: &SessionListing) -> String {
+        if listing.demo.is_some() {
+            return "the simulated machine (demo)".into();
+        }
+        listing
+            .port
+            .clone()
+            .unwrap_or_else(|| self.settings.last_port.clone())
+    }
+
+    fn resume(&mut self, listing: &SessionListing) {
+        let mut demo = None;
+        let mut port = listing
+            .port
+            .clone()
+            .unwrap_or_else(|| self.settings.last_port.clone());
+        #[cfg(unix)]
+        if let Some((seed, speed)) = listing.demo {
+            // The simulated machine kept running while the monitor was down: start it where
+            // it would be now.
+            let down_s = listing.last_row_utc.map_or(0.0, |t| {
+                self.clock.now().duration_since(t).as_secs_f64().max(0.0)
+            });
+            let at_ms = listing.last_t_ms.unwrap_or(0) + (down_s * speed * 1000.0) as u64;
+            let config = crate::simulator::SimConfig {
+                seed,
+                ..crate::simulator::SimConfig::default()
+            };
+            match crate::simulator::DemoMachine::spawn(config, speed, 0.0, at_ms) {
+                Ok(machine) => {
+                    port = String::from(machine.path());
+                    self.demo_speed = speed;
+                    demo = Some(machine);
+                }
+                Err(e) => {
+                    self.message = Some(format!("cannot start the simulated machine: {e}"));
+                    return;
+                }
+            }
+        }
+        if port.is_empty() {
+            self.message =
+                Some("no port is known for this recording: connect from the start screen".into());
+            return;
+        }
+        let plan = LivePlan {
+            port,
+            baud: self.settings.baud,
+            folder: self.settings.session_folder(),
+            meta: SessionMeta::default(),
+            #[cfg(unix)]
+            demo,
+            resume: Some(listing.path.clone()),
+        };
+        self.message = None;
+        self.active = Active::Starting(start_live_in_background(plan, self.wake()));
     }
 
     fn start_live(
@@ -833,9 +1025,9 @@ impl MonitorApp {
         self.demo_speed = speed;
         self.settings.demo_speed = speed;
         let config = crate::simulator::SimConfig::default();
-        match crate::simulator::DemoMachine::spawn(config.clone(), speed, 0.0) {
+        match crate::simulator::DemoMachine::spawn(config.clone(), speed, 0.0, 0) {
             Ok(demo) => {
-                let meta = SessionMeta {
+                let mut meta = SessionMeta {
                     patient: Some(PatientMeta {
                         id: Some("DEMO-001".into()),
                         weight_kg: Some(config.weight_kg.into()),
@@ -849,6 +1041,11 @@ impl MonitorApp {
                     }),
                     ..SessionMeta::default()
                 };
+                // Marks the recording as a demo, so a resume after a crash restarts the machine.
+                meta.extra.insert(
+                    "demo".into(),
+                    serde_json::json!({ "seed": config.seed, "speed": speed }),
+                );
                 let port = demo.path().to_owned();
                 self.start_live(port, crate::acquisition::DEFAULT_BAUD, meta, Some(demo));
             }
@@ -925,6 +1122,11 @@ impl MonitorApp {
             }
             Err(e) => self.message = Some(format!("cannot start loading: {e}")),
         }
+    }
+
+    fn export_summary(&mut self, path: &std::path::Path) {
+        let _ = path;
+        self.message = Some("exporting summaries is not available yet".into());
     }
 
     /// Stops any live session (on exit).

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod format;
+pub mod library;
 pub mod monitor;
 pub mod notes;
 pub mod plots;
