@@ -5,6 +5,7 @@
 //! ARCHITECTURE.md for the map.
 
 pub mod acquisition;
+pub mod alarms;
 pub mod analysis;
 pub mod cli;
 pub mod library;
@@ -14,4 +15,5 @@ pub mod recording;
 pub mod replay;
 pub mod session;
 pub mod simulator;
+pub mod sound;
 pub mod ui;

@@ -11,8 +11,14 @@ use crate::acquisition::{
     AcqEvent, Acquisition, Journalist, LinkStatus, ResumeCheck, SerialOpener, WorkerConfig,
     WorkerReport,
 };
+use crate::alarms::{AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource};
 use crate::analysis::Timeline;
-use crate::model::{MachineIdentity, Note};
+use crate::analysis::patient::citrate_mg_kg_min;
+use crate::analysis::{Patient, Series, Target, progress};
+use crate::model::{Alarm, MachineIdentity, Note, Priority, Quantity};
+
+/// The note code an acknowledgement is recorded under (not a nurse's note in the summary).
+pub const ACK_NOTE_CODE: &str = "ALARM_ACK";
 use crate::protocol::DecodeStats;
 use crate::recording::format::format_time_utc;
 use crate::recording::{Recorder, SessionMeta, create_private_dir_all};
@@ -62,6 +68,8 @@ pub struct LiveSession {
     pub finished: Option<WorkerReport>,
     /// Something the nurse should know about the session itself.
     pub notice: Option<String>,
+    /// The alarm engine: machine alarms and the monitor's own rules.
+    pub alarms: AlarmEngine,
 }
 
 impl LiveSession {
@@ -136,6 +144,7 @@ impl LiveSession {
             identity: None,
             finished: None,
             notice: None,
+            alarms: AlarmEngine::default(),
         })
     }
 
@@ -230,6 +239,69 @@ impl LiveSession {
                 }
                 self.finished = Some(report);
             }
+        }
+    }
+
+    /// Runs the alarm rules at `now` with `settings`, records what the monitor raised or
+    /// cleared, and returns the priority that should sound.
+    pub fn update_alarms(&mut self, now: Timestamp, settings: AlarmSettings) -> Option<Priority> {
+        self.alarms.settings = settings;
+        let patient = Patient::from_meta(self.meta.patient.as_ref());
+        let (target, _) = Target::from_meta(self.meta.targets.as_ref());
+        let latest = |q: Quantity| self.timeline.latest_value(Series::Measured(q));
+        let inputs = AlarmInputs {
+            state: self.timeline.state(),
+            access_mmhg: latest(Quantity::AccessMmhg),
+            return_mmhg: latest(Quantity::ReturnMmhg),
+            inlet_ml_min: latest(Quantity::InletMlMin),
+            citrate_mg_kg_min: latest(Quantity::AcMlMin)
+                .zip(patient.weight_kg)
+                .map(|(ac, w)| citrate_mg_kg_min(ac, w)),
+            sample_age_s: self
+                .timeline
+                .last_sample_utc()
+                .map(|t| now.duration_since(t).as_secs_f64()),
+            connected: self.is_recording()
+                && matches!(
+                    self.link,
+                    LinkView::Connecting | LinkView::Status(LinkStatus::Up | LinkStatus::Silent)
+                ),
+            link_lost: self.is_recording()
+                && matches!(self.link, LinkView::Status(LinkStatus::Down { .. })),
+            recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
+            target_fraction: progress(&self.timeline, &patient, target).fraction,
+            machine: self
+                .timeline
+                .active_alarms()
+                .filter(|a| !a.code.starts_with("MON_"))
+                .map(|a| Alarm {
+                    code: a.code.clone(),
+                    priority: a.priority,
+                    active: true,
+                    text: a.text.clone(),
+                })
+                .collect(),
+        };
+        for event in self.alarms.evaluate(now, &inputs) {
+            if let (Some(row), Some(acquisition)) = (event.monitor_alarm_row(), &self.acquisition) {
+                acquisition.record_alarm(row);
+            }
+        }
+        self.alarms.sounding(now)
+    }
+
+    /// Acknowledges the alarms shown (audio pause) and records it as an `ALARM_ACK` note.
+    pub fn acknowledge_alarms(&mut self, now: Timestamp) {
+        if let Some(AlarmEvent::Acknowledged { sources, .. }) = self.alarms.acknowledge(now) {
+            let codes: Vec<String> = sources.iter().map(AlarmSource::code).collect();
+            self.add_note(Note {
+                code: ACK_NOTE_CODE.into(),
+                text: format!(
+                    "alarms acknowledged, audio paused {:.0} s: {}",
+                    self.alarms.settings.audio_pause_s,
+                    codes.join(", ")
+                ),
+            });
         }
     }
 

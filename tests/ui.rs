@@ -388,3 +388,87 @@ fn an_interrupted_recording_is_offered_at_start_and_resuming_appends_to_the_same
             .contains("3 sentences sent while disconnected")
     );
 }
+
+#[test]
+fn acknowledging_an_alarm_shows_the_countdown_and_keeps_the_banner() {
+    let mut rig = rig_with(true);
+    rig.send(1000, sample(55.0, 100.0));
+    rig.send(
+        2000,
+        Payload::Alarm(Alarm {
+            code: "AIR_DETECTED".into(),
+            priority: Priority::High,
+            active: true,
+            text: "Air detected in return line".into(),
+        }),
+    );
+    rig.step_until("the alarm banner shows", |h| {
+        h.query_by_label_contains("!!! HIGH  Air detected")
+            .is_some()
+    });
+    assert!(
+        rig.harness
+            .query_by_label_contains("audio paused")
+            .is_none()
+    );
+    rig.harness.get_by_label("Acknowledge").click();
+    rig.harness.step();
+    rig.harness.step();
+    assert!(
+        rig.harness.query_by_label("audio paused 2:00").is_some(),
+        "countdown missing"
+    );
+    assert!(
+        rig.harness
+            .query_by_label_contains("!!! HIGH  Air detected")
+            .is_some()
+    );
+    rig.advance_clock(30);
+    rig.harness.step();
+    assert!(rig.harness.query_by_label("audio paused 1:30").is_some());
+    assert!(
+        rig.harness
+            .query_by_label_contains("!!! HIGH  Air detected")
+            .is_some()
+    );
+    // The acknowledgement is on the record.
+    rig.step_until("the acknowledgement is recorded", |h| {
+        h.state()
+            .live()
+            .is_some_and(|s| s.timeline.notes.iter().any(|n| n.code == "ALARM_ACK"))
+    });
+}
+
+#[test]
+fn the_citrate_rule_raises_a_medium_alarm_from_the_patients_weight() {
+    let mut rig = rig_with(true);
+    // 40 kg patient; AC 2.6 mL/min × 21.3 mg/mL ÷ 40 kg = 1.38 mg/kg/min, above 1.2.
+    rig.harness
+        .state_mut()
+        .live_mut()
+        .unwrap()
+        .edit_meta(|meta| {
+            meta.patient = Some(apheresis_monitor::recording::meta::PatientMeta {
+                weight_kg: Some(40.0.into()),
+                ..Default::default()
+            });
+        });
+    rig.send(0, Payload::State(MachineState::Run));
+    let high_citrate = || {
+        Payload::Sample(
+            Sample::default()
+                .with(Quantity::InletMlMin, 31.0)
+                .with(Quantity::AcMlMin, 2.6)
+                .with(Quantity::AccessMmhg, -40.0),
+        )
+    };
+    // The receipt times come from the real clock, so the rule's 30 s delay (unit-tested in
+    // the engine) is set to zero here.
+    rig.harness.state_mut().settings.alarms.citrate_high.delay_s = 0.0;
+    rig.send(1000, high_citrate());
+    rig.wait_for_label("1.38");
+    rig.step_until("the citrate alarm shows", |h| {
+        h.query_by_label_contains("!! MEDIUM  Citrate rate 1.38")
+            .is_some()
+    });
+}

@@ -90,6 +90,16 @@ impl Journalist {
         }
     }
 
+    /// A monitor-raised alarm stamped at `now`, placed at the machine's last known time.
+    pub fn alarm_entry(&self, now: Timestamp, alarm: crate::model::Alarm) -> Entry {
+        Entry {
+            time_utc: now,
+            elapsed_ms: self.last_t_ms,
+            seq: None,
+            body: EntryBody::Alarm(alarm),
+        }
+    }
+
     /// Records that the link was lost or went silent; returns the row to write, unless the link
     /// is already down.
     pub fn link_lost(&mut self, now: Timestamp, code: LinkCode, text: String) -> Option<Entry> {

@@ -145,6 +145,7 @@ pub type MetaEdit = Box<dyn FnOnce(&mut SessionMeta) + Send>;
 
 enum Command {
     Note(Note),
+    Alarm(crate::model::Alarm),
     EditMeta(MetaEdit),
     Stop,
 }
@@ -212,6 +213,11 @@ impl Acquisition {
     /// Records a nurse's note (as a `note` row, in arrival order with the machine's rows).
     pub fn add_note(&self, note: Note) {
         let _ = self.commands.send(Command::Note(note));
+    }
+
+    /// Records an alarm the monitor raised or cleared (as an `alarm` row).
+    pub fn record_alarm(&self, alarm: crate::model::Alarm) {
+        let _ = self.commands.send(Command::Alarm(alarm));
     }
 
     /// Changes the session's metadata; the worker rewrites the metadata file.
@@ -549,6 +555,11 @@ impl Worker {
             match self.commands.try_recv() {
                 Ok(Command::Note(note)) => {
                     let entry = self.journalist.note_entry(Timestamp::now(), note);
+                    self.emit(entry);
+                    (self.wake)();
+                }
+                Ok(Command::Alarm(alarm)) => {
+                    let entry = self.journalist.alarm_entry(Timestamp::now(), alarm);
                     self.emit(entry);
                     (self.wake)();
                 }

@@ -87,6 +87,7 @@ pub enum Command {
     Resume(Box<SessionListing>),
     PickSessionFolder,
     SetSessionFolder(Option<PathBuf>),
+    AcknowledgeAlarms,
 }
 
 /// A recording being loaded off the UI thread.
@@ -113,6 +114,10 @@ enum Active {
 }
 
 /// The application state.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent window and prompt flags"
+)]
 pub struct MonitorApp {
     pub settings: Settings,
     active: Active,
@@ -142,6 +147,8 @@ pub struct MonitorApp {
     pub recovery: Option<SessionListing>,
     recovery_checked: bool,
     folder_dialog: Option<Receiver<Option<PathBuf>>>,
+    sound: crate::sound::AlarmSound,
+    pub show_alarm_settings: bool,
 }
 
 /// Interrupted recordings older than this are not offered for resuming at start.
@@ -182,6 +189,8 @@ impl MonitorApp {
             recovery: None,
             recovery_checked: false,
             folder_dialog: None,
+            sound: crate::sound::AlarmSound::default(),
+            show_alarm_settings: false,
         }
     }
 
@@ -248,6 +257,8 @@ impl MonitorApp {
                 if more {
                     ctx.request_repaint();
                 }
+                let sounding = session.update_alarms(self.clock.now(), self.settings.alarms);
+                self.sound.update(sounding);
             }
             Active::Replay(replay) => {
                 if replay.player.is_playing() {
@@ -635,12 +646,36 @@ impl MonitorApp {
                 .is_demo()
                 .then(|| format!("DEMO {}×", self.demo_speed)),
         };
-        let messages = banner_messages(&model, session.recorder_error.as_ref());
+        let engine_alarms = session.alarms.active();
+        let messages = banner_messages(
+            &model,
+            session.recorder_error.as_ref(),
+            Some(&engine_alarms),
+        );
+        let audio_paused = session
+            .alarms
+            .audio_paused_for(now)
+            .map(|d| d.as_secs_f64());
+        let can_acknowledge = !engine_alarms.is_empty();
         let recording = session.recording.clone();
         let recording_on = session.is_recording();
         let stats = session.stats;
+        let notice = session.notice.clone();
         egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
-        egui::Panel::top("banner").show(ui, |ui| banner_ui(ui, &messages));
+        if let Some(notice) = notice {
+            egui::Panel::top("notice").show(ui, |ui| {
+                ui.label(
+                    RichText::new(notice)
+                        .size(16.0)
+                        .color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11)),
+                );
+            });
+        }
+        egui::Panel::top("banner").show(ui, |ui| {
+            if banner_ui(ui, &messages, audio_paused, can_acknowledge) {
+                self.commands.push(Command::AcknowledgeAlarms);
+            }
+        });
         egui::Panel::top("tiles").show(ui, |ui| {
             tiles_ui(ui, &model);
             progress_ui(ui, &model);
@@ -658,6 +693,9 @@ impl MonitorApp {
                 }
                 if ui.button(RichText::new("Setup").size(18.0)).clicked() {
                     self.show_setup = true;
+                }
+                if ui.button("Alarm limits").clicked() {
+                    self.show_alarm_settings = true;
                 }
                 if recording_on {
                     if ui.button("Stop recording").clicked() {
@@ -730,14 +768,16 @@ impl MonitorApp {
                 player.speed()
             )),
         };
-        let messages = banner_messages(&model, None);
+        let messages = banner_messages(&model, None, None);
         egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
         if let Some(notice) = &replay.notice {
             egui::Panel::top("notice").show(ui, |ui| {
                 ui.label(RichText::new(notice).color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11)));
             });
         }
-        egui::Panel::top("banner").show(ui, |ui| banner_ui(ui, &messages));
+        egui::Panel::top("banner").show(ui, |ui| {
+            banner_ui(ui, &messages, None, false);
+        });
         egui::Panel::top("tiles").show(ui, |ui| {
             tiles_ui(ui, &model);
             progress_ui(ui, &model);
@@ -754,6 +794,17 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
+        if self.show_alarm_settings {
+            let mut open = true;
+            egui::Window::new("Alarm limits")
+                .open(&mut open)
+                .collapsible(false)
+                .default_width(560.0)
+                .show(ctx, |ui| {
+                    super::alarm_settings::alarm_settings_ui(ui, &mut self.settings.alarms);
+                });
+            self.show_alarm_settings = open;
+        }
         if let Some(listing) = self.recovery.clone() {
             let port = self.resume_port(&listing);
             let mut choice = None;
@@ -926,6 +977,12 @@ impl MonitorApp {
                     });
                 if spawned.is_ok() {
                     self.folder_dialog = Some(rx);
+                }
+            }
+            Command::AcknowledgeAlarms => {
+                let now = self.clock.now();
+                if let Active::Live(session) = &mut self.active {
+                    session.acknowledge_alarms(now);
                 }
             }
             Command::SetSessionFolder(folder) => {

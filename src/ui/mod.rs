@@ -1,5 +1,6 @@
 //! The eframe app: a thin layer over the headless core. The only module that imports egui.
 
+pub mod alarm_settings;
 pub mod app;
 pub mod format;
 pub mod library;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use egui::{Align, Color32, Layout, RichText, Stroke};
 use jiff::Timestamp;
 
+use crate::alarms::{ActiveAlarm, AlarmSource};
 use crate::analysis::patient::citrate_mg_kg_min;
 use crate::analysis::{Patient, Progress, Series, Target, Timeline};
 use crate::model::{MachineState, Priority, Quantity};
@@ -56,12 +57,15 @@ pub struct BannerMessage {
     pub priority: Priority,
     pub text: String,
     pub detail: String,
+    /// The condition is over but the alarm latches until acknowledged.
+    pub latched: bool,
 }
 
 /// The messages that need attention now, most urgent first.
 pub fn banner_messages(
     model: &MonitorModel<'_>,
     recorder_error: Option<&(String, usize)>,
+    alarms: Option<&[&ActiveAlarm]>,
 ) -> Vec<BannerMessage> {
     let mut out = Vec::new();
     if let Some((message, pending)) = recorder_error {
@@ -69,6 +73,7 @@ pub fn banner_messages(
             priority: Priority::High,
             text: format!("Recording is failing — {pending} rows kept in memory"),
             detail: message.clone(),
+            latched: false,
         });
     }
     let sample_age = model
@@ -87,6 +92,7 @@ pub fn banner_messages(
                 age(model.now.duration_since(*since).as_secs_f64())
             ),
             detail: reason.clone(),
+            latched: false,
         }),
         Connection::Up { .. } | Connection::Silent { .. } => {
             if let Some(secs) = sample_age.filter(|s| *s >= STALE_AFTER_SECS) {
@@ -94,6 +100,7 @@ pub fn banner_messages(
                     priority: Priority::Medium,
                     text: format!("No data from machine for {}", age(secs)),
                     detail: "The port is open but no sample has arrived".into(),
+                    latched: false,
                 });
             }
         }
@@ -103,31 +110,48 @@ pub fn banner_messages(
                     priority: Priority::Medium,
                     text: format!("No data from machine for {}", age(secs)),
                     detail: format!("Waiting for {port}"),
+                    latched: false,
                 });
             }
         }
         Connection::Closed | Connection::Replay => {}
     }
-    let mut alarms: Vec<_> = model.timeline.active_alarms().collect();
-    alarms.sort_by(|a, b| {
-        b.priority
-            .cmp(&a.priority)
-            .then(b.raised_x.total_cmp(&a.raised_x))
-    });
-    for alarm in alarms {
-        out.push(BannerMessage {
-            priority: alarm.priority,
-            text: if alarm.text.is_empty() {
-                alarm.code.clone()
-            } else {
-                alarm.text.clone()
-            },
-            detail: format!(
-                "machine alarm {} since {}",
-                alarm.code,
-                clock_hms(alarm.raised_utc)
-            ),
+    if let Some(engine) = alarms {
+        for alarm in engine {
+            // The link, data and recording states are shown above with live counters.
+            if matches!(
+                alarm.source,
+                AlarmSource::NoData | AlarmSource::LinkLost | AlarmSource::RecordingFailed
+            ) && alarm.condition_ended.is_none()
+            {
+                continue;
+            }
+            out.push(BannerMessage {
+                priority: alarm.priority,
+                text: alarm.text.clone(),
+                detail: format!("{} since {}", alarm.source.code(), clock_hms(alarm.raised)),
+                latched: alarm.condition_ended.is_some(),
+            });
+        }
+    } else {
+        let mut recorded: Vec<_> = model.timeline.active_alarms().collect();
+        recorded.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then(b.raised_x.total_cmp(&a.raised_x))
         });
+        for alarm in recorded {
+            out.push(BannerMessage {
+                priority: alarm.priority,
+                text: if alarm.text.is_empty() {
+                    alarm.code.clone()
+                } else {
+                    alarm.text.clone()
+                },
+                detail: format!("alarm {} since {}", alarm.code, clock_hms(alarm.raised_utc)),
+                latched: false,
+            });
+        }
     }
     out.sort_by_key(|m| std::cmp::Reverse(m.priority));
     out
@@ -239,22 +263,58 @@ fn first_state_x(timeline: &Timeline, state: MachineState) -> Option<f64> {
         .map(|s| s.start_x)
 }
 
-/// The attention banner: the most urgent message large, the others listed below it.
-pub fn banner_ui(ui: &mut egui::Ui, messages: &[BannerMessage]) {
+/// Flash rates after IEC 60601-1-8: high about 2 Hz, medium about 0.5 Hz, low steady.
+pub fn flash_hz(priority: Priority) -> Option<f64> {
+    match priority {
+        Priority::High => Some(2.0),
+        Priority::Medium => Some(0.5),
+        Priority::Low | Priority::Info => None,
+    }
+}
+
+/// Whether a flashing alarm is in its bright half at `seconds` (a monotonic clock).
+pub fn flash_on(priority: Priority, seconds: f64) -> bool {
+    flash_hz(priority).is_none_or(|hz| (seconds * hz).fract() < 0.5)
+}
+
+/// The attention banner: the most urgent message large, the others listed below it, and the
+/// acknowledge button with the audio pause countdown. Returns whether acknowledge was clicked.
+pub fn banner_ui(
+    ui: &mut egui::Ui,
+    messages: &[BannerMessage],
+    audio_paused_s: Option<f64>,
+    can_acknowledge: bool,
+) -> bool {
     let Some(first) = messages.first() else {
-        return;
+        return false;
     };
-    let fill = priority_color(first.priority);
+    let seconds = ui.input(|i| i.time);
+    let mut acknowledged = false;
+    let bright = first.latched || flash_on(first.priority, seconds);
+    let base = priority_color(first.priority);
+    let fill = if bright {
+        base
+    } else {
+        base.gamma_multiply(0.55)
+    };
     let text_color = on_priority_color(first.priority);
+    if messages
+        .iter()
+        .any(|m| !m.latched && flash_hz(m.priority).is_some())
+    {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(125));
+    }
     egui::Frame::new()
         .fill(fill)
         .inner_margin(egui::Margin::symmetric(12, 6))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
+                let latched = if first.latched { "  (ended — acknowledge to clear)" } else { "" };
                 ui.label(
                     RichText::new(format!(
-                        "{} {}  {}",
+                        "{} {}  {}{latched}",
                         first.priority.marker(),
                         first.priority.name(),
                         first.text
@@ -264,11 +324,28 @@ pub fn banner_ui(ui: &mut egui::Ui, messages: &[BannerMessage]) {
                     .color(text_color),
                 )
                 .on_hover_text(&first.detail);
+                if can_acknowledge {
+                    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                        if let Some(left) = audio_paused_s {
+                            ui.label(
+                                RichText::new(format!("audio paused {}", age(left)))
+                                    .size(18.0)
+                                    .strong()
+                                    .color(text_color),
+                            );
+                        }
+                        let label = RichText::new("Acknowledge").size(18.0).strong();
+                        if ui.button(label).on_hover_text("Silences the sound for 2 minutes; the alarm stays shown while it lasts").clicked() {
+                            acknowledged = true;
+                        }
+                    });
+                }
             });
             for other in &messages[1..] {
+                let latched = if other.latched { " (ended)" } else { "" };
                 ui.label(
                     RichText::new(format!(
-                        "{} {}  {}",
+                        "{} {}  {}{latched}",
                         other.priority.marker(),
                         other.priority.name(),
                         other.text
@@ -279,6 +356,7 @@ pub fn banner_ui(ui: &mut egui::Ui, messages: &[BannerMessage]) {
                 .on_hover_text(&other.detail);
             }
         });
+    acknowledged
 }
 
 /// One value tile.

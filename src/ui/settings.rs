@@ -23,6 +23,7 @@ pub struct Settings {
     pub session_folder: Option<PathBuf>,
     pub recent_sessions: Vec<PathBuf>,
     pub demo_speed: f64,
+    pub alarms: crate::alarms::AlarmSettings,
 }
 
 impl Default for Settings {
@@ -35,6 +36,7 @@ impl Default for Settings {
             session_folder: None,
             recent_sessions: Vec::new(),
             demo_speed: 30.0,
+            alarms: crate::alarms::AlarmSettings::default(),
         }
     }
 }

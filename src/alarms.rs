@@ -1,0 +1,684 @@
+//! The alarm engine: the machine's own alarms plus the monitor's rules, with IEC 60601-1-8
+//! priorities, latching, acknowledgement and audio pause. Pure: time is passed in.
+//!
+//! The monitor is a secondary display; the machine's alarm system stays the alarm system of
+//! record. Its rules add what only the monitor knows: the estimated citrate rate from the
+//! patient's weight, data that stopped, a failing recording.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Alarm, MachineState, Priority};
+
+/// One configurable rule's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RuleSettings {
+    pub enabled: bool,
+    /// The limit (unit depends on the rule).
+    pub limit: f64,
+    /// How long the condition must hold before the alarm is raised, seconds.
+    pub delay_s: f64,
+    /// A latching alarm stays shown after its condition ends, until acknowledged.
+    pub latching: bool,
+}
+
+impl Default for RuleSettings {
+    fn default() -> Self {
+        RuleSettings {
+            enabled: true,
+            limit: 0.0,
+            delay_s: 0.0,
+            latching: false,
+        }
+    }
+}
+
+/// Every rule's settings; persisted with the app's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlarmSettings {
+    /// Access pressure below `limit` mmHg.
+    pub access_low: RuleSettings,
+    /// Return pressure above `limit` mmHg.
+    pub return_high: RuleSettings,
+    /// Estimated citrate rate above `limit` mg/kg/min (needs the patient's weight).
+    pub citrate_high: RuleSettings,
+    /// Inlet flow at zero for more than `delay_s` while the machine is in RUN.
+    pub inlet_stopped: RuleSettings,
+    /// No sample for `limit` seconds while connected.
+    pub no_data: RuleSettings,
+    /// The serial link lost.
+    pub link_lost: RuleSettings,
+    /// The target volume reached (information).
+    pub target_reached: RuleSettings,
+    /// How long an acknowledgement silences the alarms active at the time, seconds.
+    pub audio_pause_s: f64,
+}
+
+impl Default for AlarmSettings {
+    fn default() -> Self {
+        AlarmSettings {
+            access_low: RuleSettings {
+                limit: -200.0,
+                delay_s: 5.0,
+                ..RuleSettings::default()
+            },
+            return_high: RuleSettings {
+                limit: 300.0,
+                delay_s: 5.0,
+                ..RuleSettings::default()
+            },
+            citrate_high: RuleSettings {
+                limit: 1.2,
+                delay_s: 30.0,
+                latching: true,
+                ..RuleSettings::default()
+            },
+            inlet_stopped: RuleSettings {
+                delay_s: 60.0,
+                ..RuleSettings::default()
+            },
+            no_data: RuleSettings {
+                limit: 10.0,
+                ..RuleSettings::default()
+            },
+            link_lost: RuleSettings::default(),
+            target_reached: RuleSettings::default(),
+            audio_pause_s: 120.0,
+        }
+    }
+}
+
+/// Which alarm: the monitor's own, or one the machine raised.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlarmSource {
+    AccessLow,
+    ReturnHigh,
+    CitrateHigh,
+    InletStopped,
+    NoData,
+    LinkLost,
+    TargetReached,
+    RecordingFailed,
+    /// A machine alarm (`APHE`) by its code.
+    Machine(String),
+}
+
+impl AlarmSource {
+    /// The code recorded in the session CSV; the monitor's own codes start with `MON_`.
+    pub fn code(&self) -> String {
+        match self {
+            AlarmSource::AccessLow => "MON_ACCESS_PRESSURE_LOW".into(),
+            AlarmSource::ReturnHigh => "MON_RETURN_PRESSURE_HIGH".into(),
+            AlarmSource::CitrateHigh => "MON_CITRATE_HIGH".into(),
+            AlarmSource::InletStopped => "MON_INLET_STOPPED".into(),
+            AlarmSource::NoData => "MON_NO_DATA".into(),
+            AlarmSource::LinkLost => "MON_LINK_LOST".into(),
+            AlarmSource::TargetReached => "MON_TARGET_REACHED".into(),
+            AlarmSource::RecordingFailed => "MON_RECORDING_FAILED".into(),
+            AlarmSource::Machine(code) => code.clone(),
+        }
+    }
+
+    /// Whether the monitor raised it (and so records it).
+    pub fn is_monitor(&self) -> bool {
+        !matches!(self, AlarmSource::Machine(_))
+    }
+}
+
+/// What the rules look at, gathered by the caller at `now`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlarmInputs {
+    pub state: Option<MachineState>,
+    pub access_mmhg: Option<f64>,
+    pub return_mmhg: Option<f64>,
+    pub inlet_ml_min: Option<f64>,
+    pub citrate_mg_kg_min: Option<f64>,
+    /// Seconds since the last sample arrived; `None` before the first.
+    pub sample_age_s: Option<f64>,
+    /// The port is open (or opening) and data is expected.
+    pub connected: bool,
+    pub link_lost: bool,
+    /// The recording cannot be written (rows wait in memory).
+    pub recording_failed: Option<String>,
+    /// Fraction of the target processed.
+    pub target_fraction: Option<f64>,
+    /// Machine alarms active now (from `APHE`).
+    pub machine: Vec<Alarm>,
+}
+
+/// An alarm being shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveAlarm {
+    pub source: AlarmSource,
+    pub priority: Priority,
+    pub text: String,
+    pub raised: Timestamp,
+    /// The condition has ended but the alarm latches until acknowledged.
+    pub condition_ended: Option<Timestamp>,
+    pub acknowledged: bool,
+}
+
+/// A change to record: raise, clear or acknowledge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlarmEvent {
+    Raised {
+        source: AlarmSource,
+        priority: Priority,
+        text: String,
+    },
+    Cleared {
+        source: AlarmSource,
+        priority: Priority,
+    },
+    Acknowledged {
+        sources: Vec<AlarmSource>,
+        audio_paused_until: Timestamp,
+    },
+}
+
+impl AlarmEvent {
+    /// The monitor's own raise or clear as a recording alarm row (machine alarms are already
+    /// recorded as they arrive).
+    pub fn monitor_alarm_row(&self) -> Option<Alarm> {
+        match self {
+            AlarmEvent::Raised {
+                source,
+                priority,
+                text,
+            } if source.is_monitor() => Some(Alarm {
+                code: source.code(),
+                priority: *priority,
+                active: true,
+                text: text.clone(),
+            }),
+            AlarmEvent::Cleared { source, priority } if source.is_monitor() => Some(Alarm {
+                code: source.code(),
+                priority: *priority,
+                active: false,
+                text: String::new(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The engine. Call [`AlarmEngine::evaluate`] whenever inputs change and at least once a second.
+#[derive(Debug, Clone, Default)]
+pub struct AlarmEngine {
+    pub settings: AlarmSettings,
+    active: BTreeMap<AlarmSource, ActiveAlarm>,
+    /// When each monitor condition started holding (for the delays).
+    holding_since: BTreeMap<AlarmSource, Timestamp>,
+    audio_paused_until: Option<Timestamp>,
+    /// Sources whose sound the current pause covers.
+    paused_sources: Vec<AlarmSource>,
+    target_reached_once: bool,
+}
+
+fn secs(s: f64) -> SignedDuration {
+    SignedDuration::try_from_secs_f64(s).unwrap_or(SignedDuration::ZERO)
+}
+
+impl AlarmEngine {
+    pub fn new(settings: AlarmSettings) -> AlarmEngine {
+        AlarmEngine {
+            settings,
+            ..AlarmEngine::default()
+        }
+    }
+
+    /// Alarms shown now, most urgent first (then newest).
+    pub fn active(&self) -> Vec<&ActiveAlarm> {
+        let mut list: Vec<&ActiveAlarm> = self.active.values().collect();
+        list.sort_by(|a, b| b.priority.cmp(&a.priority).then(b.raised.cmp(&a.raised)));
+        list
+    }
+
+    /// The audio pause left, if one is running.
+    pub fn audio_paused_for(&self, now: Timestamp) -> Option<SignedDuration> {
+        let until = self.audio_paused_until?;
+        (until > now).then(|| until.duration_since(now))
+    }
+
+    /// The priority to sound now: the highest high or medium alarm whose condition lasts and
+    /// that the running audio pause does not cover. When the pause ends, alarms still active
+    /// sound again.
+    pub fn sounding(&self, now: Timestamp) -> Option<Priority> {
+        let paused = self.audio_paused_for(now).is_some();
+        self.active
+            .values()
+            .filter(|a| a.priority >= Priority::Medium && a.condition_ended.is_none())
+            .filter(|a| !(paused && self.paused_sources.contains(&a.source)))
+            .map(|a| a.priority)
+            .max()
+    }
+
+    /// Acknowledges every alarm shown: silences them for the audio pause (the visual
+    /// indication stays while the condition lasts) and removes latched alarms whose condition
+    /// has ended.
+    pub fn acknowledge(&mut self, now: Timestamp) -> Option<AlarmEvent> {
+        if self.active.is_empty() {
+            return None;
+        }
+        let until = now
+            .checked_add(secs(self.settings.audio_pause_s))
+            .unwrap_or(now);
+        self.audio_paused_until = Some(until);
+        self.paused_sources = self.active.keys().cloned().collect();
+        for alarm in self.active.values_mut() {
+            alarm.acknowledged = true;
+        }
+        let sources = self.paused_sources.clone();
+        self.active.retain(|_, a| a.condition_ended.is_none());
+        Some(AlarmEvent::Acknowledged {
+            sources,
+            audio_paused_until: until,
+        })
+    }
+
+    /// Applies the rules to `inputs` at `now`; returns what was raised or cleared.
+    pub fn evaluate(&mut self, now: Timestamp, inputs: &AlarmInputs) -> Vec<AlarmEvent> {
+        let mut events = Vec::new();
+        let s = self.settings;
+        let running = inputs.state == Some(MachineState::Run);
+        let below = |v: Option<f64>, limit: f64| v.is_some_and(|v| v < limit);
+        let above = |v: Option<f64>, limit: f64| v.is_some_and(|v| v > limit);
+        let fresh = inputs
+            .sample_age_s
+            .is_some_and(|a| a < s.no_data.limit.max(1.0));
+        let conditions: [(AlarmSource, RuleSettings, Priority, bool, String); 6] = [
+            (
+                AlarmSource::AccessLow,
+                s.access_low,
+                Priority::Medium,
+                fresh && below(inputs.access_mmhg, s.access_low.limit),
+                format!(
+                    "Access pressure {} mmHg below {} mmHg — check the patient's arm",
+                    inputs
+                        .access_mmhg
+                        .map_or_else(String::new, |v| format!("{v:.0}")),
+                    s.access_low.limit
+                ),
+            ),
+            (
+                AlarmSource::ReturnHigh,
+                s.return_high,
+                Priority::Medium,
+                fresh && above(inputs.return_mmhg, s.return_high.limit),
+                format!(
+                    "Return pressure {} mmHg above {} mmHg — check the return line",
+                    inputs
+                        .return_mmhg
+                        .map_or_else(String::new, |v| format!("{v:.0}")),
+                    s.return_high.limit
+                ),
+            ),
+            (
+                AlarmSource::CitrateHigh,
+                s.citrate_high,
+                Priority::Medium,
+                fresh && running && above(inputs.citrate_mg_kg_min, s.citrate_high.limit),
+                format!(
+                    "Citrate rate {} mg/kg/min above {} — watch for tingling, consider calcium",
+                    inputs
+                        .citrate_mg_kg_min
+                        .map_or_else(String::new, |v| format!("{v:.2}")),
+                    s.citrate_high.limit
+                ),
+            ),
+            (
+                AlarmSource::InletStopped,
+                s.inlet_stopped,
+                Priority::Medium,
+                fresh && running && inputs.inlet_ml_min.is_some_and(|v| v <= 0.0),
+                format!(
+                    "Inlet flow at zero for over {:.0} s while running",
+                    s.inlet_stopped.delay_s
+                ),
+            ),
+            (
+                AlarmSource::NoData,
+                RuleSettings {
+                    delay_s: 0.0,
+                    ..s.no_data
+                },
+                Priority::Medium,
+                inputs.connected
+                    && !inputs.link_lost
+                    && inputs.sample_age_s.is_some_and(|a| a >= s.no_data.limit),
+                format!("No data from the machine for over {:.0} s", s.no_data.limit),
+            ),
+            (
+                AlarmSource::LinkLost,
+                s.link_lost,
+                Priority::Medium,
+                inputs.link_lost,
+                "Link to the machine lost — reconnecting".into(),
+            ),
+        ];
+        for (source, rule, priority, holds, text) in conditions {
+            self.apply(
+                now,
+                source,
+                rule,
+                priority,
+                rule.enabled && holds,
+                text,
+                &mut events,
+            );
+        }
+        // The recording failing is always high priority and latching: data is at risk.
+        let failing = inputs.recording_failed.clone();
+        self.apply(
+            now,
+            AlarmSource::RecordingFailed,
+            RuleSettings {
+                latching: true,
+                ..RuleSettings::default()
+            },
+            Priority::High,
+            failing.is_some(),
+            format!("Recording failed: {}", failing.unwrap_or_default()),
+            &mut events,
+        );
+        if s.target_reached.enabled
+            && !self.target_reached_once
+            && inputs.target_fraction.is_some_and(|f| f >= 1.0)
+        {
+            self.target_reached_once = true;
+            let text = "Target volume processed".to_owned();
+            self.active.insert(
+                AlarmSource::TargetReached,
+                ActiveAlarm {
+                    source: AlarmSource::TargetReached,
+                    priority: Priority::Info,
+                    text: text.clone(),
+                    raised: now,
+                    condition_ended: None,
+                    acknowledged: false,
+                },
+            );
+            events.push(AlarmEvent::Raised {
+                source: AlarmSource::TargetReached,
+                priority: Priority::Info,
+                text,
+            });
+        }
+        self.sync_machine(now, &inputs.machine);
+        events
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &mut self,
+        now: Timestamp,
+        source: AlarmSource,
+        rule: RuleSettings,
+        priority: Priority,
+        holds: bool,
+        text: String,
+        events: &mut Vec<AlarmEvent>,
+    ) {
+        if holds {
+            let since = *self.holding_since.entry(source.clone()).or_insert(now);
+            let due = now.duration_since(since) >= secs(rule.delay_s);
+            match self.active.get_mut(&source) {
+                Some(alarm) => {
+                    if alarm.condition_ended.take().is_some() {
+                        // It came back before being acknowledged: it is live again.
+                        alarm.acknowledged = false;
+                    }
+                    alarm.text = text;
+                }
+                None if due => {
+                    self.active.insert(
+                        source.clone(),
+                        ActiveAlarm {
+                            source: source.clone(),
+                            priority,
+                            text: text.clone(),
+                            raised: now,
+                            condition_ended: None,
+                            acknowledged: false,
+                        },
+                    );
+                    events.push(AlarmEvent::Raised {
+                        source,
+                        priority,
+                        text,
+                    });
+                }
+                None => {}
+            }
+        } else {
+            self.holding_since.remove(&source);
+            let Some(alarm) = self.active.get_mut(&source) else {
+                return;
+            };
+            if alarm.condition_ended.is_some() {
+                return;
+            }
+            events.push(AlarmEvent::Cleared {
+                source: source.clone(),
+                priority,
+            });
+            if rule.latching && !alarm.acknowledged {
+                alarm.condition_ended = Some(now);
+            } else {
+                self.active.remove(&source);
+            }
+        }
+    }
+
+    fn sync_machine(&mut self, now: Timestamp, machine: &[Alarm]) {
+        for alarm in machine.iter().filter(|a| a.priority != Priority::Info) {
+            let source = AlarmSource::Machine(alarm.code.clone());
+            self.active
+                .entry(source.clone())
+                .or_insert_with(|| ActiveAlarm {
+                    source,
+                    priority: alarm.priority,
+                    text: if alarm.text.is_empty() {
+                        alarm.code.clone()
+                    } else {
+                        alarm.text.clone()
+                    },
+                    raised: now,
+                    condition_ended: None,
+                    acknowledged: false,
+                });
+        }
+        self.active.retain(|source, _| match source {
+            AlarmSource::Machine(code) => machine.iter().any(|a| &a.code == code),
+            _ => true,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + s).unwrap()
+    }
+
+    fn running(access: f64) -> AlarmInputs {
+        AlarmInputs {
+            state: Some(MachineState::Run),
+            access_mmhg: Some(access),
+            return_mmhg: Some(110.0),
+            inlet_ml_min: Some(55.0),
+            citrate_mg_kg_min: Some(1.0),
+            sample_age_s: Some(0.5),
+            connected: true,
+            ..AlarmInputs::default()
+        }
+    }
+
+    fn raised(events: &[AlarmEvent]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                AlarmEvent::Raised { source, .. } => Some(source.code()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_condition_raises_after_its_delay_and_clears_when_it_ends() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        assert!(engine.evaluate(at(0), &running(-230.0)).is_empty());
+        assert!(
+            engine.evaluate(at(4), &running(-230.0)).is_empty(),
+            "5 s delay"
+        );
+        let events = engine.evaluate(at(5), &running(-230.0));
+        assert_eq!(raised(&events), ["MON_ACCESS_PRESSURE_LOW"]);
+        assert_eq!(engine.active()[0].priority, Priority::Medium);
+        assert_eq!(engine.sounding(at(5)), Some(Priority::Medium));
+        // A blip back above the limit resets the delay.
+        let events = engine.evaluate(at(6), &running(-50.0));
+        assert!(matches!(events[..], [AlarmEvent::Cleared { .. }]));
+        assert!(engine.active().is_empty());
+        let row = events[0].monitor_alarm_row().unwrap();
+        assert_eq!(
+            (row.code.as_str(), row.active),
+            ("MON_ACCESS_PRESSURE_LOW", false)
+        );
+    }
+
+    #[test]
+    fn a_latching_alarm_stays_until_acknowledged() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut high = running(-40.0);
+        high.citrate_mg_kg_min = Some(1.35);
+        engine.evaluate(at(0), &high);
+        assert_eq!(
+            raised(&engine.evaluate(at(30), &high)),
+            ["MON_CITRATE_HIGH"]
+        );
+        let events = engine.evaluate(at(40), &running(-40.0));
+        assert!(matches!(events[..], [AlarmEvent::Cleared { .. }]));
+        let shown = engine.active();
+        assert_eq!(shown.len(), 1, "latched");
+        assert!(shown[0].condition_ended.is_some());
+        assert_eq!(
+            engine.sounding(at(40)),
+            None,
+            "a latched, ended alarm is silent"
+        );
+        engine.acknowledge(at(41));
+        assert!(engine.active().is_empty());
+    }
+
+    #[test]
+    fn acknowledging_pauses_the_sound_for_two_minutes_and_a_new_alarm_sounds_again() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let low = running(-230.0);
+        engine.evaluate(at(0), &low);
+        engine.evaluate(at(5), &low);
+        assert_eq!(engine.sounding(at(5)), Some(Priority::Medium));
+        let Some(AlarmEvent::Acknowledged {
+            audio_paused_until,
+            sources,
+        }) = engine.acknowledge(at(6))
+        else {
+            panic!()
+        };
+        assert_eq!(audio_paused_until, at(126));
+        assert_eq!(sources, [AlarmSource::AccessLow]);
+        assert_eq!(engine.sounding(at(7)), None);
+        assert_eq!(engine.active().len(), 1, "the visual indication stays");
+        assert_eq!(
+            engine.audio_paused_for(at(66)),
+            Some(SignedDuration::from_secs(60))
+        );
+        // A new alarm during the pause sounds.
+        let mut both = low.clone();
+        both.return_mmhg = Some(350.0);
+        engine.evaluate(at(10), &both);
+        engine.evaluate(at(15), &both);
+        assert_eq!(engine.active().len(), 2);
+        assert_eq!(engine.sounding(at(15)), Some(Priority::Medium));
+        // When the pause runs out, an alarm still active sounds again.
+        let mut only_low = low.clone();
+        only_low.return_mmhg = Some(110.0);
+        engine.evaluate(at(20), &only_low);
+        assert_eq!(engine.sounding(at(100)), None);
+        assert_eq!(engine.sounding(at(127)), Some(Priority::Medium));
+    }
+
+    #[test]
+    fn machine_alarms_follow_the_machine() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut inputs = running(-40.0);
+        inputs.machine = vec![Alarm {
+            code: "AIR_DETECTED".into(),
+            priority: Priority::High,
+            active: true,
+            text: "Air in return line".into(),
+        }];
+        assert!(
+            engine.evaluate(at(0), &inputs).is_empty(),
+            "machine alarms are recorded already"
+        );
+        assert_eq!(engine.active()[0].text, "Air in return line");
+        assert_eq!(engine.sounding(at(0)), Some(Priority::High));
+        inputs.machine.clear();
+        engine.evaluate(at(1), &inputs);
+        assert!(engine.active().is_empty());
+    }
+
+    #[test]
+    fn no_data_link_lost_recording_failed_and_target_reached() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut inputs = running(-40.0);
+        inputs.sample_age_s = Some(11.0);
+        assert_eq!(raised(&engine.evaluate(at(0), &inputs)), ["MON_NO_DATA"]);
+        inputs.link_lost = true;
+        let events = engine.evaluate(at(1), &inputs);
+        assert_eq!(raised(&events), ["MON_LINK_LOST"]);
+        assert!(events.iter().any(|e| matches!(
+            e,
+            AlarmEvent::Cleared {
+                source: AlarmSource::NoData,
+                ..
+            }
+        )));
+        inputs = running(-40.0);
+        inputs.recording_failed = Some("disk full".into());
+        let events = engine.evaluate(at(2), &inputs);
+        assert_eq!(raised(&events), ["MON_RECORDING_FAILED"]);
+        assert_eq!(engine.sounding(at(2)), Some(Priority::High));
+        inputs.recording_failed = None;
+        inputs.target_fraction = Some(1.0);
+        let events = engine.evaluate(at(3), &inputs);
+        assert_eq!(raised(&events), ["MON_TARGET_REACHED"]);
+        assert!(
+            engine
+                .active()
+                .iter()
+                .any(|a| a.source == AlarmSource::RecordingFailed),
+            "latched"
+        );
+        assert!(
+            raised(&engine.evaluate(at(4), &inputs)).is_empty(),
+            "target once"
+        );
+    }
+
+    #[test]
+    fn a_disabled_rule_never_raises() {
+        let mut settings = AlarmSettings::default();
+        settings.access_low.enabled = false;
+        let mut engine = AlarmEngine::new(settings);
+        engine.evaluate(at(0), &running(-400.0));
+        assert!(engine.evaluate(at(100), &running(-400.0)).is_empty());
+    }
+}

@@ -1,0 +1,192 @@
+//! Alert sounds for high and medium alarms.
+//!
+//! A tone burst is written once as a WAV file and played with the system's player
+//! (`pw-play`, `paplay` or `aplay`) in a child process, so a missing or busy sound device never
+//! blocks or crashes the monitor; with no player at all, the terminal bell is rung. No audio
+//! library is linked, so the build needs no sound headers.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::model::Priority;
+
+/// Plays alarm sounds, repeating them while an alarm sounds.
+#[derive(Debug, Default)]
+pub struct AlarmSound {
+    player_checked: bool,
+    player: Option<&'static str>,
+    files: Option<(PathBuf, PathBuf)>,
+    last_played: Option<(Instant, Priority)>,
+    /// Times a sound was started (for tests and diagnostics).
+    pub played: u64,
+}
+
+/// Time between repeats while an alarm keeps sounding.
+pub fn repeat_interval(priority: Priority) -> Duration {
+    match priority {
+        Priority::High => Duration::from_secs(5),
+        _ => Duration::from_secs(15),
+    }
+}
+
+impl AlarmSound {
+    /// Call every frame with what the alarm engine says should sound.
+    pub fn update(&mut self, sounding: Option<Priority>) {
+        let Some(priority) = sounding.filter(|p| *p >= Priority::Medium) else {
+            self.last_played = None;
+            return;
+        };
+        let due = match self.last_played {
+            None => true,
+            Some((at, last)) => priority > last || at.elapsed() >= repeat_interval(priority),
+        };
+        if due {
+            self.last_played = Some((Instant::now(), priority));
+            self.played += 1;
+            self.play(priority);
+        }
+    }
+
+    fn play(&mut self, priority: Priority) {
+        if !self.player_checked {
+            self.player_checked = true;
+            self.player = find_player();
+        }
+        let Some(player) = self.player else {
+            // The platform bell: the terminal the monitor was started from, if any.
+            let _ = std::io::stderr().write_all(b"\x07");
+            return;
+        };
+        if self.files.is_none() {
+            self.files = write_tones().ok();
+        }
+        let Some((high, medium)) = &self.files else {
+            let _ = std::io::stderr().write_all(b"\x07");
+            return;
+        };
+        let file = if priority == Priority::High {
+            high
+        } else {
+            medium
+        };
+        let spawned = Command::new(player)
+            .arg(file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        if let Ok(mut child) = spawned {
+            // Reap it in the background so no zombie is left.
+            let _ = std::thread::Builder::new()
+                .name("alarm-sound".into())
+                .spawn(move || {
+                    let _ = child.wait();
+                });
+        }
+    }
+}
+
+fn find_player() -> Option<&'static str> {
+    ["pw-play", "paplay", "aplay"].into_iter().find(|p| {
+        std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(p).is_file()))
+    })
+}
+
+/// Writes the two tone bursts (high: two groups of five fast pulses; medium: three slower
+/// pulses, after IEC 60601-1-8's patterns) to the temporary folder.
+fn write_tones() -> std::io::Result<(PathBuf, PathBuf)> {
+    let dir = std::env::temp_dir();
+    let high = dir.join(format!("apheresis-monitor-high-{}.wav", std::process::id()));
+    let medium = dir.join(format!(
+        "apheresis-monitor-medium-{}.wav",
+        std::process::id()
+    ));
+    std::fs::write(&high, wav(&pulses(&[5, 5], 0.12, 0.05, 0.35, 880.0)))?;
+    std::fs::write(&medium, wav(&pulses(&[3], 0.2, 0.1, 0.0, 660.0)))?;
+    Ok((high, medium))
+}
+
+const RATE: u32 = 22_050;
+
+/// Groups of tone pulses as 16-bit mono samples.
+pub fn pulses(groups: &[usize], on_s: f64, off_s: f64, gap_s: f64, hz: f64) -> Vec<i16> {
+    let mut out = Vec::new();
+    let n = |s: f64| (s * f64::from(RATE)) as usize;
+    for (g, &count) in groups.iter().enumerate() {
+        if g > 0 {
+            out.extend(std::iter::repeat_n(0, n(gap_s)));
+        }
+        for _ in 0..count {
+            let len = n(on_s);
+            for i in 0..len {
+                let t = i as f64 / f64::from(RATE);
+                // A short fade in and out avoids clicks.
+                let edge = (i.min(len - i) as f64 / 200.0).min(1.0);
+                let v = (t * hz * std::f64::consts::TAU).sin() * edge * 0.4;
+                out.push((v * f64::from(i16::MAX)) as i16);
+            }
+            out.extend(std::iter::repeat_n(0, n(off_s)));
+        }
+    }
+    out
+}
+
+/// A mono 16-bit PCM WAV file.
+pub fn wav(samples: &[i16]) -> Vec<u8> {
+    let data_len = (samples.len() * 2) as u32;
+    let mut out = Vec::with_capacity(44 + samples.len() * 2);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wav_header_matches_its_samples() {
+        let samples = pulses(&[3], 0.2, 0.1, 0.0, 660.0);
+        assert_eq!(samples.len(), 3 * (4410 + 2205));
+        let bytes = wav(&samples);
+        assert_eq!(&bytes[..4], b"RIFF");
+        assert_eq!(
+            u32::from_le_bytes(bytes[40..44].try_into().unwrap()) as usize,
+            samples.len() * 2
+        );
+        assert_eq!(bytes.len(), 44 + samples.len() * 2);
+    }
+
+    #[test]
+    fn sound_repeats_at_its_interval_and_a_higher_priority_plays_at_once() {
+        let mut sound = AlarmSound {
+            // No player: the bell path, so the test makes no noise.
+            player_checked: true,
+            ..AlarmSound::default()
+        };
+        sound.update(Some(Priority::Medium));
+        sound.update(Some(Priority::Medium));
+        assert_eq!(sound.played, 1);
+        sound.update(Some(Priority::High));
+        assert_eq!(sound.played, 2);
+        sound.update(None);
+        sound.update(Some(Priority::Low));
+        assert_eq!(sound.played, 2, "low priority is silent");
+    }
+}
