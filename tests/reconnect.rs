@@ -41,8 +41,13 @@ impl NullModem {
         NullModem { child }
     }
 
+    /// Pulls the cable: socat is asked to stop (SIGTERM), so it removes its links as a
+    /// vanished device would. (SIGKILL would leave dangling links that a new socat's devices
+    /// could be reached through, which no real cable does.)
     fn pull(mut self) {
-        let _ = self.child.kill();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -56,7 +61,7 @@ impl Drop for NullModem {
 
 fn wait_gone(paths: &[&PathBuf]) {
     let deadline = Instant::now() + Duration::from_secs(5);
-    while paths.iter().any(|p| p.exists()) {
+    while paths.iter().any(|p| p.symlink_metadata().is_ok()) {
         assert!(Instant::now() < deadline, "socat links still there");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -80,12 +85,24 @@ fn three_cable_pulls_lose_nothing_sent_while_connected_and_resume_within_two_sec
 
     for round in 0..4 {
         // Send a batch over the cable and wait until the monitor has every sentence of it.
-        let mut port = open_serial(
-            machine_end.to_str().unwrap(),
-            115_200,
-            Duration::from_secs(1),
-        )
-        .unwrap();
+        // The machine side opens its end as soon as socat has made it.
+        let mut port = {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            loop {
+                match open_serial(
+                    machine_end.to_str().unwrap(),
+                    115_200,
+                    Duration::from_secs(1),
+                ) {
+                    Ok(port) => break port,
+                    Err(e) if Instant::now() < deadline => {
+                        eprintln!("machine end not ready yet: {e}");
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => panic!("cannot open the machine end: {e}"),
+                }
+            }
+        };
         let replugged = Instant::now();
         let mut last_seq = 0;
         for _ in 0..150 {
