@@ -427,13 +427,21 @@ impl AlarmEngine {
             let since = *self.holding_since.entry(source.clone()).or_insert(now);
             let due = now.duration_since(since) >= secs(rule.delay_s);
             match self.active.get_mut(&source) {
-                Some(alarm) => {
-                    if alarm.condition_ended.take().is_some() {
-                        // It came back before being acknowledged: it is live again.
+                Some(alarm) if alarm.condition_ended.is_some() => {
+                    // A latched alarm whose condition comes back is raised again.
+                    if due {
+                        alarm.condition_ended = None;
                         alarm.acknowledged = false;
+                        alarm.raised = now;
+                        alarm.text.clone_from(&text);
+                        events.push(AlarmEvent::Raised {
+                            source,
+                            priority,
+                            text,
+                        });
                     }
-                    alarm.text = text;
                 }
+                Some(alarm) => alarm.text = text,
                 None if due => {
                     self.active.insert(
                         source.clone(),
@@ -573,7 +581,16 @@ mod tests {
             None,
             "a latched, ended alarm is silent"
         );
-        engine.acknowledge(at(41));
+        // The condition comes back before anyone acknowledged: raised again, once.
+        engine.evaluate(at(50), &high);
+        assert_eq!(
+            raised(&engine.evaluate(at(80), &high)),
+            ["MON_CITRATE_HIGH"]
+        );
+        assert!(engine.evaluate(at(81), &high).is_empty());
+        let events = engine.evaluate(at(90), &running(-40.0));
+        assert!(matches!(events[..], [AlarmEvent::Cleared { .. }]));
+        engine.acknowledge(at(91));
         assert!(engine.active().is_empty());
     }
 

@@ -289,7 +289,8 @@ fn sample_from_cells(cells: &[&str]) -> Result<Sample, RowError> {
 
 /// The text of a `SEQ_GAP` link row for `lost` sentences.
 pub fn sequence_gap_text(lost: u64, seq: u32) -> String {
-    format!("{lost} sentences lost before seq {seq}")
+    let noun = if lost == 1 { "sentence" } else { "sentences" };
+    format!("{lost} {noun} lost before seq {seq}")
 }
 
 #[cfg(test)]

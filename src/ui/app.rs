@@ -148,6 +148,7 @@ pub struct MonitorApp {
     recovery_checked: bool,
     folder_dialog: Option<Receiver<Option<PathBuf>>>,
     sound: crate::sound::AlarmSound,
+    frame_stats: FrameStats,
     pub show_alarm_settings: bool,
 }
 
@@ -190,6 +191,7 @@ impl MonitorApp {
             recovery_checked: false,
             folder_dialog: None,
             sound: crate::sound::AlarmSound::default(),
+            frame_stats: FrameStats::new(),
             show_alarm_settings: false,
         }
     }
@@ -422,6 +424,12 @@ impl MonitorApp {
 
     /// Draws the whole window, then runs what was asked for.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let started = Instant::now();
+        self.draw(ui);
+        self.frame_stats.record(started.elapsed());
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui) {
         if let Some(message) = self.message.clone() {
             egui::Panel::top("message").show(ui, |ui| {
                 ui.horizontal(|ui| {
@@ -1190,6 +1198,47 @@ impl MonitorApp {
     pub fn shutdown(&mut self) {
         if let Active::Live(session) = &mut self.active {
             session.stop();
+        }
+    }
+}
+
+/// With `APH_FRAME_STATS=1`, logs the UI's CPU time per frame every 10 s (mean, max, frames).
+struct FrameStats {
+    enabled: bool,
+    since: Instant,
+    frames: u32,
+    total: Duration,
+    max: Duration,
+}
+
+impl FrameStats {
+    fn new() -> FrameStats {
+        FrameStats {
+            enabled: std::env::var_os("APH_FRAME_STATS").is_some(),
+            since: Instant::now(),
+            frames: 0,
+            total: Duration::ZERO,
+            max: Duration::ZERO,
+        }
+    }
+
+    fn record(&mut self, frame: Duration) {
+        if !self.enabled {
+            return;
+        }
+        self.frames += 1;
+        self.total += frame;
+        self.max = self.max.max(frame);
+        if self.since.elapsed() >= Duration::from_secs(10) {
+            let mean = self.total / self.frames.max(1);
+            tracing::info!(
+                target: "frame",
+                frames = self.frames,
+                mean_ms = mean.as_secs_f64() * 1000.0,
+                max_ms = self.max.as_secs_f64() * 1000.0,
+                "ui frame time"
+            );
+            *self = FrameStats::new();
         }
     }
 }

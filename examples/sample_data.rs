@@ -1,0 +1,282 @@
+//! Makes the recordings in `sample-data/` from the simulated machine, with realistic times.
+//!
+//!     cargo run --release --example sample_data -- sample-data
+//!
+//! Each session runs the simulator's APH/1 bytes (with wire faults where asked) through the
+//! real decoder, journalist, alarm engine and recorder, with receipt times a monitor on a 1×
+//! machine would have stamped, plus the nurse's notes and cable pulls at set machine times.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a generator: any failure should stop it
+
+use std::path::Path;
+
+use apheresis_monitor::acquisition::Journalist;
+use apheresis_monitor::alarms::{AlarmEngine, AlarmInputs, AlarmSettings};
+use apheresis_monitor::analysis::patient::{Sex, citrate_mg_kg_min};
+use apheresis_monitor::analysis::{Patient, Series, Target, Timeline, progress};
+use apheresis_monitor::model::{Alarm, LinkCode, MachineState, Note, Quantity};
+use apheresis_monitor::protocol::Decoder;
+use apheresis_monitor::recording::meta::{LabMeta, PatientMeta, TargetsMeta};
+use apheresis_monitor::recording::{Recorder, SessionMeta, write_meta};
+use apheresis_monitor::simulator::{FaultInjector, SimConfig, SimMachine};
+use jiff::{SignedDuration, Timestamp};
+
+struct Plan {
+    file: &'static str,
+    patient_id: &'static str,
+    config: SimConfig,
+    faults: f64,
+    start: &'static str,
+    /// (machine minute, note code, text)
+    notes: Vec<(u64, &'static str, &'static str)>,
+    /// (machine minute, minutes out)
+    cable_pulls: Vec<(u64, u64)>,
+    lab: Option<(f64, f64, f64, f64)>,
+}
+
+fn main() {
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "sample-data".into());
+    let out = Path::new(&out);
+    std::fs::create_dir_all(out).unwrap();
+    let plans = [
+        Plan {
+            file: "adult-typical-5h.csv",
+            patient_id: "SAMPLE-ADULT-01",
+            config: SimConfig {
+                seed: 101,
+                ..SimConfig::default()
+            },
+            faults: 0.0,
+            start: "2026-03-14T08:05:00.350Z",
+            notes: vec![
+                (
+                    12,
+                    "OBSERVATION",
+                    "BP 124/78 mmHg; HR 72/min; SpO₂ 98 %; T 36.6 °C",
+                ),
+                (
+                    95,
+                    "ALARM_HANDLED",
+                    "access alarm: arm repositioned, flow back",
+                ),
+                (180, "OBSERVATION", "BP 118/74 mmHg; HR 76/min"),
+            ],
+            cable_pulls: vec![],
+            lab: Some((950.0, 38_000.0, 260.0, 2.0e9)),
+        },
+        Plan {
+            file: "teen-40kg-citrate.csv",
+            patient_id: "SAMPLE-TEEN-02",
+            config: SimConfig {
+                seed: 202,
+                weight_kg: 40.0,
+                height_cm: 155.0,
+                sex: Sex::Female,
+                citrate_target_mg_kg_min: 1.17,
+                comfort_pauses: 1,
+                ..SimConfig::default()
+            },
+            faults: 0.0,
+            start: "2026-04-02T07:40:00.120Z",
+            notes: vec![
+                (10, "OBSERVATION", "BP 112/70 mmHg; HR 88/min; SpO₂ 99 %"),
+                (140, "TINGLING", "Tingling / paraesthesia; perioral, mild"),
+                (142, "CALCIUM_GIVEN", "Calcium given 10 mL"),
+                (
+                    253,
+                    "COMFORT_PAUSE",
+                    "Pause: patient comfort; asked for a break",
+                ),
+            ],
+            cable_pulls: vec![],
+            lab: Some((1200.0, 30_000.0, 180.0, 1.0e9)),
+        },
+        Plan {
+            file: "faulty-link-pauses.csv",
+            patient_id: "SAMPLE-ADULT-03",
+            config: SimConfig {
+                seed: 303,
+                weight_kg: 72.0,
+                height_cm: 168.0,
+                sex: Sex::Female,
+                comfort_pauses: 2,
+                access_alarms: 2,
+                ..SimConfig::default()
+            },
+            faults: 0.02,
+            start: "2026-05-20T09:15:00.800Z",
+            notes: vec![
+                (60, "LINE_REPOSITIONED", "Line repositioned"),
+                (121, "FREE_TEXT", "monitor cable reseated after link loss"),
+            ],
+            cable_pulls: vec![(45, 2), (118, 3), (200, 1)],
+            lab: None,
+        },
+    ];
+    for plan in plans {
+        let path = out.join(plan.file);
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(apheresis_monitor::recording::meta_path_for(&path));
+        make(&path, &plan);
+        println!("wrote {}", path.display());
+    }
+}
+
+fn make(path: &Path, plan: &Plan) {
+    let config = plan.config.clone();
+    let start: Timestamp = plan.start.parse().unwrap();
+    let at = |t_ms: u64, jitter_ms: u64| {
+        start
+            .checked_add(SignedDuration::from_millis(
+                (t_ms + 40 + jitter_ms % 60) as i64,
+            ))
+            .unwrap()
+    };
+    let meta = SessionMeta {
+        patient: Some(PatientMeta {
+            id: Some(plan.patient_id.into()),
+            weight_kg: Some(config.weight_kg.into()),
+            height_cm: Some(config.height_cm.into()),
+            sex: Some(config.sex.as_str().into()),
+            ..PatientMeta::default()
+        }),
+        targets: Some(TargetsMeta {
+            tbv_processed: Some(config.target_tbv.into()),
+            ..TargetsMeta::default()
+        }),
+        machine: Some(config.identity.clone()),
+        started_utc: Some(apheresis_monitor::recording::format::format_time_utc(start)),
+        operator: Some("RN sample".into()),
+        lab: plan.lab.map(|(pre, product, volume, target)| LabMeta {
+            pre_cd3_per_ul: Some(pre.into()),
+            product_cd3_per_ul: Some(product.into()),
+            product_volume_ml: Some(volume.into()),
+            target_cd3_cells: Some(target.into()),
+            ..LabMeta::default()
+        }),
+        ..SessionMeta::default()
+    };
+    write_meta(path, &meta).unwrap();
+    let patient = Patient::from_meta(meta.patient.as_ref());
+    let (target, _) = Target::from_meta(meta.targets.as_ref());
+
+    let mut recorder = Recorder::create(path).unwrap();
+    let mut journalist = Journalist::new();
+    let mut decoder = Decoder::new();
+    let mut faults = FaultInjector::new(plan.faults, config.seed);
+    let mut machine = SimMachine::new(config.clone());
+    let mut timeline = Timeline::new();
+    let mut engine = AlarmEngine::new(AlarmSettings::default());
+    let mut notes = plan.notes.clone();
+    let mut pulls = plan.cable_pulls.clone();
+    let mut unplugged_until: Option<u64> = None;
+    let mut record = |entry: apheresis_monitor::model::Entry, timeline: &mut Timeline| {
+        recorder.append(&entry).unwrap();
+        timeline.push(&entry);
+    };
+    record(
+        journalist.link_entry(
+            at(0, 0),
+            apheresis_monitor::model::LinkEvent::new(
+                LinkCode::Connected,
+                "/dev/ttyUSB0 at 115200 baud",
+            ),
+        ),
+        &mut timeline,
+    );
+    while let Some(sentence) = machine.next_sentence() {
+        let t = sentence.t_ms;
+        let now = at(t, u64::from(sentence.seq) * 7);
+        // Cable pulls: everything sent meanwhile is lost; the partial line is truncated.
+        if let Some(&(minute, out_minutes)) = pulls.first()
+            && t >= minute * 60_000
+        {
+            pulls.remove(0);
+            unplugged_until = Some(t + out_minutes * 60_000);
+            let _ = decoder.finish();
+            if let Some(entry) = journalist.link_lost(
+                now,
+                LinkCode::Lost,
+                "/dev/ttyUSB0: read failed: Input/output error".into(),
+            ) {
+                record(entry, &mut timeline);
+            }
+        }
+        if let Some(until) = unplugged_until {
+            if t < until {
+                continue;
+            }
+            unplugged_until = None;
+        }
+        while let Some(&(minute, code, text)) = notes.first() {
+            if t < minute * 60_000 {
+                break;
+            }
+            notes.remove(0);
+            let entry = journalist.note_entry(
+                now,
+                Note {
+                    code: code.into(),
+                    text: text.into(),
+                },
+            );
+            record(entry, &mut timeline);
+        }
+        let wire = faults.wire(&sentence);
+        let mut entries = Vec::new();
+        decoder.feed(&wire.bytes, |d| {
+            journalist.on_decoded(d, now, &mut entries);
+        });
+        let ended = entries.iter().any(|e| {
+            matches!(
+                e.body,
+                apheresis_monitor::model::EntryBody::State(MachineState::End)
+            )
+        });
+        for entry in entries {
+            record(entry, &mut timeline);
+        }
+        // The monitor's own alarm rules, as the live monitor runs them.
+        let latest = |q| timeline.latest_value(Series::Measured(q));
+        let inputs = AlarmInputs {
+            state: timeline.state(),
+            access_mmhg: latest(Quantity::AccessMmhg),
+            return_mmhg: latest(Quantity::ReturnMmhg),
+            inlet_ml_min: latest(Quantity::InletMlMin),
+            citrate_mg_kg_min: latest(Quantity::AcMlMin)
+                .zip(patient.weight_kg)
+                .map(|(ac, w)| citrate_mg_kg_min(ac, w)),
+            sample_age_s: Some(0.5),
+            connected: true,
+            target_fraction: progress(&timeline, &patient, target).fraction,
+            machine: timeline
+                .active_alarms()
+                .filter(|a| !a.code.starts_with("MON_"))
+                .map(|a| Alarm {
+                    code: a.code.clone(),
+                    priority: a.priority,
+                    active: true,
+                    text: a.text.clone(),
+                })
+                .collect(),
+            ..AlarmInputs::default()
+        };
+        for event in engine.evaluate(now, &inputs) {
+            if let Some(alarm) = event.monitor_alarm_row() {
+                let entry = journalist.alarm_entry(now, alarm);
+                record(entry, &mut timeline);
+            }
+        }
+        if ended {
+            let entry = journalist.link_entry(
+                now,
+                apheresis_monitor::model::LinkEvent::new(LinkCode::Closed, "procedure ended"),
+            );
+            record(entry, &mut timeline);
+            break;
+        }
+    }
+    recorder.sync().unwrap();
+}
