@@ -427,20 +427,19 @@ impl AlarmEngine {
             let since = *self.holding_since.entry(source.clone()).or_insert(now);
             let due = now.duration_since(since) >= secs(rule.delay_s);
             match self.active.get_mut(&source) {
-                Some(alarm) if alarm.condition_ended.is_some() => {
-                    // A latched alarm whose condition comes back is raised again.
-                    if due {
-                        alarm.condition_ended = None;
-                        alarm.acknowledged = false;
-                        alarm.raised = now;
-                        alarm.text.clone_from(&text);
-                        events.push(AlarmEvent::Raised {
-                            source,
-                            priority,
-                            text,
-                        });
-                    }
+                // A latched alarm whose condition comes back is raised again.
+                Some(alarm) if alarm.condition_ended.is_some() && due => {
+                    alarm.condition_ended = None;
+                    alarm.acknowledged = false;
+                    alarm.raised = now;
+                    alarm.text.clone_from(&text);
+                    events.push(AlarmEvent::Raised {
+                        source,
+                        priority,
+                        text,
+                    });
                 }
+                Some(alarm) if alarm.condition_ended.is_some() => {}
                 Some(alarm) => alarm.text = text,
                 None if due => {
                     self.active.insert(
