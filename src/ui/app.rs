@@ -792,10 +792,16 @@ impl MonitorApp {
         });
         let full = player.full();
         let position = player.position();
+        let mut seek_to = None;
         let view = &mut self.plot_view;
         egui::CentralPanel::default().show(ui, |ui| {
-            plots_ui(ui, full, view, PressureLimits::default(), Some(position));
+            if let Some(x) = plots_ui(ui, full, view, PressureLimits::default(), Some(position)) {
+                seek_to = Some(x);
+            }
         });
+        if let (Some(x), Active::Replay(replay)) = (seek_to, &mut self.active) {
+            replay.player.seek(x);
+        }
         if close {
             self.commands.push(Command::CloseSession);
         }

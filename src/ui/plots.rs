@@ -75,14 +75,15 @@ const PRESSURES: &[Series] = &[
     Series::Measured(Quantity::ReturnMmhg),
 ];
 
-/// Draws the plots in the space given; `playhead` marks the replay position.
+/// Draws the plots in the space given; `playhead` marks the replay position. Returns the
+/// session time clicked, if a plot was clicked (replay seeks there).
 pub fn plots_ui(
     ui: &mut egui::Ui,
     timeline: &Timeline,
     view: &mut PlotView,
     limits: PressureLimits,
     playhead: Option<f64>,
-) {
+) -> Option<f64> {
     let dark = ui.visuals().dark_mode;
     ui.horizontal(|ui| {
         let follow = ui.checkbox(&mut view.follow, "Follow live");
@@ -134,6 +135,7 @@ pub fn plots_ui(
     let each = ((available - axis_height) / 3.0).max(80.0);
     let group = Id::unique("timeline-axis");
     let mut user_moved = false;
+    let mut clicked_x = None;
     for (i, spec) in specs.iter().enumerate() {
         let last = i + 1 == specs.len();
         let height = if last { each + axis_height } else { each };
@@ -287,14 +289,23 @@ pub fn plots_ui(
                 );
             }
             let response = plot_ui.response();
-            response.dragged()
+            let moved = response.dragged()
                 || (response.hovered()
                     && plot_ui
                         .ctx()
-                        .input(|i| i.smooth_scroll_delta.x != 0.0 || i.zoom_delta() != 1.0))
+                        .input(|i| i.smooth_scroll_delta.x != 0.0 || i.zoom_delta() != 1.0));
+            let clicked = response
+                .clicked()
+                .then(|| plot_ui.pointer_coordinate().map(|p| p.x))
+                .flatten();
+            (moved, clicked)
         });
-        if response.inner {
+        let (moved, clicked) = response.inner;
+        if moved {
             user_moved = true;
+        }
+        if clicked.is_some() {
+            clicked_x = clicked;
         }
         if response.response.double_clicked() {
             view.follow = true;
@@ -303,6 +314,7 @@ pub fn plots_ui(
     if user_moved {
         view.follow = false;
     }
+    clicked_x
 }
 
 fn short(text: &str, max: usize) -> String {
