@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use egui::{Color32, Id, RichText};
 use egui_plot::{
-    Corner, GridInput, GridMark, HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, Span,
-    Text, VLine,
+    Corner, GridInput, GridMark, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint,
+    PlotPoints, Points, Span, Text, VLine,
 };
 
 use crate::analysis::{Series, Timeline};
@@ -129,7 +129,7 @@ pub fn plots_ui(
             ],
         },
     ];
-    let x_range = follow_range(timeline, view);
+    let x_range = follow_range(timeline, view, playhead);
     let available = ui.available_height();
     let axis_height = 34.0;
     let each = ((available - axis_height) / 3.0).max(80.0);
@@ -247,8 +247,16 @@ pub fn plots_ui(
                 .iter()
                 .filter(|a| a.raised_x >= from && a.raised_x <= to)
             {
+                // Information events are marked without a line; alarms get a faint line
+                // through all plots and their priority marker on the first.
                 let color = priority_color(alarm.priority);
-                plot_ui.vline(VLine::new("", alarm.raised_x).color(color).width(1.5));
+                if alarm.priority != crate::model::Priority::Info {
+                    plot_ui.vline(
+                        VLine::new("", alarm.raised_x)
+                            .color(color.gamma_multiply(0.55))
+                            .width(1.0),
+                    );
+                }
                 if i == 0 {
                     plot_ui.text(
                         Text::new(
@@ -270,20 +278,19 @@ pub fn plots_ui(
                         .width(1.0),
                 );
                 if i == 0 {
-                    plot_ui.text(
-                        Text::new(
-                            "",
-                            PlotPoint::new(note.x, bottom),
-                            RichText::new(format!("note: {}", short(&note.text, 24))).small(),
-                        )
-                        .anchor(egui::Align2::LEFT_BOTTOM)
-                        .color(color),
+                    // A marker; hovering near it shows the whole note.
+                    plot_ui.points(
+                        Points::new("", vec![[note.x, bottom]])
+                            .shape(MarkerShape::Up)
+                            .filled(true)
+                            .radius(6.0)
+                            .color(color),
                     );
                 }
             }
             if let Some(x) = playhead {
                 plot_ui.vline(
-                    VLine::new("playhead", x)
+                    VLine::new("", x)
                         .color(Color32::from_rgb(0xFF, 0x80, 0x00))
                         .width(2.0),
                 );
@@ -327,15 +334,16 @@ fn short(text: &str, max: usize) -> String {
 }
 
 /// The x range to show when following, from the data.
-fn follow_range(timeline: &Timeline, view: &PlotView) -> Option<(f64, f64)> {
+fn follow_range(timeline: &Timeline, view: &PlotView, edge: Option<f64>) -> Option<(f64, f64)> {
     if !view.follow {
         return None;
     }
     let (first, last) = timeline.x_range()?;
     let span = (last - first).max(60.0);
+    let edge = edge.unwrap_or(last);
     match view.window_secs {
         None => Some((first, first + span * 1.02)),
-        Some(window) => Some((last - window, last + window * 0.02)),
+        Some(window) => Some((edge - window, edge + window * 0.02)),
     }
 }
 
@@ -399,5 +407,32 @@ fn hover_text(timeline: &Timeline, series: &[Series], x: f64) -> String {
             .map_or_else(|| "—".to_owned(), |v| format!("{v:.1} {}", s.unit()));
         let _ = write!(text, "\n{}: {value}", s.label());
     }
+    // Notes and alarms within a minute of the pointer.
+    for note in timeline.notes.iter().filter(|n| (n.x - x).abs() <= 60.0) {
+        let _ = write!(
+            text,
+            "\nnote {}: {}",
+            clock_hm_at(timeline, note.x),
+            short(&note.text, 80)
+        );
+    }
+    for alarm in timeline
+        .alarms
+        .iter()
+        .filter(|a| (a.raised_x - x).abs() <= 60.0)
+    {
+        let _ = write!(
+            text,
+            "\n{} {} {}: {}",
+            alarm.priority.marker(),
+            clock_hm_at(timeline, alarm.raised_x),
+            alarm.code,
+            short(&alarm.text, 60)
+        );
+    }
     text
+}
+
+fn clock_hm_at(timeline: &Timeline, x: f64) -> String {
+    timeline.clock_at(x).map(clock_hm).unwrap_or_default()
 }
