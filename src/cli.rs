@@ -1,4 +1,4 @@
-//! The headless commands: `record`, `simulate`, `ports`.
+//! The headless commands: `record`, `simulate`, `ports`, `summary`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -14,9 +14,10 @@ use crate::acquisition::{
     WorkerConfig, list_ports, open_serial,
 };
 use crate::analysis::patient::Sex;
+use crate::export::{self, ExportError, Report};
 use crate::model::{MachineState, Payload};
 use crate::recording::format::format_time_utc;
-use crate::recording::{Recorder, SessionMeta};
+use crate::recording::{self, LoadError, Recorder, SessionMeta};
 use crate::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
 
 /// `record`: headless recording from a serial port.
@@ -416,4 +417,79 @@ pub fn ports() -> Result<i32> {
         println!("{}\t{}", port.path, port.description);
     }
     Ok(0)
+}
+
+/// `summary`: the summary of a recorded session, as text, JSON, CSV or a PDF report.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The session recording; its `.session.json` metadata is read from beside it.
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long, group = "format")]
+    pub json: bool,
+    /// Print the summary as CSV: a header and one row.
+    #[arg(long, group = "format")]
+    pub csv: bool,
+    /// Write the A4 PDF report to this file (replaced if it exists).
+    #[arg(long, value_name = "OUT.pdf", group = "format")]
+    pub pdf: Option<PathBuf>,
+    /// Also append the summary's row to this register (created with its header if missing).
+    #[arg(long, value_name = "REGISTER.csv")]
+    pub append: Option<PathBuf>,
+}
+
+/// Runs `summary` and returns the process exit code: 0 when the summary was made (even if
+/// some figures could not be computed: it says which and why), 2 when the file cannot be read
+/// or is not a recording, 1 when an output cannot be written.
+pub fn summary(args: &SummaryArgs) -> Result<i32> {
+    let recording = match recording::load(&args.file, |_, _| true) {
+        Ok(r) => r,
+        Err(e @ (LoadError::NotARecording { .. } | LoadError::Io { .. })) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(problems) = recording.problems_summary() {
+        eprintln!("warning: {problems}");
+    }
+    if let Some(problem) = &recording.meta_problem {
+        eprintln!("warning: {problem}");
+    }
+    let report = Report::from_recording(&recording);
+    let s = &report.summary;
+    let mut stdout = std::io::stdout().lock();
+    let written = if args.json {
+        stdout.write_all(export::to_json(s).as_bytes())
+    } else if args.csv {
+        stdout.write_all(&export::csv_header_and_row(s))
+    } else if let Some(out) = &args.pdf {
+        match export::write_pdf(out, &report) {
+            Ok(pages) => writeln!(
+                stdout,
+                "wrote {} ({pages} page{})",
+                out.display(),
+                if pages == 1 { "" } else { "s" }
+            ),
+            Err(e) => return Ok(export_failed(&e)),
+        }
+    } else {
+        stdout.write_all(export::render_text(s).as_bytes())
+    };
+    written
+        .and_then(|()| stdout.flush())
+        .context("cannot write to standard output")?;
+    if let Some(register) = &args.append {
+        if let Err(e) = export::append_to_register(register, s) {
+            return Ok(export_failed(&e));
+        }
+        eprintln!("appended the summary to {}", register.display());
+    }
+    Ok(0)
+}
+
+fn export_failed(e: &ExportError) -> i32 {
+    eprintln!("error: {e}");
+    1
 }

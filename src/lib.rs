@@ -1,5 +1,5 @@
 //! Apheresis session monitor: live telemetry from an apheresis machine over APH/1, recorded to
-//! a crash-safe CSV journal, replayed and summarised for the patient record.
+//! a crash-safe CSV journal, replayed and summarised for the patient record ([`export`]).
 //!
 //! The core (everything but [`ui`]) never touches egui, so it builds and tests headless. See
 //! ARCHITECTURE.md for the map.
@@ -8,6 +8,7 @@ pub mod acquisition;
 pub mod alarms;
 pub mod analysis;
 pub mod cli;
+pub mod export;
 pub mod library;
 pub mod model;
 pub mod protocol;

@@ -24,6 +24,8 @@ enum Command {
     Simulate(cli::SimulateArgs),
     /// List serial ports.
     Ports,
+    /// Summarise a recorded session: text (default), --json, --csv or a --pdf report.
+    Summary(cli::SummaryArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => cli::record(&args),
         Some(Command::Simulate(args)) => cli::simulate(&args),
         Some(Command::Ports) => cli::ports(),
+        Some(Command::Summary(args)) => cli::summary(&args),
         Some(Command::Gui(args)) => ui::run(args.launch(), args.window_size).map(|()| 0),
         None => ui::run(Launch::Start, None).map(|()| 0),
     };

@@ -1,5 +1,5 @@
 //! Clinical arithmetic and session analysis: patient measures, the session timeline, progress,
-//! decimation for plots.
+//! the session summary, decimation for plots.
 //!
 //! Architecture Invariant: no I/O and no screen here; every figure is a function of the
 //! entries and metadata it is given.
@@ -7,8 +7,10 @@
 pub mod decimate;
 pub mod patient;
 pub mod progress;
+pub mod summary;
 pub mod timeline;
 
 pub use patient::{Patient, Sex};
 pub use progress::{Progress, Target, progress};
+pub use summary::{Summary, summarize};
 pub use timeline::{Series, Timeline};

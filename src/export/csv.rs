@@ -1,0 +1,346 @@
+//! The summary as one CSV row under a header, and the register: one CSV file collecting a row
+//! per session.
+//!
+//! The columns are stable ([`REGISTER_COLUMNS`]): new columns may only ever be added at the end
+//! by a new register format, because a register refuses rows under a header that differs.
+//! Every text cell is neutralised against spreadsheet formulas with
+//! [`crate::recording::escape_text`]; inside the alarm and note logs each free text is
+//! neutralised too, so splitting the cell into columns cannot make a formula of it either.
+
+use std::fs::OpenOptions;
+use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::Path;
+
+use crate::analysis::summary::Summary;
+use crate::recording::format::write_record;
+use crate::recording::{create_private_file, escape_text};
+
+use super::format::offset_hms;
+use super::{ExportError, sync_dir, write_atomically};
+
+/// The register's columns, in order.
+pub const REGISTER_COLUMNS: [&str; 36] = [
+    "recording_file",
+    "patient_id",
+    "machine_model",
+    "machine_serial_no",
+    "machine_software_version",
+    "operator",
+    "started_utc",
+    "ended_utc",
+    "duration_s",
+    "run_time_s",
+    "pause_count",
+    "pause_time_s",
+    "inlet_ml",
+    "ac_ml",
+    "collect_ml",
+    "plasma_ml",
+    "replace_ml",
+    "wb_processed_ml",
+    "tbv_ml",
+    "tbv_processed",
+    "mean_inlet_ml_min",
+    "citrate_mean_mg_kg_min",
+    "citrate_peak_mg_kg_min",
+    "alarms_high",
+    "alarms_medium",
+    "alarms_low",
+    "notes",
+    "lost_sentences",
+    "link_losses",
+    "rows_skipped",
+    "cd3_yield_cells",
+    "ce2_percent",
+    "wb_needed_for_target_ml",
+    "alarm_log",
+    "note_log",
+    "unavailable",
+];
+
+/// How far into the register its header line is looked for.
+const HEADER_WINDOW: u64 = 4096;
+
+/// The header row (`\r\n`-terminated).
+pub fn header_row() -> Vec<u8> {
+    let mut out = Vec::new();
+    write_record(REGISTER_COLUMNS, &mut out);
+    out
+}
+
+/// The summary's cells, in [`REGISTER_COLUMNS`] order.
+pub fn cells(s: &Summary) -> Vec<String> {
+    let text = |v: Option<&str>| escape_text(&one_line(v.unwrap_or("")));
+    let num =
+        |v: Option<f64>, decimals: usize| v.map_or(String::new(), |v| format!("{v:.decimals$}"));
+    let machine = s.machine.as_ref();
+    let alarm_log: Vec<String> = s
+        .alarm_log
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let duration = a
+                .duration_s
+                .map_or_else(|| "not cleared".to_owned(), |d| format!("{d:.0} s"));
+            format!(
+                "A{} {} {} {} {}: {}",
+                i + 1,
+                offset_hms(a.raised_s),
+                a.priority,
+                a.code,
+                duration,
+                escape_text(&one_line(&a.text))
+            )
+        })
+        .collect();
+    let note_log: Vec<String> = s
+        .note_log
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let code = if n.code.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", n.code)
+            };
+            format!(
+                "N{} {}{code}: {}",
+                i + 1,
+                offset_hms(n.at_s),
+                escape_text(&one_line(&n.text))
+            )
+        })
+        .collect();
+    let unavailable: Vec<String> = s
+        .unavailable
+        .iter()
+        .map(|u| format!("{}: {}", u.figure, u.reason))
+        .collect();
+    vec![
+        text(s.recording_file.as_deref()),
+        text(s.patient_id.as_deref()),
+        text(machine.map(|m| m.model.as_str())),
+        text(machine.map(|m| m.serial_no.as_str())),
+        text(machine.map(|m| m.software_version.as_str())),
+        text(s.operator.as_deref()),
+        text(s.started_utc.as_deref()),
+        text(s.ended_utc.as_deref()),
+        num(s.duration_s, 1),
+        num(s.run_time_s, 1),
+        s.pause_count.map_or(String::new(), |n| n.to_string()),
+        num(s.pause_time_s, 1),
+        num(s.inlet_ml, 1),
+        num(s.ac_ml, 1),
+        num(s.collect_ml, 1),
+        num(s.plasma_ml, 1),
+        num(s.replace_ml, 1),
+        num(s.wb_processed_ml, 1),
+        num(s.tbv_ml, 0),
+        num(s.tbv_processed, 3),
+        num(s.mean_inlet_ml_min, 2),
+        num(s.citrate_mean_mg_kg_min, 3),
+        num(s.citrate_peak_mg_kg_min, 3),
+        s.alarms_high.to_string(),
+        s.alarms_medium.to_string(),
+        s.alarms_low.to_string(),
+        s.notes.to_string(),
+        s.lost_sentences.to_string(),
+        s.link_losses.to_string(),
+        s.rows_skipped.to_string(),
+        num(s.cd3_yield_cells, 0),
+        num(s.ce2_percent, 2),
+        num(s.wb_needed_for_target_ml, 0),
+        escape_text(&alarm_log.join(" | ")),
+        escape_text(&note_log.join(" | ")),
+        escape_text(&unavailable.join("; ")),
+    ]
+}
+
+/// Line breaks and tabs inside a log cell become spaces, so each session stays one line.
+fn one_line(text: &str) -> String {
+    text.replace(['\r', '\n', '\t'], " ")
+}
+
+/// The summary's row (`\r\n`-terminated).
+pub fn row(s: &Summary) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_record(cells(s), &mut out);
+    out
+}
+
+/// The header and the summary's row: a CSV file of one session.
+pub fn csv_header_and_row(s: &Summary) -> Vec<u8> {
+    let mut out = header_row();
+    out.extend_from_slice(&row(s));
+    out
+}
+
+/// Writes the one-session CSV to `path` (owner-only, atomically).
+pub fn write_csv(path: &Path, s: &Summary) -> Result<(), ExportError> {
+    write_atomically(path, &csv_header_and_row(s))
+}
+
+/// Appends the summary's row to the register at `path`, creating it (owner-only, with the
+/// header) when it does not exist. Refuses, appending nothing, when the file's first line is
+/// not this register's header.
+pub fn append_to_register(path: &Path, s: &Summary) -> Result<(), ExportError> {
+    let write_error = |source| ExportError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let row = row(s);
+    match create_private_file(path) {
+        Ok(mut file) => {
+            let mut bytes = header_row();
+            bytes.extend_from_slice(&row);
+            file.write_all(&bytes).map_err(write_error)?;
+            file.sync_all().map_err(write_error)?;
+            sync_dir(path.parent()).map_err(write_error)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let read_error = |source| ExportError::Read {
+                path: path.to_owned(),
+                source,
+            };
+            let mut file = OpenOptions::new()
+                .read(true)
+                .append(true)
+                .open(path)
+                .map_err(read_error)?;
+            let mut start = Vec::new();
+            (&mut file)
+                .take(HEADER_WINDOW)
+                .read_to_end(&mut start)
+                .map_err(read_error)?;
+            if !starts_with_header(&start) {
+                return Err(ExportError::RegisterHeader {
+                    path: path.to_owned(),
+                });
+            }
+            // A last row cut short (or saved without a final line break) must not swallow
+            // this one.
+            let len = file.metadata().map_err(read_error)?.len();
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1)).map_err(read_error)?;
+            file.read_exact(&mut last).map_err(read_error)?;
+            let mut bytes = Vec::with_capacity(row.len() + 2);
+            if last[0] != b'\n' {
+                bytes.extend_from_slice(b"\r\n");
+            }
+            bytes.extend_from_slice(&row);
+            file.write_all(&bytes).map_err(write_error)?;
+            file.sync_all().map_err(write_error)
+        }
+        Err(e) => Err(write_error(e)),
+    }
+}
+
+/// Whether `start` (the first bytes of a file) begins with the register's header line, allowing
+/// a byte-order mark and either line ending.
+fn starts_with_header(start: &[u8]) -> bool {
+    let Some(end) = start.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let line = String::from_utf8_lossy(&start[..end]);
+    let line = line.trim_start_matches('\u{feff}').trim_end_matches('\r');
+    line == REGISTER_COLUMNS.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::summary::{NoteRecord, SummaryInput, summarize_input};
+
+    fn summary_with_note(text: &str) -> Summary {
+        let mut s = summarize_input(&SummaryInput {
+            recording_file: Some("s.csv"),
+            ..SummaryInput::default()
+        });
+        s.patient_id = Some("=cmd|' /C calc'!A0".into());
+        s.notes = 1;
+        s.note_log = vec![NoteRecord {
+            time_utc: "2026-03-14T08:10:00.000Z".into(),
+            at_s: 300.0,
+            code: String::new(),
+            text: text.into(),
+        }];
+        s
+    }
+
+    fn parse(bytes: &[u8]) -> Vec<Vec<String>> {
+        ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes)
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    }
+
+    #[test]
+    fn formula_text_is_neutralised() {
+        let s = summary_with_note("=HYPERLINK(\"http://x\",\"click\")");
+        let rows = parse(&csv_header_and_row(&s));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0], REGISTER_COLUMNS);
+        let cell = |name: &str| {
+            let i = REGISTER_COLUMNS.iter().position(|c| *c == name).unwrap();
+            rows[1][i].clone()
+        };
+        assert_eq!(cell("patient_id"), "'=cmd|' /C calc'!A0");
+        assert_eq!(
+            cell("note_log"),
+            "N1 +0:05:00: '=HYPERLINK(\"http://x\",\"click\")"
+        );
+        assert_eq!(cell("notes"), "1");
+        assert_eq!(cell("inlet_ml"), "");
+        assert!(cell("unavailable").contains("inlet_ml: no samples in the recording"));
+        // No cell of the row starts a formula.
+        for value in &rows[1] {
+            assert!(!value.starts_with(['=', '+', '-', '@']), "{value}");
+        }
+    }
+
+    #[test]
+    fn the_register_gets_its_header_once_and_one_row_per_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("register.csv");
+        append_to_register(&path, &summary_with_note("first")).unwrap();
+        append_to_register(&path, &summary_with_note("second")).unwrap();
+        let rows = parse(&std::fs::read(&path).unwrap());
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0], REGISTER_COLUMNS);
+        assert!(rows[2].iter().any(|c| c.ends_with("second")));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_file_with_another_header_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.csv");
+        std::fs::write(&path, "name,age\r\nbob,4\r\n").unwrap();
+        let err = append_to_register(&path, &summary_with_note("x")).unwrap_err();
+        assert!(matches!(err, ExportError::RegisterHeader { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"name,age\r\nbob,4\r\n");
+    }
+
+    #[test]
+    fn a_register_without_a_final_line_break_still_gets_a_clean_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("register.csv");
+        let mut bytes = header_row();
+        bytes.truncate(bytes.len() - 2);
+        bytes.push(b'\n');
+        bytes.extend_from_slice(b"a,b");
+        std::fs::write(&path, &bytes).unwrap();
+        append_to_register(&path, &summary_with_note("x")).unwrap();
+        let rows = parse(&std::fs::read(&path).unwrap());
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2].len(), REGISTER_COLUMNS.len());
+    }
+}

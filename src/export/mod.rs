@@ -1,0 +1,237 @@
+//! Exporting a session summary for the patient record: JSON, a CSV row (and a register of
+//! sessions, one row each), a plain-text summary and an A4 PDF report with a timeline chart.
+//!
+//! Architecture Invariant: no screen and no GUI toolkit here; the figures come from
+//! [`crate::analysis::summary`], this layer only writes them down.
+//! Architecture Invariant: every file written is private to its owner and written atomically
+//! (a private temporary file, fsync, rename), except the register, which is appended to.
+
+mod chart;
+pub mod csv;
+mod fonts;
+pub mod format;
+pub mod json;
+pub mod pdf;
+pub mod text;
+
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io::{self, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::analysis::Timeline;
+use crate::analysis::summary::{Summary, summarize};
+use crate::recording::{self, LoadError, Recording, create_private_file};
+
+pub use self::csv::{REGISTER_COLUMNS, append_to_register, csv_header_and_row, write_csv};
+pub use self::json::{to_json, write_json};
+pub use self::pdf::{render_pdf, write_pdf};
+pub use self::text::render_text;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error(
+        "{path} is not a summary register of this format (its header differs); nothing was appended"
+    )]
+    RegisterHeader { path: PathBuf },
+    #[error("refusing to write the report over the recording itself ({path})")]
+    OverRecording { path: PathBuf },
+    #[error("cannot draw the timeline chart: {0}")]
+    Chart(String),
+    #[error("cannot build the PDF: {0}")]
+    Pdf(String),
+}
+
+/// Everything an exported report needs, computed once from a recording.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: Summary,
+    pub timeline: Timeline,
+    /// SHA-256 of the recording file as it was when the report was made (lower-case hex);
+    /// `None` when the file could not be read.
+    pub recording_sha256: Option<String>,
+    /// Where the recording is.
+    pub recording_path: PathBuf,
+}
+
+impl Report {
+    /// Builds the report of a loaded recording (reads the file once more for its SHA-256).
+    pub fn from_recording(recording: &Recording) -> Report {
+        Report {
+            summary: summarize(recording),
+            timeline: Timeline::from_entries(&recording.entries),
+            recording_sha256: sha256_file(&recording.path).ok(),
+            recording_path: recording.path.clone(),
+        }
+    }
+
+    /// Loads the recording at `path` (and the metadata beside it) and builds its report.
+    pub fn load(path: &Path) -> Result<Report, ExportError> {
+        let recording = recording::load(path, |_, _| true)?;
+        Ok(Report::from_recording(&recording))
+    }
+}
+
+/// The SHA-256 of a file, lower-case hex.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        }))
+}
+
+/// Writes `bytes` to `path` atomically and privately: a new owner-only temporary file beside
+/// it, fsync, rename over `path` (replacing an existing file), fsync of the folder. Refuses to
+/// replace a session recording (a file that starts with the recording header).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let write_error = |source| ExportError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if is_recording(path) {
+        return Err(ExportError::OverRecording {
+            path: path.to_owned(),
+        });
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| write_error(io::Error::other("the path names no file")))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> io::Result<()> {
+        let _ = fs::remove_file(&tmp);
+        let mut file = create_private_file(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        sync_dir(path.parent())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(write_error)
+}
+
+/// Whether the file at `path` exists and starts with the recording header.
+fn is_recording(path: &Path) -> bool {
+    let header = recording::format::header_row();
+    let mut start = vec![0u8; header.len()];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut start))
+        .is_ok_and(|()| start == header)
+}
+
+/// Refuses an output path that is the recording itself.
+pub fn check_not_recording(out: &Path, recording: &Path) -> Result<(), ExportError> {
+    let same = match (fs::canonicalize(out), fs::canonicalize(recording)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => out == recording,
+    };
+    if same {
+        return Err(ExportError::OverRecording {
+            path: out.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Makes a rename or a file creation in `dir` durable.
+fn sync_dir(dir: Option<&Path>) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = match dir {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_privately_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.pdf");
+        std::fs::write(&path, b"old").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn sha256_matches_the_known_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abc");
+        std::fs::write(&path, b"abc").unwrap();
+        assert_eq!(
+            sha256_file(&path).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn the_recording_itself_is_never_an_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        std::fs::write(&path, b"x").unwrap();
+        let same = dir.path().join(".").join("s.csv");
+        assert!(matches!(
+            check_not_recording(&same, &path),
+            Err(ExportError::OverRecording { .. })
+        ));
+        assert!(check_not_recording(&dir.path().join("s.pdf"), &path).is_ok());
+    }
+
+    #[test]
+    fn no_export_replaces_a_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.csv");
+        let mut bytes = recording::format::header_row();
+        bytes
+            .extend_from_slice(b"2026-03-14T08:05:00.000Z,0.000,1,state,RUN,,,,,,,,,,,,,,,,,,\r\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let err = write_atomically(&path, b"{}").unwrap_err();
+        assert!(matches!(err, ExportError::OverRecording { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+}

@@ -1,0 +1,690 @@
+//! The A4 PDF report: identity header, the figures, what could not be computed and why, the
+//! timeline chart, the alarm log and the notes, and on every page a footer naming the recording
+//! and its SHA-256.
+//!
+//! Text is real text in an embedded font (selectable, searchable); the chart is vector graphics
+//! (plotters' SVG converted by krilla-svg), its labels text too. The pages are laid out first
+//! as a list of drawing operations, so that page breaks fall between rows and every footer can
+//! say "page i of n"; then they are drawn with krilla.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::metadata::Metadata;
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, FillRule, Stroke};
+use krilla::surface::Surface;
+use krilla::text::{Font, TextDirection};
+use krilla_svg::{SurfaceExt as _, SvgSettings};
+
+use crate::analysis::summary::Summary;
+use crate::model::Priority;
+
+use super::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT, chart_svg, priority_rgb};
+use super::fonts::{FONT_BYTES, Metrics};
+use super::format::{
+    FigureRow, alarm_duration, local_clock, local_date, local_time, machine, offset_hms,
+    priority_name, procedure_rows, volume_rows,
+};
+use super::text::NOT_COMPUTED;
+use super::{ExportError, Report, check_not_recording, write_atomically};
+
+/// A4, points.
+pub const PAGE_WIDTH_PT: f32 = 595.28;
+pub const PAGE_HEIGHT_PT: f32 = 841.89;
+const LEFT: f32 = 42.0;
+const RIGHT: f32 = PAGE_WIDTH_PT - 42.0;
+const CONTENT_WIDTH: f32 = RIGHT - LEFT;
+const TOP: f32 = 40.0;
+/// Lowest point of the content; the footer sits below.
+const BOTTOM: f32 = PAGE_HEIGHT_PT - 62.0;
+
+const BLACK: Rgb = Rgb(0x10, 0x10, 0x10);
+const GREY: Rgb = Rgb(0x60, 0x60, 0x60);
+const LIGHT: Rgb = Rgb(0xB0, 0xB0, 0xB0);
+/// What stands in for a figure that could not be computed.
+const MUTED: Rgb = Rgb(0x8A, 0x8A, 0x8A);
+const STRIPE: Rgb = Rgb(0xF2, 0xF4, 0xF6);
+const ACCENT: Rgb = Rgb(0x00, 0x62, 0xB2);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rgb(u8, u8, u8);
+
+/// One drawing operation on a page. `y` of text is its baseline; coordinates run from the top
+/// left corner, in points.
+#[derive(Debug, Clone)]
+enum Op {
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        text: String,
+        bold: bool,
+        color: Rgb,
+    },
+    Line {
+        from: (f32, f32),
+        to: (f32, f32),
+        width: f32,
+        color: Rgb,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        color: Rgb,
+    },
+    Chart {
+        x: f32,
+        y: f32,
+    },
+}
+
+/// Pages being laid out, top to bottom.
+struct Layout<'m> {
+    m: &'m Metrics,
+    pages: Vec<Vec<Op>>,
+    /// Top of the free space on the current page.
+    y: f32,
+}
+
+impl<'m> Layout<'m> {
+    fn new(m: &'m Metrics) -> Layout<'m> {
+        Layout {
+            m,
+            pages: vec![Vec::new()],
+            y: TOP,
+        }
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = TOP;
+    }
+
+    /// Starts a new page unless `height` points still fit on this one.
+    fn ensure(&mut self, height: f32) {
+        if self.y + height > BOTTOM {
+            self.new_page();
+        }
+    }
+
+    fn push(&mut self, op: Op) {
+        if let Some(page) = self.pages.last_mut() {
+            page.push(op);
+        }
+    }
+
+    fn text(&mut self, x: f32, y: f32, size: f32, text: impl Into<String>, bold: bool, color: Rgb) {
+        let text = text.into();
+        if !text.is_empty() {
+            self.push(Op::Text {
+                x,
+                y,
+                size,
+                text,
+                bold,
+                color,
+            });
+        }
+    }
+
+    fn text_right(&mut self, right: f32, y: f32, size: f32, text: &str, color: Rgb) {
+        let x = right - self.m.width(text, size);
+        self.text(x, y, size, text, false, color);
+    }
+
+    fn rule(&mut self, y: f32, color: Rgb) {
+        self.push(Op::Line {
+            from: (LEFT, y),
+            to: (RIGHT, y),
+            width: 0.6,
+            color,
+        });
+    }
+
+    /// A section heading, kept on the page with at least `keep` points of what follows.
+    fn heading(&mut self, title: &str, keep: f32) {
+        self.ensure(22.0 + keep);
+        self.y += 8.0;
+        self.text(LEFT, self.y + 10.0, 11.0, title, true, ACCENT);
+        self.y += 15.0;
+        self.rule(self.y, LIGHT);
+        self.y += 5.0;
+    }
+}
+
+/// Builds the PDF report.
+pub fn render_pdf(report: &Report) -> Result<Vec<u8>, ExportError> {
+    Ok(render(report)?.0)
+}
+
+/// Writes the PDF report to `path` (owner-only, atomically, replacing an existing file but
+/// never the recording itself); returns the number of pages.
+pub fn write_pdf(path: &Path, report: &Report) -> Result<usize, ExportError> {
+    check_not_recording(path, &report.recording_path)?;
+    let (bytes, pages) = render(report)?;
+    write_atomically(path, &bytes)?;
+    Ok(pages)
+}
+
+fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
+    let metrics =
+        Metrics::get().ok_or_else(|| ExportError::Pdf("the font cannot be read".into()))?;
+    let svg = chart_svg(&report.timeline).map_err(ExportError::Chart)?;
+    let tree = svg.as_deref().map(parse_svg).transpose()?;
+    let pages = lay_out(metrics, report, tree.is_some());
+    let font = Font::new(krilla::Data::from(FONT_BYTES), 0)
+        .ok_or_else(|| ExportError::Pdf("the font cannot be embedded".into()))?;
+    let page_settings = PageSettings::from_wh(PAGE_WIDTH_PT, PAGE_HEIGHT_PT)
+        .ok_or_else(|| ExportError::Pdf("bad page size".into()))?;
+
+    let mut document = Document::new();
+    document.set_metadata(
+        Metadata::new()
+            .title("Apheresis session summary".to_owned())
+            .creator(format!("apheresis-monitor {}", env!("CARGO_PKG_VERSION")))
+            .language("en".to_owned()),
+    );
+    let count = pages.len();
+    for ops in &pages {
+        let mut page = document.start_page_with(page_settings.clone());
+        let mut surface = page.surface();
+        for op in ops {
+            draw(&mut surface, &font, tree.as_ref(), op);
+        }
+        surface.finish();
+        page.finish();
+    }
+    let bytes = document
+        .finish()
+        .map_err(|e| ExportError::Pdf(e.to_string()))?;
+    Ok((bytes, count))
+}
+
+/// Parses the chart's SVG with the report font as its only font.
+fn parse_svg(svg: &str) -> Result<usvg::Tree, ExportError> {
+    let mut fonts = usvg::fontdb::Database::new();
+    fonts.load_font_data(FONT_BYTES.to_vec());
+    let family = fonts
+        .faces()
+        .next()
+        .and_then(|face| face.families.first())
+        .map_or_else(|| "Ubuntu".to_owned(), |(name, _)| name.clone());
+    fonts.set_sans_serif_family(family.clone());
+    let options = usvg::Options {
+        font_family: family,
+        fontdb: Arc::new(fonts),
+        ..usvg::Options::default()
+    };
+    usvg::Tree::from_data(svg.as_bytes(), &options)
+        .map_err(|e| ExportError::Chart(format!("the chart's SVG cannot be read: {e}")))
+}
+
+fn paint(color: Rgb) -> krilla::paint::Paint {
+    rgb::Color::new(color.0, color.1, color.2).into()
+}
+
+fn draw(surface: &mut Surface<'_>, font: &Font, chart: Option<&usvg::Tree>, op: &Op) {
+    match op {
+        Op::Text {
+            x,
+            y,
+            size,
+            text,
+            bold,
+            color,
+        } => {
+            surface.set_fill(Some(Fill {
+                paint: paint(*color),
+                opacity: NormalizedF32::ONE,
+                rule: FillRule::NonZero,
+            }));
+            // The one typeface has no bold: a thin outline in the same colour thickens it,
+            // and the text stays text.
+            surface.set_stroke(bold.then(|| Stroke {
+                paint: paint(*color),
+                width: size * 0.04,
+                ..Stroke::default()
+            }));
+            surface.draw_text(
+                Point::from_xy(*x, *y),
+                font.clone(),
+                *size,
+                text,
+                false,
+                TextDirection::Auto,
+            );
+            surface.set_stroke(None);
+        }
+        Op::Line {
+            from,
+            to,
+            width,
+            color,
+        } => {
+            let mut builder = PathBuilder::new();
+            builder.move_to(from.0, from.1);
+            builder.line_to(to.0, to.1);
+            if let Some(path) = builder.finish() {
+                surface.set_fill(None);
+                surface.set_stroke(Some(Stroke {
+                    paint: paint(*color),
+                    width: *width,
+                    ..Stroke::default()
+                }));
+                surface.draw_path(&path);
+                surface.set_stroke(None);
+            }
+        }
+        Op::Rect { x, y, w, h, color } => {
+            let mut builder = PathBuilder::new();
+            if let Some(rect) = Rect::from_xywh(*x, *y, *w, *h) {
+                builder.push_rect(rect);
+            }
+            if let Some(path) = builder.finish() {
+                surface.set_stroke(None);
+                surface.set_fill(Some(Fill {
+                    paint: paint(*color),
+                    opacity: NormalizedF32::ONE,
+                    rule: FillRule::NonZero,
+                }));
+                surface.draw_path(&path);
+            }
+        }
+        Op::Chart { x, y } => {
+            if let (Some(tree), Some(size)) = (
+                chart,
+                Size::from_wh(CHART_WIDTH_PT as f32, CHART_HEIGHT_PT as f32),
+            ) {
+                surface.push_transform(&Transform::from_translate(*x, *y));
+                surface.draw_svg(tree, size, SvgSettings::default());
+                surface.pop();
+            }
+        }
+    }
+}
+
+/// Lays the report out on pages.
+fn lay_out(m: &Metrics, report: &Report, has_chart: bool) -> Vec<Vec<Op>> {
+    let s = &report.summary;
+    let mut l = Layout::new(m);
+    header(&mut l, s);
+    figures(&mut l, s);
+    unavailable(&mut l, s);
+
+    l.heading("Timeline", CHART_HEIGHT_PT as f32);
+    if has_chart {
+        l.push(Op::Chart { x: LEFT, y: l.y });
+        l.y += CHART_HEIGHT_PT as f32;
+    } else {
+        l.text(
+            LEFT,
+            l.y + 10.0,
+            9.0,
+            "No samples in the recording: nothing to chart.",
+            false,
+            GREY,
+        );
+        l.y += 16.0;
+    }
+
+    alarm_table(&mut l, s);
+    note_table(&mut l, s);
+
+    let pages = l.pages.len();
+    for (i, page) in l.pages.iter_mut().enumerate() {
+        footer(m, page, report, i + 1, pages);
+    }
+    l.pages
+}
+
+fn header(l: &mut Layout<'_>, s: &Summary) {
+    l.text(
+        LEFT,
+        l.y + 16.0,
+        17.0,
+        "Leukapheresis session summary",
+        true,
+        BLACK,
+    );
+    let generated = format!(
+        "generated {}",
+        local_time(&jiff::Timestamp::now().to_string())
+    );
+    l.text_right(RIGHT, l.y + 15.0, 7.5, &generated, GREY);
+    l.y += 24.0;
+    l.rule(l.y, BLACK);
+    l.y += 4.0;
+
+    let label_w = 62.0;
+    let right_col = LEFT + CONTENT_WIDTH * 0.55;
+    let row_h = 17.0;
+    let field =
+        |l: &mut Layout<'_>, x: f32, y: f32, label: &str, value: Option<&str>, big: bool| {
+            l.text(x, y, 8.0, label, false, GREY);
+            match value {
+                Some(v) => {
+                    let size = if big { 11.0 } else { 9.0 };
+                    l.text(x + label_w, y, size, v, big, BLACK);
+                }
+                // A line to fill in by hand.
+                None => l.push(Op::Line {
+                    from: (x + label_w, y + 1.5),
+                    to: (x + label_w + 150.0, y + 1.5),
+                    width: 0.5,
+                    color: GREY,
+                }),
+            }
+        };
+    let date = match (&s.started_utc, &s.ended_utc) {
+        (Some(start), Some(end)) => Some(format!(
+            "{}   {}–{}",
+            local_date(start),
+            local_clock(start),
+            local_clock(end)
+        )),
+        _ => None,
+    };
+    let y = l.y + 13.0;
+    field(
+        l,
+        LEFT,
+        y,
+        "Patient ID",
+        Some(s.patient_id.as_deref().unwrap_or("(not recorded)")),
+        true,
+    );
+    field(
+        l,
+        right_col,
+        y,
+        "Date",
+        Some(date.as_deref().unwrap_or("(unknown)")),
+        false,
+    );
+    let y = y + row_h;
+    let machine = machine(s);
+    let machine_text = machine.as_deref().unwrap_or("(not identified)");
+    let machine_text =
+        l.m.ellipsize(machine_text, 9.0, right_col - LEFT - label_w - 8.0);
+    field(l, LEFT, y, "Machine", Some(&machine_text), false);
+    let tz = local_time(s.started_utc.as_deref().unwrap_or_default());
+    let tz = tz.rsplit(' ').next().filter(|z| z.starts_with(['+', '-']));
+    field(
+        l,
+        right_col,
+        y,
+        "Time zone",
+        Some(&tz.map_or_else(|| "local".to_owned(), |z| format!("UTC{z}"))),
+        false,
+    );
+    let y = y + row_h;
+    field(l, LEFT, y, "Operator", s.operator.as_deref(), false);
+    field(l, right_col, y, "Signature", None, false);
+    l.y = y + 8.0;
+}
+
+fn figures(l: &mut Layout<'_>, s: &Summary) {
+    let left = procedure_rows(s);
+    let right = volume_rows(s);
+    let rows = left.len().max(right.len());
+    let row_h = 13.0;
+    l.heading("Figures", rows as f32 * row_h);
+    let gap = 14.0;
+    let col_w = (CONTENT_WIDTH - gap) / 2.0;
+    let column = |l: &mut Layout<'_>, x: f32, rows: &[FigureRow]| {
+        for (i, row) in rows.iter().enumerate() {
+            let top = l.y + i as f32 * row_h;
+            if i % 2 == 0 {
+                l.push(Op::Rect {
+                    x,
+                    y: top,
+                    w: col_w,
+                    h: row_h,
+                    color: STRIPE,
+                });
+            }
+            let baseline = top + 9.3;
+            l.text(x + 4.0, baseline, 8.5, row.label, false, GREY);
+            match &row.value {
+                Some(v) => l.text(x + 112.0, baseline, 9.0, v.clone(), false, BLACK),
+                None => l.text(x + 112.0, baseline, 8.5, NOT_COMPUTED, false, MUTED),
+            }
+        }
+    };
+    column(l, LEFT, &left);
+    column(l, LEFT + col_w + gap, &right);
+    l.y += rows as f32 * row_h;
+}
+
+fn unavailable(l: &mut Layout<'_>, s: &Summary) {
+    let groups = s.unavailable_grouped();
+    if groups.is_empty() {
+        return;
+    }
+    l.y += 6.0;
+    let size = 7.5;
+    let line_h = 9.5;
+    l.ensure(line_h * 2.0);
+    l.text(LEFT, l.y + 8.0, 8.0, "Not computed, and why:", true, GREY);
+    l.y += 11.0;
+    for (figures, reason) in groups {
+        let text = format!("{}: {reason}", figures.join(", "));
+        let lines = l.m.wrap(&text, size, CONTENT_WIDTH - 10.0);
+        l.ensure(lines.len() as f32 * line_h);
+        l.text(LEFT + 2.0, l.y + 7.0, size, "•", false, GREY);
+        for line in lines {
+            l.text(LEFT + 10.0, l.y + 7.0, size, line, false, GREY);
+            l.y += line_h;
+        }
+    }
+}
+
+/// A column of a log table: header, left edge (from the margin) and width.
+struct Col {
+    title: &'static str,
+    x: f32,
+    w: f32,
+}
+
+const fn col(title: &'static str, x: f32, w: f32) -> Col {
+    Col { title, x, w }
+}
+
+const TABLE_SIZE: f32 = 8.0;
+const TABLE_LINE_H: f32 = 10.0;
+
+/// Draws a table header row.
+fn table_header(l: &mut Layout<'_>, cols: &[Col]) {
+    for col in cols {
+        l.text(LEFT + col.x, l.y + 8.0, 7.5, col.title, true, GREY);
+    }
+    l.y += 11.0;
+    l.rule(l.y, LIGHT);
+    l.y += 2.0;
+}
+
+/// Draws one table row of wrapped cells, starting a new page (with the header again) if it
+/// does not fit.
+fn table_row(l: &mut Layout<'_>, cols: &[Col], cells: &[(String, Rgb)], stripe: bool) {
+    let wrapped: Vec<Vec<String>> = cols
+        .iter()
+        .zip(cells)
+        .map(|(col, (text, _))| l.m.wrap(text, TABLE_SIZE, col.w - 4.0))
+        .collect();
+    let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let height = lines as f32 * TABLE_LINE_H + 3.0;
+    if l.y + height > BOTTOM {
+        l.new_page();
+        table_header(l, cols);
+    }
+    if stripe {
+        l.push(Op::Rect {
+            x: LEFT,
+            y: l.y,
+            w: CONTENT_WIDTH,
+            h: height,
+            color: STRIPE,
+        });
+    }
+    for ((col, (_, color)), cell) in cols.iter().zip(cells).zip(wrapped) {
+        for (i, line) in cell.into_iter().enumerate() {
+            let y = l.y + 8.5 + i as f32 * TABLE_LINE_H;
+            l.text(LEFT + col.x, y, TABLE_SIZE, line, false, *color);
+        }
+    }
+    l.y += height;
+}
+
+/// Where the alarm table's priority colour square goes, from the margin.
+const PRIORITY_X: f32 = 102.0;
+
+fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
+    l.heading("Alarms and events", 40.0);
+    if s.alarm_log.is_empty() {
+        l.text(
+            LEFT,
+            l.y + 9.0,
+            9.0,
+            "No alarms or events were recorded.",
+            false,
+            GREY,
+        );
+        l.y += 14.0;
+        return;
+    }
+    let cols = [
+        col("#", 0.0, 20.0),
+        col("Since start", 20.0, 44.0),
+        col("Clock", 64.0, 38.0),
+        col("Priority", PRIORITY_X + 10.0, 44.0),
+        col("Code", 156.0, 136.0),
+        col("Lasted", 292.0, 54.0),
+        col("Text", 346.0, CONTENT_WIDTH - 346.0),
+    ];
+    table_header(l, &cols);
+    for (i, a) in s.alarm_log.iter().enumerate() {
+        let y_before = l.y;
+        let pages_before = l.pages.len();
+        table_row(
+            l,
+            &cols,
+            &[
+                (format!("A{}", i + 1), BLACK),
+                (offset_hms(a.raised_s), BLACK),
+                (local_clock(&a.raised_utc), BLACK),
+                (priority_name(&a.priority).to_owned(), BLACK),
+                (a.code.clone(), BLACK),
+                (
+                    alarm_duration(a),
+                    if a.duration_s.is_some() { BLACK } else { GREY },
+                ),
+                (a.text.clone(), BLACK),
+            ],
+            i % 2 == 1,
+        );
+        // The priority's colour, next to its name (never the only cue).
+        let top = if l.pages.len() == pages_before {
+            y_before
+        } else {
+            TOP + 13.0
+        };
+        let priority = Priority::from_code(&a.priority).unwrap_or(Priority::Info);
+        let c = priority_rgb(priority);
+        l.push(Op::Rect {
+            x: LEFT + PRIORITY_X,
+            y: top + 2.5,
+            w: 6.5,
+            h: 6.5,
+            color: Rgb(c.0, c.1, c.2),
+        });
+    }
+}
+
+fn note_table(l: &mut Layout<'_>, s: &Summary) {
+    l.heading("Nurse notes", 40.0);
+    if s.note_log.is_empty() {
+        l.text(LEFT, l.y + 9.0, 9.0, "No notes were recorded.", false, GREY);
+        l.y += 14.0;
+        return;
+    }
+    let cols = [
+        col("#", 0.0, 20.0),
+        col("Since start", 20.0, 44.0),
+        col("Clock", 64.0, 38.0),
+        col("Category", 102.0, 86.0),
+        col("Text", 188.0, CONTENT_WIDTH - 188.0),
+    ];
+    table_header(l, &cols);
+    for (i, n) in s.note_log.iter().enumerate() {
+        table_row(
+            l,
+            &cols,
+            &[
+                (format!("N{}", i + 1), BLACK),
+                (offset_hms(n.at_s), BLACK),
+                (local_clock(&n.time_utc), BLACK),
+                (n.code.clone(), GREY),
+                (n.text.clone(), BLACK),
+            ],
+            i % 2 == 1,
+        );
+    }
+}
+
+fn footer(m: &Metrics, page: &mut Vec<Op>, report: &Report, number: usize, pages: usize) {
+    let s = &report.summary;
+    let y = PAGE_HEIGHT_PT - 44.0;
+    page.push(Op::Line {
+        from: (LEFT, y),
+        to: (RIGHT, y),
+        width: 0.5,
+        color: LIGHT,
+    });
+    let size = 7.0;
+    let file = s.recording_file.as_deref().unwrap_or("(unnamed)");
+    let sha = report
+        .recording_sha256
+        .as_deref()
+        .unwrap_or("(the file could not be read)");
+    let line1 = m.ellipsize(
+        &format!("Recording {file}   SHA-256 {sha}"),
+        size,
+        CONTENT_WIDTH,
+    );
+    page.push(Op::Text {
+        x: LEFT,
+        y: y + 11.0,
+        size,
+        text: line1,
+        bold: false,
+        color: GREY,
+    });
+    page.push(Op::Text {
+        x: LEFT,
+        y: y + 21.0,
+        size,
+        text: format!(
+            "apheresis-monitor {} is a secondary display: {}",
+            env!("CARGO_PKG_VERSION"),
+            "the apheresis machine's own records remain the reference."
+        ),
+        bold: false,
+        color: GREY,
+    });
+    let page_text = format!("Page {number} of {pages}");
+    page.push(Op::Text {
+        x: RIGHT - m.width(&page_text, size),
+        y: y + 21.0,
+        size,
+        text: page_text,
+        bold: false,
+        color: GREY,
+    });
+}

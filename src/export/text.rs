@@ -1,0 +1,122 @@
+//! The plain-text summary, as printed by `apheresis-monitor summary`.
+
+use std::fmt::Write as _;
+
+use crate::analysis::summary::Summary;
+
+use super::format::{
+    FigureRow, alarm_duration, local_clock, local_time, machine, offset_hms, priority_name,
+    procedure_rows, volume_rows,
+};
+
+/// Width of the label column.
+const LABEL_WIDTH: usize = 22;
+/// What an unavailable figure shows.
+pub const NOT_COMPUTED: &str = "not computed";
+
+/// The summary as readable plain text: identity, figures, what could not be computed and why,
+/// the alarm log and the notes.
+pub fn render_text(s: &Summary) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, label: &str, value: &str| {
+        let _ = writeln!(out, "{label:<LABEL_WIDTH$}{value}");
+    };
+    let _ = writeln!(
+        out,
+        "Session summary{}",
+        s.recording_file
+            .as_deref()
+            .map(|f| format!(" — {f}"))
+            .unwrap_or_default()
+    );
+    out.push('\n');
+    line(
+        &mut out,
+        "Patient",
+        s.patient_id.as_deref().unwrap_or("(no id)"),
+    );
+    line(
+        &mut out,
+        "Machine",
+        machine(s).as_deref().unwrap_or("(not identified)"),
+    );
+    line(
+        &mut out,
+        "Operator",
+        s.operator.as_deref().unwrap_or("(not recorded)"),
+    );
+    line(
+        &mut out,
+        "Started",
+        &s.started_utc
+            .as_deref()
+            .map_or(NOT_COMPUTED.into(), local_time),
+    );
+    line(
+        &mut out,
+        "Ended",
+        &s.ended_utc
+            .as_deref()
+            .map_or(NOT_COMPUTED.into(), local_time),
+    );
+    out.push('\n');
+    let figures = |out: &mut String, rows: Vec<FigureRow>| {
+        for r in rows {
+            line(out, r.label, r.value.as_deref().unwrap_or(NOT_COMPUTED));
+        }
+    };
+    figures(&mut out, procedure_rows(s));
+    out.push('\n');
+    figures(&mut out, volume_rows(s));
+
+    let groups = s.unavailable_grouped();
+    if !groups.is_empty() {
+        out.push_str("\nNot computed:\n");
+        for (figures, reason) in groups {
+            let _ = writeln!(out, "  {}: {reason}", figures.join(", "));
+        }
+    }
+
+    out.push_str("\nAlarms and events:");
+    if s.alarm_log.is_empty() {
+        out.push_str(" none\n");
+    } else {
+        out.push('\n');
+        for (i, a) in s.alarm_log.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  A{:<3} {} {}  {:<6} {:<24} {:<12} {}",
+                i + 1,
+                offset_hms(a.raised_s),
+                local_clock(&a.raised_utc),
+                priority_name(&a.priority),
+                a.code,
+                alarm_duration(a),
+                a.text
+            );
+        }
+    }
+
+    out.push_str("\nNotes:");
+    if s.note_log.is_empty() {
+        out.push_str(" none\n");
+    } else {
+        out.push('\n');
+        for (i, n) in s.note_log.iter().enumerate() {
+            let code = if n.code.is_empty() {
+                String::new()
+            } else {
+                format!("[{}] ", n.code)
+            };
+            let _ = writeln!(
+                out,
+                "  N{:<3} {} {}  {code}{}",
+                i + 1,
+                offset_hms(n.at_s),
+                local_clock(&n.time_utc),
+                n.text
+            );
+        }
+    }
+    out
+}
