@@ -49,32 +49,53 @@ impl Column {
         }
     }
 
-    /// Min and max over `range` of indices, using the pyramid.
+    /// (min, max) of the `index`-th whole block of `2^level` values; `None` when all are
+    /// missing (or the block is not complete).
+    pub fn block(&self, level: usize, index: usize) -> Option<(f32, f32)> {
+        let (min, max) = if level == 0 {
+            let v = *self.values.get(index)?;
+            (v, v)
+        } else {
+            *self.levels.get(level - 1)?.get(index)?
+        };
+        (!min.is_nan()).then_some((min, max))
+    }
+
+    /// (min, max) of block `index` at pyramid `level` (level 0: the values themselves).
+    #[inline]
+    fn pair(&self, level: usize, index: usize) -> (f32, f32) {
+        if level == 0 {
+            let v = self.values[index];
+            (v, v)
+        } else {
+            self.levels[level - 1][index]
+        }
+    }
+
+    /// Min and max over `range` of indices, using the pyramid: bottom-up, taking the odd
+    /// element at each edge and climbing a level, so O(log n) cheap steps.
     pub fn min_max(&self, range: std::ops::Range<usize>) -> Option<(f32, f32)> {
-        let (mut lo, hi) = (range.start, range.end.min(self.values.len()));
+        let (mut lo, mut hi) = (range.start, range.end.min(self.values.len()));
         let (mut min, mut max) = (f32::NAN, f32::NAN);
+        let mut level = 0usize;
+        // At each level only whole blocks exist, and `hi` never passes the last whole one:
+        // it starts at most at the value count and is even before it is halved.
         while lo < hi {
-            // The largest aligned block starting at `lo` that fits.
-            let mut level = 0usize;
-            while level < self.levels.len() {
-                let size = 1usize << (level + 1);
-                if lo % size != 0 || lo + size > hi {
-                    break;
-                }
-                level += 1;
-            }
-            if level == 0 {
-                let v = self.values[lo];
-                min = nan_min(min, v);
-                max = nan_max(max, v);
-                lo += 1;
-            } else {
-                let size = 1usize << level;
-                let (a, b) = self.levels[level - 1][lo / size];
+            if lo & 1 == 1 {
+                let (a, b) = self.pair(level, lo);
                 min = nan_min(min, a);
                 max = nan_max(max, b);
-                lo += size;
+                lo += 1;
             }
+            if hi & 1 == 1 && lo < hi {
+                hi -= 1;
+                let (a, b) = self.pair(level, hi);
+                min = nan_min(min, a);
+                max = nan_max(max, b);
+            }
+            lo >>= 1;
+            hi >>= 1;
+            level += 1;
         }
         (!min.is_nan()).then_some((min, max))
     }
@@ -109,24 +130,40 @@ pub fn decimate(
             .filter_map(|i| column.get(i).map(|v| [xs[i], f64::from(v)]))
             .collect();
     }
-    let mut out = Vec::with_capacity(2 * columns);
-    let bucket = n.div_ceil(columns);
-    let mut start = range.start;
-    while start < range.end {
-        let end = (start + bucket).min(range.end);
-        if let Some((min, max)) = column.min_max(start..end) {
-            let first = column.get(start);
-            let last = column.get(end - 1);
-            let rising = match (first, last) {
-                (Some(a), Some(b)) => b >= a,
-                _ => true,
-            };
-            let (x0, x1) = (xs[start], xs[end - 1]);
-            let (y0, y1) = if rising { (min, max) } else { (max, min) };
-            out.push([x0, f64::from(y0)]);
-            out.push([x1, f64::from(y1)]);
-        }
-        start = end;
+    // Buckets are whole pyramid blocks of 2^level samples, so each costs one lookup: the
+    // work per frame depends on the pixels, not on the session's length. At most `columns`
+    // whole buckets, plus the partial ones at each end.
+    let level = (n.div_ceil(columns)).next_power_of_two().trailing_zeros() as usize;
+    let size = 1usize << level;
+    let mut out = Vec::with_capacity(2 * columns + 4);
+    let mut push = |start: usize, end: usize, min_max: Option<(f32, f32)>| {
+        let Some((min, max)) = min_max else {
+            return;
+        };
+        let rising = match (column.get(start), column.get(end - 1)) {
+            (Some(a), Some(b)) => b >= a,
+            _ => true,
+        };
+        let (y0, y1) = if rising { (min, max) } else { (max, min) };
+        out.push([xs[start], f64::from(y0)]);
+        out.push([xs[end - 1], f64::from(y1)]);
+    };
+    let first_whole = range.start.next_multiple_of(size).min(range.end);
+    let last_whole = range.end / size * size;
+    if range.start < first_whole {
+        push(
+            range.start,
+            first_whole,
+            column.min_max(range.start..first_whole),
+        );
+    }
+    let mut start = first_whole;
+    while start + size <= last_whole {
+        push(start, start + size, column.block(level, start / size));
+        start += size;
+    }
+    if start < range.end {
+        push(start, range.end, column.min_max(start..range.end));
     }
     out
 }
@@ -176,7 +213,14 @@ mod tests {
         values[12_345] = -1e6;
         let c = column(&values);
         let points = decimate(&xs, &c, 0..xs.len(), 800);
-        assert!(points.len() <= 1600, "{}", points.len());
+        assert!(points.len() <= 1604, "{}", points.len());
+        assert!(points.len() >= 800, "{}", points.len());
+        // Unaligned ranges too.
+        let points = decimate(&xs, &c, 777..99_001, 800);
+        let ys: Vec<f64> = points.iter().map(|p| p[1]).collect();
+        assert!(ys.contains(&1e6) && ys.contains(&-1e6));
+        assert_eq!(points.first().unwrap()[0], 777.0);
+        assert_eq!(points.last().unwrap()[0], 99_000.0);
         let ys: Vec<f64> = points.iter().map(|p| p[1]).collect();
         assert!(ys.contains(&1e6));
         assert!(ys.contains(&-1e6));

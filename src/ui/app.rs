@@ -1156,6 +1156,27 @@ impl MonitorApp {
         }
     }
 
+    /// Opens an already loaded recording for replay (tests and benchmarks).
+    pub fn open_loaded(&mut self, recording: Recording, speed: f64) {
+        let patient = Patient::from_meta(recording.meta.as_ref().and_then(|m| m.patient.as_ref()));
+        let (target, _) =
+            Target::from_meta(recording.meta.as_ref().and_then(|m| m.targets.as_ref()));
+        let mut player = Player::new(recording);
+        player.set_speed(speed);
+        self.plot_view = PlotView::default();
+        self.active = Active::Replay(Box::new(ReplaySession {
+            player,
+            patient,
+            target,
+            notice: None,
+        }));
+    }
+
+    /// The plot view (follow, window), for tests and benchmarks.
+    pub fn plot_view_mut(&mut self) -> &mut PlotView {
+        &mut self.plot_view
+    }
+
     /// Loads a recording off the UI thread, then opens it for replay.
     pub fn open_recording(&mut self, path: PathBuf, speed: f64) {
         if let Active::Live(session) = &mut self.active {

@@ -179,7 +179,8 @@ pub fn plots_ui(
                 })
                 .or_else(|| timeline.x_range())
                 .unwrap_or((0.0, 60.0));
-            let columns = plot_ui.response().rect.width().max(50.0) as usize;
+            // One min/max pair per two pixels: a smooth envelope with half the vertices.
+            let columns = (plot_ui.response().rect.width() / 2.0).max(50.0) as usize;
             let pieces: Vec<(Series, Vec<[f64; 2]>)> = spec
                 .series
                 .iter()
