@@ -472,3 +472,94 @@ fn the_citrate_rule_raises_a_medium_alarm_from_the_patients_weight() {
             .is_some()
     });
 }
+
+#[test]
+fn a_recorded_session_exports_its_summary_from_the_replay_view() {
+    use apheresis_monitor::model::{Entry, EntryBody};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.csv");
+    let mut recorder = recording::Recorder::create(&path).unwrap();
+    let at = |s: i64| Timestamp::from_second(1_773_475_500 + s).unwrap();
+    recorder
+        .append(&Entry {
+            time_utc: at(0),
+            elapsed_ms: Some(0),
+            seq: Some(0),
+            body: EntryBody::State(MachineState::Run),
+        })
+        .unwrap();
+    for s in 1..=120u64 {
+        let body = EntryBody::Sample(
+            Sample::default()
+                .with(Quantity::InletMlMin, 60.0)
+                .with(Quantity::InletMl, s as f64)
+                .with(Quantity::AcMl, s as f64 / 12.0),
+        );
+        recorder
+            .append(&Entry {
+                time_utc: at(s as i64),
+                elapsed_ms: Some(s * 1000),
+                seq: Some(s as u32),
+                body,
+            })
+            .unwrap();
+    }
+    drop(recorder);
+    let settings = Settings {
+        session_folder: Some(dir.path().to_owned()),
+        ..Settings::default()
+    };
+    let app = MonitorApp::new(
+        settings,
+        Launch::Replay {
+            path: path.clone(),
+            speed: 60.0,
+        },
+        Clock::default(),
+    );
+    let mut harness = Harness::builder()
+        .with_size([1366.0, 768.0])
+        .build_ui_state(
+            |ui, app: &mut MonitorApp| {
+                app.logic(ui.ctx());
+                app.ui(ui);
+            },
+            app,
+        );
+    let step_until =
+        |harness: &mut Harness<'static, MonitorApp>,
+         what: &str,
+         done: &dyn Fn(&Harness<'static, MonitorApp>) -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !done(harness) {
+                assert!(Instant::now() < deadline, "timed out waiting until {what}");
+                harness.step();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+    step_until(&mut harness, "the recording opens", &|h| {
+        h.state().replay().is_some()
+    });
+    harness.step();
+    harness.get_by_label("Export summary…").click();
+    step_until(&mut harness, "the summary is computed", &|h| {
+        h.query_by_label("Save PDF report beside the recording")
+            .is_some()
+    });
+    harness
+        .get_by_label("Save PDF report beside the recording")
+        .click();
+    step_until(&mut harness, "the PDF is written", &|h| {
+        h.query_by_label_contains("Saved PDF report").is_some()
+    });
+    let pdf = std::fs::read(dir.path().join("session.summary.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    harness
+        .get_by_label("Save CSV row beside the recording")
+        .click();
+    step_until(&mut harness, "the CSV is written", &|h| {
+        h.query_by_label_contains("Saved CSV row").is_some()
+    });
+    let csv = std::fs::read_to_string(dir.path().join("session.summary.csv")).unwrap();
+    assert!(csv.starts_with("recording_file,"), "{csv}");
+}

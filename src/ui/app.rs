@@ -19,6 +19,7 @@ use crate::recording::{Recording, SessionMeta};
 use crate::replay::{Player, SPEED_RANGE};
 use crate::session::{LinkView, LivePlan, LiveSession, start_live_in_background};
 
+use super::export::{ExportWindow, export_ui};
 use super::library::{LibraryAction, RecoveryChoice, library_ui, recovery_ui};
 use super::monitor::{
     Connection, MonitorModel, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui,
@@ -149,6 +150,8 @@ pub struct MonitorApp {
     folder_dialog: Option<Receiver<Option<PathBuf>>>,
     sound: crate::sound::AlarmSound,
     frame_stats: FrameStats,
+    /// The open "Export summary" window.
+    pub export: Option<ExportWindow>,
     pub show_alarm_settings: bool,
 }
 
@@ -192,6 +195,7 @@ impl MonitorApp {
             folder_dialog: None,
             sound: crate::sound::AlarmSound::default(),
             frame_stats: FrameStats::new(),
+            export: None,
             show_alarm_settings: false,
         }
     }
@@ -253,6 +257,9 @@ impl MonitorApp {
         let frame_dt = self.last_frame.map(|t| t.elapsed()).unwrap_or_default();
         self.last_frame = Some(Instant::now());
         self.poll_background();
+        if let Some(export) = &mut self.export {
+            export.poll();
+        }
         match &mut self.active {
             Active::Live(session) => {
                 let (_, more) = session.drain(Duration::from_millis(8));
@@ -287,14 +294,7 @@ impl MonitorApp {
     }
 
     fn wake(&self) -> Box<dyn Fn() + Send> {
-        match &self.ctx {
-            Some(ctx) => {
-                let ctx = ctx.clone();
-                // Batch wake-ups: at most one frame per 10 ms however fast data comes.
-                Box::new(move || ctx.request_repaint_after(Duration::from_millis(10)))
-            }
-            None => Box::new(|| {}),
-        }
+        wake_for(self.ctx.as_ref())
     }
 
     fn poll_background(&mut self) {
@@ -709,8 +709,17 @@ impl MonitorApp {
                     if ui.button("Stop recording").clicked() {
                         self.commands.push(Command::StopRecording);
                     }
-                } else if ui.button("Close session").clicked() {
-                    self.commands.push(Command::CloseSession);
+                } else {
+                    if ui
+                        .button(RichText::new("Export summary…").size(18.0))
+                        .clicked()
+                    {
+                        self.commands
+                            .push(Command::ExportSummary(recording.clone()));
+                    }
+                    if ui.button("Close session").clicked() {
+                        self.commands.push(Command::CloseSession);
+                    }
                 }
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     ui.label(RichText::new(file_name(&recording)).size(15.0))
@@ -749,10 +758,15 @@ impl MonitorApp {
         let Active::Replay(replay) = &mut self.active else {
             return;
         };
-        let mut close = false;
+        let mut ask = ReplayAsk::default();
         egui::Panel::bottom("replay-controls").show(ui, |ui| {
-            close = replay_controls_ui(ui, &mut replay.player);
+            ask = replay_controls_ui(ui, &mut replay.player);
         });
+        if ask.export {
+            self.commands
+                .push(Command::ExportSummary(replay.player.recording.path.clone()));
+        }
+        let close = ask.close;
         let player = &replay.player;
         let shown = player.shown();
         let model = MonitorModel {
@@ -812,6 +826,19 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
+        if let Some(export) = &mut self.export {
+            let mut open = true;
+            let waker_ctx = self.ctx.clone();
+            let wake = move || wake_for(waker_ctx.as_ref());
+            egui::Window::new("Export summary")
+                .open(&mut open)
+                .collapsible(false)
+                .default_width(720.0)
+                .show(ctx, |ui| export_ui(ui, export, &wake));
+            if !open {
+                self.export = None;
+            }
+        }
         if self.show_alarm_settings {
             let mut open = true;
             egui::Window::new("Alarm limits")
@@ -1221,8 +1248,7 @@ impl MonitorApp {
     }
 
     fn export_summary(&mut self, path: &std::path::Path) {
-        let _ = path;
-        self.message = Some("exporting summaries is not available yet".into());
+        self.export = Some(ExportWindow::open(path.to_owned(), self.wake()));
     }
 
     /// Stops any live session (on exit).
@@ -1230,6 +1256,17 @@ impl MonitorApp {
         if let Active::Live(session) = &mut self.active {
             session.stop();
         }
+    }
+}
+
+/// A waker for background work: at most one frame per 10 ms however fast it calls.
+fn wake_for(ctx: Option<&egui::Context>) -> Box<dyn Fn() + Send> {
+    match ctx {
+        Some(ctx) => {
+            let ctx = ctx.clone();
+            Box::new(move || ctx.request_repaint_after(Duration::from_millis(10)))
+        }
+        None => Box::new(|| {}),
     }
 }
 
@@ -1281,9 +1318,17 @@ fn file_name(path: &std::path::Path) -> String {
     )
 }
 
-/// Play/pause, speed, step, jump, and a seek bar. Returns whether the user closed the replay.
-fn replay_controls_ui(ui: &mut egui::Ui, player: &mut Player) -> bool {
+/// What the replay controls asked for besides moving the playhead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct ReplayAsk {
+    close: bool,
+    export: bool,
+}
+
+/// Play/pause, speed, step, jump, and a seek bar.
+fn replay_controls_ui(ui: &mut egui::Ui, player: &mut Player) -> ReplayAsk {
     let mut close = false;
+    let mut export = false;
     let (start, end) = player.range();
     ui.input(|i| {
         if i.key_pressed(egui::Key::Space) {
@@ -1349,6 +1394,9 @@ fn replay_controls_ui(ui: &mut egui::Ui, player: &mut Player) -> bool {
             if ui.button("Close").clicked() {
                 close = true;
             }
+            if ui.button("Export summary…").clicked() {
+                export = true;
+            }
             let mut position = player.position();
             let width = ui.available_width() - 12.0;
             ui.spacing_mut().slider_width = width.max(100.0);
@@ -1361,5 +1409,5 @@ fn replay_controls_ui(ui: &mut egui::Ui, player: &mut Player) -> bool {
             }
         });
     });
-    close
+    ReplayAsk { close, export }
 }

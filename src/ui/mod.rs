@@ -2,6 +2,7 @@
 
 pub mod alarm_settings;
 pub mod app;
+pub mod export;
 pub mod format;
 pub mod library;
 pub mod monitor;
