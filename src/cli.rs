@@ -363,6 +363,11 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
         },
     )
     .context("writing to the serial line failed")?;
+    // The last sentences may still sit in the line's buffer: like a machine that stays
+    // powered after END, keep the line open a moment so a monitor can read them all.
+    if !report.stopped_early {
+        std::thread::sleep(Duration::from_secs(2));
+    }
     let faults_text: Vec<String> = faults
         .counts()
         .filter(|(_, n)| *n > 0)

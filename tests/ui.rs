@@ -526,17 +526,16 @@ fn a_recorded_session_exports_its_summary_from_the_replay_view() {
             },
             app,
         );
-    let step_until =
-        |harness: &mut Harness<'static, MonitorApp>,
-         what: &str,
-         done: &dyn Fn(&Harness<'static, MonitorApp>) -> bool| {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while !done(harness) {
-                assert!(Instant::now() < deadline, "timed out waiting until {what}");
-                harness.step();
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        };
+    let step_until = |harness: &mut Harness<'static, MonitorApp>,
+                      what: &str,
+                      done: &dyn Fn(&Harness<'static, MonitorApp>) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(harness) {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            harness.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
     step_until(&mut harness, "the recording opens", &|h| {
         h.state().replay().is_some()
     });
