@@ -462,15 +462,23 @@ pub fn summary(args: &SummaryArgs) -> Result<i32> {
     if let Some(problem) = &recording.meta_problem {
         eprintln!("warning: {problem}");
     }
-    let report = Report::from_recording(&recording);
-    let s = &report.summary;
+    // Only the PDF needs the chart's timeline and the file's hash.
+    let report = args
+        .pdf
+        .is_some()
+        .then(|| Report::from_recording(&recording));
+    let summary = match &report {
+        Some(report) => report.summary.clone(),
+        None => crate::analysis::summary::summarize(&recording),
+    };
+    let s = &summary;
     let mut stdout = std::io::stdout().lock();
     let written = if args.json {
         stdout.write_all(export::to_json(s).as_bytes())
     } else if args.csv {
         stdout.write_all(&export::csv_header_and_row(s))
-    } else if let Some(out) = &args.pdf {
-        match export::write_pdf(out, &report) {
+    } else if let (Some(out), Some(report)) = (&args.pdf, &report) {
+        match export::write_pdf(out, report) {
             Ok(pages) => writeln!(
                 stdout,
                 "wrote {} ({pages} page{})",

@@ -8,6 +8,8 @@ pub struct Column {
     values: Vec<f32>,
     /// `levels[k]` holds (min, max) of blocks of `2^(k+1)` consecutive values.
     levels: Vec<Vec<(f32, f32)>>,
+    /// No pyramid is kept (for analysis that never draws): ranges are scanned instead.
+    flat: bool,
 }
 
 impl Column {
@@ -23,9 +25,20 @@ impl Column {
         self.values.get(index).copied().filter(|v| !v.is_nan())
     }
 
+    /// A column without the pyramid, for figures that are never drawn.
+    pub fn flat() -> Column {
+        Column {
+            flat: true,
+            ..Column::default()
+        }
+    }
+
     /// Appends a value (NaN for missing), updating the pyramid in amortised O(1).
     pub fn push(&mut self, value: f32) {
         self.values.push(value);
+        if self.flat {
+            return;
+        }
         let mut index = self.values.len() - 1;
         let mut level = 0;
         // A block closes at level k when the index is odd at that level.
@@ -52,6 +65,10 @@ impl Column {
     /// (min, max) of the `index`-th whole block of `2^level` values; `None` when all are
     /// missing (or the block is not complete).
     pub fn block(&self, level: usize, index: usize) -> Option<(f32, f32)> {
+        if self.flat {
+            let size = 1usize << level;
+            return self.min_max(index * size..(index + 1) * size);
+        }
         let (min, max) = if level == 0 {
             let v = *self.values.get(index)?;
             (v, v)
@@ -77,6 +94,13 @@ impl Column {
     pub fn min_max(&self, range: std::ops::Range<usize>) -> Option<(f32, f32)> {
         let (mut lo, mut hi) = (range.start, range.end.min(self.values.len()));
         let (mut min, mut max) = (f32::NAN, f32::NAN);
+        if self.flat {
+            for &v in self.values.get(lo..hi).unwrap_or_default() {
+                min = nan_min(min, v);
+                max = nan_max(max, v);
+            }
+            return (!min.is_nan()).then_some((min, max));
+        }
         let mut level = 0usize;
         // At each level only whole blocks exist, and `hi` never passes the last whole one:
         // it starts at most at the value count and is even before it is halved.
@@ -203,6 +227,24 @@ mod tests {
                 assert_eq!(c.min_max(start..end), scan, "{start}..{end}");
             }
         }
+    }
+
+    #[test]
+    fn a_flat_column_answers_like_a_pyramid() {
+        let values: Vec<f32> = (0..1000u32).map(|i| ((i * 37) % 101) as f32).collect();
+        let pyramid = column(&values);
+        let mut flat = Column::flat();
+        for v in &values {
+            flat.push(*v);
+        }
+        for (a, b) in [(0, 1000), (3, 77), (512, 1000), (999, 1000)] {
+            assert_eq!(flat.min_max(a..b), pyramid.min_max(a..b));
+        }
+        let xs: Vec<f64> = (0..1000).map(f64::from).collect();
+        assert_eq!(
+            decimate(&xs, &flat, 0..1000, 100),
+            decimate(&xs, &pyramid, 0..1000, 100)
+        );
     }
 
     #[test]

@@ -191,7 +191,7 @@ pub fn summarize(recording: &Recording) -> Summary {
 
 /// Summarises entries and metadata (for a live session, or metadata edited since loading).
 pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
-    let mut timeline = Timeline::new();
+    let mut timeline = Timeline::for_analysis();
     let mut inlet_flow: Vec<(f64, f64)> = Vec::new();
     let mut ac_flow: Vec<(f64, f64)> = Vec::new();
     let mut state_rows = 0usize;
@@ -558,21 +558,50 @@ fn peak_window_mean(pieces: &[Piece], window_s: f64) -> Option<f64> {
         integral_before.push(total);
         total += v * (b - a);
     }
-    let integral_to = |t: f64| -> f64 {
-        let i = pieces.partition_point(|p| p.0 <= t);
-        if i == 0 {
+    // The integral up to `t`, for `t` that only grow between calls (a cursor per edge).
+    let integral_to = |cursor: &mut usize, t: f64| -> f64 {
+        while *cursor < pieces.len() && pieces[*cursor].0 <= t {
+            *cursor += 1;
+        }
+        if *cursor == 0 {
             return 0.0;
         }
-        let (a, b, v) = pieces[i - 1];
-        integral_before[i - 1] + v * (t.min(b) - a).max(0.0)
+        let (a, b, v) = pieces[*cursor - 1];
+        integral_before[*cursor - 1] + v * (t.min(b) - a).max(0.0)
     };
+    // Candidate window ends: every step edge, and every step edge plus the window. Pieces are
+    // in order and do not overlap, so both lists are sorted; merged, the window's two edges
+    // only move forward and the integrals are found with two cursors, in linear time.
+    let edges: Vec<f64> = pieces.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    let (mut i, mut j) = (0, 0);
+    let (mut end_cursor, mut start_cursor) = (0, 0);
     let tolerance = 1e-9;
-    pieces
-        .iter()
-        .flat_map(|&(a, b, _)| [a, b, a + window_s, b + window_s])
-        .filter(|&end| end - window_s >= first - tolerance && end <= last + tolerance)
-        .map(|end| (integral_to(end) - integral_to(end - window_s)) / window_s)
-        .max_by(f64::total_cmp)
+    let mut best: Option<f64> = None;
+    while i < edges.len() || j < edges.len() {
+        let shifted = edges.get(j).map(|e| e + window_s);
+        let end = match (edges.get(i), shifted) {
+            (Some(&e), Some(s)) if e <= s => {
+                i += 1;
+                e
+            }
+            (_, Some(s)) => {
+                j += 1;
+                s
+            }
+            (Some(&e), None) => {
+                i += 1;
+                e
+            }
+            (None, None) => break,
+        };
+        if end - window_s >= first - tolerance && end <= last + tolerance {
+            let mean = (integral_to(&mut end_cursor, end)
+                - integral_to(&mut start_cursor, end - window_s))
+                / window_s;
+            best = Some(best.map_or(mean, |b| b.max(mean)));
+        }
+    }
+    best
 }
 
 /// A lab value that must be a positive number; the error says why it cannot be used.

@@ -130,6 +130,15 @@ impl Timeline {
         }
     }
 
+    /// A timeline for figures only: no plotting pyramids are kept (drawing it still works,
+    /// at a cost that grows with the session).
+    pub fn for_analysis() -> Timeline {
+        Timeline {
+            columns: vec![Column::flat(); SERIES_COUNT],
+            ..Timeline::default()
+        }
+    }
+
     /// Builds a timeline from entries in order.
     pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Timeline {
         let mut timeline = Timeline::new();

@@ -486,13 +486,56 @@ fn parse_state(rest: &[&str]) -> Result<Payload, Rejection> {
 
 /// Whether `text` is an APH/1 decimal number: `-?digits(.digits)?`.
 pub fn is_decimal(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = match digits.split_once('.') {
-        Some((int, frac)) => (int, Some(frac)),
-        None => (digits, None),
+    parse_decimal(text).is_some()
+}
+
+/// Powers of ten exactly representable as `f64`.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Parses an APH/1 decimal number (`-?digits(.digits)?`), or `None` if `text` is not one.
+///
+/// The value is the `f64` nearest the decimal, exactly as `str::parse` gives: with at most 15
+/// significant digits, the digits form an exact integer and one division by an exact power of
+/// ten rounds correctly (Clinger's fast path); longer numbers go through `str::parse`.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
     };
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    all_digits(int) && frac.is_none_or(all_digits)
+    let mut mantissa: u64 = 0;
+    let mut count = 0usize;
+    let mut int_digits = 0usize;
+    let mut frac_digits = 0usize;
+    let mut seen_point = false;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                count += 1;
+                if seen_point {
+                    frac_digits += 1;
+                } else {
+                    int_digits += 1;
+                }
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => return None,
+        }
+    }
+    if int_digits == 0 || (seen_point && frac_digits == 0) {
+        return None;
+    }
+    let value = if count <= 15 {
+        mantissa as f64 / EXACT_POWERS_OF_TEN[frac_digits]
+    } else {
+        let unsigned: f64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+        unsigned
+    };
+    Some(if negative { -value } else { value })
 }
 
 fn parse_sample(rest: &[&str]) -> Result<(Sample, u16), Rejection> {
@@ -515,14 +558,11 @@ fn parse_sample(rest: &[&str]) -> Result<(Sample, u16), Rejection> {
         if sample.get(quantity).is_some() {
             return Err(malformed(format!("{key} appears twice")));
         }
-        if !is_decimal(value) {
+        let Some(number) = parse_decimal(value) else {
             return Err(malformed(format!(
                 "{key} value `{}` is not a decimal number",
                 truncate(value, 24)
             )));
-        }
-        let Ok(number) = value.parse::<f64>() else {
-            return Err(malformed(format!("{key} value is not a number")));
         };
         let (low, high) = quantity.plausible_range();
         if !(low..=high).contains(&number) {

@@ -8,7 +8,7 @@ mod encoder;
 
 pub use decoder::{
     DecodeStats, Decoded, Decoder, MAX_LINE_BYTES, RejectReason, Rejection, SeqCheck, checksum,
-    is_decimal,
+    is_decimal, parse_decimal,
 };
 pub use encoder::{encode, encode_body, frame, sanitize_text};
 
@@ -410,6 +410,20 @@ $APHT,45,1301500,RUN*5F\r\n";
     }
 
     #[test]
+    fn decimal_syntax_is_strict() {
+        for bad in [
+            "", "-", ".5", "5.", "1e3", "+1", "1.2.3", "NaN", "inf", "1 ", " 1", "--1",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_decimal("-0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+        assert_eq!(parse_decimal("1148.25"), Some(1148.25));
+    }
+
+    #[test]
     fn encoder_sanitizes_free_text() {
         let sentence = Sentence {
             seq: 1,
@@ -521,6 +535,15 @@ $APHT,45,1301500,RUN*5F\r\n";
                 let mut decoder = Decoder::new();
                 decoder.feed(&bytes, |_| {});
                 decoder.finish();
+            }
+
+            #[test]
+            fn the_fast_decimal_parser_agrees_with_the_standard_one_bit_for_bit(
+                text in "-?[0-9]{1,22}(\\.[0-9]{1,22})?"
+            ) {
+                let fast = parse_decimal(&text).unwrap();
+                let slow: f64 = text.parse().unwrap();
+                prop_assert_eq!(fast.to_bits(), slow.to_bits(), "{}", text);
             }
 
             #[test]

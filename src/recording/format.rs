@@ -6,7 +6,7 @@ use crate::model::{
     Alarm, Entry, EntryBody, LinkCode, LinkEvent, MachineState, Note, Priority, QUANTITY_COUNT,
     Quantity, Sample, format_elapsed_s,
 };
-use crate::protocol::is_decimal;
+use crate::protocol::parse_decimal;
 
 /// The recording's columns, in order.
 pub const COLUMNS: [&str; 23] = [
@@ -163,6 +163,65 @@ fn row_error(message: impl Into<String>) -> RowError {
 
 /// Reads one recording row (at least 23 cells; more are ignored).
 pub fn entry_from_cells(cells: &[&str]) -> Result<Entry, RowError> {
+    RowParser::default().entry(cells)
+}
+
+/// Reads rows one after another, remembering the last row's date so that a time of the
+/// same day is read without a full RFC 3339 parse.
+#[derive(Debug, Default)]
+pub struct RowParser {
+    day: Option<([u8; 10], Timestamp)>,
+}
+
+impl RowParser {
+    /// Reads one recording row (at least 23 cells; more are ignored).
+    pub fn entry(&mut self, cells: &[&str]) -> Result<Entry, RowError> {
+        entry_with(cells, |text| self.time_utc(text))
+    }
+
+    /// `time_utc` as written by the recorder (`2026-03-14T08:05:00.350Z`) on a day already
+    /// seen, or any RFC 3339 time through the full parser.
+    fn time_utc(&mut self, text: &str) -> Option<Timestamp> {
+        let b = text.as_bytes();
+        let ours = b.len() == 24
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b'.'
+            && b[23] == b'Z';
+        if ours
+            && let Some((day, midnight)) = &self.day
+            && b[..10] == day[..]
+        {
+            let digits = |range: std::ops::Range<usize>| {
+                b[range].iter().try_fold(0i64, |acc, &c| {
+                    c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+                })
+            };
+            let (h, m, s, ms) = (
+                digits(11..13)?,
+                digits(14..16)?,
+                digits(17..19)?,
+                digits(20..23)?,
+            );
+            if h < 24 && m < 60 && s < 60 {
+                let offset = jiff::SignedDuration::from_millis(((h * 60 + m) * 60 + s) * 1000 + ms);
+                return midnight.checked_add(offset).ok();
+            }
+        }
+        let parsed: Timestamp = text.parse().ok()?;
+        if ours && let Ok(day) = <[u8; 10]>::try_from(&b[..10]) {
+            let midnight: Option<Timestamp> = format!("{}T00:00:00Z", &text[..10]).parse().ok();
+            self.day = midnight.map(|m| (day, m));
+        }
+        Some(parsed)
+    }
+}
+
+fn entry_with(
+    cells: &[&str],
+    mut time_utc: impl FnMut(&str) -> Option<Timestamp>,
+) -> Result<Entry, RowError> {
     if cells.len() < COLUMNS.len() {
         return Err(row_error(format!(
             "has {} columns, expected {}",
@@ -170,7 +229,7 @@ pub fn entry_from_cells(cells: &[&str]) -> Result<Entry, RowError> {
             COLUMNS.len()
         )));
     }
-    let time_utc: Timestamp = cells[COL_TIME].parse().map_err(|_| {
+    let time_utc = time_utc(cells[COL_TIME]).ok_or_else(|| {
         row_error(format!(
             "time_utc `{}` is not an RFC 3339 time",
             cells[COL_TIME]
@@ -266,15 +325,12 @@ fn sample_from_cells(cells: &[&str]) -> Result<Sample, RowError> {
         if cell.is_empty() {
             continue;
         }
-        if !is_decimal(cell) {
+        let Some(value) = parse_decimal(cell) else {
             return Err(row_error(format!(
                 "{} `{cell}` is not a decimal number",
                 quantity.key()
             )));
-        }
-        let value: f64 = cell
-            .parse()
-            .map_err(|_| row_error(format!("{} `{cell}` is not a number", quantity.key())))?;
+        };
         let (low, high) = quantity.plausible_range();
         if !(low..=high).contains(&value) {
             return Err(row_error(format!(
@@ -460,6 +516,27 @@ mod tests {
             let cells: Vec<&str> = row.split(',').collect();
             let err = entry_from_cells(&cells).unwrap_err();
             assert!(err.0.contains(expected), "{row}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_same_day_fast_path_reads_times_as_the_full_parser_does() {
+        let mut parser = RowParser::default();
+        let times = [
+            "2026-03-14T08:05:00.350Z",
+            "2026-03-14T08:05:01.001Z",
+            "2026-03-14T23:59:59.999Z",
+            "2026-03-15T00:00:00.000Z",
+            "2026-03-15T12:34:56.789Z",
+            "2026-03-15T24:00:00.000Z",
+            "2026-03-15T12:60:00.000Z",
+            "2026-03-15T1x:00:00.000Z",
+            "2026-03-15T12:00:00+01:00",
+            "2026-02-30T12:00:00.000Z",
+        ];
+        for text in times {
+            let expected: Option<Timestamp> = text.parse().ok();
+            assert_eq!(parser.time_utc(text), expected, "{text}");
         }
     }
 

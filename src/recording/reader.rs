@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Entry;
 
-use super::format::{COLUMNS, entry_from_cells};
+use super::format::{COLUMNS, RowParser};
 use super::meta::{SessionMeta, read_meta};
 
 /// A row that could not be read.
@@ -155,6 +155,7 @@ pub fn read_entries(
         meta_problem: None,
     };
     let mut record = csv::ByteRecord::new();
+    let mut parser = RowParser::default();
     let mut rows: u64 = 0;
     let header_bytes = header_end as u64 + 1;
     loop {
@@ -164,7 +165,7 @@ pub fn read_entries(
             Ok(true) => {
                 // The CSV reader starts after the header line, so its line 1 is the file's 2.
                 let line = record.position().map_or(0, csv::Position::line) + 1;
-                match row_entry(&record) {
+                match row_entry(&record, &mut parser) {
                     Ok(entry) => recording.entries.push(entry),
                     Err(message) => recording.skip(line, message),
                 }
@@ -200,7 +201,8 @@ fn is_blank(record: &csv::ByteRecord) -> bool {
     record.len() == 1 && matches!(record.get(0), Some(b"" | b"\r"))
 }
 
-fn row_entry(record: &csv::ByteRecord) -> Result<Entry, String> {
+fn row_entry(record: &csv::ByteRecord, parser: &mut RowParser) -> Result<Entry, String> {
+    const NOT_UTF8: &str = "is not valid UTF-8";
     let mut cells: [&str; 23] = [""; 23];
     if record.len() < cells.len() {
         return Err(format!(
@@ -209,16 +211,22 @@ fn row_entry(record: &csv::ByteRecord) -> Result<Entry, String> {
             cells.len()
         ));
     }
+    // One validation for the whole row; a cell whose edge falls inside a character (possible
+    // only in an invalid row) is refused by `get`.
+    let whole = std::str::from_utf8(record.as_slice()).map_err(|_| NOT_UTF8.to_owned())?;
     let last = record.len() - 1;
-    for (i, (cell, bytes)) in cells.iter_mut().zip(record.iter()).enumerate() {
-        let bytes = if i == last {
-            bytes.strip_suffix(b"\r").unwrap_or(bytes)
+    for (i, cell) in cells.iter_mut().enumerate() {
+        let text = record
+            .range(i)
+            .and_then(|range| whole.get(range))
+            .ok_or_else(|| NOT_UTF8.to_owned())?;
+        *cell = if i == last {
+            text.strip_suffix('\r').unwrap_or(text)
         } else {
-            bytes
+            text
         };
-        *cell = std::str::from_utf8(bytes).map_err(|_| "is not valid UTF-8".to_owned())?;
     }
-    entry_from_cells(&cells).map_err(|e| e.0)
+    parser.entry(&cells).map_err(|e| e.0)
 }
 
 impl Recording {
