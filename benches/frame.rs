@@ -106,7 +106,15 @@ fn main() {
         app.open_loaded(session(hours, 10.0), 60.0);
         app.replay_mut().expect("replay open").player.seek(f64::MAX);
         let (median, _) = measure(&mut app, &ctx, 50);
-        println!("{hours} h: {:.3} ms", median.as_secs_f64() * 1000.0);
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS"))
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        println!("{hours} h: {:.3} ms; {rss}", median.as_secs_f64() * 1000.0);
         return;
     }
     let frames = 200;

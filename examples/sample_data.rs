@@ -250,7 +250,7 @@ fn make(path: &Path, plan: &Plan) {
                 .map(|(ac, w)| citrate_mg_kg_min(ac, w)),
             sample_age_s: Some(0.5),
             connected: true,
-            target_fraction: progress(&timeline, &patient, target).fraction,
+            target_fraction: progress(timeline.now(), &patient, target).fraction,
             machine: timeline
                 .active_alarms()
                 .filter(|a| !a.code.starts_with("MON_"))

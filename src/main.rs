@@ -85,6 +85,7 @@ fn parse_size(text: &str) -> Result<(f32, f32), String> {
 }
 
 fn main() -> ExitCode {
+    let _ = ui::PROCESS_START.set(std::time::Instant::now());
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {

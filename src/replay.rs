@@ -1,13 +1,13 @@
 //! Replay: a playback clock over a loaded recording.
 //!
-//! The whole session is available at once (`full`, for review and the plots); `shown` holds
-//! what had arrived by the playhead, so the tiles, banner and state read as they did then.
-//! Time is passed in (`advance`), so tests run on fake time.
+//! The whole session is available at once (`full`, for review and the plots); the screen reads
+//! the session as it stood at the playhead through [`Timeline::moment`], so the tiles, banner
+//! and state read as they did then. The session is held once, as its timeline; the rows are
+//! not kept. Time is passed in (`advance`), so tests run on fake time.
 
 use std::time::Duration;
 
-use crate::analysis::Timeline;
-use crate::model::Entry;
+use crate::analysis::{Moment, Timeline};
 use crate::recording::Recording;
 
 /// Slowest and fastest playback.
@@ -15,50 +15,30 @@ pub const SPEED_RANGE: (f64, f64) = (1.0, 600.0);
 
 /// A recording being played back.
 pub struct Player {
-    entries: Vec<Entry>,
-    /// Session time of each entry (entries without one take the previous entry's).
-    entry_xs: Vec<f64>,
     full: Timeline,
-    shown: Timeline,
-    /// Entries in `shown`.
-    cursor: usize,
     position_x: f64,
     playing: bool,
     speed: f64,
+    rows: usize,
+    /// The recording's path, metadata and problems (its rows live on in `full`).
     pub recording: Recording,
 }
 
 impl Player {
     pub fn new(mut recording: Recording) -> Player {
         let entries = std::mem::take(&mut recording.entries);
-        let mut full = Timeline::new();
-        let mut entry_xs = Vec::with_capacity(entries.len());
-        let mut last = None;
-        for entry in &entries {
-            let x = full.push(entry).or(last);
-            last = x;
-            entry_xs.push(x.unwrap_or(f64::NEG_INFINITY));
-        }
-        // Entries before the first timed one belong at the start.
+        let full = Timeline::from_entries(&entries);
+        let rows = entries.len();
+        drop(entries);
         let start = full.x_range().map_or(0.0, |r| r.0);
-        for x in &mut entry_xs {
-            if *x == f64::NEG_INFINITY {
-                *x = start;
-            }
-        }
-        let mut player = Player {
-            entries,
-            entry_xs,
+        Player {
             full,
-            shown: Timeline::new(),
-            cursor: 0,
             position_x: start,
             playing: false,
             speed: 60.0,
+            rows,
             recording,
-        };
-        player.seek(start);
-        player
+        }
     }
 
     /// The whole session.
@@ -67,8 +47,8 @@ impl Player {
     }
 
     /// The session as it stood at the playhead.
-    pub fn shown(&self) -> &Timeline {
-        &self.shown
+    pub fn shown(&self) -> Moment<'_> {
+        self.full.moment(self.position_x)
     }
 
     /// First and last session time.
@@ -88,13 +68,13 @@ impl Player {
         self.speed
     }
 
-    /// Entries in the recording.
+    /// Rows in the recording.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.rows
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.rows == 0
     }
 
     pub fn at_end(&self) -> bool {
@@ -146,24 +126,14 @@ impl Player {
     /// Puts the playhead at session time `x` (clamped to the session).
     pub fn seek(&mut self, x: f64) {
         let (start, end) = self.range();
-        let x = x.clamp(start, end.max(start));
-        let target = self.entry_xs.partition_point(|&ex| ex <= x);
-        if target < self.cursor {
-            self.shown = Timeline::new();
-            self.cursor = 0;
-        }
-        for entry in &self.entries[self.cursor..target] {
-            self.shown.push(entry);
-        }
-        self.cursor = target;
-        self.position_x = x;
+        self.position_x = x.clamp(start, end.max(start));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EntryBody, MachineState, Quantity, Sample};
+    use crate::model::{Entry, EntryBody, MachineState, Quantity, Sample};
     use std::path::PathBuf;
 
     fn recording(seconds: u64) -> Recording {
@@ -197,12 +167,17 @@ mod tests {
             .latest_value(crate::analysis::Series::Measured(Quantity::InletMl))
     }
 
+    fn shown_samples(player: &Player) -> usize {
+        let x = player.position();
+        player.full().xs().iter().filter(|&&sx| sx <= x).count()
+    }
+
     #[test]
     fn playing_advances_at_the_chosen_speed_on_fake_time() {
         let mut p = Player::new(recording(3600));
         assert_eq!(p.position(), 0.0);
         assert_eq!(p.full().sample_count(), 3600);
-        assert_eq!(p.shown().sample_count(), 0);
+        assert_eq!(shown_samples(&p), 0);
         p.set_speed(60.0);
         p.advance(Duration::from_secs(1));
         assert_eq!(p.position(), 0.0, "paused until play");
@@ -221,12 +196,12 @@ mod tests {
         assert_eq!(inlet(&p), Some(500.0));
         p.seek(100.5);
         assert_eq!(inlet(&p), Some(100.0));
-        assert_eq!(p.shown().sample_count(), 100);
+        assert_eq!(shown_samples(&p), 100);
         p.step(-1000.0);
         assert_eq!(p.position(), 0.0);
         p.seek(1e9);
         assert!(p.at_end());
-        assert_eq!(p.shown().sample_count(), 600);
+        assert_eq!(shown_samples(&p), 600);
     }
 
     #[test]

@@ -269,7 +269,7 @@ impl LiveSession {
             link_lost: self.is_recording()
                 && matches!(self.link, LinkView::Status(LinkStatus::Down { .. })),
             recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
-            target_fraction: progress(&self.timeline, &patient, target).fraction,
+            target_fraction: progress(self.timeline.now(), &patient, target).fraction,
             machine: self
                 .timeline
                 .active_alarms()

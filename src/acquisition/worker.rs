@@ -545,8 +545,9 @@ impl Worker {
         if stats != self.last_stats && self.last_stats_sent.elapsed() >= Duration::from_secs(1) {
             self.last_stats = stats;
             self.last_stats_sent = Instant::now();
+            // No wake: counters ride along with the next frame (data or the UI's 1 s tick),
+            // so they never cost a frame of their own.
             self.send(AcqEvent::Stats(stats));
-            (self.wake)();
         }
     }
 

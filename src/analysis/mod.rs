@@ -13,4 +13,4 @@ pub mod timeline;
 pub use patient::{Patient, Sex};
 pub use progress::{Progress, Target, progress};
 pub use summary::{Summary, summarize};
-pub use timeline::{Series, Timeline};
+pub use timeline::{Moment, Series, Timeline};

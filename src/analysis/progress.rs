@@ -3,7 +3,7 @@
 use crate::recording::meta::TargetsMeta;
 
 use super::patient::Patient;
-use super::timeline::{Series, Timeline};
+use super::timeline::{Moment, Series};
 
 /// Default target: total blood volumes to process.
 pub const DEFAULT_TARGET_TBV: f64 = 2.5;
@@ -86,7 +86,7 @@ pub struct Progress {
 }
 
 /// Computes progress from the timeline, the validated patient and the target.
-pub fn progress(timeline: &Timeline, patient: &Patient, target: Target) -> Progress {
+pub fn progress(timeline: Moment<'_>, patient: &Patient, target: Target) -> Progress {
     let wb = timeline.latest(Series::WbProcessedMl);
     let tbv_ml = patient.tbv_ml();
     let target_wb_ml = target.wb_ml(tbv_ml);

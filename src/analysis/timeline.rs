@@ -48,6 +48,21 @@ impl Series {
 
 const SERIES_COUNT: usize = QUANTITY_COUNT + 1;
 
+/// The series drawn on the timeline plots: these keep a min/max pyramid so drawing them costs
+/// the same however long the session. The others are kept flat (values only).
+pub const PLOTTED: [Series; 10] = [
+    Series::WbProcessedMl,
+    Series::Measured(Quantity::AcMl),
+    Series::Measured(Quantity::CollectMl),
+    Series::Measured(Quantity::PlasmaMl),
+    Series::Measured(Quantity::InletMlMin),
+    Series::Measured(Quantity::AcMlMin),
+    Series::Measured(Quantity::ReturnMlMin),
+    Series::Measured(Quantity::CollectMlMin),
+    Series::Measured(Quantity::AccessMmhg),
+    Series::Measured(Quantity::ReturnMmhg),
+];
+
 /// A stretch of time in one machine state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateSpan {
@@ -124,8 +139,12 @@ pub struct Timeline {
 
 impl Timeline {
     pub fn new() -> Timeline {
+        let mut columns = vec![Column::flat(); SERIES_COUNT];
+        for series in PLOTTED {
+            columns[series.index()] = Column::default();
+        }
         Timeline {
-            columns: vec![Column::default(); SERIES_COUNT],
+            columns,
             ..Timeline::default()
         }
     }
@@ -232,7 +251,7 @@ impl Timeline {
     /// Takes in one entry; returns the session time it was placed at, if it has one.
     pub fn push(&mut self, entry: &Entry) -> Option<f64> {
         if self.columns.is_empty() {
-            self.columns = vec![Column::default(); SERIES_COUNT];
+            self.columns = Timeline::new().columns;
         }
         self.entries += 1;
         self.first_utc.get_or_insert(entry.time_utc);
@@ -416,10 +435,15 @@ impl Timeline {
 
     /// The rate whole blood was processed at over the last `window_secs` of RUN, mL/min.
     pub fn recent_wb_rate_ml_min(&self, window_secs: f64) -> Option<f64> {
+        self.wb_rate_before(self.xs.len(), window_secs)
+    }
+
+    /// The processing rate over the last `window_secs` of RUN among the first `samples`.
+    fn wb_rate_before(&self, samples: usize, window_secs: f64) -> Option<f64> {
         let wb = self.column(Series::WbProcessedMl);
         let mut run_secs = 0.0;
         let mut volume = 0.0;
-        let mut i = self.xs.len();
+        let mut i = samples.min(self.xs.len());
         while i >= 2 && run_secs < window_secs {
             i -= 1;
             let running = self.states_per_sample[i] == Some(MachineState::Run);
@@ -432,6 +456,121 @@ impl Timeline {
             }
         }
         (run_secs >= 60.0).then(|| volume / run_secs * 60.0)
+    }
+}
+
+/// How far back a moment looks for a series' last value (a series missing for longer shows
+/// nothing rather than a stale value).
+const MOMENT_LOOKBACK_SAMPLES: usize = 6000;
+
+/// The session as it stood at one moment: every query answers as of then. The live monitor
+/// asks at the end ([`Timeline::now`]); replay asks at the playhead ([`Timeline::moment`]).
+/// One timeline serves both, so a replayed session is held in memory once.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment<'a> {
+    pub timeline: &'a Timeline,
+    /// Samples at or before the moment.
+    samples: usize,
+    /// `None` at the end of the session (live).
+    x: Option<f64>,
+}
+
+impl Timeline {
+    /// The session as it stands now (everything received).
+    pub fn now(&self) -> Moment<'_> {
+        Moment {
+            timeline: self,
+            samples: self.xs.len(),
+            x: None,
+        }
+    }
+
+    /// The session as it stood at session time `x`.
+    pub fn moment(&self, x: f64) -> Moment<'_> {
+        if self.last_x.is_none_or(|last| x >= last) {
+            return self.now();
+        }
+        Moment {
+            timeline: self,
+            samples: self.xs.partition_point(|&sx| sx <= x),
+            x: Some(x),
+        }
+    }
+}
+
+impl<'a> Moment<'a> {
+    /// The latest value of a series and the session time it came at.
+    pub fn latest(&self, series: Series) -> Option<(f64, f64)> {
+        if self.x.is_none() {
+            return self.timeline.latest(series);
+        }
+        let column = self.timeline.column(series);
+        (self.samples.saturating_sub(MOMENT_LOOKBACK_SAMPLES)..self.samples)
+            .rev()
+            .find_map(|i| column.get(i).map(|v| (self.timeline.xs[i], f64::from(v))))
+    }
+
+    pub fn latest_value(&self, series: Series) -> Option<f64> {
+        self.latest(series).map(|(_, v)| v)
+    }
+
+    /// The machine state at the moment.
+    pub fn state(&self) -> Option<MachineState> {
+        match self.x {
+            None => self.timeline.state,
+            Some(x) => self
+                .timeline
+                .states
+                .iter()
+                .rev()
+                .find(|s| s.start_x <= x)
+                .map(|s| s.state),
+        }
+    }
+
+    /// When the last sample before the moment was received.
+    pub fn last_sample_utc(&self) -> Option<Timestamp> {
+        match self.x {
+            None => self.timeline.last_sample_utc,
+            Some(_) => self
+                .samples
+                .checked_sub(1)
+                .and_then(|i| self.timeline.clock_at(self.timeline.xs[i])),
+        }
+    }
+
+    /// First session time, and the moment (or the last time, live).
+    pub fn x_range(&self) -> Option<(f64, f64)> {
+        let (first, last) = self.timeline.x_range()?;
+        Some((first, self.x.map_or(last, |x| x.min(last))))
+    }
+
+    pub fn clock_at(&self, x: f64) -> Option<Timestamp> {
+        self.timeline.clock_at(x)
+    }
+
+    /// State spans begun by the moment.
+    pub fn states(&self) -> impl Iterator<Item = &'a StateSpan> + '_ {
+        let x = self.x;
+        self.timeline
+            .states
+            .iter()
+            .filter(move |s| x.is_none_or(|x| s.start_x <= x))
+    }
+
+    /// Alarms active at the moment.
+    pub fn active_alarms(&self) -> Box<dyn Iterator<Item = &'a AlarmSpan> + 'a> {
+        match self.x {
+            None => Box::new(self.timeline.active_alarms()),
+            Some(x) => Box::new(self.timeline.alarms.iter().filter(move |a| {
+                a.priority != Priority::Info && a.raised_x <= x && a.cleared_x.is_none_or(|c| c > x)
+            })),
+        }
+    }
+
+    /// The processing rate over the last `window_secs` of RUN before the moment, mL/min.
+    pub fn recent_wb_rate_ml_min(&self, window_secs: f64) -> Option<f64> {
+        self.timeline.wb_rate_before(self.samples, window_secs)
     }
 }
 
@@ -535,6 +674,45 @@ mod tests {
         let pieces = t.plot_points(Series::Measured(Quantity::InletMl), 0.0, 30.0, 100);
         assert_eq!(pieces.len(), 2);
         assert_eq!(pieces[0].len() + pieces[1].len(), 18);
+    }
+
+    #[test]
+    fn a_moment_answers_as_the_session_stood_then() {
+        let mut t = Timeline::new();
+        t.push(&entry(0, EntryBody::State(MachineState::Run)));
+        let alarm = |active| Alarm {
+            code: "AIR".into(),
+            priority: Priority::High,
+            active,
+            text: String::new(),
+        };
+        for s in 1..=100 {
+            t.push(&entry(s, sample(s as f64 * 10.0, 0.0)));
+            if s == 40 {
+                t.push(&entry(40, EntryBody::Alarm(alarm(true))));
+            }
+            if s == 60 {
+                t.push(&entry(60, EntryBody::Alarm(alarm(false))));
+            }
+        }
+        t.push(&entry(101, EntryBody::State(MachineState::Pause)));
+        let then = t.moment(50.5);
+        assert_eq!(
+            then.latest_value(Series::Measured(Quantity::InletMl)),
+            Some(500.0)
+        );
+        assert_eq!(then.state(), Some(MachineState::Run));
+        assert_eq!(then.active_alarms().count(), 1);
+        assert_eq!(then.x_range(), Some((0.0, 50.5)));
+        assert_eq!(then.last_sample_utc(), Some(at(50)));
+        assert_eq!(t.moment(70.0).active_alarms().count(), 0);
+        let now = t.now();
+        assert_eq!(now.state(), Some(MachineState::Pause));
+        assert_eq!(
+            now.latest_value(Series::Measured(Quantity::InletMl)),
+            Some(1000.0)
+        );
+        assert_eq!(t.moment(1e9).state(), Some(MachineState::Pause));
     }
 
     #[test]

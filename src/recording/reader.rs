@@ -145,7 +145,7 @@ pub fn read_entries(
     let mut recording = Recording {
         path: path.to_owned(),
         entries: Vec::with_capacity(
-            usize::try_from(total_bytes / 90)
+            usize::try_from(total_bytes / 110)
                 .unwrap_or(0)
                 .min(4_000_000),
         ),

@@ -640,8 +640,8 @@ impl MonitorApp {
             other => other,
         };
         let model = MonitorModel {
-            timeline: &session.timeline,
-            progress: progress(&session.timeline, &patient, target),
+            timeline: session.timeline.now(),
+            progress: progress(session.timeline.now(), &patient, target),
             patient: &patient,
             target,
             machine: session
@@ -768,7 +768,7 @@ impl MonitorApp {
         }
         let close = ask.close;
         let player = &replay.player;
-        let shown = player.shown();
+        let shown = player.full().moment(player.position());
         let model = MonitorModel {
             timeline: shown,
             progress: progress(shown, &replay.patient, replay.target),

@@ -15,9 +15,13 @@ pub mod theme;
 pub use app::{Clock, Command, Launch, MonitorApp};
 pub use settings::Settings;
 
+/// When the process started, for the time-to-first-frame figure (`RUST_LOG=startup=info`).
+pub static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// The eframe wrapper: persistence and the frame loop.
 struct EframeApp {
     app: MonitorApp,
+    first_frame_logged: bool,
 }
 
 impl eframe::App for EframeApp {
@@ -27,6 +31,16 @@ impl eframe::App for EframeApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.app.ui(ui);
+        if !self.first_frame_logged {
+            self.first_frame_logged = true;
+            if let Some(start) = PROCESS_START.get() {
+                tracing::info!(
+                    target: "startup",
+                    ms = start.elapsed().as_secs_f64() * 1000.0,
+                    "first frame drawn"
+                );
+            }
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -65,6 +79,7 @@ pub fn run(launch: Launch, window_size: Option<(f32, f32)>) -> anyhow::Result<()
                 .unwrap_or_default();
             Ok(Box::new(EframeApp {
                 app: MonitorApp::new(settings, launch, Clock::default()),
+                first_frame_logged: false,
             }))
         }),
     )

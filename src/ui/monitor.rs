@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use crate::alarms::{ActiveAlarm, AlarmSource};
 use crate::analysis::patient::citrate_mg_kg_min;
-use crate::analysis::{Patient, Progress, Series, Target, Timeline};
+use crate::analysis::{Moment, Patient, Progress, Series, Target};
 use crate::model::{MachineState, Priority, Quantity};
 
 use super::format::{age, clock_hm, clock_hms, duration_hms, grouped, in_duration};
@@ -19,7 +19,8 @@ pub const STALE_AFTER_SECS: f64 = 5.0;
 
 /// Everything the monitor view shows, gathered from a live or replayed session.
 pub struct MonitorModel<'a> {
-    pub timeline: &'a Timeline,
+    /// The session as it stands (live) or stood (at the replay's playhead).
+    pub timeline: Moment<'a>,
     pub patient: &'a Patient,
     pub target: Target,
     pub progress: Progress,
@@ -255,10 +256,9 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
     });
 }
 
-fn first_state_x(timeline: &Timeline, state: MachineState) -> Option<f64> {
+fn first_state_x(timeline: Moment<'_>, state: MachineState) -> Option<f64> {
     timeline
-        .states
-        .iter()
+        .states()
         .find(|s| s.state == state)
         .map(|s| s.start_x)
 }

@@ -437,3 +437,18 @@ fn hover_text(timeline: &Timeline, series: &[Series], x: f64) -> String {
 fn clock_hm_at(timeline: &Timeline, x: f64) -> String {
     timeline.clock_at(x).map(clock_hm).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plotted_series_keeps_a_pyramid() {
+        for series in VOLUMES.iter().chain(FLOWS).chain(PRESSURES) {
+            assert!(
+                crate::analysis::timeline::PLOTTED.contains(series),
+                "{series:?}"
+            );
+        }
+    }
+}
