@@ -132,16 +132,6 @@ pub fn read_entries(
         ));
     }
 
-    let rest = start[header_end + 1..].to_vec();
-    let chained = io::Cursor::new(rest).chain(reader);
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        // Split on `\n` alone and strip the `\r` of `\r\n` from the last cell ourselves: the
-        // CSV reader's record positions (our line numbers) are only exact this way.
-        .terminator(csv::Terminator::Any(b'\n'))
-        .buffer_capacity(256 * 1024)
-        .from_reader(chained);
     let mut recording = Recording {
         path: path.to_owned(),
         entries: Vec::with_capacity(
@@ -154,54 +144,179 @@ pub fn read_entries(
         meta: None,
         meta_problem: None,
     };
-    let mut record = csv::ByteRecord::new();
+    let mut rows = RowReader::new(start[header_end + 1..].to_vec(), reader);
     let mut parser = RowParser::default();
-    let mut rows: u64 = 0;
+    let mut count: u64 = 0;
     let header_bytes = header_end as u64 + 1;
     loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) if is_blank(&record) => {}
-            Ok(true) => {
-                // The CSV reader starts after the header line, so its line 1 is the file's 2.
-                let line = record.position().map_or(0, csv::Position::line) + 1;
-                match row_entry(&record, &mut parser) {
-                    Ok(entry) => recording.entries.push(entry),
-                    Err(message) => recording.skip(line, message),
-                }
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line) + 1;
-                match e.into_kind() {
-                    csv::ErrorKind::Io(source) => {
-                        return Err(LoadError::Io {
-                            path: path.to_owned(),
-                            source,
-                        });
-                    }
-                    other => recording.skip(line, format!("{other:?}")),
-                }
-            }
+        let row = rows.next_row().map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        // The rows start after the header line, so the reader's line 1 is the file's line 2.
+        match row {
+            Row::End => break,
+            Row::Cells(cells) if is_blank(&cells) => {}
+            Row::Cells(cells) => match row_entry(&cells, &mut parser) {
+                Ok(entry) => recording.entries.push(entry),
+                Err(message) => recording.skip(rows.record_line + 1, message),
+            },
+            Row::TooLong => recording.skip(
+                rows.record_line + 1,
+                format!("is longer than {MAX_ROW_BYTES} bytes or has more than {MAX_ROW_FIELDS} columns (not a recording row)"),
+            ),
         }
-        rows += 1;
-        if rows.is_multiple_of(8192) {
-            let done = header_bytes + record.position().map_or(0, csv::Position::byte);
-            if !progress(done, total_bytes) {
-                return Err(LoadError::Cancelled {
-                    path: path.to_owned(),
-                });
-            }
+        count += 1;
+        if count.is_multiple_of(8192) && !progress(header_bytes + rows.bytes_read, total_bytes) {
+            return Err(LoadError::Cancelled {
+                path: path.to_owned(),
+            });
         }
     }
     progress(total_bytes, total_bytes);
     Ok(recording)
 }
 
-fn is_blank(record: &csv::ByteRecord) -> bool {
-    record.len() == 1 && matches!(record.get(0), Some(b"" | b"\r"))
+/// The longest row read; longer rows (only in damaged or foreign files) are skipped, so memory
+/// stays bounded whatever the file holds.
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
+/// The most columns a row may have.
+pub const MAX_ROW_FIELDS: usize = 256;
+
+/// One row from the CSV stream.
+enum Row<'a> {
+    /// The row's cells (raw bytes; the last may end in the `\r` of `\r\n`).
+    Cells(Cells<'a>),
+    /// A row too long to be a recording's: skipped.
+    TooLong,
+    End,
 }
 
-fn row_entry(record: &csv::ByteRecord, parser: &mut RowParser) -> Result<Entry, String> {
+/// A row's cells in the reader's buffers.
+struct Cells<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
+}
+
+impl Cells<'_> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.bytes.get(start..end)
+    }
+}
+
+/// RFC 4180 rows from a byte stream with bounded memory (`csv-core` and fixed buffers).
+/// Rows end at `\n` (a `\r` before it stays in the last cell), so line numbers are exact.
+struct RowReader<R> {
+    core: csv_core::Reader,
+    source: R,
+    /// Bytes before the stream proper (what was read to check the header).
+    pending: Vec<u8>,
+    pending_pos: usize,
+    input: Vec<u8>,
+    input_pos: usize,
+    input_len: usize,
+    eof: bool,
+    output: Vec<u8>,
+    ends: Vec<usize>,
+    /// The reader's line (1-based) where the current row began.
+    record_line: u64,
+    bytes_read: u64,
+}
+
+impl<R: Read> RowReader<R> {
+    fn new(pending: Vec<u8>, source: R) -> RowReader<R> {
+        RowReader {
+            core: csv_core::ReaderBuilder::new()
+                .terminator(csv_core::Terminator::Any(b'\n'))
+                .build(),
+            source,
+            pending,
+            pending_pos: 0,
+            input: vec![0; 256 * 1024],
+            input_pos: 0,
+            input_len: 0,
+            eof: false,
+            output: vec![0; MAX_ROW_BYTES],
+            ends: vec![0; MAX_ROW_FIELDS],
+            record_line: 1,
+            bytes_read: 0,
+        }
+    }
+
+    fn refill(&mut self) -> io::Result<()> {
+        if self.pending_pos < self.pending.len() {
+            let n = (self.pending.len() - self.pending_pos).min(self.input.len());
+            self.input[..n].copy_from_slice(&self.pending[self.pending_pos..self.pending_pos + n]);
+            self.pending_pos += n;
+            self.input_len = n;
+        } else {
+            self.input_len = loop {
+                match self.source.read(&mut self.input) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => break other?,
+                }
+            };
+            self.eof = self.input_len == 0;
+        }
+        self.input_pos = 0;
+        Ok(())
+    }
+
+    fn next_row(&mut self) -> io::Result<Row<'_>> {
+        use csv_core::ReadRecordResult as R;
+        self.record_line = self.core.line();
+        let (mut out_len, mut ends_len) = (0, 0);
+        let mut too_long = false;
+        loop {
+            if self.input_pos == self.input_len && !self.eof {
+                self.refill()?;
+            }
+            let input = &self.input[self.input_pos..self.input_len];
+            let (result, read, written, ended) = self.core.read_record(
+                input,
+                &mut self.output[out_len..],
+                &mut self.ends[ends_len..],
+            );
+            self.input_pos += read;
+            self.bytes_read += read as u64;
+            out_len += written;
+            ends_len += ended;
+            match result {
+                R::InputEmpty => {}
+                // Too long: keep reading to its end, writing over the buffers.
+                R::OutputFull => {
+                    too_long = true;
+                    out_len = 0;
+                }
+                R::OutputEndsFull => {
+                    too_long = true;
+                    ends_len = 0;
+                }
+                R::Record if too_long => return Ok(Row::TooLong),
+                R::Record => {
+                    // `csv-core` counts field ends from the row's start.
+                    return Ok(Row::Cells(Cells {
+                        bytes: &self.output[..out_len],
+                        ends: &self.ends[..ends_len],
+                    }));
+                }
+                R::End => return Ok(Row::End),
+            }
+        }
+    }
+}
+
+fn is_blank(cells: &Cells<'_>) -> bool {
+    cells.len() == 1 && matches!(cells.get(0), Some(b"" | b"\r"))
+}
+
+fn row_entry(record: &Cells<'_>, parser: &mut RowParser) -> Result<Entry, String> {
     const NOT_UTF8: &str = "is not valid UTF-8";
     let mut cells: [&str; 23] = [""; 23];
     if record.len() < cells.len() {
@@ -213,12 +328,12 @@ fn row_entry(record: &csv::ByteRecord, parser: &mut RowParser) -> Result<Entry, 
     }
     // One validation for the whole row; a cell whose edge falls inside a character (possible
     // only in an invalid row) is refused by `get`.
-    let whole = std::str::from_utf8(record.as_slice()).map_err(|_| NOT_UTF8.to_owned())?;
+    let whole = std::str::from_utf8(record.bytes).map_err(|_| NOT_UTF8.to_owned())?;
     let last = record.len() - 1;
     for (i, cell) in cells.iter_mut().enumerate() {
-        let text = record
-            .range(i)
-            .and_then(|range| whole.get(range))
+        let start = if i == 0 { 0 } else { record.ends[i - 1] };
+        let text = whole
+            .get(start..record.ends[i])
             .ok_or_else(|| NOT_UTF8.to_owned())?;
         *cell = if i == last {
             text.strip_suffix('\r').unwrap_or(text)
@@ -331,6 +446,70 @@ mod tests {
                     .starts_with("t.csv is not a session recording")
             );
         }
+    }
+
+    #[test]
+    fn rows_too_long_for_a_recording_are_skipped_with_bounded_memory() {
+        let mut bytes = good_rows(1);
+        // An unterminated quote swallows the rest of the file into one row.
+        let mut long = b"2026-01-01T00:00:00Z,\"".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 3 * MAX_ROW_BYTES));
+        long.extend_from_slice(b"\r\n");
+        let mut wide = vec![b','; MAX_ROW_FIELDS + 10];
+        wide.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(&wide);
+        bytes.extend_from_slice(&good_rows(1)[header_row().len()..]);
+        bytes.extend_from_slice(&long);
+        let r = read(&bytes).unwrap();
+        assert_eq!(r.entries.len(), 2);
+        assert_eq!(r.skipped_rows, 2);
+        assert_eq!(r.problems[0].line, 3);
+        assert!(
+            r.problems[0].message.contains("longer than"),
+            "{:?}",
+            r.problems
+        );
+    }
+
+    #[test]
+    fn a_huge_file_of_zeros_with_a_valid_header_loads_quickly_as_one_skipped_row() {
+        // 300 MB of zeros (a sparse file: nothing is written to disk).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zeros.csv");
+        std::fs::write(&path, header_row()).unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(300 * 1024 * 1024).unwrap();
+        let r = load(&path, |_, _| true).unwrap();
+        assert_eq!(r.entries.len(), 0);
+        assert_eq!(r.skipped_rows, 1);
+    }
+
+    #[test]
+    fn a_huge_foreign_file_is_refused_from_its_first_kilobytes() {
+        struct Counting<R> {
+            inner: R,
+            read: u64,
+        }
+        impl<R: Read> Read for Counting<R> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.inner.read(buf)?;
+                self.read += n as u64;
+                Ok(n)
+            }
+        }
+        let two_gb = 2u64 << 30;
+        let mut source = Counting {
+            inner: io::repeat(0x7f).take(two_gb),
+            read: 0,
+        };
+        let err =
+            read_entries(&mut source, Path::new("disk.img"), two_gb, &mut |_, _| true).unwrap_err();
+        assert!(matches!(err, LoadError::NotARecording { .. }), "{err}");
+        assert!(
+            source.read <= HEADER_WINDOW as u64,
+            "read {} bytes",
+            source.read
+        );
     }
 
     #[test]
