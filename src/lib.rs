@@ -17,4 +17,5 @@ pub mod replay;
 pub mod session;
 pub mod simulator;
 pub mod sound;
+#[cfg(feature = "gui")]
 pub mod ui;

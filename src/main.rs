@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use apheresis_monitor::cli;
+#[cfg(feature = "gui")]
 use apheresis_monitor::ui::{self, Launch};
 use clap::{Parser, Subcommand};
 
@@ -17,6 +18,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Open the monitor window (the default), optionally straight into a session.
+    #[cfg(feature = "gui")]
     Gui(GuiArgs),
     /// Record a session from a serial port without a window.
     Record(cli::RecordArgs),
@@ -28,6 +30,7 @@ enum Command {
     Summary(cli::SummaryArgs),
 }
 
+#[cfg(feature = "gui")]
 #[derive(Debug, clap::Args)]
 struct GuiArgs {
     /// Connect to this serial port.
@@ -50,6 +53,7 @@ struct GuiArgs {
     speed: f64,
 }
 
+#[cfg(feature = "gui")]
 impl GuiArgs {
     fn launch(&self) -> Launch {
         let speed = self.speed.clamp(1.0, 600.0);
@@ -71,6 +75,7 @@ impl GuiArgs {
     }
 }
 
+#[cfg(feature = "gui")]
 fn parse_size(text: &str) -> Result<(f32, f32), String> {
     let (w, h) = text
         .split_once('x')
@@ -85,6 +90,7 @@ fn parse_size(text: &str) -> Result<(f32, f32), String> {
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "gui")]
     let _ = ui::PROCESS_START.set(std::time::Instant::now());
     init_logging();
     let cli = Cli::parse();
@@ -93,8 +99,17 @@ fn main() -> ExitCode {
         Some(Command::Simulate(args)) => cli::simulate(&args),
         Some(Command::Ports) => cli::ports(),
         Some(Command::Summary(args)) => cli::summary(&args),
+        #[cfg(feature = "gui")]
         Some(Command::Gui(args)) => ui::run(args.launch(), args.window_size).map(|()| 0),
+        #[cfg(feature = "gui")]
         None => ui::run(Launch::Start, None).map(|()| 0),
+        #[cfg(not(feature = "gui"))]
+        None => {
+            eprintln!(
+                "error: this build has no window (built without the `gui` feature); see --help"
+            );
+            Ok(2)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

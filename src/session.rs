@@ -192,7 +192,9 @@ impl LiveSession {
         }
     }
 
-    fn apply(&mut self, event: AcqEvent) {
+    /// Takes in one event from the worker (the UI drains them with [`LiveSession::drain`]; tests
+    /// may hand one in directly).
+    pub fn apply(&mut self, event: AcqEvent) {
         match event {
             AcqEvent::Entry(entry) => {
                 self.timeline.push(&entry);

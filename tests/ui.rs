@@ -562,3 +562,42 @@ fn a_recorded_session_exports_its_summary_from_the_replay_view() {
     let csv = std::fs::read_to_string(dir.path().join("session.summary.csv")).unwrap();
     assert!(csv.starts_with("recording_file,"), "{csv}");
 }
+
+#[test]
+fn a_failing_recording_raises_a_high_alarm_that_latches_until_acknowledged() {
+    use apheresis_monitor::acquisition::AcqEvent;
+    let mut rig = rig_with(true);
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    rig.harness
+        .state_mut()
+        .live_mut()
+        .unwrap()
+        .apply(AcqEvent::RecorderError {
+            message: "cannot write to recording: No space left on device (os error 28)".into(),
+            pending_rows: 42,
+        });
+    rig.step_until("the recording alarm shows", |h| {
+        h.query_by_label_contains("!!! HIGH  Recording is failing — 42 rows kept in memory")
+            .is_some()
+    });
+    let live = rig.harness.state().live().unwrap();
+    assert_eq!(
+        live.alarms.sounding(Timestamp::now()),
+        Some(Priority::High),
+        "the high alarm sounds"
+    );
+    rig.harness
+        .state_mut()
+        .live_mut()
+        .unwrap()
+        .apply(AcqEvent::RecorderRecovered);
+    rig.step_until("the latched alarm shows as ended", |h| {
+        h.query_by_label_contains("Recording failed").is_some()
+            && h.query_by_label_contains("rows kept in memory").is_none()
+    });
+    rig.harness.get_by_label("Acknowledge").click();
+    rig.step_until("the latched alarm clears", |h| {
+        h.query_by_label_contains("Recording failed").is_none()
+    });
+}

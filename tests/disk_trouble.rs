@@ -1,0 +1,101 @@
+//! Disk trouble while recording: the recording's file stops taking writes (a file-size limit
+//! set on the running recorder, like a full disk), the recorder says so loudly, keeps every row
+//! in memory, and writes them all, in order, once writing works again.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use apheresis_monitor::model::{EntryBody, MachineState, Payload, Quantity, Sample, Sentence};
+use apheresis_monitor::protocol::encode;
+use apheresis_monitor::recording;
+
+fn sentence(seq: u32) -> String {
+    encode(&Sentence {
+        seq,
+        t_ms: u64::from(seq) * 1000,
+        payload: if seq == 0 {
+            Payload::State(MachineState::Run)
+        } else {
+            Payload::Sample(
+                Sample::default()
+                    .with(Quantity::InletMlMin, 55.0)
+                    .with(Quantity::InletMl, f64::from(seq)),
+            )
+        },
+        unknown_keys: 0,
+    })
+}
+
+#[test]
+fn a_full_disk_is_reported_rows_wait_in_memory_and_are_written_when_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("session.csv");
+    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
+    let port = serialport::SerialPort::name(&slave).unwrap();
+    drop(slave);
+    // The recorder runs with an 8 kB file-size limit; SIGXFSZ is ignored (inherited through
+    // exec), so a write past the limit fails with EFBIG as on a full disk.
+    let script = format!(
+        "trap '' XFSZ; exec prlimit --fsize=8192: {} record --port {port} --out {}",
+        env!("CARGO_BIN_EXE_apheresis-monitor"),
+        out.display()
+    );
+    let recorder = Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let total = 400u32;
+    for seq in 0..total / 2 {
+        master.write_all(sentence(seq).as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let stuck_at = std::fs::metadata(&out).unwrap().len();
+    assert!(stuck_at <= 8192, "the limit did not hold: {stuck_at} bytes");
+    // Space comes back.
+    let status = Command::new("prlimit")
+        .args(["--pid", &recorder.id().to_string(), "--fsize=unlimited:"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for seq in total / 2..total {
+        master.write_all(sentence(seq).as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let _ = Command::new("kill")
+        .args(["-TERM", &recorder.id().to_string()])
+        .status();
+    let output = recorder.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("RECORDING ERROR"),
+        "no loud error: {stderr}"
+    );
+    assert!(
+        stderr.contains("File too large") || stderr.contains("os error 27"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("writing again"), "{stderr}");
+
+    let loaded = recording::load(&out, |_, _| true).unwrap();
+    assert_eq!(loaded.skipped_rows, 0, "{:?}", loaded.problems);
+    let seqs: Vec<u32> = loaded
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.body, EntryBody::Link(_)))
+        .filter_map(|e| e.seq)
+        .collect();
+    assert_eq!(
+        seqs,
+        (0..total).collect::<Vec<_>>(),
+        "rows lost or out of order"
+    );
+}
