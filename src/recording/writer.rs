@@ -56,6 +56,65 @@ pub struct Recorder {
     unsynced: bool,
     last_sync: Instant,
     rows_written: u64,
+    /// The background `fdatasync`, so a slow disk never holds up reading the port.
+    syncer: Option<Syncer>,
+}
+
+/// A thread that syncs the recording's data on request, on its own handle to the file.
+#[derive(Debug)]
+struct Syncer {
+    requests: Option<crossbeam_channel::Sender<()>>,
+    /// The last background sync's failure, taken by the next call.
+    failure: std::sync::Arc<std::sync::Mutex<Option<io::Error>>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Syncer {
+    /// Ends the thread and so closes its handle to the file (and the file's lock with it)
+    /// before the recorder is gone.
+    fn drop(&mut self) {
+        self.requests = None;
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Syncer {
+    fn start(file: &File) -> Option<Syncer> {
+        let file = file.try_clone().ok()?;
+        let (requests, rx) = crossbeam_channel::bounded::<()>(1);
+        let failure = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let slot = failure.clone();
+        let handle = std::thread::Builder::new()
+            .name("recording-sync".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    if let Err(e) = file.sync_data()
+                        && let Ok(mut slot) = slot.lock()
+                    {
+                        *slot = Some(e);
+                    }
+                }
+            })
+            .ok()?;
+        Some(Syncer {
+            requests: Some(requests),
+            failure,
+            handle: Some(handle),
+        })
+    }
+
+    /// Asks for a sync; requests made while one runs are folded into the next.
+    fn request(&self) {
+        if let Some(requests) = &self.requests {
+            let _ = requests.try_send(());
+        }
+    }
+
+    fn take_failure(&self) -> Option<io::Error> {
+        self.failure.lock().ok().and_then(|mut slot| slot.take())
+    }
 }
 
 impl Recorder {
@@ -86,6 +145,7 @@ impl Recorder {
         if let Some(dir) = path.parent() {
             sync_dir(dir).map_err(create_error)?;
         }
+        let syncer = Syncer::start(&file);
         Ok(Recorder {
             path: path.to_owned(),
             file,
@@ -94,6 +154,7 @@ impl Recorder {
             unsynced: false,
             last_sync: Instant::now(),
             rows_written: 0,
+            syncer,
         })
     }
 
@@ -129,6 +190,7 @@ impl Recorder {
         }
         file.seek(SeekFrom::Start(committed_len))
             .map_err(open_error)?;
+        let syncer = Syncer::start(&file);
         Ok(Recorder {
             path: path.to_owned(),
             file,
@@ -137,6 +199,7 @@ impl Recorder {
             unsynced: false,
             last_sync: Instant::now(),
             rows_written: 0,
+            syncer,
         })
     }
 
@@ -165,12 +228,25 @@ impl Recorder {
         self.sync_if_due()
     }
 
-    /// Retries queued rows and syncs if the sync interval has passed. Call at least once a
-    /// second while recording.
+    /// Retries queued rows and, once the sync interval has passed, has the data synced to disk
+    /// in the background. Call at least once a second while recording.
     pub fn sync_if_due(&mut self) -> Result<(), RecordError> {
         self.write_pending()?;
+        if let Some(source) = self.syncer.as_ref().and_then(Syncer::take_failure) {
+            return Err(RecordError::Sync {
+                path: self.path.clone(),
+                source,
+            });
+        }
         if self.unsynced && self.last_sync.elapsed() >= SYNC_INTERVAL {
-            self.sync()?;
+            match &self.syncer {
+                Some(syncer) => {
+                    syncer.request();
+                    self.unsynced = false;
+                    self.last_sync = Instant::now();
+                }
+                None => self.sync()?,
+            }
         }
         Ok(())
     }
