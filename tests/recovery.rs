@@ -76,6 +76,7 @@ fn a_killed_recorder_loses_at_most_the_last_second_and_resumes_into_the_same_fil
 
     let rounds = rounds();
     let mut child = record(&port, &out, false);
+    let mut started = Instant::now();
     for round in 0..=rounds {
         // Let it record for a while (randomised a little by the round), then kill it.
         std::thread::sleep(Duration::from_millis(1200 + 137 * (round as u64 % 5)));
@@ -96,15 +97,38 @@ fn a_killed_recorder_loses_at_most_the_last_second_and_resumes_into_the_same_fil
             .filter_map(|e| e.seq)
             .collect();
         let sent_log = sent.lock().unwrap();
+        // Each round checks what was sent while its recorder was running: from its start to a
+        // second before its kill. (Between a kill and the next start nobody listens; bytes the
+        // pseudo-terminal still took while the killed reader was being torn down die with it.)
         let cutoff = killed_at.checked_sub(Duration::from_secs(1)).unwrap();
         let missing: Vec<u32> = sent_log
             .iter()
             .filter(|(at, s)| {
-                *at < cutoff && s.delivered_intact && expected_row(&s.sentence).is_some()
+                *at >= started
+                    && *at < cutoff
+                    && s.delivered_intact
+                    && expected_row(&s.sentence).is_some()
             })
             .map(|(_, s)| s.sentence.seq)
             .filter(|seq| !recorded.contains(seq))
             .collect();
+        if let Some(first) = missing.first() {
+            let (at, s) = sent_log
+                .iter()
+                .find(|(_, s)| s.sentence.seq == *first)
+                .unwrap();
+            let previous = sent_log
+                .iter()
+                .rev()
+                .find(|(_, p)| p.sentence.seq < *first && p.delivered_intact);
+            eprintln!(
+                "missing seq {first} ({:?}): sent {:?} after this recorder started, {:?} before the kill; the intact one before it was seq {:?}",
+                s.sentence.payload,
+                at.duration_since(started),
+                killed_at.duration_since(*at),
+                previous.map(|(_, p)| p.sentence.seq)
+            );
+        }
         assert!(
             missing.is_empty(),
             "round {round}: {} sentences received more than 1 s before the kill are missing: {:?}",
@@ -115,6 +139,7 @@ fn a_killed_recorder_loses_at_most_the_last_second_and_resumes_into_the_same_fil
         assert_eq!(inspect(&out).unwrap().status, SessionStatus::Interrupted);
         if round < rounds {
             child = record(&port, &out, true);
+            started = Instant::now();
         }
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
