@@ -513,6 +513,42 @@ mod tests {
     }
 
     #[test]
+    fn file_names_and_texts_with_unicode_commas_quotes_and_newlines_round_trip() {
+        use crate::model::{Note, Sample};
+        use crate::recording::{Recorder, SessionMeta, write_meta};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("séance, \"Müller\" 血液\n2.csv");
+        let mut recorder = Recorder::create(&path).unwrap();
+        let text = "BP 120/80, \"fine\"\nsecond line — é 血液 =1+1";
+        let rows = [
+            EntryBody::Note(Note { code: "FREE_TEXT".into(), text: text.into() }),
+            EntryBody::Note(Note { code: String::new(), text: "-5 mL, \r\n'x".into() }),
+            EntryBody::Sample(Sample::default().with(crate::model::Quantity::InletMl, 1.5)),
+        ];
+        for (i, body) in rows.iter().enumerate() {
+            recorder
+                .append(&Entry {
+                    time_utc: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+                    elapsed_ms: Some(i as u64),
+                    seq: None,
+                    body: body.clone(),
+                })
+                .unwrap();
+        }
+        drop(recorder);
+        let meta = SessionMeta {
+            operator: Some("Ærø, \"N\"\n".into()),
+            ..SessionMeta::default()
+        };
+        write_meta(&path, &meta).unwrap();
+        let loaded = load(&path, |_, _| true).unwrap();
+        assert_eq!(loaded.skipped_rows, 0, "{:?}", loaded.problems);
+        let bodies: Vec<EntryBody> = loaded.entries.into_iter().map(|e| e.body).collect();
+        assert_eq!(bodies, rows);
+        assert_eq!(loaded.meta, Some(meta));
+    }
+
+    #[test]
     fn cancelling_stops_the_load() {
         let bytes = good_rows(20_000);
         let err = read_entries(
