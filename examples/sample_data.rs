@@ -12,9 +12,9 @@ use std::path::Path;
 
 use apheresis_monitor::acquisition::Journalist;
 use apheresis_monitor::alarms::{AlarmEngine, AlarmInputs, AlarmSettings};
-use apheresis_monitor::analysis::patient::{Sex, citrate_mg_kg_min};
-use apheresis_monitor::analysis::{Patient, Series, Target, Timeline, progress};
-use apheresis_monitor::model::{Alarm, LinkCode, MachineState, Note, Quantity};
+use apheresis_monitor::analysis::patient::Sex;
+use apheresis_monitor::analysis::{Patient, Target, Timeline};
+use apheresis_monitor::model::{LinkCode, MachineState, Note};
 use apheresis_monitor::protocol::Decoder;
 use apheresis_monitor::recording::meta::{LabMeta, PatientMeta, TargetsMeta};
 use apheresis_monitor::recording::{Recorder, SessionMeta, write_meta};
@@ -239,29 +239,10 @@ fn make(path: &Path, plan: &Plan) {
             record(entry, &mut timeline);
         }
         // The monitor's own alarm rules, as the live monitor runs them.
-        let latest = |q| timeline.latest_value(Series::Measured(q));
         let inputs = AlarmInputs {
-            state: timeline.state(),
-            access_mmhg: latest(Quantity::AccessMmhg),
-            return_mmhg: latest(Quantity::ReturnMmhg),
-            inlet_ml_min: latest(Quantity::InletMlMin),
-            citrate_mg_kg_min: latest(Quantity::AcMlMin)
-                .zip(patient.weight_kg)
-                .map(|(ac, w)| citrate_mg_kg_min(ac, w)),
             sample_age_s: Some(0.5),
             connected: true,
-            target_fraction: progress(timeline.now(), &patient, target).fraction,
-            machine: timeline
-                .active_alarms()
-                .filter(|a| !a.code.starts_with("MON_"))
-                .map(|a| Alarm {
-                    code: a.code.clone(),
-                    priority: a.priority,
-                    active: true,
-                    text: a.text.clone(),
-                })
-                .collect(),
-            ..AlarmInputs::default()
+            ..AlarmInputs::from_timeline(&timeline, &patient, target)
         };
         for event in engine.evaluate(now, &inputs) {
             if let Some(alarm) = event.monitor_alarm_row() {

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Alarm, MachineState, Priority};
+use crate::analysis::patient::citrate_mg_kg_min;
+use crate::analysis::{Patient, Series, Target, Timeline, progress};
+use crate::model::{Alarm, MachineState, Priority, Quantity};
 
 /// One configurable rule's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -148,6 +150,37 @@ pub struct AlarmInputs {
     pub target_fraction: Option<f64>,
     /// Machine alarms active now (from `APHE`).
     pub machine: Vec<Alarm>,
+}
+
+impl AlarmInputs {
+    /// What the session's data says: state, pressures, inlet, citrate from the patient's
+    /// weight, progress to the target, and the machine's active alarms. The caller adds what
+    /// it knows of the link and the recording.
+    pub fn from_timeline(timeline: &Timeline, patient: &Patient, target: Target) -> AlarmInputs {
+        let latest = |q: Quantity| timeline.latest_value(Series::Measured(q));
+        AlarmInputs {
+            state: timeline.state(),
+            access_mmhg: latest(Quantity::AccessMmhg),
+            return_mmhg: latest(Quantity::ReturnMmhg),
+            inlet_ml_min: latest(Quantity::InletMlMin),
+            citrate_mg_kg_min: latest(Quantity::AcMlMin)
+                .zip(patient.weight_kg)
+                .map(|(ac, w)| citrate_mg_kg_min(ac, w)),
+            target_fraction: progress(timeline.now(), patient, target).fraction,
+            // The monitor's own alarms come back as rows too; the engine keeps those itself.
+            machine: timeline
+                .active_alarms()
+                .filter(|a| !a.code.starts_with("MON_"))
+                .map(|a| Alarm {
+                    code: a.code.clone(),
+                    priority: a.priority,
+                    active: true,
+                    text: a.text.clone(),
+                })
+                .collect(),
+            ..AlarmInputs::default()
+        }
+    }
 }
 
 /// An alarm being shown.

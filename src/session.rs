@@ -12,10 +12,8 @@ use crate::acquisition::{
     WorkerReport,
 };
 use crate::alarms::{AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource};
-use crate::analysis::Timeline;
-use crate::analysis::patient::citrate_mg_kg_min;
-use crate::analysis::{Patient, Series, Target, progress};
-use crate::model::{Alarm, MachineIdentity, Note, Priority, Quantity};
+use crate::analysis::{Patient, Target, Timeline};
+use crate::model::{MachineIdentity, Note, Priority};
 
 /// The note code an acknowledgement is recorded under (not a nurse's note in the summary).
 pub const ACK_NOTE_CODE: &str = "ALARM_ACK";
@@ -250,15 +248,7 @@ impl LiveSession {
         self.alarms.settings = settings;
         let patient = Patient::from_meta(self.meta.patient.as_ref());
         let (target, _) = Target::from_meta(self.meta.targets.as_ref());
-        let latest = |q: Quantity| self.timeline.latest_value(Series::Measured(q));
         let inputs = AlarmInputs {
-            state: self.timeline.state(),
-            access_mmhg: latest(Quantity::AccessMmhg),
-            return_mmhg: latest(Quantity::ReturnMmhg),
-            inlet_ml_min: latest(Quantity::InletMlMin),
-            citrate_mg_kg_min: latest(Quantity::AcMlMin)
-                .zip(patient.weight_kg)
-                .map(|(ac, w)| citrate_mg_kg_min(ac, w)),
             sample_age_s: self
                 .timeline
                 .last_sample_utc()
@@ -271,18 +261,7 @@ impl LiveSession {
             link_lost: self.is_recording()
                 && matches!(self.link, LinkView::Status(LinkStatus::Down { .. })),
             recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
-            target_fraction: progress(self.timeline.now(), &patient, target).fraction,
-            machine: self
-                .timeline
-                .active_alarms()
-                .filter(|a| !a.code.starts_with("MON_"))
-                .map(|a| Alarm {
-                    code: a.code.clone(),
-                    priority: a.priority,
-                    active: true,
-                    text: a.text.clone(),
-                })
-                .collect(),
+            ..AlarmInputs::from_timeline(&self.timeline, &patient, target)
         };
         for event in self.alarms.evaluate(now, &inputs) {
             if let (Some(row), Some(acquisition)) = (event.monitor_alarm_row(), &self.acquisition) {

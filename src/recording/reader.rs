@@ -521,8 +521,14 @@ mod tests {
         let mut recorder = Recorder::create(&path).unwrap();
         let text = "BP 120/80, \"fine\"\nsecond line — é 血液 =1+1";
         let rows = [
-            EntryBody::Note(Note { code: "FREE_TEXT".into(), text: text.into() }),
-            EntryBody::Note(Note { code: String::new(), text: "-5 mL, \r\n'x".into() }),
+            EntryBody::Note(Note {
+                code: "FREE_TEXT".into(),
+                text: text.into(),
+            }),
+            EntryBody::Note(Note {
+                code: String::new(),
+                text: "-5 mL, \r\n'x".into(),
+            }),
             EntryBody::Sample(Sample::default().with(crate::model::Quantity::InletMl, 1.5)),
         ];
         for (i, body) in rows.iter().enumerate() {

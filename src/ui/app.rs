@@ -153,6 +153,7 @@ pub struct MonitorApp {
     /// The open "Export summary" window.
     pub export: Option<ExportWindow>,
     pub show_alarm_settings: bool,
+    pub show_about: bool,
 }
 
 /// Interrupted recordings older than this are not offered for resuming at start.
@@ -197,6 +198,7 @@ impl MonitorApp {
             frame_stats: FrameStats::new(),
             export: None,
             show_alarm_settings: false,
+            show_about: false,
         }
     }
 
@@ -459,12 +461,17 @@ impl MonitorApp {
             ui.add_space(12.0);
             ui.heading(RichText::new("Apheresis session monitor").size(30.0));
             ui.label("Live monitoring, recording and review of apheresis collections.");
-            ui.label(
-                RichText::new(
-                    "A secondary display: the apheresis machine's own alarms remain the alarm system.",
-                )
-                .weak(),
-            );
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(
+                        "A secondary display: the apheresis machine's own alarms remain the alarm system.",
+                    )
+                    .weak(),
+                );
+                if ui.button("About").clicked() {
+                    self.show_about = true;
+                }
+            });
             ui.add_space(16.0);
             if starting {
                 ui.horizontal(|ui| {
@@ -702,6 +709,9 @@ impl MonitorApp {
                 if ui.button(RichText::new("Setup").size(18.0)).clicked() {
                     self.show_setup = true;
                 }
+                if ui.button("About").clicked() {
+                    self.show_about = true;
+                }
                 if ui.button("Alarm limits").clicked() {
                     self.show_alarm_settings = true;
                 }
@@ -826,6 +836,16 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
+        if self.show_about {
+            let mut open = true;
+            let folder = self.settings.session_folder();
+            egui::Window::new("About")
+                .open(&mut open)
+                .collapsible(false)
+                .default_width(560.0)
+                .show(ctx, |ui| about_ui(ui, &folder));
+            self.show_about = open;
+        }
         if let Some(export) = &mut self.export {
             let mut open = true;
             let waker_ctx = self.ctx.clone();
@@ -1257,6 +1277,31 @@ impl MonitorApp {
             session.stop();
         }
     }
+}
+
+/// What the monitor is, and what it is not.
+fn about_ui(ui: &mut egui::Ui, folder: &std::path::Path) {
+    ui.heading(format!(
+        "Apheresis session monitor {}",
+        env!("CARGO_PKG_VERSION")
+    ));
+    ui.add_space(6.0);
+    ui.label(
+        RichText::new(
+            "This monitor is a secondary display. It is not the apheresis machine's alarm \
+             system and does not replace it: the machine's own alarms and screen remain the \
+             reference, and the monitor's alarms are an aid.",
+        )
+        .strong(),
+    );
+    ui.add_space(6.0);
+    ui.label("It records every sample and event the machine sends to a CSV journal, with the nurse's notes, and summarises the session for the patient record.");
+    ui.label(format!(
+        "Recordings are kept in {}, readable by their owner only.",
+        folder.display()
+    ));
+    ui.label("Patient details are pseudonymous ids only; no name is asked for or stored.");
+    ui.label("It opens no network connection.");
 }
 
 /// A waker for background work: at most one frame per 10 ms however fast it calls.
