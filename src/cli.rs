@@ -215,11 +215,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         }
     };
     let stop = stop_flag_on_signals()?;
-    let opener = SerialOpener {
-        path: args.port.clone(),
-        baud: args.baud,
-        read_timeout: config.read_timeout,
-    };
+    let opener = SerialOpener::for_config(&config);
     let acquisition = Acquisition::start(
         config,
         Some(port),

@@ -111,11 +111,7 @@ impl LiveSession {
             (path, recorder)
         };
         meta.started_utc.get_or_insert_with(|| format_time_utc(now));
-        let opener = SerialOpener {
-            path: plan.port.clone(),
-            baud: plan.baud,
-            read_timeout: config.read_timeout,
-        };
+        let opener = SerialOpener::for_config(&config);
         let acquisition = Acquisition::start(
             config,
             None,

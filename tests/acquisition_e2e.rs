@@ -106,9 +106,7 @@ fn pulled_cable_mid_line_loses_no_later_sentence() {
     // sentence is recorded whole.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.csv");
-    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
-    let path = serialport::SerialPort::name(&slave).unwrap();
-    drop(slave);
+    let (mut master, path) = support::pty();
     let worker = start_worker(&path, &out, false);
     std::thread::sleep(Duration::from_millis(300));
     master

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
+mod support;
+
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -33,9 +35,7 @@ fn sentence(seq: u32) -> String {
 fn a_full_disk_is_reported_rows_wait_in_memory_and_are_written_when_space_returns() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.csv");
-    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
-    let port = serialport::SerialPort::name(&slave).unwrap();
-    drop(slave);
+    let (mut master, port) = support::pty();
     // The recorder runs with an 8 kB file-size limit; SIGXFSZ is ignored (inherited through
     // exec), so a write past the limit fails with EFBIG as on a full disk.
     let script = format!(

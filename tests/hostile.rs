@@ -12,14 +12,9 @@ use apheresis_monitor::model::{MachineState, Payload, Sentence};
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording;
 
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
+mod support;
+
+use support::{pty, rss_kb};
 
 #[test]
 fn random_bytes_at_full_speed_leave_memory_flat_and_the_next_sentence_whole() {
@@ -29,9 +24,7 @@ fn random_bytes_at_full_speed_leave_memory_flat_and_the_next_sentence_whole() {
         .unwrap_or(3.0);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.csv");
-    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
-    let port = serialport::SerialPort::name(&slave).unwrap();
-    drop(slave);
+    let (mut master, port) = pty();
     serialport::SerialPort::set_timeout(&mut master, Duration::from_secs(2)).unwrap();
     let recorder = Command::new(env!("CARGO_BIN_EXE_apheresis-monitor"))
         .args(["record", "--port", &port, "--out"])

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
+mod support;
+
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Command, Stdio};
@@ -42,9 +44,7 @@ fn no_patient_id_or_note_text_reaches_the_logs_and_files_are_owner_only() {
 
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("sessions/nested");
-    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
-    let port = serialport::SerialPort::name(&slave).unwrap();
-    drop(slave);
+    let (mut master, port) = support::pty();
     let meta = SessionMeta {
         patient: Some(PatientMeta {
             id: Some(PATIENT_ID.into()),
@@ -140,9 +140,7 @@ fn no_patient_id_or_note_text_reaches_the_logs_and_files_are_owner_only() {
 #[test]
 fn the_headless_recorder_opens_no_socket() {
     let dir = tempfile::tempdir().unwrap();
-    let (_master, slave) = serialport::TTYPort::pair().unwrap();
-    let port = serialport::SerialPort::name(&slave).unwrap();
-    drop(slave);
+    let (_master, port) = support::pty();
     let mut child = Command::new(env!("CARGO_BIN_EXE_apheresis-monitor"))
         .args(["record", "--port", &port, "--out"])
         .arg(dir.path().join("s.csv"))

@@ -7,57 +7,15 @@
 mod support;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use apheresis_monitor::acquisition::{AcqEvent, LinkStatus, open_serial};
-use apheresis_monitor::model::{EntryBody, LinkCode};
+use apheresis_monitor::model::LinkCode;
 use apheresis_monitor::protocol::encode;
-use apheresis_monitor::recording;
 use apheresis_monitor::simulator::{SimConfig, SimMachine};
 
-use support::{drain_until, expected_row, machine_rows, start_worker};
-
-/// A socat null-modem between `machine` and `monitor` symlinks.
-struct NullModem {
-    child: Child,
-}
-
-impl NullModem {
-    fn plug(machine: &Path, monitor: &Path) -> NullModem {
-        let child = Command::new("socat")
-            .arg(format!("pty,raw,echo=0,link={}", machine.display()))
-            .arg(format!("pty,raw,echo=0,link={}", monitor.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat must be installed (apt install socat) for the cable-pull test");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !(machine.exists() && monitor.exists()) {
-            assert!(Instant::now() < deadline, "socat did not create its links");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        NullModem { child }
-    }
-
-    /// Pulls the cable: socat is asked to stop (SIGTERM), so it removes its links as a
-    /// vanished device would. (SIGKILL would leave dangling links that a new socat's devices
-    /// could be reached through, which no real cable does.)
-    fn pull(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for NullModem {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{NullModem, drain_until, expected_row, machine_rows, start_worker};
 
 fn wait_gone(paths: &[&PathBuf]) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -147,15 +105,7 @@ fn three_cable_pulls_lose_nothing_sent_while_connected_and_resume_within_two_sec
     let expected: Vec<_> = delivered.iter().filter_map(expected_row).collect();
     assert_eq!(machine_rows(&out), expected);
 
-    let loaded = recording::load(&out, |_, _| true).unwrap();
-    let links: Vec<LinkCode> = loaded
-        .entries
-        .iter()
-        .filter_map(|e| match &e.body {
-            EntryBody::Link(l) => Some(l.code),
-            _ => None,
-        })
-        .collect();
+    let links = support::link_codes(&out);
     let count = |code| links.iter().filter(|c| **c == code).count();
     assert_eq!(count(LinkCode::Lost), 3, "{links:?}");
     assert_eq!(count(LinkCode::Restored), 3, "{links:?}");

@@ -146,14 +146,7 @@ fn a_killed_recorder_loses_at_most_the_last_second_and_resumes_into_the_same_fil
     machine_thread.join().unwrap();
 
     let loaded = recording::load(&out, |_, _| true).unwrap();
-    let links: Vec<LinkCode> = loaded
-        .entries
-        .iter()
-        .filter_map(|e| match &e.body {
-            EntryBody::Link(l) => Some(l.code),
-            _ => None,
-        })
-        .collect();
+    let links = support::link_codes(&out);
     let count = |code| links.iter().filter(|c| **c == code).count();
     assert_eq!(count(LinkCode::Resumed), rounds, "{links:?}");
     assert_eq!(count(LinkCode::Restored), rounds, "{links:?}");
@@ -182,9 +175,7 @@ fn resuming_when_the_machine_started_a_new_procedure_closes_the_old_file_and_sta
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.csv");
-    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
-    let port = serialport::SerialPort::name(&slave).unwrap();
-    drop(slave);
+    let (mut master, port) = support::pty();
     let line = |seq, t_ms| {
         encode(&Sentence {
             seq,

@@ -9,8 +9,7 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,39 +20,7 @@ use apheresis_monitor::simulator::{
     FaultInjector, FaultKind, PortOutput, RunOptions, Sent, SimConfig, SimMachine, run,
 };
 
-use support::expected_row;
-
-fn socat(machine: &Path, monitor: &Path) -> Child {
-    let child = Command::new("socat")
-        .arg(format!("pty,raw,echo=0,link={}", machine.display()))
-        .arg(format!("pty,raw,echo=0,link={}", monitor.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("socat must be installed (apt install socat)");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !(machine.exists() && monitor.exists()) {
-        assert!(Instant::now() < deadline, "socat did not create its links");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child
-}
-
-fn terminate(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
+use support::{NullModem, expected_row, rss_kb, terminate};
 
 #[test]
 fn a_session_with_faults_and_three_cable_pulls_loses_nothing_sent_while_connected() {
@@ -66,7 +33,7 @@ fn a_session_with_faults_and_three_cable_pulls_loses_nothing_sent_while_connecte
     let machine_end = dir.path().join("machine");
     let monitor_end = dir.path().join("monitor");
     let out = dir.path().join("soak.csv");
-    let mut cable = socat(&machine_end, &monitor_end);
+    let mut cable = Some(NullModem::plug(&machine_end, &monitor_end));
 
     let mut recorder = Command::new(env!("CARGO_BIN_EXE_apheresis-monitor"))
         .args(["record", "--port", monitor_end.to_str().unwrap(), "--out"])
@@ -135,16 +102,18 @@ fn a_session_with_faults_and_three_cable_pulls_loses_nothing_sent_while_connecte
         }
         rss.push(rss_kb(recorder.id()));
         let pulled = Instant::now();
-        terminate(&mut cable);
+        if let Some(c) = cable.take() {
+            c.pull();
+        }
         std::thread::sleep(Duration::from_millis(600));
-        cable = socat(&machine_end, &monitor_end);
+        cable = Some(NullModem::plug(&machine_end, &monitor_end));
         outages.push((pulled, Instant::now(), k));
     }
     machine.join().unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     rss.push(rss_kb(recorder.id()));
     terminate(&mut recorder);
-    terminate(&mut cable);
+    drop(cable);
 
     // What the recording must hold: every intact sentence the machine put on the line while
     // the cable was in (allowing 200 ms before a pull, when bytes are still in flight inside

@@ -78,6 +78,17 @@ pub struct SerialOpener {
     pub read_timeout: Duration,
 }
 
+impl SerialOpener {
+    /// Opens the port `config` names, at its baud and read timeout.
+    pub fn for_config(config: &WorkerConfig) -> SerialOpener {
+        SerialOpener {
+            path: config.port.clone(),
+            baud: config.baud,
+            read_timeout: config.read_timeout,
+        }
+    }
+}
+
 impl PortOpener for SerialOpener {
     fn open(&mut self) -> Result<Box<dyn Read + Send>, PortError> {
         let port = open_serial(&self.path, self.baud, self.read_timeout)?;

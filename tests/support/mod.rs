@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use apheresis_monitor::acquisition::{
@@ -15,11 +16,7 @@ use apheresis_monitor::recording::{self, Recorder, SessionMeta};
 pub fn start_worker(port: &str, out: &Path, stop_on_end: bool) -> Acquisition {
     let mut config = WorkerConfig::new(port, 115_200);
     config.stop_on_end = stop_on_end;
-    let opener = SerialOpener {
-        path: port.to_owned(),
-        baud: 115_200,
-        read_timeout: config.read_timeout,
-    };
+    let opener = SerialOpener::for_config(&config);
     Acquisition::start(
         config,
         None,
@@ -89,4 +86,81 @@ pub fn expected_row(sentence: &Sentence) -> Option<(u32, u64, EntryBody)> {
         Payload::Alarm(a) => EntryBody::Alarm(a.clone()),
     };
     Some((sentence.seq, sentence.t_ms, body))
+}
+
+/// A pseudo-terminal pair: the master to write into, and the path of the slave side (closed
+/// here, for the code under test to open as a serial port).
+pub fn pty() -> (serialport::TTYPort, String) {
+    let (master, slave) = serialport::TTYPort::pair().expect("pseudo-terminal pair");
+    let path = serialport::SerialPort::name(&slave).expect("pseudo-terminal name");
+    drop(slave);
+    (master, path)
+}
+
+/// Resident memory of a process, kB (0 if it cannot be read).
+pub fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Asks a process to stop (SIGTERM) and waits for it.
+pub fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+/// A socat null-modem between `machine` and `monitor` symlinks: a cable to pull and plug.
+pub struct NullModem {
+    child: Child,
+}
+
+impl NullModem {
+    pub fn plug(machine: &Path, monitor: &Path) -> NullModem {
+        let child = Command::new("socat")
+            .arg(format!("pty,raw,echo=0,link={}", machine.display()))
+            .arg(format!("pty,raw,echo=0,link={}", monitor.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat must be installed (apt install socat) for the cable-pull tests");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !(machine.exists() && monitor.exists()) {
+            assert!(Instant::now() < deadline, "socat did not create its links");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        NullModem { child }
+    }
+
+    /// Pulls the cable: socat is asked to stop (SIGTERM), so it removes its links as a
+    /// vanished device would. (SIGKILL would leave dangling links that a new socat's devices
+    /// could be reached through, which no real cable does.)
+    pub fn pull(mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+impl Drop for NullModem {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The codes of a recording's `link` rows, in order.
+pub fn link_codes(path: &Path) -> Vec<apheresis_monitor::model::LinkCode> {
+    recording::load(path, |_, _| true)
+        .expect("load recording")
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Link(l) => Some(l.code),
+            _ => None,
+        })
+        .collect()
 }
