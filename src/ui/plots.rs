@@ -158,6 +158,7 @@ pub fn plots_ui(
                     .follow_insertion_order(true),
             )
             .x_grid_spacer(time_grid)
+            .y_grid_spacer(value_grid)
             .x_axis_formatter(|mark, _range| axis_label(timeline, mark.value))
             .label_formatter(|hover| {
                 let x = match hover {
@@ -346,6 +347,43 @@ fn follow_range(timeline: &Timeline, view: &PlotView, edge: Option<f64>) -> Opti
         None => Some((first, first + span * 1.02)),
         Some(window) => Some((edge - window, edge + window * 0.02)),
     }
+}
+
+/// Value grid with about five labelled lines at 1, 2 or 5 × 10ⁿ, so even a short plot shows
+/// its scale (the default powers of ten leave a 150-pixel plot of 0–10,000 mL with one label).
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the signature egui_plot asks for"
+)]
+fn value_grid(input: GridInput) -> Vec<GridMark> {
+    let (min, max) = input.bounds;
+    let span = max - min;
+    if !span.is_finite() || span <= 0.0 {
+        return Vec::new();
+    }
+    let raw = span / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw && *s >= input.base_step_size)
+        .unwrap_or(10.0 * magnitude);
+    let minor = step / 5.0;
+    let mut marks = Vec::new();
+    let mut value = (min / minor).floor() * minor;
+    while value <= max {
+        let major = ((value / step).round() * step - value).abs() < minor * 0.01;
+        marks.push(GridMark {
+            value: if major {
+                (value / step).round() * step
+            } else {
+                value
+            },
+            step_size: if major { step } else { minor },
+        });
+        value += minor;
+    }
+    marks
 }
 
 /// Grid marks at round clock intervals: 1, 5, 10, 15, 30 min, 1, 2 h.
