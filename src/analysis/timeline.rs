@@ -124,6 +124,8 @@ pub struct Timeline {
     latest: [Option<(f64, f64)>; SERIES_COUNT],
     last_sample_utc: Option<Timestamp>,
     state: Option<MachineState>,
+    /// When the machine last stated its state (a change or a repeat).
+    state_seen_x: Option<f64>,
     anchor: Option<(Timestamp, f64)>,
     offset_secs: f64,
     last_elapsed_secs: Option<f64>,
@@ -274,6 +276,12 @@ impl Timeline {
             }
             EntryBody::State(state) => {
                 let x = x.or(self.last_x).unwrap_or(0.0);
+                self.state_seen_x = Some(x);
+                // The same state again (a machine re-announcing itself) confirms it and
+                // opens no new span.
+                if self.state == Some(*state) {
+                    return Some(x);
+                }
                 if let Some(open) = self.states.last_mut().filter(|s| s.end_x.is_none()) {
                     open.end_x = Some(x);
                 }
@@ -528,6 +536,26 @@ impl<'a> Moment<'a> {
         }
     }
 
+    /// Whether the machine has stated its state since the link was last lost or silent (if
+    /// not, it may have changed unseen). Replay answers for the live end only.
+    pub fn state_confirmed(&self) -> bool {
+        if self.x.is_some() {
+            return true;
+        }
+        let t = self.timeline;
+        let last_loss = t
+            .links
+            .iter()
+            .rev()
+            .find(|l| l.code.is_loss())
+            .and_then(|l| l.x);
+        match (last_loss, t.state_seen_x) {
+            (Some(loss), Some(seen)) => seen >= loss,
+            (Some(_), None) => false,
+            (None, _) => true,
+        }
+    }
+
     /// When the last sample before the moment was received.
     pub fn last_sample_utc(&self) -> Option<Timestamp> {
         match self.x {
@@ -713,6 +741,31 @@ mod tests {
             Some(1000.0)
         );
         assert_eq!(t.moment(1e9).state(), Some(MachineState::Pause));
+    }
+
+    #[test]
+    fn after_a_lost_link_the_state_is_unconfirmed_until_the_machine_states_it_again() {
+        let mut t = Timeline::new();
+        t.push(&entry(0, EntryBody::State(MachineState::Prime)));
+        t.push(&entry(1, sample(0.0, 0.0)));
+        assert!(t.now().state_confirmed());
+        t.push(&entry(
+            2,
+            EntryBody::Link(LinkEvent::new(LinkCode::Lost, "cable")),
+        ));
+        t.push(&entry(600, sample(500.0, 40.0)));
+        assert!(!t.now().state_confirmed());
+        assert_eq!(t.now().state(), Some(MachineState::Prime));
+        // The machine says RUN; later it repeats RUN, which opens no new span.
+        t.push(&entry(601, EntryBody::State(MachineState::Run)));
+        assert!(t.now().state_confirmed());
+        t.push(&entry(
+            700,
+            EntryBody::Link(LinkEvent::new(LinkCode::Silent, "quiet")),
+        ));
+        t.push(&entry(710, EntryBody::State(MachineState::Run)));
+        assert!(t.now().state_confirmed());
+        assert_eq!(t.states.len(), 2);
     }
 
     #[test]

@@ -139,6 +139,8 @@ pub struct SimMachine {
     next_identity_ms: u64,
     collecting_announced: bool,
     ended: bool,
+    /// Say who and where we are at the next tick (a listener has just connected).
+    announce_pending: bool,
 }
 
 impl SimMachine {
@@ -178,6 +180,7 @@ impl SimMachine {
             next_identity_ms: IDENTITY_EVERY_MS,
             collecting_announced: false,
             ended: false,
+            announce_pending: false,
         };
         machine.push(Payload::Identity(machine.config.identity.clone()));
         machine.push(Payload::State(MachineState::Idle));
@@ -245,12 +248,27 @@ impl SimMachine {
         self.wb_processed_ml() / self.config.target_wb_ml()
     }
 
+    /// A listener has (re)connected: at the next tick the machine sends its identity and its
+    /// current state, as a machine does at connect, so a monitor that missed the last state
+    /// change does not show a stale one.
+    pub fn announce(&mut self) {
+        self.announce_pending = true;
+    }
+
     fn tick(&mut self) {
         let dt = self.config.sample_interval_ms;
         self.t_ms += dt;
+        let mut identified = false;
         if self.t_ms >= self.next_identity_ms {
             self.next_identity_ms += IDENTITY_EVERY_MS;
             self.push(Payload::Identity(self.config.identity.clone()));
+            identified = true;
+        }
+        if std::mem::take(&mut self.announce_pending) {
+            if !identified {
+                self.push(Payload::Identity(self.config.identity.clone()));
+            }
+            self.push(Payload::State(self.state));
         }
         self.advance_phase();
         if self.ended {
@@ -626,6 +644,27 @@ mod tests {
         };
         assert_eq!(run_all(short(5)), run_all(short(5)));
         assert_ne!(run_all(short(5)), run_all(short(6)));
+    }
+
+    #[test]
+    fn after_a_reconnection_the_machine_says_who_it_is_and_its_state() {
+        let mut machine = SimMachine::new(SimConfig {
+            target_tbv: 0.1,
+            ..SimConfig::default()
+        });
+        machine.skip_until(600_000);
+        machine.announce();
+        // What was queued for this moment comes first; the next tick opens with the
+        // introduction.
+        let next: Vec<Payload> = (0..6)
+            .filter_map(|_| machine.next_sentence())
+            .map(|s| s.payload)
+            .collect();
+        let at = next
+            .iter()
+            .position(|p| *p == Payload::State(MachineState::Run))
+            .expect("the state is announced");
+        assert!(matches!(next[at - 1], Payload::Identity(_)), "{next:?}");
     }
 
     #[test]

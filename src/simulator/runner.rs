@@ -156,6 +156,7 @@ pub fn run(
 ) -> io::Result<RunReport> {
     let mut report = RunReport::default();
     let mut clock: Option<(Instant, u64)> = None;
+    let mut listening = true;
     while let Some(sentence) = machine.next_sentence() {
         if options.stop.load(Ordering::Relaxed) {
             report.stopped_early = true;
@@ -184,6 +185,13 @@ pub fn run(
             clock = Some((Instant::now(), sentence.t_ms));
         }
         let heard = wire.bytes.is_empty() || output.send(&wire.bytes)?;
+        if !wire.bytes.is_empty() {
+            // The line came back: introduce ourselves again.
+            if heard && !listening {
+                machine.announce();
+            }
+            listening = heard;
+        }
         record(&mut report, &mut on_sent, sentence, &wire, heard);
     }
     Ok(report)

@@ -194,11 +194,13 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
         }
         ui.separator();
         let state = model.timeline.state();
+        let confirmed = model.timeline.state_confirmed();
         let (state_text, color) = match state {
-            Some(s) => (s.as_str(), state_color(s)),
-            None => ("—", Color32::GRAY),
+            Some(s) if confirmed => (s.as_str().to_owned(), state_color(s)),
+            Some(s) => (format!("{}?", s.as_str()), Color32::GRAY),
+            None => ("—".to_owned(), Color32::GRAY),
         };
-        egui::Frame::new()
+        let pill = egui::Frame::new()
             .fill(color)
             .corner_radius(6.0)
             .inner_margin(egui::Margin::symmetric(10, 2))
@@ -210,6 +212,11 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
                         .color(Color32::WHITE),
                 );
             });
+        if !confirmed {
+            pill.response.on_hover_text(
+                "The link was lost since the machine last stated its state: it may have changed",
+            );
+        }
         ui.separator();
         let sample_age = model
             .timeline
