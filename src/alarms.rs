@@ -192,6 +192,8 @@ pub struct ActiveAlarm {
     pub raised: Timestamp,
     /// The condition has ended but the alarm latches until acknowledged.
     pub condition_ended: Option<Timestamp>,
+    /// Acknowledged since it was raised: the audio pause covers it. An alarm raised again (a
+    /// new alarm condition) starts unacknowledged.
     pub acknowledged: bool,
 }
 
@@ -247,8 +249,6 @@ pub struct AlarmEngine {
     /// When each monitor condition started holding (for the delays).
     holding_since: BTreeMap<AlarmSource, Timestamp>,
     audio_paused_until: Option<Timestamp>,
-    /// Sources whose sound the current pause covers.
-    paused_sources: Vec<AlarmSource>,
     target_reached_once: bool,
 }
 
@@ -278,21 +278,23 @@ impl AlarmEngine {
     }
 
     /// The priority to sound now: the highest high or medium alarm whose condition lasts and
-    /// that the running audio pause does not cover. When the pause ends, alarms still active
-    /// sound again.
+    /// that the running audio pause does not cover. The pause covers the alarm conditions that
+    /// were acknowledged; a new alarm condition sounds at once, even during the pause
+    /// (IEC 60601-1-8), and a condition that ended and came back is a new condition. When the
+    /// pause ends, alarms still active sound again.
     pub fn sounding(&self, now: Timestamp) -> Option<Priority> {
         let paused = self.audio_paused_for(now).is_some();
         self.active
             .values()
             .filter(|a| a.priority >= Priority::Medium && a.condition_ended.is_none())
-            .filter(|a| !(paused && self.paused_sources.contains(&a.source)))
+            .filter(|a| !(paused && a.acknowledged))
             .map(|a| a.priority)
             .max()
     }
 
-    /// Acknowledges every alarm shown: silences them for the audio pause (the visual
-    /// indication stays while the condition lasts) and removes latched alarms whose condition
-    /// has ended.
+    /// Acknowledges every alarm shown: silences these alarm conditions for the audio pause
+    /// (the visual indication stays while the condition lasts) and removes latched alarms whose
+    /// condition has ended. Alarm conditions that start later are not covered.
     pub fn acknowledge(&mut self, now: Timestamp) -> Option<AlarmEvent> {
         if self.active.is_empty() {
             return None;
@@ -301,11 +303,10 @@ impl AlarmEngine {
             .checked_add(secs(self.settings.audio_pause_s))
             .unwrap_or(now);
         self.audio_paused_until = Some(until);
-        self.paused_sources = self.active.keys().cloned().collect();
+        let sources: Vec<AlarmSource> = self.active.keys().cloned().collect();
         for alarm in self.active.values_mut() {
             alarm.acknowledged = true;
         }
-        let sources = self.paused_sources.clone();
         self.active.retain(|_, a| a.condition_ended.is_none());
         Some(AlarmEvent::Acknowledged {
             sources,
@@ -460,7 +461,8 @@ impl AlarmEngine {
             let since = *self.holding_since.entry(source.clone()).or_insert(now);
             let due = now.duration_since(since) >= secs(rule.delay_s);
             match self.active.get_mut(&source) {
-                // A latched alarm whose condition comes back is raised again.
+                // A latched alarm whose condition comes back is raised again: a new alarm
+                // condition, not covered by an audio pause that was running.
                 Some(alarm) if alarm.condition_ended.is_some() && due => {
                     alarm.condition_ended = None;
                     alarm.acknowledged = false;
@@ -729,5 +731,450 @@ mod tests {
         let mut engine = AlarmEngine::new(settings);
         engine.evaluate(at(0), &running(-400.0));
         assert!(engine.evaluate(at(100), &running(-400.0)).is_empty());
+    }
+
+    fn codes(engine: &AlarmEngine) -> Vec<String> {
+        engine.active().iter().map(|a| a.source.code()).collect()
+    }
+
+    fn machine(code: &str, priority: Priority) -> Alarm {
+        Alarm {
+            code: code.into(),
+            priority,
+            active: true,
+            text: String::new(),
+        }
+    }
+
+    #[test]
+    fn active_lists_high_then_medium_then_low_then_info_newest_first_and_the_highest_sounds() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        // Access low from 0 s: raised at 5 s (5 s delay).
+        let mut inputs = running(-230.0);
+        engine.evaluate(at(0), &inputs);
+        assert_eq!(
+            raised(&engine.evaluate(at(5), &inputs)),
+            ["MON_ACCESS_PRESSURE_LOW"]
+        );
+        // Return high from 8 s: raised at 13 s.
+        inputs.return_mmhg = Some(350.0);
+        engine.evaluate(at(8), &inputs);
+        assert_eq!(
+            raised(&engine.evaluate(at(13), &inputs)),
+            ["MON_RETURN_PRESSURE_HIGH"]
+        );
+        // A low machine alarm, the recording failing (high) and the target (information).
+        inputs.machine = vec![machine("FILTER_DUE", Priority::Low)];
+        inputs.recording_failed = Some("disk full".into());
+        inputs.target_fraction = Some(1.0);
+        engine.evaluate(at(14), &inputs);
+        assert_eq!(
+            codes(&engine),
+            [
+                "MON_RECORDING_FAILED",
+                "MON_RETURN_PRESSURE_HIGH", // medium, raised at 13 s
+                "MON_ACCESS_PRESSURE_LOW",  // medium, raised at 5 s
+                "FILTER_DUE",
+                "MON_TARGET_REACHED",
+            ]
+        );
+        assert_eq!(
+            engine.sounding(at(14)),
+            Some(Priority::High),
+            "high over medium"
+        );
+        // The recording recovers: its alarm latches (shown, silent); the mediums sound.
+        inputs.recording_failed = None;
+        engine.evaluate(at(15), &inputs);
+        assert_eq!(engine.active()[0].source, AlarmSource::RecordingFailed);
+        assert!(engine.active()[0].condition_ended.is_some());
+        assert_eq!(engine.sounding(at(15)), Some(Priority::Medium));
+        // Pressures back to normal: a low and an information alarm make no sound.
+        inputs.access_mmhg = Some(-40.0);
+        inputs.return_mmhg = Some(110.0);
+        engine.evaluate(at(16), &inputs);
+        assert_eq!(
+            codes(&engine),
+            ["MON_RECORDING_FAILED", "FILTER_DUE", "MON_TARGET_REACHED"]
+        );
+        assert_eq!(engine.sounding(at(16)), None);
+    }
+
+    #[test]
+    fn a_new_high_alarm_sounds_over_an_acknowledged_medium_during_the_pause() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut inputs = running(-230.0);
+        engine.evaluate(at(0), &inputs);
+        engine.evaluate(at(5), &inputs);
+        engine.acknowledge(at(6));
+        assert_eq!(engine.sounding(at(7)), None);
+        inputs.machine = vec![machine("AIR_DETECTED", Priority::High)];
+        engine.evaluate(at(8), &inputs);
+        assert_eq!(engine.sounding(at(8)), Some(Priority::High));
+        // Acknowledged too: both silent until the new pause (from 9 s, 120 s) ends.
+        engine.acknowledge(at(9));
+        assert_eq!(engine.sounding(at(128)), None);
+        assert_eq!(engine.sounding(at(129)), Some(Priority::High));
+    }
+
+    #[test]
+    fn during_an_audio_pause_an_alarm_that_clears_and_comes_back_sounds_as_a_new_condition() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut inputs = running(-230.0);
+        inputs.return_mmhg = Some(350.0);
+        engine.evaluate(at(0), &inputs);
+        engine.evaluate(at(5), &inputs);
+        assert_eq!(engine.active().len(), 2);
+        engine.acknowledge(at(6)); // audio paused until 126 s
+        assert_eq!(engine.sounding(at(7)), None);
+        // The access pressure recovers; the return pressure stays high (acknowledged).
+        inputs.access_mmhg = Some(-40.0);
+        engine.evaluate(at(10), &inputs);
+        assert_eq!(codes(&engine), ["MON_RETURN_PRESSURE_HIGH"]);
+        // The access pressure falls again at 20 s: a new condition, raised after its delay.
+        inputs.access_mmhg = Some(-230.0);
+        engine.evaluate(at(20), &inputs);
+        engine.evaluate(at(24), &inputs);
+        assert_eq!(
+            engine.sounding(at(24)),
+            None,
+            "the acknowledged return alarm stays paused"
+        );
+        assert_eq!(
+            raised(&engine.evaluate(at(25), &inputs)),
+            ["MON_ACCESS_PRESSURE_LOW"]
+        );
+        assert!(engine.audio_paused_for(at(25)).is_some(), "still paused");
+        assert_eq!(engine.sounding(at(25)), Some(Priority::Medium));
+        let access = engine
+            .active()
+            .into_iter()
+            .find(|a| a.source == AlarmSource::AccessLow)
+            .unwrap();
+        assert!(!access.acknowledged);
+        // Once the new condition ends, the paused one alone is silent again.
+        inputs.access_mmhg = Some(-40.0);
+        engine.evaluate(at(30), &inputs);
+        assert_eq!(engine.sounding(at(30)), None);
+    }
+
+    #[test]
+    fn during_an_audio_pause_a_machine_alarm_that_clears_and_comes_back_sounds() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut inputs = running(-40.0);
+        inputs.machine = vec![machine("AIR_DETECTED", Priority::High)];
+        engine.evaluate(at(0), &inputs);
+        engine.acknowledge(at(1));
+        engine.evaluate(at(2), &inputs);
+        assert_eq!(engine.sounding(at(2)), None, "the same condition, paused");
+        inputs.machine.clear();
+        engine.evaluate(at(3), &inputs);
+        inputs.machine = vec![machine("AIR_DETECTED", Priority::High)];
+        engine.evaluate(at(4), &inputs);
+        assert!(engine.audio_paused_for(at(4)).is_some());
+        assert_eq!(engine.sounding(at(4)), Some(Priority::High));
+    }
+
+    #[test]
+    fn the_inlet_stopped_rule_needs_a_minute_at_zero_while_running() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut stopped = running(-40.0);
+        stopped.inlet_ml_min = Some(0.0);
+        assert!(engine.evaluate(at(0), &stopped).is_empty());
+        assert!(engine.evaluate(at(59), &stopped).is_empty(), "60 s delay");
+        let events = engine.evaluate(at(60), &stopped);
+        assert_eq!(raised(&events), ["MON_INLET_STOPPED"]);
+        let AlarmEvent::Raised { priority, text, .. } = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(*priority, Priority::Medium);
+        assert_eq!(text, "Inlet flow at zero for over 60 s while running");
+        assert_eq!(engine.sounding(at(60)), Some(Priority::Medium));
+        // Flow again: cleared, not latched.
+        let mut flowing = stopped.clone();
+        flowing.inlet_ml_min = Some(0.1);
+        let events = engine.evaluate(at(61), &flowing);
+        assert!(matches!(
+            events[..],
+            [AlarmEvent::Cleared {
+                source: AlarmSource::InletStopped,
+                ..
+            }]
+        ));
+        assert!(engine.active().is_empty());
+        // A small flow never counts as stopped.
+        for s in 62..200 {
+            assert!(engine.evaluate(at(s), &flowing).is_empty());
+        }
+        // Stopped outside RUN (paused, priming, ...) is expected: no alarm however long.
+        for state in [
+            MachineState::Idle,
+            MachineState::Prime,
+            MachineState::Pause,
+            MachineState::Rinseback,
+            MachineState::End,
+        ] {
+            let mut engine = AlarmEngine::new(AlarmSettings::default());
+            let mut inputs = stopped.clone();
+            inputs.state = Some(state);
+            for s in 0..=300 {
+                assert!(engine.evaluate(at(s), &inputs).is_empty(), "{state:?}");
+            }
+            // RUN with the inlet still at zero: the delay starts when RUN starts.
+            inputs.state = Some(MachineState::Run);
+            assert!(engine.evaluate(at(301), &inputs).is_empty());
+            assert!(engine.evaluate(at(360), &inputs).is_empty());
+            assert_eq!(
+                raised(&engine.evaluate(at(361), &inputs)),
+                ["MON_INLET_STOPPED"]
+            );
+        }
+    }
+
+    #[test]
+    fn stale_values_raise_no_pressure_citrate_or_inlet_alarm_only_no_data() {
+        // Everything out of range, but the last sample is 10 s old (the no-data limit).
+        let mut stale = running(-300.0);
+        stale.return_mmhg = Some(400.0);
+        stale.citrate_mg_kg_min = Some(2.0);
+        stale.inlet_ml_min = Some(0.0);
+        stale.sample_age_s = Some(10.0);
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        assert_eq!(raised(&engine.evaluate(at(0), &stale)), ["MON_NO_DATA"]);
+        for s in 1..=300 {
+            assert!(engine.evaluate(at(s), &stale).is_empty(), "at {s} s");
+        }
+        assert_eq!(codes(&engine), ["MON_NO_DATA"]);
+        // No sample at all yet: nothing to judge either.
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut none_yet = stale.clone();
+        none_yet.sample_age_s = None;
+        for s in 0..=300 {
+            assert!(engine.evaluate(at(s), &none_yet).is_empty(), "at {s} s");
+        }
+        // Just under the limit the values are current: each rule raises after its delay.
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut fresh = stale.clone();
+        fresh.sample_age_s = Some(9.9);
+        assert!(engine.evaluate(at(0), &fresh).is_empty());
+        assert_eq!(
+            raised(&engine.evaluate(at(5), &fresh)),
+            ["MON_ACCESS_PRESSURE_LOW", "MON_RETURN_PRESSURE_HIGH"]
+        );
+        assert_eq!(
+            raised(&engine.evaluate(at(30), &fresh)),
+            ["MON_CITRATE_HIGH"]
+        );
+        assert_eq!(
+            raised(&engine.evaluate(at(60), &fresh)),
+            ["MON_INLET_STOPPED"]
+        );
+        // The data goes stale: the value alarms end (the citrate one latches), no data is raised.
+        let events = engine.evaluate(at(61), &stale);
+        assert_eq!(raised(&events), ["MON_NO_DATA"]);
+        let cleared: Vec<AlarmSource> = events
+            .iter()
+            .filter_map(|e| match e {
+                AlarmEvent::Cleared { source, .. } => Some(source.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            cleared,
+            [
+                AlarmSource::AccessLow,
+                AlarmSource::ReturnHigh,
+                AlarmSource::CitrateHigh,
+                AlarmSource::InletStopped
+            ]
+        );
+    }
+
+    #[test]
+    fn the_citrate_rule_holds_only_in_run() {
+        let mut high = running(-40.0);
+        high.citrate_mg_kg_min = Some(1.35);
+        for state in [
+            None,
+            Some(MachineState::Idle),
+            Some(MachineState::Prime),
+            Some(MachineState::Pause),
+            Some(MachineState::Rinseback),
+            Some(MachineState::End),
+        ] {
+            let mut engine = AlarmEngine::new(AlarmSettings::default());
+            let mut inputs = high.clone();
+            inputs.state = state;
+            for s in 0..=120 {
+                assert!(engine.evaluate(at(s), &inputs).is_empty(), "{state:?}");
+            }
+            inputs.state = Some(MachineState::Run);
+            assert!(engine.evaluate(at(200), &inputs).is_empty());
+            assert!(engine.evaluate(at(229), &inputs).is_empty());
+            assert_eq!(
+                raised(&engine.evaluate(at(230), &inputs)),
+                ["MON_CITRATE_HIGH"]
+            );
+        }
+        // At the limit itself there is no alarm: only above it.
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut at_limit = running(-40.0);
+        at_limit.citrate_mg_kg_min = Some(1.2);
+        for s in 0..=120 {
+            assert!(engine.evaluate(at(s), &at_limit).is_empty());
+        }
+    }
+
+    mod from_the_timeline {
+        use super::*;
+        use crate::analysis::{Patient, Target, Timeline};
+        use crate::model::{Entry, EntryBody, Sample};
+        use crate::recording::meta::PatientMeta;
+
+        /// A row received at `at(s)` for machine time `s` seconds.
+        fn entry(s: i64, body: EntryBody) -> Entry {
+            Entry {
+                time_utc: at(s),
+                elapsed_ms: Some(s as u64 * 1000),
+                seq: Some(s as u32),
+                body,
+            }
+        }
+
+        /// What the live session gathers at `now`: the timeline's inputs and the sample's age.
+        fn inputs_at(
+            now: Timestamp,
+            timeline: &Timeline,
+            patient: &Patient,
+            target: Target,
+        ) -> AlarmInputs {
+            AlarmInputs {
+                sample_age_s: timeline
+                    .last_sample_utc()
+                    .map(|t| now.duration_since(t).as_secs_f64()),
+                connected: true,
+                ..AlarmInputs::from_timeline(timeline, patient, target)
+            }
+        }
+
+        fn weighing(kg: f64) -> Patient {
+            Patient::from_meta(Some(&PatientMeta {
+                weight_kg: Some(kg.into()),
+                ..PatientMeta::default()
+            }))
+        }
+
+        #[test]
+        fn the_citrate_alarm_follows_the_ac_flow_and_weight_with_the_default_30_s_delay() {
+            // 40 kg, AC 2.6 mL/min of ACD-A (21.3 mg/mL): 2.6 × 21.3 ÷ 40 = 1.3845 mg/kg/min,
+            // above the default 1.2.
+            let patient = weighing(40.0);
+            let mut engine = AlarmEngine::new(AlarmSettings::default());
+            let mut timeline = Timeline::new();
+            let sample = || EntryBody::Sample(Sample::default().with(Quantity::AcMlMin, 2.6));
+            // Priming for two minutes at that AC flow: not infused into the patient, no alarm.
+            timeline.push(&entry(0, EntryBody::State(MachineState::Prime)));
+            for s in 0..120 {
+                timeline.push(&entry(s, sample()));
+                let events = engine.evaluate(
+                    at(s),
+                    &inputs_at(at(s), &timeline, &patient, Target::default()),
+                );
+                assert!(events.is_empty(), "priming, {s} s: {events:?}");
+            }
+            // RUN from 120 s: raised at 150 s, not a second before.
+            timeline.push(&entry(120, EntryBody::State(MachineState::Run)));
+            for s in 120..=150 {
+                timeline.push(&entry(s, sample()));
+                let inputs = inputs_at(at(s), &timeline, &patient, Target::default());
+                let citrate = inputs.citrate_mg_kg_min.unwrap();
+                assert!((citrate - 1.3845).abs() < 1e-9, "{citrate}");
+                let events = engine.evaluate(at(s), &inputs);
+                if s < 150 {
+                    assert!(events.is_empty(), "{s} s: {events:?}");
+                } else {
+                    assert_eq!(raised(&events), ["MON_CITRATE_HIGH"]);
+                    let row = events[0].monitor_alarm_row().unwrap();
+                    assert_eq!(row.priority, Priority::Medium);
+                    assert!(
+                        row.text.starts_with("Citrate rate 1.38 mg/kg/min"),
+                        "{}",
+                        row.text
+                    );
+                }
+            }
+            // The machine pauses: the condition ends, the alarm latches until acknowledged.
+            timeline.push(&entry(160, EntryBody::State(MachineState::Pause)));
+            timeline.push(&entry(160, sample()));
+            let events = engine.evaluate(
+                at(160),
+                &inputs_at(at(160), &timeline, &patient, Target::default()),
+            );
+            assert!(matches!(
+                events[..],
+                [AlarmEvent::Cleared {
+                    source: AlarmSource::CitrateHigh,
+                    ..
+                }]
+            ));
+            assert!(engine.active()[0].condition_ended.is_some());
+        }
+
+        #[test]
+        fn without_a_valid_weight_there_is_no_citrate_alarm() {
+            let mut engine = AlarmEngine::new(AlarmSettings::default());
+            let mut timeline = Timeline::new();
+            timeline.push(&entry(0, EntryBody::State(MachineState::Run)));
+            for weight in [None, Some(0.0), Some(400.0)] {
+                let patient = weight.map_or_else(Patient::default, weighing);
+                assert_eq!(patient.weight_kg, None);
+                for s in 0..=100 {
+                    timeline.push(&entry(
+                        s,
+                        EntryBody::Sample(Sample::default().with(Quantity::AcMlMin, 9.0)),
+                    ));
+                    let inputs = inputs_at(at(s), &timeline, &patient, Target::default());
+                    assert_eq!(inputs.citrate_mg_kg_min, None);
+                    assert!(engine.evaluate(at(s), &inputs).is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn target_reached_is_raised_once_when_the_processed_volume_reaches_the_target() {
+            // Target 1 L of whole blood; WB processed = inlet − AC = s mL at s seconds.
+            let target = Target::WbLitres(1.0);
+            let patient = Patient::default();
+            let mut engine = AlarmEngine::new(AlarmSettings::default());
+            let mut timeline = Timeline::new();
+            timeline.push(&entry(0, EntryBody::State(MachineState::Run)));
+            let mut raised_at = Vec::new();
+            for s in 0..=1500 {
+                let wb = s as f64;
+                timeline.push(&entry(
+                    s,
+                    EntryBody::Sample(
+                        Sample::default()
+                            .with(Quantity::InletMlMin, 60.0)
+                            .with(Quantity::InletMl, wb + 50.0)
+                            .with(Quantity::AcMl, 50.0),
+                    ),
+                ));
+                if s == 1200 {
+                    // The target is acknowledged: it is not raised again.
+                    engine.acknowledge(at(s));
+                }
+                let events = engine.evaluate(at(s), &inputs_at(at(s), &timeline, &patient, target));
+                if !raised(&events).is_empty() {
+                    assert_eq!(raised(&events), ["MON_TARGET_REACHED"]);
+                    raised_at.push(s);
+                    // Information: shown, never sounded.
+                    assert_eq!(engine.active()[0].priority, Priority::Info);
+                    assert_eq!(engine.sounding(at(s)), None);
+                }
+            }
+            // 1000 mL of 1000 mL at 1000 s exactly.
+            assert_eq!(raised_at, [1000]);
+        }
     }
 }
