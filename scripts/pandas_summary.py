@@ -1,69 +1,371 @@
 #!/usr/bin/env python3
-"""The same session totals as `apheresis-monitor summary FILE --json`, computed with pandas.
+"""An independent oracle for `apheresis-monitor summary FILE --json`, computed with pandas.
 
-Used only as the yardstick in scripts/bench.sh: the benchmark compares the whole-process time
-of this script with the monitor's on the same recording. Needs `pip install pandas`.
+    python3 scripts/pandas_summary.py RECORDING.csv      # prints one JSON object
+
+It prints the summary's figures under the monitor's JSON keys (`null` for a figure that cannot
+be computed). tests/summary_oracle.rs runs it on tests/fixtures/ and sample-data/ and compares
+the monitor's output with it figure by figure; scripts/bench.sh also times it as the yardstick
+for the monitor's load + summary speed. Needs pandas (`apt-get install python3-pandas` or
+`pip install pandas`); works with pandas 1.5 and later.
+
+It is written from the contracts, not from the Rust code: the recording format
+(docs/protocol-APH1.md and ../shared/protocol-APH1.md), the summary's definitions in the doc
+comment of src/analysis/summary.rs and its field docs, and Nadler's formula. The rules, one per
+figure:
+
+- Rows: the first line must be the header; a row with fewer than 23 cells, an unknown `kind`,
+  an unreadable time, `elapsed_s`, `seq` or number, a state/priority/event state not in the
+  format, is skipped and counted (`rows_skipped`). A text cell loses one leading `'` in front
+  of `= + - @ tab CR '`.
+- Session time: the machine's `elapsed_s`. Rows from the machine are the rows that carry a
+  `seq` (docs: `seq` is empty on monitor rows). When a machine row's `elapsed_s` is below the
+  previous machine row's, the machine restarted: from that row on, the axis is shifted forward
+  by the fall, so time never runs back and no time passes across the restart. Monitor rows
+  (notes, link rows) take the current shift; a row without `elapsed_s` has no session time
+  (a state, alarm or note without one is put at the latest session time so far).
+- `started_utc`/`ended_utc`: receipt time of the first and last readable row;
+  `duration_s`: from the first row's session time to the latest session time.
+- States: a state row repeating the state in force opens nothing; each state lasts until the
+  next state row (the last one until the latest session time); END lasts no time.
+  `run_time_s`, `pause_time_s`: the sums for RUN and PAUSE; `pause_count`: PAUSE spans. All
+  `null` when the recording has no state row.
+- Volumes (counters): each quantity on its own, as ../shared/protocol-APH1.md states: a fall of
+  1 mL or less is jitter and the value is taken as sent; a fall of more than 1 mL restarts
+  that quantity (its total is what it had reached plus the new count); a machine restart (the
+  machine's time went back, see above) restarts every quantity. The figure is the total at the
+  last sample carrying the quantity. `wb_processed_ml` = inlet − AC.
+  (Known difference, issue 13: today's monitor carries *every* counter at each MACHINE_RESET
+  row, which its journal also writes for a single counter's fall, and carries nothing without
+  such a row. Both agree on a real machine restart; tests/summary_oracle.rs pins the bag-change
+  case where they do not.)
+- Rates over RUN: each sample's value holds until the next sample carrying that quantity; an
+  interval longer than 30 s (or of no length) holds nothing; only the part of an interval
+  inside a RUN span counts. `mean_inlet_ml_min` and the AC mean are time-weighted means over
+  the counted time. Citrate = AC mL/min × 21.3 mg/mL (ACD-A) ÷ weight kg.
+  `citrate_peak_mg_kg_min`: the highest mean over any 60 s window of that step function (zero
+  where nothing is counted) lying between the first counted instant and the last; `null` if
+  they are less than 60 s apart. Exact: the windowed mean is piecewise linear in the window's
+  position, so it is evaluated at every position where a window edge meets a step, through the
+  running integral (np.interp). Not a count-based rolling mean: samples are not evenly spaced.
+- Alarms: an `ON` for a code that is not active raises an alarm (logged, counted by its
+  priority H/M/L); an `ON` for a code already active is the same alarm announced again and is
+  ignored; `OFF` clears the active alarm of that code (an `OFF` with none active is ignored).
+  Information events (`I`) are logged, never active, never counted. Monitor alarms (`MON_`
+  codes) are alarm rows like the machine's and are counted with them (issue 13 will split them).
+- `notes`: every `note` row, `ALARM_ACK` included: an acknowledgement is a recorded act of the
+  nurse and appears in the report's note log (decision documented in src/analysis/summary.rs).
+- `lost_sentences`: the sum of the leading numbers of the `SEQ_GAP` rows' text;
+  `link_losses`: `LINK_LOST` and `LINK_SILENT` rows.
+- Patient (`<stem>.session.json`, format `aph-session/1`): weight a JSON number in 2–300 kg,
+  height a JSON number in 40–230 cm, sex exactly `male` or `female` (the monitor also accepts
+  `m`/`f` in any case: a leniency, not used by the fixtures). Nadler's total blood volume
+  (Nadler, Hidalgo, Bloch, Surgery 1962), height in metres, weight in kg, litres:
+  male 0.3669 H³ + 0.03219 W + 0.6041, female 0.3561 H³ + 0.03308 W + 0.1833.
+  `tbv_processed` = WB ÷ TBV.
+- Lab values (each a positive JSON number): CD3+ yield = product/µL × 1000 × product mL;
+  CE2 % = 100 × yield ÷ (pre/µL × 1000 × WB mL); WB for the target = target ÷ (pre/µL × 1000 ×
+  CE2 ÷ 100).
+- `alarm_log` (code, priority, raised_s, cleared_s) and `note_log` (code, text, at_s): times in
+  seconds from the first row's session time.
 """
+import csv
 import json
+import math
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-CUMULATIVE = ["inlet_ml", "ac_ml", "collect_ml", "plasma_ml", "replace_ml"]
-CITRATE_MG_PER_ML = 21.3
+COLUMNS = (
+    "time_utc,elapsed_s,seq,kind,state,inlet_ml_min,ac_ml_min,return_ml_min,collect_ml_min,"
+    "plasma_ml_min,inlet_ml,ac_ml,collect_ml,plasma_ml,replace_ml,access_mmhg,return_mmhg,"
+    "centrifuge_rpm,ac_ratio,code,priority,event_state,text"
+).split(",")
+QUANTITIES = COLUMNS[5:19]
+COUNTERS = ["inlet_ml", "ac_ml", "collect_ml", "plasma_ml", "replace_ml"]
+KINDS = {"sample", "state", "alarm", "note", "link"}
+STATES = {"IDLE", "PRIME", "RUN", "PAUSE", "RINSEBACK", "END"}
+PRIORITIES = {"H", "M", "L", "I"}
+ESCAPED = ("=", "+", "-", "@", "\t", "\r", "'")
+
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+UNSIGNED = re.compile(r"[0-9]+")
+TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})")
+
+MAX_HOLD_S = 30.0
+PEAK_WINDOW_S = 60.0
+JITTER_ML = 1.0
+ACD_A_CITRATE_MG_PER_ML = 21.3
+WEIGHT_KG = (2.0, 300.0)
+HEIGHT_CM = (40.0, 230.0)
+NADLER = {
+    "male": (0.3669, 0.03219, 0.6041),
+    "female": (0.3561, 0.03308, 0.1833),
+}
 
 
-def main(path: str) -> None:
-    df = pd.read_csv(path, dtype={"text": str, "code": str, "state": str, "priority": str, "event_state": str, "kind": str}, keep_default_na=True)
-    meta_path = Path(path).with_suffix("").with_suffix(".session.json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    weight = (meta.get("patient") or {}).get("weight_kg")
+def readable(cells):
+    """Whether a row can be read, by the recording format's rules."""
+    if len(cells) < len(COLUMNS):
+        return False
+    row = dict(zip(COLUMNS, cells))
+    if row["kind"] not in KINDS or not TIME.fullmatch(row["time_utc"]):
+        return False
+    if row["elapsed_s"] and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", row["elapsed_s"]):
+        return False
+    if row["seq"] and not (UNSIGNED.fullmatch(row["seq"]) and int(row["seq"]) < 2**32):
+        return False
+    if any(row[q] and not NUMBER.fullmatch(row[q]) for q in QUANTITIES):
+        return False
+    if row["kind"] == "state" and row["state"] not in STATES:
+        return False
+    if row["kind"] == "alarm" and (
+        row["priority"] not in PRIORITIES or row["event_state"] not in ("ON", "OFF") or not row["code"]
+    ):
+        return False
+    return not any("\udc80" <= ch <= "\udcff" for ch in "".join(cells))  # not UTF-8
 
-    t = df["elapsed_s"]
-    out = {
-        "started_utc": df["time_utc"].iloc[0],
-        "ended_utc": df["time_utc"].iloc[-1],
-        "duration_s": float(t.max() - t.min()),
-    }
-    # State spans: each state lasts until the next state row (or the last row).
-    states = df.loc[df["kind"] == "state", ["elapsed_s", "state"]].reset_index(drop=True)
-    ends = states["elapsed_s"].shift(-1).fillna(t.max())
-    spans = ends - states["elapsed_s"]
-    out["run_time_s"] = float(spans[states["state"] == "RUN"].sum())
-    paused = states["state"] == "PAUSE"
-    out["pause_count"] = int((paused & ~paused.shift(1, fill_value=False)).sum())
-    out["pause_time_s"] = float(spans[paused].sum())
 
-    samples = df.loc[df["kind"] == "sample"].copy()
-    for q in CUMULATIVE:
-        col = samples[q].dropna()
-        out[q] = float(col.iloc[-1]) if len(col) else None
-    out["wb_processed_ml"] = out["inlet_ml"] - out["ac_ml"]
+def unescape(text):
+    return text[1:] if text[:1] == "'" and text[1:2] in ESCAPED and text[1:2] != "" else text
 
-    # Time-weighted means over RUN: each sample holds until the next.
-    samples["state"] = df["state"].where(df["kind"] == "state").ffill().loc[samples.index]
-    dt = samples["elapsed_s"].shift(-1) - samples["elapsed_s"]
-    running = (samples["state"] == "RUN") & (dt > 0) & (dt <= 30)
-    out["mean_inlet_ml_min"] = float((samples["inlet_ml_min"] * dt)[running].sum() / dt[running].sum())
-    if weight:
-        citrate = samples["ac_ml_min"] * CITRATE_MG_PER_ML / weight
-        out["citrate_mean_mg_kg_min"] = float((citrate * dt)[running].sum() / dt[running].sum())
-        series = pd.Series(np.where(running, citrate, np.nan), index=pd.to_timedelta(samples["elapsed_s"], unit="s"))
-        out["citrate_peak_mg_kg_min"] = float(series.rolling("60s").mean().max())
 
-    alarms = df.loc[(df["kind"] == "alarm") & (df["event_state"] == "ON")]
-    for p, name in [("H", "alarms_high"), ("M", "alarms_medium"), ("L", "alarms_low")]:
-        out[name] = int((alarms["priority"] == p).sum())
+def read_recording(path):
+    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None or header[: len(COLUMNS)] != COLUMNS:
+            sys.exit(f"{path} is not a session recording (its first line is not the header)")
+        rows, skipped = [], 0
+        for cells in reader:
+            if readable(cells):
+                rows.append(cells[: len(COLUMNS)])
+            else:
+                skipped += 1
+    df = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
+    for column in ["elapsed_s", "seq"] + QUANTITIES:
+        df[column] = pd.to_numeric(df[column].replace("", np.nan), errors="raise").astype(float)
+    df["text"] = df["text"].map(unescape)
+    return df, skipped
+
+
+def read_meta(path):
+    meta_path = Path(path).with_name(Path(path).stem + ".session.json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict) or meta.get("format") != "aph-session/1":
+        return {}
+    return meta
+
+
+def number_in(value, bounds):
+    """A JSON number within `bounds` (inclusive), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and bounds[0] <= value <= bounds[1] else None
+
+
+def positive(value):
+    return number_in(value, (math.ulp(0.0), math.inf))
+
+
+def session_axis(df):
+    """Session seconds of every row (NaN without `elapsed_s`) and, per row, how many machine
+    restarts came before it."""
+    from_machine = df["seq"].notna() & df["elapsed_s"].notna()
+    machine_t = df.loc[from_machine, "elapsed_s"]
+    before = machine_t.shift()
+    went_back = machine_t < before
+    shift = (before - machine_t).where(went_back, 0.0).cumsum()
+    offset = shift.reindex(df.index).ffill().fillna(0.0)
+    restarts = went_back.astype(int).cumsum().reindex(df.index).ffill().fillna(0).astype(int)
+    return df["elapsed_s"] + offset, restarts
+
+
+def counter_total(samples, q):
+    """Total of counter `q` at its last sample, each restart adding what it had reached."""
+    s = samples[["restarts", q]].dropna()
+    if s.empty:
+        return None
+    milli = (s[q] * 1000).round().astype("int64")  # values have at most 3 decimals
+    fell = milli.shift() - milli > JITTER_ML * 1000
+    machine_restart = s["restarts"] != s["restarts"].shift()
+    restart = (fell | machine_restart) & s[q].shift().notna()
+    carried = s[q].shift().where(restart, 0.0).sum()
+    return float(carried + s[q].iloc[-1])
+
+
+def run_pieces(samples, column, runs):
+    """(start, end, value) of the counted sample-and-hold time of `column` inside RUN."""
+    s = samples[["x", column]].dropna()
+    x0 = s["x"].to_numpy()[:-1]
+    x1 = s["x"].to_numpy()[1:]
+    v = s[column].to_numpy()[:-1]
+    dt = x1 - x0
+    held = (dt > 0) & (dt <= MAX_HOLD_S)
+    x0, x1, v = x0[held], x1[held], v[held]
+    parts = []
+    for a, b in runs:
+        lo = np.maximum(x0, a)
+        hi = np.minimum(x1, b)
+        inside = hi > lo
+        parts.append(pd.DataFrame({"lo": lo[inside], "hi": hi[inside], "v": v[inside]}))
+    if not parts:
+        return pd.DataFrame({"lo": [], "hi": [], "v": []})
+    return pd.concat(parts, ignore_index=True).sort_values("lo", kind="stable")
+
+
+def weighted_mean(pieces):
+    time = (pieces["hi"] - pieces["lo"]).sum()
+    return float((pieces["v"] * (pieces["hi"] - pieces["lo"])).sum() / time) if time > 0 else None
+
+
+def peak_mean(pieces, window):
+    if pieces.empty:
+        return None
+    first, last = float(pieces["lo"].min()), float(pieces["hi"].max())
+    if last - first < window:
+        return None
+    lo, hi, v = (pieces[c].to_numpy() for c in ("lo", "hi", "v"))
+    area = v * (hi - lo)
+    at_hi = np.cumsum(area)
+    at_lo = at_hi - area
+    # The running integral, linear between these knots (flat across holes).
+    knots = np.column_stack([lo, hi]).ravel()
+    integral = np.column_stack([at_lo, at_hi]).ravel()
+    ends = np.concatenate([knots, knots + window, [first + window, last]])
+    ends = ends[(ends - window >= first - 1e-9) & (ends <= last + 1e-9)]
+    means = (np.interp(ends, knots, integral) - np.interp(ends - window, knots, integral)) / window
+    return float(means.max())
+
+
+def utc(text):
+    t = pd.Timestamp(text).tz_convert("UTC")
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def summarise(path):
+    df, skipped = read_recording(path)
+    meta = read_meta(path)
+    df["x"], df["restarts"] = session_axis(df)
+    # Rows without a session time of their own sit at the latest one so far.
+    df["x_at"] = df["x"].fillna(df["x"].cummax().ffill()).fillna(0.0)
+    out = {"rows_skipped": skipped}
+
+    has_x = df["x"].notna()
+    first_x = float(df.loc[has_x, "x"].iloc[0]) if has_x.any() else None
+    last_x = float(df["x"].max()) if has_x.any() else None
+    out["started_utc"] = utc(df["time_utc"].iloc[0]) if len(df) else None
+    out["ended_utc"] = utc(df["time_utc"].iloc[-1]) if len(df) else None
+    out["duration_s"] = last_x - first_x if has_x.any() else None
+
+    # States.
+    states = df.loc[df["kind"] == "state", ["x_at", "state"]]
+    states = states[states["state"] != states["state"].shift()]
+    runs = []
+    if states.empty:
+        out.update(run_time_s=None, pause_count=None, pause_time_s=None)
+    else:
+        start = states["x_at"].to_numpy()
+        end = np.append(start[1:], last_x if last_x is not None else 0.0)
+        end = np.where(states["state"] == "END", start, end)
+        length = np.maximum(end - start, 0.0)
+        is_run = (states["state"] == "RUN").to_numpy()
+        is_pause = (states["state"] == "PAUSE").to_numpy()
+        out["run_time_s"] = float(length[is_run].sum())
+        out["pause_count"] = int(is_pause.sum())
+        out["pause_time_s"] = float(length[is_pause].sum())
+        runs = list(zip(start[is_run], np.maximum(end, start)[is_run]))
+
+    # Volumes.
+    samples = df.loc[(df["kind"] == "sample") & has_x]
+    for q in COUNTERS:
+        out[q] = counter_total(samples, q)
+    inlet, ac = out["inlet_ml"], out["ac_ml"]
+    out["wb_processed_ml"] = inlet - ac if inlet is not None and ac is not None else None
+
+    # Patient.
+    patient = meta.get("patient") if isinstance(meta.get("patient"), dict) else {}
+    weight = number_in(patient.get("weight_kg"), WEIGHT_KG)
+    height = number_in(patient.get("height_cm"), HEIGHT_CM)
+    sex = patient.get("sex") if patient.get("sex") in NADLER else None
+    if weight is not None and height is not None and sex is not None:
+        a, b, c = NADLER[sex]
+        out["tbv_ml"] = (a * (height / 100) ** 3 + b * weight + c) * 1000
+    else:
+        out["tbv_ml"] = None
+    wb, tbv = out["wb_processed_ml"], out["tbv_ml"]
+    out["tbv_processed"] = wb / tbv if wb is not None and tbv is not None else None
+
+    # Rates over RUN.
+    out["mean_inlet_ml_min"] = out["citrate_mean_mg_kg_min"] = out["citrate_peak_mg_kg_min"] = None
+    if not states.empty:
+        out["mean_inlet_ml_min"] = weighted_mean(run_pieces(samples, "inlet_ml_min", runs))
+        if weight is not None:
+            ac_pieces = run_pieces(samples, "ac_ml_min", runs)
+            per_kg = ACD_A_CITRATE_MG_PER_ML / weight
+            mean, peak = weighted_mean(ac_pieces), peak_mean(ac_pieces, PEAK_WINDOW_S)
+            out["citrate_mean_mg_kg_min"] = None if mean is None else mean * per_kg
+            out["citrate_peak_mg_kg_min"] = None if peak is None else peak * per_kg
+
+    # Alarms.
+    origin = first_x or 0.0
+    log, active = [], {}
+    for row in df.loc[df["kind"] == "alarm"].itertuples():
+        if row.event_state == "ON":
+            if row.code in active:
+                continue
+            log.append({"code": row.code, "priority": row.priority, "raised_s": row.x_at - origin, "cleared_s": None})
+            if row.priority != "I":
+                active[row.code] = len(log) - 1
+        elif row.code in active:
+            log[active.pop(row.code)]["cleared_s"] = row.x_at - origin
+    counted = pd.Series([a["priority"] for a in log], dtype=object)
+    out["alarms_high"] = int((counted == "H").sum())
+    out["alarms_medium"] = int((counted == "M").sum())
+    out["alarms_low"] = int((counted == "L").sum())
+    out["alarm_log"] = log
+
+    # Notes and link quality.
     notes = df.loc[df["kind"] == "note"]
-    out["notes"] = int((notes["code"] != "ALARM_ACK").sum())
+    out["notes"] = len(notes)
+    out["note_log"] = [
+        {"code": n.code, "text": n.text, "at_s": n.x_at - origin} for n in notes.itertuples()
+    ]
     links = df.loc[df["kind"] == "link"]
-    gaps = links.loc[links["code"] == "SEQ_GAP", "text"].str.extract(r"^(\d+)")[0].astype(float)
-    out["lost_sentences"] = int(gaps.sum())
+    gaps = links.loc[links["code"] == "SEQ_GAP", "text"].str.extract(r"^([0-9]+)")[0]
+    out["lost_sentences"] = int(pd.to_numeric(gaps).fillna(0).sum())
     out["link_losses"] = int(links["code"].isin(["LINK_LOST", "LINK_SILENT"]).sum())
-    print(json.dumps(out, indent=2))
+
+    # Lab.
+    lab = meta.get("lab") if isinstance(meta.get("lab"), dict) else {}
+    pre, product, volume, target = (
+        positive(lab.get(k))
+        for k in ("pre_cd3_per_ul", "product_cd3_per_ul", "product_volume_ml", "target_cd3_cells")
+    )
+    cells = product * 1000 * volume if product is not None and volume is not None else None
+    ok = cells is not None and pre is not None and wb is not None and wb > 0
+    ce2 = 100 * cells / (pre * 1000 * wb) if ok else None
+    out["cd3_yield_cells"] = cells
+    out["ce2_percent"] = ce2
+    out["wb_needed_for_target_ml"] = (
+        target / (pre * 1000 * ce2 / 100) if ce2 is not None and ce2 > 0 and target is not None else None
+    )
+    out["patient_id"] = patient.get("id") if isinstance(patient.get("id"), str) else None
+    return out
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.exit("usage: pandas_summary.py RECORDING.csv")
+    print(json.dumps(summarise(argv[1]), indent=2, allow_nan=False))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv)
