@@ -351,6 +351,21 @@ impl Worker {
                 if self.new_procedure_at(&results) {
                     self.switch_recording(now);
                 }
+                // Sequence numbers only (never patient data), for the kill test's log of what
+                // was received; collected only when that log is on.
+                let received: Vec<u32> = if tracing::enabled!(tracing::Level::TRACE) {
+                    results
+                        .iter()
+                        .filter_map(|d| match d {
+                            crate::protocol::Decoded::Sentence { sentence, .. } => {
+                                Some(sentence.seq)
+                            }
+                            crate::protocol::Decoded::Rejected(_) => None,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let was_down = self.journalist.link_down();
                 let mut entries = Vec::with_capacity(results.len() + 2);
                 let mut flow = Flow::Continue;
@@ -372,6 +387,12 @@ impl Worker {
                     if ended && self.config.stop_on_end {
                         flow = Flow::Stop(StopReason::ProcedureEnded);
                     }
+                }
+                // Logged after the rows were handed to the recorder: a sentence in this log
+                // was read from the port and its row given to the kernel (or queued, if
+                // writing fails).
+                for seq in received {
+                    tracing::trace!(seq, "received");
                 }
                 (self.wake)();
                 flow
@@ -708,5 +729,362 @@ impl Worker {
         self.flush_backlog();
         (self.wake)();
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The worker's own paths, on real pseudo-terminals: a silent link, and a UI that does not
+    //! drain its channel. Expected rows are computed from what each test wrote to the line.
+
+    use std::io::Write as _;
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::model::{Payload, Quantity, Sample, Sentence};
+    use crate::protocol::encode;
+
+    /// A pseudo-terminal: the master for the test to write into (writes wait up to 10 s for
+    /// room, so a slow reader is never mistaken for a failure), and the slave's path.
+    fn pty() -> (serialport::TTYPort, String) {
+        let (mut master, slave) = serialport::TTYPort::pair().expect("pseudo-terminal pair");
+        let path = serialport::SerialPort::name(&slave).expect("pseudo-terminal name");
+        drop(slave);
+        serialport::SerialPort::set_timeout(&mut master, Duration::from_secs(10)).unwrap();
+        (master, path)
+    }
+
+    /// Opens the port by name, as the worker does in service, and counts the opens: a port
+    /// kept open is opened once.
+    struct CountingOpener {
+        inner: SerialOpener,
+        opens: Arc<AtomicUsize>,
+    }
+
+    impl PortOpener for CountingOpener {
+        fn open(&mut self) -> Result<Box<dyn Read + Send>, PortError> {
+            let port = self.inner.open()?;
+            self.opens.fetch_add(1, Ordering::SeqCst);
+            Ok(port)
+        }
+    }
+
+    /// Starts the worker on `config.port`, recording to `out`, and waits (with a deadline)
+    /// until it has opened the port: opening flushes the line, so nothing may be written
+    /// before.
+    fn start(config: WorkerConfig, out: &Path) -> (Acquisition, Arc<AtomicUsize>) {
+        let opens = Arc::new(AtomicUsize::new(0));
+        let opener = CountingOpener {
+            inner: SerialOpener::for_config(&config),
+            opens: opens.clone(),
+        };
+        let acquisition = Acquisition::start(
+            config,
+            None,
+            Box::new(opener),
+            Recorder::create(out).unwrap(),
+            SessionMeta::default(),
+            Journalist::new(),
+            Box::new(|| {}),
+        )
+        .unwrap();
+        wait_until(Duration::from_secs(10), "the worker opens the port", || {
+            opens.load(Ordering::SeqCst) == 1
+        });
+        (acquisition, opens)
+    }
+
+    /// Polls `done` every 5 ms until it holds; panics naming `what` after `timeout`.
+    fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + timeout;
+        while !done() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting until {what}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Sentence `seq` of the test machine: one sample a tenth of a second, inlet = seq.
+    fn sentence(seq: u32) -> Sentence {
+        Sentence {
+            seq,
+            t_ms: u64::from(seq) * 100,
+            payload: Payload::Sample(Sample::default().with(Quantity::InletMl, f64::from(seq))),
+            unknown_keys: 0,
+        }
+    }
+
+    fn wire(seqs: impl IntoIterator<Item = u32>) -> Vec<u8> {
+        seqs.into_iter()
+            .flat_map(|seq| encode(&sentence(seq)).into_bytes())
+            .collect()
+    }
+
+    /// What the recording (and the UI) should hold for sentence `seq`: seq, machine time, body.
+    fn expected(seq: u32) -> (Option<u32>, Option<u64>, String) {
+        let s = sentence(seq);
+        let Payload::Sample(sample) = s.payload else {
+            unreachable!()
+        };
+        (
+            Some(seq),
+            Some(s.t_ms),
+            format!("{:?}", EntryBody::Sample(sample)),
+        )
+    }
+
+    /// An entry as the tests compare it: seq, machine time, body; link rows by their code alone.
+    fn shape(entry: &Entry) -> (Option<u32>, Option<u64>, String) {
+        match &entry.body {
+            EntryBody::Link(link) => (None, None, link.code.as_str().to_owned()),
+            body => (entry.seq, entry.elapsed_ms, format!("{body:?}")),
+        }
+    }
+
+    fn link(code: LinkCode) -> (Option<u32>, Option<u64>, String) {
+        (None, None, code.as_str().to_owned())
+    }
+
+    /// Complete rows in the recording so far (the header excluded).
+    fn rows_on_disk(path: &Path) -> usize {
+        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        text.matches('\n').count().saturating_sub(1)
+    }
+
+    fn recorded(path: &Path) -> Vec<Entry> {
+        let recording = crate::recording::load(path, |_, _| true).unwrap();
+        assert_eq!(recording.skipped_rows, 0, "{:?}", recording.problems);
+        recording.entries
+    }
+
+    #[test]
+    fn the_silence_timeout_is_five_seconds_by_default() {
+        let config = WorkerConfig::new("/dev/ttyUSB0", 115_200);
+        assert_eq!(config.silence_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_silent_port_is_recorded_as_link_silent_kept_open_and_restored_when_data_returns() {
+        let silence = Duration::from_secs(1);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("session.csv");
+        let (mut master, path) = pty();
+        let mut config = WorkerConfig::new(path.clone(), 115_200);
+        config.silence_timeout = silence;
+        config.stop_on_end = false;
+        let (acquisition, opens) = start(config, &out);
+
+        // Data for longer than the silence timeout, a sentence every 100 ms: not silent.
+        let before = 1..=15;
+        for seq in before.clone() {
+            master.write_all(&wire([seq])).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Then nothing, with the port left open. Every event is checked against the disk as
+        // it arrives: an entry reaches the UI only once it is recorded.
+        let mut entries = Vec::new();
+        let mut links = Vec::new();
+        let take =
+            |event: AcqEvent, entries: &mut Vec<Entry>, links: &mut Vec<LinkStatus>| match event {
+                AcqEvent::Entry(entry) => {
+                    entries.push(entry);
+                    assert!(
+                        rows_on_disk(&out) >= entries.len(),
+                        "the UI saw entry {} before it was recorded",
+                        entries.len()
+                    );
+                }
+                AcqEvent::Link(status) => links.push(status),
+                _ => {}
+            };
+        let deadline = Instant::now() + silence + Duration::from_secs(10);
+        while !links.contains(&LinkStatus::Silent) {
+            assert!(Instant::now() < deadline, "no LINK_SILENT; links {links:?}");
+            if let Ok(event) = acquisition.events().recv_timeout(Duration::from_millis(50)) {
+                take(event, &mut entries, &mut links);
+            }
+        }
+        let silent_seen = Instant::now();
+        // Stay silent a while longer: still one LINK_SILENT, and the port is not reopened.
+        let quiet_after = silence + silence / 2;
+        while silent_seen.elapsed() < quiet_after {
+            if let Ok(event) = acquisition.events().recv_timeout(Duration::from_millis(50)) {
+                take(event, &mut entries, &mut links);
+            }
+        }
+        // Data comes back on the same open port.
+        let after = 16..=20;
+        master.write_all(&wire(after.clone())).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while entries.last().and_then(|e| e.seq) != Some(*after.end()) {
+            assert!(Instant::now() < deadline, "data after the silence not seen");
+            if let Ok(event) = acquisition.events().recv_timeout(Duration::from_millis(50)) {
+                take(event, &mut entries, &mut links);
+            }
+        }
+        let report = acquisition.stop().unwrap();
+        assert_eq!(report.unwritten_rows, 0);
+
+        assert_eq!(
+            opens.load(Ordering::SeqCst),
+            1,
+            "a silent port must be kept open, not reopened"
+        );
+        assert_eq!(links, [LinkStatus::Silent, LinkStatus::Up]);
+
+        let mut want = vec![link(LinkCode::Connected)];
+        want.extend(before.clone().map(expected));
+        want.push(link(LinkCode::Silent));
+        want.push(link(LinkCode::Restored));
+        want.extend(after.clone().map(expected));
+        let seen: Vec<_> = entries.iter().map(shape).collect();
+        assert_eq!(seen, want, "what the UI was given");
+        let on_disk = recorded(&out);
+        let mut want_on_disk = want.clone();
+        want_on_disk.push(link(LinkCode::Closed));
+        assert_eq!(
+            on_disk.iter().map(shape).collect::<Vec<_>>(),
+            want_on_disk,
+            "the recording"
+        );
+
+        // Silence is called no earlier than the timeout after the last byte, and promptly.
+        let row = |code: LinkCode| {
+            on_disk
+                .iter()
+                .find(|e| matches!(&e.body, EntryBody::Link(l) if l.code == code))
+                .unwrap()
+        };
+        let last_before = on_disk
+            .iter()
+            .find(|e| e.seq == Some(*before.end()))
+            .unwrap();
+        let silent = row(LinkCode::Silent);
+        let waited = silent.time_utc.duration_since(last_before.time_utc);
+        let silence_signed = jiff::SignedDuration::try_from(silence).unwrap();
+        // The CSV keeps milliseconds: allow one for each of the two times.
+        assert!(
+            waited >= silence_signed - jiff::SignedDuration::from_millis(2),
+            "LINK_SILENT after only {waited:?} of silence"
+        );
+        assert!(
+            waited <= silence_signed + jiff::SignedDuration::from_secs(3),
+            "LINK_SILENT {waited:?} after the last sentence"
+        );
+        let EntryBody::Link(silent_link) = &silent.body else {
+            unreachable!()
+        };
+        assert!(
+            silent_link.text.contains(&path) && silent_link.text.contains("no data for 1 s"),
+            "{}",
+            silent_link.text
+        );
+        assert_eq!(silent.elapsed_ms, sentence(*before.end()).t_ms.into());
+
+        // The restored row: at the first sentence after the silence, none missed, and an
+        // outage at least as long as the test stayed quiet after seeing LINK_SILENT.
+        let restored = row(LinkCode::Restored);
+        assert_eq!(restored.elapsed_ms, Some(sentence(*after.start()).t_ms));
+        let EntryBody::Link(restored_link) = &restored.body else {
+            unreachable!()
+        };
+        let missed = after.start() - before.end() - 1;
+        assert!(
+            restored_link
+                .text
+                .ends_with(&format!("; {missed} sentences sent while disconnected")),
+            "{}",
+            restored_link.text
+        );
+        let outage_s: f64 = restored_link
+            .text
+            .strip_prefix("data again after ")
+            .and_then(|t| t.split(' ').next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("{}", restored_link.text));
+        assert!(
+            outage_s >= quiet_after.as_secs_f64() - 0.1,
+            "{}",
+            restored_link.text
+        );
+    }
+
+    #[test]
+    fn a_full_ui_channel_never_holds_up_the_recording_and_the_ui_later_gets_every_entry_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("session.csv");
+        let (mut master, path) = pty();
+        let mut config = WorkerConfig::new(path, 115_200);
+        config.stop_on_end = false;
+        // However slow the machine running the test, no silence row between bursts.
+        config.silence_timeout = Duration::from_mins(10);
+        let (acquisition, _) = start(config, &out);
+
+        // The UI does not drain. More sentences than the channel holds fill it.
+        let first = u32::try_from(EVENT_CHANNEL_CAPACITY).unwrap() + 500;
+        master.write_all(&wire(1..=first)).unwrap();
+        wait_until(Duration::from_mins(1), "the UI channel is full", || {
+            acquisition.events().is_full()
+        });
+        // The machine keeps sending while the channel stays full: every row is still
+        // recorded, so the worker is not waiting on the UI.
+        let total = first + 3000;
+        master.write_all(&wire(first + 1..=total)).unwrap();
+        let rows_wanted = 1 + total as usize; // CONNECTED, then one row a sentence
+        let deadline = Instant::now() + Duration::from_mins(1);
+        loop {
+            let rows = rows_on_disk(&out);
+            if rows == rows_wanted {
+                break;
+            }
+            assert!(
+                rows < rows_wanted,
+                "{rows} rows recorded, {rows_wanted} sent"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "the recording stopped at {rows} of {rows_wanted} rows while the UI channel \
+                 was full: the worker is held up by the UI"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(acquisition.events().is_full(), "nothing was drained yet");
+
+        // The UI drains at last: every entry, in order, none lost or repeated.
+        let mut entries = Vec::new();
+        let deadline = Instant::now() + Duration::from_mins(1);
+        while entries.last().and_then(|e: &Entry| e.seq) != Some(total) {
+            assert!(
+                Instant::now() < deadline,
+                "the UI got {} entries of {rows_wanted}",
+                entries.len()
+            );
+            if let Ok(AcqEvent::Entry(entry)) =
+                acquisition.events().recv_timeout(Duration::from_millis(50))
+            {
+                entries.push(entry);
+            }
+        }
+        let report = acquisition.stop().unwrap();
+        assert_eq!(report.unwritten_rows, 0);
+        assert_eq!(report.rows_written, rows_wanted as u64 + 1); // and RECORDING_CLOSED
+
+        let mut want = vec![link(LinkCode::Connected)];
+        want.extend((1..=total).map(expected));
+        let seen: Vec<_> = entries.iter().map(shape).collect();
+        assert_eq!(seen.len(), want.len(), "entries the UI received");
+        if let Some(i) = (0..want.len()).find(|&i| seen[i] != want[i]) {
+            panic!(
+                "the UI's entry {i} is {:?}, expected {:?}",
+                seen[i], want[i]
+            );
+        }
+        want.push(link(LinkCode::Closed));
+        let on_disk: Vec<_> = recorded(&out).iter().map(shape).collect();
+        assert!(on_disk == want, "the recording differs from what was sent");
     }
 }
