@@ -39,6 +39,11 @@ fn entry(secs: u64, seq: Option<u32>, body: EntryBody) -> Entry {
 
 /// A 15-minute session: PRIME 0–60, RUN 60–840, RINSEBACK 840–900, END; samples every 5 s at
 /// 60 mL/min inlet and 5 mL/min AC while running; one high alarm and one note.
+///
+/// Each sample carries the volumes pumped before it: the samples at 60, 65, …, 835 s (156 of
+/// them) each add 5 s of flow, 60 × 5 ÷ 60 = 5 mL inlet and 5 × 5 ÷ 60 = 5/12 mL AC, so the
+/// last sample (900 s) carries inlet 156 × 5 = 780 mL and AC 156 × 5/12 = 65 mL:
+/// WB processed 780 − 65 = 715 mL. (The inlet alone, 780, must not pass for the WB.)
 fn write_session(path: &Path, with_samples: bool) {
     let mut recorder = Recorder::create(path).expect("create the recording");
     let mut seq = 0u32;
@@ -172,6 +177,17 @@ fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("one JSON object")
 }
 
+/// A float figure equal to a hand-computed value (to the last bits of float rounding).
+fn close(value: &serde_json::Value, expected: f64) {
+    let actual = value
+        .as_f64()
+        .unwrap_or_else(|| panic!("{value} is not a number (expected {expected})"));
+    assert!(
+        (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{actual} != {expected}"
+    );
+}
+
 fn reason<'a>(summary: &'a serde_json::Value, figure: &str) -> Option<&'a str> {
     summary["unavailable"]
         .as_array()?
@@ -193,18 +209,42 @@ fn a_complete_recording_is_summarised_in_every_format() {
     assert!(text.contains("Run time              13 min 00 s"), "{text}");
 
     let s = json(&path);
-    // RUN 60–840 s: 780 s; inlet 60 mL/min, AC 5 mL/min all through it.
+    // Rows from 0 s (CONNECTED) to 900 s (END).
+    assert_eq!(s["duration_s"], 900.0);
+    assert_eq!(s["started_utc"], "2026-03-14T08:05:00.000Z");
+    assert_eq!(s["ended_utc"], "2026-03-14T08:20:00.000Z");
+    // RUN 60–840 s: 780 s; inlet 60 mL/min, AC 5 mL/min all through it. No PAUSE.
     assert_eq!(s["run_time_s"], 780.0);
+    assert_eq!(s["pause_count"], 0);
+    assert_eq!(s["pause_time_s"], 0.0);
     assert_eq!(s["mean_inlet_ml_min"], 60.0);
     // 5 mL/min × 21.3 mg/mL ÷ 71 kg = 1.5 mg/kg/min, mean and peak alike.
-    let citrate = s["citrate_mean_mg_kg_min"].as_f64().unwrap();
-    assert!((citrate - 1.5).abs() < 1e-9, "{citrate}");
+    close(&s["citrate_mean_mg_kg_min"], 1.5);
+    close(&s["citrate_peak_mg_kg_min"], 1.5);
+    // Volumes: see `write_session`.
+    close(&s["inlet_ml"], 780.0);
+    close(&s["ac_ml"], 65.0);
+    close(&s["wb_processed_ml"], 715.0);
+    close(&s["collect_ml"], 0.0);
+    // Nadler, male, 1.75 m, 71 kg: 0.3669 × 1.75³ + 0.03219 × 71 + 0.6041
+    //   = 0.3669 × 5.359375 + 2.28549 + 0.6041 = 1.96635469 + 2.28549 + 0.6041
+    //   = 4.8559447 L. (Female coefficients would give 0.3561 × 5.359375 + 0.03308 × 71
+    //   + 0.1833 = 4.4434 L.) TBV processed = 715 ÷ 4855.9447 = 0.14724.
+    close(&s["tbv_ml"], 4_855.944_687_5);
+    close(&s["tbv_processed"], 715.0 / 4_855.944_687_5);
+    // One ACCESS_PRESSURE_LOW raised at 300 s and cleared at 330 s; one note.
     assert_eq!(s["alarms_high"], 1);
+    assert_eq!(s["alarms_medium"], 0);
+    assert_eq!(s["alarms_low"], 0);
+    assert_eq!(s["alarm_log"][0]["duration_s"], 30.0);
     assert_eq!(s["notes"], 1);
+    assert_eq!(s["note_log"][0]["text"], "=arm repositioned");
+    assert_eq!(s["lost_sentences"], 0);
+    assert_eq!(s["link_losses"], 0);
     assert_eq!(s["patient_id"], "P-TEST-7");
+    assert_eq!(s["operator"], "RN Test");
     assert_eq!(s["machine"]["serial_no"], "SN000123");
     assert_eq!(s["rows_skipped"], 0);
-    assert!(s["tbv_ml"].as_f64().unwrap() > 4000.0);
     assert_eq!(
         reason(&s, "ce2_percent"),
         Some("no lab values in the metadata")
@@ -214,6 +254,17 @@ fn a_complete_recording_is_summarised_in_every_format() {
     assert!(csv.status.success());
     let csv = stdout(&csv);
     assert_eq!(csv.lines().count(), 2, "{csv}");
+    // The row's cells, by column name: the figures as written for the register.
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let cell = |name: &str| {
+        let i = rows[0].iter().position(|c| *c == name).unwrap();
+        rows[1][i]
+    };
+    assert_eq!(cell("tbv_ml"), "4856");
+    assert_eq!(cell("wb_processed_ml"), "715.0");
+    assert_eq!(cell("tbv_processed"), "0.147");
+    assert_eq!(cell("citrate_peak_mg_kg_min"), "1.500");
+    assert_eq!(cell("alarms_high"), "1");
     assert!(csv.contains("OBSERVATION: '=arm repositioned"), "{csv}");
 
     let pdf = f.path("report.pdf");
@@ -228,12 +279,29 @@ fn a_complete_recording_is_summarised_in_every_format() {
         let mode = std::fs::metadata(&pdf).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    // The text is real text: extract it when poppler's pdftotext is installed.
-    if let Ok(extracted) = Command::new("pdftotext").arg(&pdf).arg("-").output() {
-        let extracted = String::from_utf8_lossy(&extracted.stdout);
-        assert!(extracted.contains("P-TEST-7"), "{extracted}");
-        assert!(extracted.contains("ACCESS_PRESSURE_LOW"), "{extracted}");
-        assert!(extracted.contains("SHA-256"), "{extracted}");
+    // The text is real text, with the figures: poppler's pdftotext must find it. Without
+    // pdftotext this fails (CI installs poppler-utils): a skipped check proves nothing.
+    let extracted = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "pdftotext is needed to read the PDF's text (apt-get install poppler-utils): {e}"
+            )
+        });
+    assert!(extracted.status.success(), "pdftotext failed");
+    let extracted = String::from_utf8_lossy(&extracted.stdout);
+    for expected in [
+        "P-TEST-7",
+        "ACCESS_PRESSURE_LOW",
+        "SHA-256",
+        "4856 mL",
+        "715.0 mL",
+        "13 min 00 s",
+        "1.50 mg/kg/min",
+    ] {
+        assert!(extracted.contains(expected), "{expected} in {extracted}");
     }
     // The recording itself is never overwritten by a report.
     let output = run(&[file, "--pdf", file]);
@@ -281,6 +349,7 @@ fn without_metadata_the_patient_figures_say_why() {
     // The rest is there.
     assert_eq!(s["run_time_s"], 780.0);
     assert_eq!(s["mean_inlet_ml_min"], 60.0);
+    close(&s["wb_processed_ml"], 715.0);
 }
 
 #[test]
@@ -303,7 +372,10 @@ fn invalid_patient_data_is_reported_not_used() {
             .starts_with("needs a valid weight")
     );
     assert_eq!(s["patient_id"], "P-BAD");
-    assert!(s["wb_processed_ml"].as_f64().unwrap() > 700.0);
+    // What does not depend on the patient is still there: 780 − 65 mL (see `write_session`).
+    close(&s["wb_processed_ml"], 715.0);
+    assert!(s["tbv_ml"].is_null());
+    assert!(s["tbv_processed"].is_null());
 
     // The PDF is made all the same.
     let pdf = f.path("bad.pdf");
@@ -365,6 +437,12 @@ fn sessions_are_appended_to_the_register_under_one_header() {
     assert!(lines[0].starts_with("recording_file,patient_id,"));
     assert!(lines[1].starts_with("a.csv,P-TEST-7,"));
     assert!(lines[2].starts_with("b.csv,P-TEST-7,"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&register).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the register is created owner-only");
+    }
 
     // A register of another shape is left alone.
     let other = f.path("other.csv");
@@ -374,4 +452,56 @@ fn sessions_are_appended_to_the_register_under_one_header() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("not a summary register"));
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "x,y\r\n");
+}
+
+/// The export window ("Export summary", `write` in src/ui/export.rs) saves through these core
+/// functions: `write_pdf`, `write_csv`, `write_json` and `append_to_register`. Every file they
+/// write is owner-only (0600), also when it replaces a file others could read. With the
+/// window compiled in, the window's own `write` is checked the same way.
+#[cfg(unix)]
+#[test]
+fn every_export_is_written_owner_only_even_over_a_file_others_could_read() {
+    use apheresis_monitor::export;
+    use std::os::unix::fs::PermissionsExt;
+
+    let f = Fixture::new();
+    let path = f.session("s.csv", Some(&good_meta()), true);
+    let report = export::Report::load(&path).expect("build the report");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let readable_by_all = |p: &Path| {
+        std::fs::write(p, b"old").unwrap();
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(mode(p), 0o644);
+    };
+
+    let (pdf, csv, json, register) = (
+        f.path("s.summary.pdf"),
+        f.path("s.summary.csv"),
+        f.path("s.summary.json"),
+        f.path("register.csv"),
+    );
+    for p in [&pdf, &csv, &json] {
+        readable_by_all(p);
+    }
+    export::write_pdf(&pdf, &report).expect("write the PDF");
+    export::write_csv(&csv, &report.summary).expect("write the CSV");
+    export::write_json(&json, &report.summary).expect("write the JSON");
+    export::append_to_register(&register, &report.summary).expect("create the register");
+    for p in [&pdf, &csv, &json, &register] {
+        assert_eq!(mode(p), 0o600, "{}", p.display());
+        assert_ne!(std::fs::read(p).unwrap(), b"old", "{}", p.display());
+    }
+
+    #[cfg(feature = "gui")]
+    {
+        use apheresis_monitor::ui::export::{Format, write};
+        for format in [Format::Pdf, Format::Csv, Format::Json, Format::Register] {
+            let out = f.path(&format!("window-{format:?}"));
+            if format != Format::Register {
+                readable_by_all(&out);
+            }
+            write(&report, format, &out).expect("the export window saves");
+            assert_eq!(mode(&out), 0o600, "{format:?}");
+        }
+    }
 }
