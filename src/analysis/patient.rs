@@ -228,6 +228,39 @@ mod tests {
     }
 
     #[test]
+    fn the_range_edges_are_accepted_and_just_outside_them_refused() {
+        // Weight 2–300 kg and height 40–230 cm, both ends included.
+        for weight in [2.0, 300.0] {
+            assert_eq!(validate_weight_kg(weight), Ok(weight));
+        }
+        for weight in [1.99, 300.01, 2.0 - 1e-9, 300.0 + 1e-9] {
+            let err = validate_weight_kg(weight).unwrap_err();
+            assert!(err.contains("is outside 2–300 kg"), "{weight}: {err}");
+        }
+        for height in [40.0, 230.0] {
+            assert_eq!(validate_height_cm(height), Ok(height));
+        }
+        for height in [39.99, 230.01, 40.0 - 1e-9, 230.0 + 1e-9] {
+            let err = validate_height_cm(height).unwrap_err();
+            assert!(err.contains("is outside 40–230 cm"), "{height}: {err}");
+        }
+        for (height, message) in [(0.0, "must be positive"), (f64::INFINITY, "not a number")] {
+            let err = validate_height_cm(height).unwrap_err();
+            assert!(err.contains(message), "{height}: {err}");
+        }
+        // The same edges through the metadata.
+        let meta: PatientMeta =
+            serde_json::from_str(r#"{"weight_kg":2,"height_cm":230,"sex":"female"}"#).unwrap();
+        let p = Patient::from_meta(Some(&meta));
+        assert_eq!((p.weight_kg, p.height_cm), (Some(2.0), Some(230.0)));
+        let meta: PatientMeta =
+            serde_json::from_str(r#"{"weight_kg":300.5,"height_cm":39.5,"sex":"female"}"#).unwrap();
+        let p = Patient::from_meta(Some(&meta));
+        assert_eq!((p.weight_kg, p.height_cm), (None, None));
+        assert_eq!(p.problems.len(), 2, "{:?}", p.problems);
+    }
+
+    #[test]
     fn patient_from_meta_keeps_valid_parts_and_explains_the_rest() {
         let meta: PatientMeta =
             serde_json::from_str(r#"{"id":"P-1","weight_kg":0,"height_cm":900,"sex":"male"}"#)

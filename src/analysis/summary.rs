@@ -19,6 +19,20 @@
 //! - `link_losses` counts `LINK_LOST` and `LINK_SILENT` rows alike: the recorder writes one of
 //!   them, once, for each interruption of the data (the first failure of an outage only), so
 //!   together they count the interruptions.
+//! - `notes` counts every note row, `ALARM_ACK` included: acknowledging an alarm is an act of
+//!   the nurse that belongs in the record, and the note log shows it with the others.
+//! - The citrate peak is the highest mean over any 60 s *of session time* (a time window over
+//!   the sample-and-hold RUN pieces, zero outside them), not the mean of a number of samples:
+//!   samples are not evenly spaced.
+//! - Monitor alarms (`MON_` codes) are counted with the machine's (issue 13 will split them).
+//!
+//! `scripts/pandas_summary.py` computes these figures independently, from the recording format
+//! and the rules above; `tests/summary_oracle.rs` compares the two figure by figure. One
+//! difference is known and pinned there: the counter-restart rule. Today the timeline carries
+//! every cumulative counter at each `MACHINE_RESET` row (which the journal also writes when a
+//! single counter falls, e.g. a bag change or a 0.1 mL dip) and nothing without one; the shared
+//! protocol restarts only the counter that fell by more than 1 mL, and every counter when the
+//! machine restarts. Issue 13 changes the monitor to the protocol's rule.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

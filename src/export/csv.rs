@@ -70,7 +70,9 @@ pub fn header_row() -> Vec<u8> {
 
 /// The summary's cells, in [`REGISTER_COLUMNS`] order.
 pub fn cells(s: &Summary) -> Vec<String> {
-    let text = |v: Option<&str>| escape_text(&one_line(v.unwrap_or("")));
+    // Escaped before line breaks and tabs become spaces: a text starting with CR or tab keeps
+    // its `'`, so a reader that trims leading spaces cannot turn `\r=…` into a formula.
+    let text = |v: Option<&str>| one_line(&escape_text(v.unwrap_or("")));
     let num =
         |v: Option<f64>, decimals: usize| v.map_or(String::new(), |v| format!("{v:.decimals$}"));
     let machine = s.machine.as_ref();
@@ -89,7 +91,7 @@ pub fn cells(s: &Summary) -> Vec<String> {
                 a.priority,
                 a.code,
                 duration,
-                escape_text(&one_line(&a.text))
+                one_line(&escape_text(&a.text))
             )
         })
         .collect();
@@ -107,7 +109,7 @@ pub fn cells(s: &Summary) -> Vec<String> {
                 "N{} {}{code}: {}",
                 i + 1,
                 offset_hms(n.at_s),
-                escape_text(&one_line(&n.text))
+                one_line(&escape_text(&n.text))
             )
         })
         .collect();
@@ -298,6 +300,30 @@ mod tests {
         // No cell of the row starts a formula.
         for value in &rows[1] {
             assert!(!value.starts_with(['=', '+', '-', '@']), "{value}");
+        }
+    }
+
+    #[test]
+    fn text_starting_with_a_carriage_return_or_a_tab_keeps_its_escape() {
+        let mut s = summary_with_note("\r=HYPERLINK(\"http://x\")");
+        s.patient_id = Some("\r=cmd|' /C calc'!A0".into());
+        s.operator = Some("\t@SUM(A1)".into());
+        let rows = parse(&csv_header_and_row(&s));
+        let cell = |name: &str| {
+            let i = REGISTER_COLUMNS.iter().position(|c| *c == name).unwrap();
+            rows[1][i].clone()
+        };
+        // CR and tab become spaces (one line per session) after the `'` is put in front.
+        assert_eq!(cell("patient_id"), "' =cmd|' /C calc'!A0");
+        assert_eq!(cell("operator"), "' @SUM(A1)");
+        assert_eq!(cell("note_log"), "N1 +0:05:00: ' =HYPERLINK(\"http://x\")");
+        for value in &rows[1] {
+            assert!(
+                !value
+                    .trim_start()
+                    .starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{value:?}"
+            );
         }
     }
 

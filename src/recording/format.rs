@@ -430,7 +430,11 @@ mod tests {
             ("-3", "'-3"),
             ("@SUM", "'@SUM"),
             ("\tx", "'\tx"),
+            ("\r=1+1", "'\r=1+1"),
+            ("\rx", "'\rx"),
             ("'x", "''x"),
+            ("x=1", "x=1"),
+            (" =1", " =1"),
             ("plain", "plain"),
             ("", ""),
         ];
@@ -438,6 +442,31 @@ mod tests {
             assert_eq!(escape_text(text), cell);
             assert_eq!(unescape_text(cell), text);
         }
+    }
+
+    #[test]
+    fn a_note_starting_with_a_carriage_return_is_neutralised_in_the_row_and_read_back() {
+        let entry = Entry {
+            time_utc: ts("2026-03-14T08:05:00.350Z"),
+            elapsed_ms: Some(1000),
+            seq: None,
+            body: EntryBody::Note(Note {
+                code: "FREE_TEXT".into(),
+                text: "\r=HYPERLINK(\"http://x\")".into(),
+            }),
+        };
+        let mut out = Vec::new();
+        write_row(&entry, &mut out);
+        let record = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(out.as_slice())
+            .records()
+            .next()
+            .unwrap()
+            .unwrap();
+        // The spreadsheet sees a cell starting with `'`, not with CR.
+        assert_eq!(&record[COL_TEXT], "'\r=HYPERLINK(\"http://x\")");
+        assert_eq!(round_trip(&entry), entry);
     }
 
     #[test]
