@@ -15,6 +15,7 @@ use crate::model::Entry;
 
 use super::files::{create_private_dir_all, create_private_file, sync_dir};
 use super::format::{header_row, write_row};
+use super::reader::MAX_ROW_BYTES;
 
 /// The longest unsynced data may wait for `fsync`.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
@@ -30,6 +31,10 @@ pub enum RecordError {
     Open { path: PathBuf, source: io::Error },
     #[error("{path} is not a session recording (its first line is not the recording header)")]
     NotARecording { path: PathBuf },
+    #[error(
+        "recording {path} cannot be resumed: what follows byte {offset} is not whole rows (a quote is left open); the file is left as it is, record into a new one"
+    )]
+    Damaged { path: PathBuf, offset: u64 },
     #[error("recording {path} is in use by another monitor")]
     InUse { path: PathBuf },
     #[error(
@@ -183,7 +188,15 @@ impl Recorder {
             });
         }
         let len = file.metadata().map_err(open_error)?.len();
-        let committed_len = end_of_last_line(&mut file, len).map_err(open_error)?;
+        let committed_len =
+            end_of_last_row(&mut file, header.len() as u64, len).map_err(open_error)?;
+        if len - committed_len > MAX_ROW_BYTES as u64 {
+            // More than one row's worth would go: this is damage, not a row cut short.
+            return Err(RecordError::Damaged {
+                path: path.to_owned(),
+                offset: committed_len,
+            });
+        }
         if committed_len < len {
             file.set_len(committed_len).map_err(open_error)?;
             file.sync_all().map_err(open_error)?;
@@ -285,22 +298,31 @@ impl Recorder {
     }
 }
 
-/// The offset just after the last `\n` in the first `len` bytes of `file`.
-fn end_of_last_line(file: &mut File, len: u64) -> io::Result<u64> {
-    const CHUNK: u64 = 64 * 1024;
-    let mut end = len;
-    let mut buf = vec![0u8; CHUNK as usize];
-    while end > 0 {
-        let start = end.saturating_sub(CHUNK);
-        let size = usize::try_from(end - start).unwrap_or(buf.len());
-        file.seek(SeekFrom::Start(start))?;
+/// The offset just after the last whole row in the first `len` bytes of `file`, reading
+/// from `start` (the end of the header). A row ends at a line break outside quotes: a note
+/// may hold line breaks of its own inside its quoted text, and cutting there would leave a
+/// quote open that swallows every row appended after it.
+fn end_of_last_row(file: &mut File, start: u64, len: u64) -> io::Result<u64> {
+    const CHUNK: usize = 64 * 1024;
+    let mut buf = vec![0u8; CHUNK];
+    let mut offset = start;
+    let mut in_quotes = false;
+    let mut last_end = start;
+    file.seek(SeekFrom::Start(start))?;
+    while offset < len {
+        let size = usize::try_from(len - offset).map_or(CHUNK, |left| left.min(CHUNK));
         file.read_exact(&mut buf[..size])?;
-        if let Some(pos) = buf[..size].iter().rposition(|&b| b == b'\n') {
-            return Ok(start + pos as u64 + 1);
+        for (i, &byte) in buf[..size].iter().enumerate() {
+            match byte {
+                // A doubled quote inside quotes flips twice, so parity tells inside from out.
+                b'"' => in_quotes = !in_quotes,
+                b'\n' if !in_quotes => last_end = offset + i as u64 + 1,
+                _ => {}
+            }
         }
-        end = start;
+        offset += size as u64;
     }
-    Ok(0)
+    Ok(last_end)
 }
 
 #[cfg(test)]
@@ -368,6 +390,127 @@ mod tests {
         assert_eq!(lines.len(), 3, "{text}");
         assert!(lines[1].contains(",1.000,1,"));
         assert!(lines[2].contains(",3.000,3,"));
+    }
+
+    fn note(seconds: u64, text: &str) -> Entry {
+        Entry {
+            body: EntryBody::Note(crate::model::Note {
+                code: String::new(),
+                text: text.into(),
+            }),
+            seq: None,
+            ..entry(seconds)
+        }
+    }
+
+    /// The recording's rows as (seq, note text), loaded by the real loader, which must skip
+    /// nothing.
+    fn rows(path: &Path) -> Vec<(Option<u32>, Option<String>)> {
+        let loaded = crate::recording::load(path, |_, _| true).unwrap();
+        assert_eq!(loaded.skipped_rows, 0, "{:?}", loaded.problems);
+        loaded
+            .entries
+            .iter()
+            .map(|e| match &e.body {
+                EntryBody::Note(n) => (e.seq, Some(n.text.clone())),
+                _ => (e.seq, None),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn resume_cuts_a_half_written_note_with_a_line_break_back_to_the_last_whole_row() {
+        // A crash (or power cut) in the middle of a note whose text holds a line break: the
+        // file ends inside the note's quotes, after its inner line break. Cutting at that line
+        // break would leave the quote open and swallow every row appended after it.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        let mut recorder = Recorder::create(&path).unwrap();
+        recorder.append(&entry(1)).unwrap();
+        drop(recorder);
+        let mut half = Vec::new();
+        write_row(&note(2, "pale\nand cold"), &mut half);
+        let cut = half.iter().position(|&b| b == b'\n').unwrap() + 3;
+        assert!(
+            cut < half.len() - 2,
+            "the note row must be cut inside its text"
+        );
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(&half[..cut]).unwrap();
+        drop(file);
+
+        let mut recorder = Recorder::resume(&path).unwrap();
+        recorder.append(&entry(3)).unwrap();
+        recorder.append(&note(4, "better\nnow")).unwrap();
+        recorder.append(&entry(5)).unwrap();
+        drop(recorder);
+        assert_eq!(
+            rows(&path),
+            [
+                (Some(1), None),
+                (Some(3), None),
+                (None, Some("better\nnow".into())),
+                (Some(5), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn resume_keeps_a_whole_note_with_line_breaks_and_cuts_the_half_row_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        let mut recorder = Recorder::create(&path).unwrap();
+        recorder.append(&entry(1)).unwrap();
+        recorder
+            .append(&note(2, "line one\nline \"two\"\n"))
+            .unwrap();
+        drop(recorder);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"2026-01-01T00:00:03.000Z,3.0").unwrap();
+        drop(file);
+        let mut recorder = Recorder::resume(&path).unwrap();
+        recorder.append(&entry(4)).unwrap();
+        drop(recorder);
+        assert_eq!(
+            rows(&path),
+            [
+                (Some(1), None),
+                (None, Some("line one\nline \"two\"\n".into())),
+                (Some(4), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn resume_refuses_a_file_whose_open_quote_would_cut_more_than_a_row() {
+        // A stray quote followed by more than a row's worth of rows is damage, not a row cut
+        // short: resuming would have to throw those rows away, so it refuses and leaves the
+        // file alone.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        let mut recorder = Recorder::create(&path).unwrap();
+        recorder.append(&entry(1)).unwrap();
+        drop(recorder);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"2026-01-01T00:00:02.000Z,2.000,2,note,,\"stray\r\n")
+            .unwrap();
+        let mut filler = Vec::new();
+        for s in 3..2000 {
+            write_row(&entry(s), &mut filler);
+        }
+        assert!(filler.len() > MAX_ROW_BYTES);
+        file.write_all(&filler).unwrap();
+        drop(file);
+        let before = std::fs::read(&path).unwrap();
+        assert!(matches!(
+            Recorder::resume(&path),
+            Err(RecordError::Damaged { .. })
+        ));
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "the file was changed"
+        );
     }
 
     #[test]

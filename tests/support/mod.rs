@@ -164,3 +164,219 @@ pub fn link_codes(path: &Path) -> Vec<apheresis_monitor::model::LinkCode> {
         })
         .collect()
 }
+
+/// Polls `done` every 10 ms until it holds; panics, naming `what`, once `timeout` has passed.
+pub fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether process `pid` holds `path` open (a symlink such as socat's is followed first).
+pub fn has_open(pid: u32, path: &Path) -> bool {
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return false;
+    };
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == target))
+}
+
+/// The `record` command as a child process.
+pub fn record_command(port: &str, out: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_apheresis-monitor"));
+    command.args(["record", "--port", port, "--out"]).arg(out);
+    command.stdout(Stdio::null());
+    command
+}
+
+/// The `RUST_LOG` that makes the recorder log the sequence number of each sentence it has read
+/// and handed to the recorder (`received seq=N`), and nothing else below warnings.
+pub const RECEIVED_LOG: &str = "warn,apheresis_monitor::acquisition::worker=trace";
+
+/// A child process whose stderr is collected line by line as it comes (a thread reads it, so
+/// the child never blocks on a full pipe and nothing it wrote before dying is lost).
+pub struct Watched {
+    pub child: Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watched {
+    /// Spawns `command` with its stderr piped to the collector.
+    pub fn spawn(mut command: Command) -> Watched {
+        use std::io::BufRead as _;
+        let mut child = command
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the child process");
+        let stderr = child.stderr.take().unwrap();
+        let lines: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
+        let sink = lines.clone();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).split(b'\n') {
+                let Ok(line) = line else { return };
+                let text = strip_ansi(&String::from_utf8_lossy(&line));
+                sink.lock().unwrap().push(text);
+            }
+        });
+        Watched {
+            child,
+            lines,
+            reader: Some(reader),
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the child has written to stderr so far.
+    pub fn stderr(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Whether some stderr line so far satisfies `found`.
+    pub fn said(&self, found: impl Fn(&str) -> bool) -> bool {
+        self.lines.lock().unwrap().iter().any(|l| found(l))
+    }
+
+    /// Waits until a stderr line satisfies `found`; panics after `timeout`, or if the child
+    /// exits first.
+    pub fn wait_for(&mut self, timeout: Duration, what: &str, found: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.said(&found) {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.join_reader();
+                assert!(
+                    self.said(&found),
+                    "the child exited ({status}) before {what}; stderr: {:#?}",
+                    self.stderr()
+                );
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {what}; stderr: {:#?}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until the recorder has opened its port and started (it says so on stderr).
+    pub fn wait_recording(&mut self) {
+        self.wait_for(Duration::from_secs(20), "the recorder to start", |l| {
+            l.starts_with("recording ") && l.contains("Ctrl-C stops")
+        });
+    }
+
+    /// The sequence numbers the recorder logged as read and handed to the recorder (with
+    /// `RUST_LOG` set to [`RECEIVED_LOG`]), in order.
+    pub fn received(&self) -> Vec<u32> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| received_seq(l))
+            .collect()
+    }
+
+    /// Waits for the child to exit, at most `timeout` (killing it and panicking after that).
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.join_reader();
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "the child did not exit within {timeout:?}; stderr: {:#?}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGKILL, then waits for the child and for the last of its stderr.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.join_reader();
+    }
+
+    /// SIGTERM (the recorder stops cleanly), then waits at most `timeout`.
+    pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.wait_exit(timeout)
+    }
+
+    fn join_reader(&mut self) {
+        // The pipe's write end closes with the child (and anything it started), so the reader
+        // ends; bounded anyway, in case a grandchild holds it.
+        if let Some(reader) = self.reader.take() {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !reader.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if reader.is_finished() {
+                reader.join().unwrap();
+            }
+        }
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The sequence number in a `received seq=N` log line.
+pub fn received_seq(line: &str) -> Option<u32> {
+    let rest = line.split_once(" received seq=")?.1;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `text` without terminal colour sequences (`ESC [ … m`).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
