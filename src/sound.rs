@@ -34,16 +34,25 @@ pub fn repeat_interval(priority: Priority) -> Duration {
 impl AlarmSound {
     /// Call every frame with what the alarm engine says should sound.
     pub fn update(&mut self, sounding: Option<Priority>) {
+        self.update_at(Instant::now(), sounding);
+    }
+
+    /// [`AlarmSound::update`] at `now` (tests pass their own time). A sound starts when an
+    /// alarm starts sounding or a higher priority takes over, and repeats every
+    /// [`repeat_interval`] while it lasts.
+    pub fn update_at(&mut self, now: Instant, sounding: Option<Priority>) {
         let Some(priority) = sounding.filter(|p| *p >= Priority::Medium) else {
             self.last_played = None;
             return;
         };
         let due = match self.last_played {
             None => true,
-            Some((at, last)) => priority > last || at.elapsed() >= repeat_interval(priority),
+            Some((at, last)) => {
+                priority > last || now.saturating_duration_since(at) >= repeat_interval(priority)
+            }
         };
         if due {
-            self.last_played = Some((Instant::now(), priority));
+            self.last_played = Some((now, priority));
             self.played += 1;
             self.play(priority);
         }
@@ -173,20 +182,62 @@ mod tests {
         assert_eq!(bytes.len(), 44 + samples.len() * 2);
     }
 
-    #[test]
-    fn sound_repeats_at_its_interval_and_a_higher_priority_plays_at_once() {
-        let mut sound = AlarmSound {
+    fn silent() -> AlarmSound {
+        AlarmSound {
             // No player: the bell path, so the test makes no noise.
             player_checked: true,
             ..AlarmSound::default()
-        };
-        sound.update(Some(Priority::Medium));
-        sound.update(Some(Priority::Medium));
+        }
+    }
+
+    #[test]
+    fn sound_repeats_at_its_interval_and_not_before() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut sound = silent();
+        // Medium: at once, then every 15 s.
+        sound.update_at(at(0), Some(Priority::Medium));
         assert_eq!(sound.played, 1);
-        sound.update(Some(Priority::High));
+        sound.update_at(at(14_999), Some(Priority::Medium));
+        assert_eq!(sound.played, 1, "not before 15 s");
+        sound.update_at(at(15_000), Some(Priority::Medium));
+        assert_eq!(sound.played, 2, "at 15 s");
+        sound.update_at(at(29_999), Some(Priority::Medium));
         assert_eq!(sound.played, 2);
-        sound.update(None);
-        sound.update(Some(Priority::Low));
-        assert_eq!(sound.played, 2, "low priority is silent");
+        sound.update_at(at(30_000), Some(Priority::Medium));
+        assert_eq!(sound.played, 3);
+        // High takes over at once, then repeats every 5 s.
+        sound.update_at(at(31_000), Some(Priority::High));
+        assert_eq!(sound.played, 4, "a higher priority plays at once");
+        sound.update_at(at(35_999), Some(Priority::High));
+        assert_eq!(sound.played, 4, "not before 5 s");
+        sound.update_at(at(36_000), Some(Priority::High));
+        assert_eq!(sound.played, 5, "at 5 s");
+        // Back to medium: its 15 s interval runs from the last sound.
+        sound.update_at(at(37_000), Some(Priority::Medium));
+        sound.update_at(at(50_999), Some(Priority::Medium));
+        assert_eq!(sound.played, 5);
+        sound.update_at(at(51_000), Some(Priority::Medium));
+        assert_eq!(sound.played, 6);
+    }
+
+    #[test]
+    fn an_alarm_that_starts_after_silence_plays_at_once_and_low_is_silent() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut sound = silent();
+        sound.update_at(at(0), Some(Priority::Medium));
+        sound.update_at(at(1_000), None);
+        sound.update_at(at(2_000), Some(Priority::Medium));
+        assert_eq!(
+            sound.played, 2,
+            "sounding again after silence plays at once"
+        );
+        sound.update_at(at(3_000), Some(Priority::Low));
+        sound.update_at(at(60_000), Some(Priority::Low));
+        sound.update_at(at(61_000), Some(Priority::Info));
+        assert_eq!(sound.played, 2, "low and information are silent");
+        sound.update_at(at(62_000), Some(Priority::High));
+        assert_eq!(sound.played, 3);
     }
 }
