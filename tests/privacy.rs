@@ -11,11 +11,12 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use apheresis_monitor::acquisition::LinkStatus;
 use apheresis_monitor::model::{Alarm, Note, Payload, Priority, Quantity, Sample, Sentence};
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording::SessionMeta;
 use apheresis_monitor::recording::meta::PatientMeta;
-use apheresis_monitor::session::{LivePlan, LiveSession};
+use apheresis_monitor::session::{LinkView, LivePlan, LiveSession};
 
 const PATIENT_ID: &str = "PSEUDO-4711-SECRET";
 const NOTE_TEXT: &str = "NOTE-TEXT-SECRET perioral tingling";
@@ -30,6 +31,16 @@ impl std::io::Write for Captured {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// Takes in the session's events until `done` says so, or fails after 10 s.
+fn wait_for(live: &mut LiveSession, what: &str, done: impl Fn(&LiveSession) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done(live) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        live.drain(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -55,7 +66,7 @@ fn no_patient_id_or_note_text_reaches_the_logs_and_files_are_owner_only() {
     };
     let mut live = LiveSession::start(
         LivePlan {
-            port,
+            port: port.clone(),
             baud: 115_200,
             folder: folder.clone(),
             meta,
@@ -65,7 +76,16 @@ fn no_patient_id_or_note_text_reaches_the_logs_and_files_are_owner_only() {
         Box::new(|| {}),
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // The worker has the port open once it reports the link.
+    // The worker runs in this process: the port is open once one of our files is it.
+    let port_open = || {
+        std::fs::read_dir("/proc/self/fd").is_ok_and(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .any(|p| p == std::path::Path::new(&port))
+        })
+    };
+    wait_for(&mut live, "the port to open", |_| port_open());
     live.add_note(Note {
         code: "TINGLING".into(),
         text: NOTE_TEXT.into(),
@@ -105,7 +125,9 @@ fn no_patient_id_or_note_text_reaches_the_logs_and_files_are_owner_only() {
     }
     // A cable pull and a summary export log as well.
     drop(master);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(&mut live, "the link to be lost", |live| {
+        matches!(live.link, LinkView::Status(LinkStatus::Down { .. }))
+    });
     live.stop();
     let report = apheresis_monitor::export::Report::load(&live.recording).unwrap();
     apheresis_monitor::export::write_pdf(&dir.path().join("summary.pdf"), &report).unwrap();
@@ -148,15 +170,30 @@ fn the_headless_recorder_opens_no_socket() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .map(|p| p.display().to_string())
-        .collect();
+    // Look once the recorder is running: it holds the port and its recording open.
+    let fds = || -> Vec<String> {
+        std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+            .map(|dir| {
+                dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                    .map(|p| p.display().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let fds = loop {
+        let fds = fds();
+        if fds.iter().any(|f| *f == port) && fds.iter().any(|f| f.ends_with("s.csv")) {
+            break fds;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the recorder did not open its port and recording: {fds:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let _ = child.kill();
     let _ = child.wait();
-    assert!(!fds.is_empty());
     assert!(
         fds.iter().all(|f| !f.starts_with("socket:")),
         "the recorder has a socket open: {fds:?}"
