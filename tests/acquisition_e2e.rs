@@ -15,7 +15,7 @@ use apheresis_monitor::simulator::{
     FaultInjector, FaultKind, PtyOutput, RunOptions, SimConfig, SimMachine, run,
 };
 
-use support::{drain_until, expected_row, machine_rows, start_worker};
+use support::{NullModem, drain_until, expected_row, machine_rows, start_worker};
 
 #[test]
 fn a_simulated_session_with_four_percent_faults_records_every_intact_sentence_exactly() {
@@ -102,27 +102,90 @@ fn a_simulated_session_with_four_percent_faults_records_every_intact_sentence_ex
 
 #[test]
 fn pulled_cable_mid_line_loses_no_later_sentence() {
-    // A sentence cut off by a pulled cable is counted as truncated; the next connection's first
-    // sentence is recorded whole.
+    // The cable is pulled in the middle of a sentence. That sentence is counted as truncated
+    // and never joins what comes after the replug: the new connection starts mid-line (the
+    // rest of some sentence, noise), and every whole sentence after it is recorded exactly.
+    use apheresis_monitor::acquisition::{LinkStatus, open_serial};
+    use apheresis_monitor::model::{MachineState, Payload, Quantity, Sample, Sentence};
+    use apheresis_monitor::protocol::encode;
+
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.csv");
-    let (mut master, path) = support::pty();
-    let worker = start_worker(&path, &out, false);
-    std::thread::sleep(Duration::from_millis(300));
-    master
-        .write_all(b"$APHT,1,0,RUN*69\r\n$APHS,2,1000,inlet_ml=12")
-        .unwrap();
+    let machine_end = dir.path().join("machine");
+    let monitor_end = dir.path().join("monitor");
+    let sample = |seq: u32| Sentence {
+        seq,
+        t_ms: u64::from(seq) * 1000,
+        payload: Payload::Sample(
+            Sample::default()
+                .with(Quantity::InletMlMin, 50.0 + f64::from(seq))
+                .with(Quantity::InletMl, 100.0 * f64::from(seq)),
+        ),
+        unknown_keys: 0,
+    };
+    let first = Sentence {
+        seq: 1,
+        t_ms: 0,
+        payload: Payload::State(MachineState::Run),
+        unknown_keys: 0,
+    };
+    let cut = encode(&sample(2));
+    let cut = &cut[..cut.len() / 2];
+    let later = [sample(3), sample(4)];
+
+    let cable = NullModem::plug(&machine_end, &monitor_end);
+    let worker = start_worker(monitor_end.to_str().unwrap(), &out, false);
+    let me = std::process::id();
+    support::wait_until(
+        Duration::from_secs(10),
+        "the worker to open the port",
+        || support::has_open(me, &monitor_end),
+    );
+    let mut port = open_serial(
+        machine_end.to_str().unwrap(),
+        115_200,
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let before = format!("{}{cut}", encode(&first));
+    port.write_all(before.as_bytes()).unwrap();
+    // The half sentence must have reached the worker before the pull: wait for its bytes.
     drain_until(
         &worker,
-        Duration::from_secs(5),
-        |e| matches!(e, AcqEvent::Entry(entry) if entry.seq == Some(1)),
+        Duration::from_secs(10),
+        |e| matches!(e, AcqEvent::Stats(s) if s.bytes == before.len() as u64),
     );
-    drop(master);
-    drain_until(&worker, Duration::from_secs(5), |e| {
-        matches!(e, AcqEvent::Link(_))
+    drop(port);
+    cable.pull();
+    drain_until(&worker, Duration::from_secs(10), |e| {
+        matches!(e, AcqEvent::Link(LinkStatus::Down { .. }))
     });
+
+    let _cable = NullModem::plug(&machine_end, &monitor_end);
+    support::wait_until(
+        Duration::from_secs(10),
+        "the worker to reopen the port",
+        || support::has_open(me, &monitor_end),
+    );
+    let mut port = open_serial(
+        machine_end.to_str().unwrap(),
+        115_200,
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let after = format!("ml=250.0*5A\r\n{}{}", encode(&later[0]), encode(&later[1]));
+    port.write_all(after.as_bytes()).unwrap();
+    drain_until(
+        &worker,
+        Duration::from_secs(10),
+        |e| matches!(e, AcqEvent::Entry(entry) if entry.seq == Some(4)),
+    );
     let report = worker.stop().unwrap();
-    assert_eq!(report.stats.truncated, 1);
-    let rows = machine_rows(&out);
-    assert_eq!(rows.len(), 1);
+    assert_eq!(report.stats.truncated, 1, "{:?}", report.stats);
+    assert_eq!(report.stats.noise, 1, "{:?}", report.stats);
+    let expected: Vec<_> = [&first, &later[0], &later[1]]
+        .into_iter()
+        .filter_map(expected_row)
+        .collect();
+    assert_eq!(machine_rows(&out), expected);
 }

@@ -1,20 +1,21 @@
 //! A serial stream of random bytes at full speed: the recorder's memory stays flat, nothing is
-//! recorded from it, and the first valid sentence after it is recorded whole.
+//! recorded from it (the recording holds the valid sentence and the link opening and closing,
+//! nothing else), and the first valid sentence after it is recorded whole.
 //! `HOSTILE_SECS` sets how long (3 s in the suite; minutes for the reliability run).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::io::{Read as _, Write as _};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use apheresis_monitor::model::{MachineState, Payload, Sentence};
+use apheresis_monitor::model::{EntryBody, LinkCode, MachineState, Payload, Sentence};
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording;
 
 mod support;
 
-use support::{pty, rss_kb};
+use support::{Watched, pty, rss_kb};
 
 #[test]
 fn random_bytes_at_full_speed_leave_memory_flat_and_the_next_sentence_whole() {
@@ -26,14 +27,10 @@ fn random_bytes_at_full_speed_leave_memory_flat_and_the_next_sentence_whole() {
     let out = dir.path().join("s.csv");
     let (mut master, port) = pty();
     serialport::SerialPort::set_timeout(&mut master, Duration::from_secs(2)).unwrap();
-    let recorder = Command::new(env!("CARGO_BIN_EXE_apheresis-monitor"))
-        .args(["record", "--port", &port, "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    let mut command = support::record_command(&port, &out);
+    command.stdout(Stdio::piped());
+    let mut recorder = Watched::spawn(command);
+    recorder.wait_recording();
 
     // xorshift: cheap, seeded, every byte value, `$` and newlines included.
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
@@ -64,17 +61,35 @@ fn random_bytes_at_full_speed_leave_memory_flat_and_the_next_sentence_whole() {
         unknown_keys: 0,
     });
     master.write_all(valid.as_bytes()).unwrap();
-    // END stops the recorder.
-    let output = recorder.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    // END stops the recorder. (Every write above gives up after 2 s, the port's timeout.)
+    let status = recorder.wait_exit(Duration::from_secs(60));
+    assert!(status.success(), "{:#?}", recorder.stderr());
+    let mut stdout = String::new();
+    recorder
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    // Nothing was recorded from the noise: the one machine row is the valid sentence, and the
+    // only link rows are the connection opening and closing.
     let loaded = recording::load(&out, |_, _| true).unwrap();
-    assert!(
-        loaded
-            .entries
-            .iter()
-            .any(|e| e.seq == Some(7) && e.elapsed_ms == Some(7000)),
-        "the valid sentence after the noise was not recorded"
+    assert_eq!(loaded.skipped_rows, 0, "{:?}", loaded.problems);
+    let machine_rows: Vec<_> = loaded
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.body, EntryBody::Link(_)))
+        .map(|e| (e.seq, e.elapsed_ms, e.body.clone()))
+        .collect();
+    assert_eq!(
+        machine_rows,
+        [(Some(7), Some(7000), EntryBody::State(MachineState::End))],
+        "rows recorded from random bytes"
+    );
+    assert_eq!(
+        support::link_codes(&out),
+        [LinkCode::Connected, LinkCode::Closed]
     );
     let (first, last) = (rss[0], rss[rss.len() - 1]);
     assert!(

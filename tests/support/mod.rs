@@ -251,6 +251,16 @@ impl Watched {
         self.lines.lock().unwrap().iter().any(|l| found(l))
     }
 
+    /// How many stderr lines so far satisfy `found`.
+    pub fn count(&self, found: impl Fn(&str) -> bool) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| found(l))
+            .count()
+    }
+
     /// Waits until a stderr line satisfies `found`; panics after `timeout`, or if the child
     /// exits first.
     pub fn wait_for(&mut self, timeout: Duration, what: &str, found: impl Fn(&str) -> bool) {
