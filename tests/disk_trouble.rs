@@ -10,6 +10,8 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use support::wait_until;
+
 use apheresis_monitor::model::{EntryBody, MachineState, Payload, Quantity, Sample, Sentence};
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording;
@@ -43,19 +45,29 @@ fn a_full_disk_is_reported_rows_wait_in_memory_and_are_written_when_space_return
         env!("CARGO_BIN_EXE_apheresis-monitor"),
         out.display()
     );
-    let recorder = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args(["-c", &script])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+        .env("RUST_LOG", support::RECEIVED_LOG)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null());
+    let mut recorder = support::Watched::spawn(command);
+    recorder.wait_recording();
     let total = 400u32;
     for seq in 0..total / 2 {
         master.write_all(sentence(seq).as_bytes()).unwrap();
         std::thread::sleep(Duration::from_millis(2));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // Every sentence of the first half has reached the recorder, and writing has failed.
+    let last_of_half = total / 2 - 1;
+    wait_until(
+        Duration::from_secs(20),
+        "the first half to be received",
+        || recorder.received().contains(&last_of_half),
+    );
+    recorder.wait_for(Duration::from_secs(20), "the recording error", |l| {
+        l.contains("RECORDING ERROR")
+    });
     let stuck_at = std::fs::metadata(&out).unwrap().len();
     assert!(stuck_at <= 8192, "the limit did not hold: {stuck_at} bytes");
     // Space comes back.
@@ -68,13 +80,18 @@ fn a_full_disk_is_reported_rows_wait_in_memory_and_are_written_when_space_return
         master.write_all(sentence(seq).as_bytes()).unwrap();
         std::thread::sleep(Duration::from_millis(2));
     }
-    std::thread::sleep(Duration::from_millis(800));
-    let _ = Command::new("kill")
-        .args(["-TERM", &recorder.id().to_string()])
-        .status();
-    let output = recorder.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    // The recorder has everything, and has said writing works again.
+    wait_until(
+        Duration::from_secs(20),
+        "the second half to be received",
+        || recorder.received().contains(&(total - 1)),
+    );
+    recorder.wait_for(Duration::from_secs(20), "writing again", |l| {
+        l.contains("writing again")
+    });
+    let status = recorder.terminate(Duration::from_secs(20));
+    let stderr = recorder.stderr().join("\n");
+    assert!(status.success(), "{stderr}");
     assert!(
         stderr.contains("RECORDING ERROR"),
         "no loud error: {stderr}"
