@@ -3,12 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
+mod support;
+
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use apheresis_monitor::acquisition::AcqEvent;
 use apheresis_monitor::model::{
-    Alarm, MachineState, Payload, Priority, Quantity, Sample, Sentence,
+    Alarm, Entry, EntryBody, MachineState, Payload, Priority, Quantity, Sample, Sentence,
 };
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording;
@@ -23,8 +27,13 @@ struct Rig {
     master: Option<serialport::TTYPort>,
     seq: u32,
     clock: Arc<Mutex<Timestamp>>,
+    /// The pseudo-terminal the monitor reads (the slave side).
+    port: String,
     _dir: tempfile::TempDir,
 }
+
+/// How long any wait in these tests may take before it fails.
+const WAIT: Duration = Duration::from_secs(20);
 
 fn rig_with(launch_port: bool) -> Rig {
     rig_prepared(launch_port, |_, _| {})
@@ -44,7 +53,7 @@ fn rig_prepared(launch_port: bool, prepare: impl FnOnce(&std::path::Path, &str))
     let (clock, cell) = Clock::fake(Timestamp::now());
     let launch = if launch_port {
         Launch::Port {
-            port: path,
+            port: path.clone(),
             baud: 115_200,
         }
     } else {
@@ -65,12 +74,12 @@ fn rig_prepared(launch_port: bool, prepare: impl FnOnce(&std::path::Path, &str))
         master: Some(master),
         seq: 0,
         clock: cell,
+        port: path,
         _dir: dir,
     };
     if launch_port {
         rig.step_until("the live session starts", |h| h.state().live().is_some());
-        // Let the worker open the port before anything is written.
-        std::thread::sleep(Duration::from_millis(200));
+        rig.wait_until_port_open();
     }
     rig
 }
@@ -81,7 +90,7 @@ impl Rig {
         what: &str,
         mut done: impl FnMut(&Harness<'static, MonitorApp>) -> bool,
     ) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + WAIT;
         loop {
             self.harness.step();
             if done(&self.harness) {
@@ -111,10 +120,67 @@ impl Rig {
         master.write_all(line.as_bytes()).unwrap();
     }
 
-    fn advance_clock(&self, secs: i64) {
-        let mut t = self.clock.lock().unwrap();
-        *t = t.checked_add(SignedDuration::from_secs(secs)).unwrap();
+    /// Waits until the serial worker (a thread of this process) holds the port open, so what is
+    /// written next is read from an open port.
+    fn wait_until_port_open(&self) {
+        let port = Path::new(&self.port);
+        support::wait_until(WAIT, "the worker opens the port", || {
+            support::has_open(std::process::id(), port)
+        });
     }
+
+    /// Runs `n` frames (the app's logic and drawing), with the clock where it is.
+    fn frames(&mut self, n: usize) {
+        for _ in 0..n {
+            self.harness.step();
+        }
+    }
+
+    /// The app's clock.
+    fn now(&self) -> Timestamp {
+        *self.clock.lock().unwrap()
+    }
+
+    fn set_clock(&self, t: Timestamp) {
+        *self.clock.lock().unwrap() = t;
+    }
+
+    fn advance_clock(&self, secs: i64) {
+        let t = self.now();
+        self.set_clock(t.checked_add(SignedDuration::from_secs(secs)).unwrap());
+    }
+
+    /// When the live session's last sample was received (the worker stamps it).
+    fn last_receipt(&self) -> Timestamp {
+        self.harness
+            .state()
+            .live()
+            .unwrap()
+            .timeline
+            .last_sample_utc()
+            .unwrap()
+    }
+
+    /// Hands the live session an entry received at `time_utc`, as the worker would: the test
+    /// chooses the receipt time, so it is on the same clock as the app's.
+    fn inject(&mut self, time_utc: Timestamp, t_ms: u64, body: EntryBody) {
+        let entry = Entry {
+            time_utc,
+            elapsed_ms: Some(t_ms),
+            seq: Some(self.seq),
+            body,
+        };
+        self.seq += 1;
+        self.harness
+            .state_mut()
+            .live_mut()
+            .unwrap()
+            .apply(AcqEvent::Entry(entry));
+    }
+}
+
+fn plus_ms(t: Timestamp, ms: i64) -> Timestamp {
+    t.checked_add(SignedDuration::from_millis(ms)).unwrap()
 }
 
 fn sample(inlet_ml_min: f64, inlet_ml: f64) -> Payload {
@@ -184,34 +250,57 @@ fn setup_shows_nadler_tbv_for_valid_inputs_and_a_reason_for_an_invalid_weight() 
 }
 
 #[test]
-fn the_stale_data_banner_appears_when_samples_stop() {
+fn the_stale_data_banner_shows_from_5_s_without_a_sample_and_new_data_clears_it() {
+    // The banner compares the app's clock with the receipt time of the last sample, which the
+    // serial worker stamps. The test reads that receipt time back and puts the app's (fake)
+    // clock at exact offsets from it, so nothing depends on how long the machine takes.
+    let stale = |rig: &Rig| {
+        rig.harness
+            .query_by_label_contains("No data from machine")
+            .is_some()
+    };
     let mut rig = rig_with(true);
     rig.send(0, Payload::State(MachineState::Run));
     rig.send(1000, sample(55.0, 100.0));
     rig.wait_for_label("55.0");
+    let first = rig.last_receipt();
+    // The rule: a banner once the last sample is 5 s old or older.
+    rig.set_clock(plus_ms(first, 4_999));
+    rig.frames(2);
+    assert!(!stale(&rig), "banner at 4.999 s");
+    rig.set_clock(plus_ms(first, 5_000));
+    rig.frames(2);
     assert!(
         rig.harness
-            .query_by_label_contains("No data from machine")
-            .is_none()
-    );
-    rig.advance_clock(12);
-    rig.harness.step();
-    rig.harness.step();
-    assert!(
-        rig.harness
-            .query_by_label_contains("No data from machine for 0:1")
+            .query_by_label("!! MEDIUM  No data from machine for 0:05")
             .is_some(),
-        "no stale banner"
+        "no banner at 5 s"
     );
-    // Data again: the banner goes.
-    rig.advance_clock(-12);
+    rig.set_clock(plus_ms(first, 12_000));
+    rig.frames(2);
+    assert!(
+        rig.harness
+            .query_by_label("!! MEDIUM  No data from machine for 0:12")
+            .is_some(),
+        "the banner counts"
+    );
+    // New data while the clock stays at 5 s after the first sample: the banner goes.
+    rig.set_clock(plus_ms(first, 5_000));
+    rig.frames(2);
+    assert!(stale(&rig), "still 5 s since the last sample");
     rig.send(2000, sample(56.0, 101.0));
     rig.wait_for_label("56.0");
-    assert!(
-        rig.harness
-            .query_by_label_contains("No data from machine")
-            .is_none()
-    );
+    let second = rig.last_receipt();
+    assert!(second > first);
+    assert_eq!(rig.now(), plus_ms(first, 5_000), "the clock did not move");
+    assert!(!stale(&rig), "new data did not clear the banner");
+    // And the 5 s now count from the new sample.
+    rig.set_clock(plus_ms(second, 4_999));
+    rig.frames(2);
+    assert!(!stale(&rig));
+    rig.set_clock(plus_ms(second, 5_000));
+    rig.frames(2);
+    assert!(stale(&rig));
 }
 
 #[test]
@@ -359,7 +448,7 @@ fn an_interrupted_recording_is_offered_at_start_and_resuming_appends_to_the_same
         rig.harness.state().live().unwrap().timeline.sample_count(),
         1
     );
-    std::thread::sleep(Duration::from_millis(300));
+    rig.wait_until_port_open();
     rig.seq = 5;
     rig.send(5000, sample(57.5, 200.0));
     rig.wait_for_label("57.5");
@@ -440,8 +529,13 @@ fn acknowledging_an_alarm_shows_the_countdown_and_keeps_the_banner() {
 }
 
 #[test]
-fn the_citrate_rule_raises_a_medium_alarm_from_the_patients_weight() {
+fn the_citrate_alarm_shows_after_its_default_30_s_delay_on_the_apps_clock() {
     let mut rig = rig_with(true);
+    assert_eq!(
+        rig.harness.state().settings.alarms.citrate_high.delay_s,
+        30.0,
+        "the default delay"
+    );
     // 40 kg patient; AC 2.6 mL/min × 21.3 mg/mL ÷ 40 kg = 1.38 mg/kg/min, above 1.2.
     rig.harness
         .state_mut()
@@ -453,24 +547,79 @@ fn the_citrate_rule_raises_a_medium_alarm_from_the_patients_weight() {
                 ..Default::default()
             });
         });
-    rig.send(0, Payload::State(MachineState::Run));
     let high_citrate = || {
-        Payload::Sample(
+        EntryBody::Sample(
             Sample::default()
                 .with(Quantity::InletMlMin, 31.0)
                 .with(Quantity::AcMlMin, 2.6)
                 .with(Quantity::AccessMmhg, -40.0),
         )
     };
-    // The receipt times come from the real clock, so the rule's 30 s delay (unit-tested in
-    // the engine) is set to zero here.
-    rig.harness.state_mut().settings.alarms.citrate_high.delay_s = 0.0;
-    rig.send(1000, high_citrate());
-    rig.wait_for_label("1.38");
-    rig.step_until("the citrate alarm shows", |h| {
-        h.query_by_label_contains("!! MEDIUM  Citrate rate 1.38")
+    // The samples are received on the app's clock, one a second: time is fake end to end.
+    let t0 = rig.now();
+    let at = |s: u64| plus_ms(t0, s as i64 * 1000);
+    let citrate_banner = |rig: &Rig| {
+        rig.harness
+            .query_by_label_contains("Citrate rate")
             .is_some()
+    };
+    // Priming: the AC does not reach the patient; no alarm however long.
+    rig.inject(at(0), 0, EntryBody::State(MachineState::Prime));
+    for s in 0..=60 {
+        rig.set_clock(at(s));
+        rig.inject(at(s), s * 1000, high_citrate());
+        rig.frames(2);
+        assert!(!citrate_banner(&rig), "citrate alarm while priming, {s} s");
+    }
+    assert!(rig.harness.query_by_label("1.38").is_some(), "citrate tile");
+    // RUN from 61 s: the alarm shows at 91 s, not a second before.
+    rig.inject(at(61), 61_000, EntryBody::State(MachineState::Run));
+    for s in 61..=90 {
+        rig.set_clock(at(s));
+        rig.inject(at(s), s * 1000, high_citrate());
+        rig.frames(2);
+        assert!(
+            !citrate_banner(&rig),
+            "citrate alarm before its delay, {s} s"
+        );
+    }
+    rig.set_clock(at(91));
+    rig.inject(at(91), 91_000, high_citrate());
+    rig.frames(2);
+    assert!(
+        rig.harness
+            .query_by_label_contains("!! MEDIUM  Citrate rate 1.38")
+            .is_some(),
+        "no citrate alarm after 30 s of RUN"
+    );
+    // The monitor's alarm is recorded.
+    rig.step_until("the citrate alarm row comes back from the recorder", |h| {
+        h.state()
+            .live()
+            .unwrap()
+            .timeline
+            .alarms
+            .iter()
+            .any(|a| a.code == "MON_CITRATE_HIGH")
     });
+    let path = rig.harness.state().live().unwrap().recording.clone();
+    rig.harness.state_mut().shutdown();
+    let loaded = recording::load(&path, |_, _| true).unwrap();
+    let rows: Vec<Alarm> = loaded
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Alarm(a) if a.code == "MON_CITRATE_HIGH" => Some(a.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].priority, rows[0].active), (Priority::Medium, true));
+    assert!(
+        rows[0].text.starts_with("Citrate rate 1.38 mg/kg/min"),
+        "{}",
+        rows[0].text
+    );
 }
 
 #[test]
@@ -583,7 +732,7 @@ fn a_failing_recording_raises_a_high_alarm_that_latches_until_acknowledged() {
     });
     let live = rig.harness.state().live().unwrap();
     assert_eq!(
-        live.alarms.sounding(Timestamp::now()),
+        live.alarms.sounding(rig.now()),
         Some(Priority::High),
         "the high alarm sounds"
     );

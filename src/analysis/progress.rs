@@ -263,10 +263,10 @@ mod tests {
         let t = run_pause_run();
         let p = progress(t.now(), &patient(), Target::Tbv(2.0));
         assert_eq!(p.wb_processed_ml, Some(1300.0));
-        assert!((p.tbv_ml.unwrap() - 4823.754_687_5).abs() < 1e-6);
+        assert!((p.tbv_ml.unwrap() - 4_823.754_687_5).abs() < 1e-6);
         // 2 TBV = 9 647.509 375 mL; 1 300 / 9 647.509 375 = 0.134 749 8;
         // 1 300 / 4 823.754 687 5 = 0.269 499 6.
-        assert!((p.target_wb_ml.unwrap() - 9647.509_375).abs() < 1e-6);
+        assert!((p.target_wb_ml.unwrap() - 9_647.509_375).abs() < 1e-6);
         assert!((p.fraction.unwrap() - 0.134_749_8).abs() < 1e-7, "{p:?}");
         assert!(
             (p.tbv_processed.unwrap() - 0.269_499_6).abs() < 1e-7,
