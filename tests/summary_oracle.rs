@@ -76,8 +76,8 @@ const ISSUE_13: &str = "issue 13 §1: today the monitor carries every counter at
     by more than 1 mL. When issue 13 lands the monitor's value becomes the oracle's: delete \
     this entry then.";
 
-/// The bag-change fixture, by hand (samples every 10 s, inlet_ml = t, ac_ml = t/12 to 0.1,
-/// collect 1 mL/min restarting at 150 s; MACHINE_RESET rows before the samples at 150 and 200):
+/// The bag-change fixture, by hand (samples every 10 s, `inlet_ml` = t, `ac_ml` = t/12 to 0.1,
+/// collect 1 mL/min restarting at 150 s; `MACHINE_RESET` rows before the samples at 150 and 200):
 /// - monitor: at 150 it carries the values at 140 (inlet 140, AC 11.7, collect 2.3), at 200 the
 ///   values at 190 (inlet 190, AC 15.8, collect 0.7); last sample 300 / 25.0 / 2.5. Inlet
 ///   140 + 190 + 300 = 630, AC 11.7 + 15.8 + 25.0 = 52.5, collect 2.3 + 0.7 + 2.5 = 5.5,
@@ -233,7 +233,10 @@ fn monitor_figure(summary: &Value, figure: &str) -> Value {
 
 /// Compares every figure of one recording; returns both summaries for further checks.
 fn compare(path: &Path) -> (Value, Value) {
-    let name = path.file_name().unwrap().to_str().unwrap();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a UTF-8 file name");
     let m = monitor(path);
     let o = oracle(path);
     let mut problems = Vec::new();
