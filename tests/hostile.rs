@@ -62,7 +62,7 @@ fn random_bytes_at_full_speed_leave_memory_flat_and_the_next_sentence_whole() {
     });
     master.write_all(valid.as_bytes()).unwrap();
     // END stops the recorder. (Every write above gives up after 2 s, the port's timeout.)
-    let status = recorder.wait_exit(Duration::from_secs(60));
+    let status = recorder.wait_exit(Duration::from_secs(90));
     assert!(status.success(), "{:#?}", recorder.stderr());
     let mut stdout = String::new();
     recorder

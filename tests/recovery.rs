@@ -94,7 +94,7 @@ fn a_killed_recorder_loses_nothing_it_had_received_and_resumes_into_the_same_fil
         // Let it receive enough to check, then a little more, varied by round, so the kills
         // land at different points of the stream; then kill it.
         wait_until(
-            Duration::from_secs(60),
+            Duration::from_secs(90),
             "the recorder to receive sentences",
             || recorder.received().len() >= MIN_CHECKED_PER_ROUND + 10,
         );
@@ -156,7 +156,7 @@ fn a_killed_recorder_loses_nothing_it_had_received_and_resumes_into_the_same_fil
     }
     // The last resumed recorder records a while and stops cleanly.
     wait_until(
-        Duration::from_secs(60),
+        Duration::from_secs(90),
         "the last recorder to receive sentences",
         || recorder.received().len() >= 20,
     );

@@ -82,7 +82,7 @@ fn a_session_with_faults_and_three_cable_pulls_loses_nothing_sent_while_connecte
     // Every wait below gives up (and fails) at this deadline: three times the session's wall
     // time, and at least two minutes.
     let wall = Duration::from_secs_f64(limit_ms as f64 / 1000.0 / SPEED);
-    let deadline = Instant::now() + (wall * 3).max(Duration::from_secs(120));
+    let deadline = Instant::now() + (wall * 3).max(Duration::from_secs(150));
     let wait = |what: &str, done: &mut dyn FnMut() -> bool| {
         wait_until(
             deadline.saturating_duration_since(Instant::now()),
