@@ -126,7 +126,7 @@ fn the_window_running_the_demo_holds_no_network_socket_and_listens_on_nothing() 
             && app.0.try_wait().ok().flatten().is_none()
     };
     wait_until(
-        Duration::from_secs(120),
+        Duration::from_mins(2),
         "the window to run the demo",
         recording_grew,
     );

@@ -183,7 +183,7 @@ fn the_headless_recorder_opens_no_socket() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let fds = loop {
         let fds = fds();
-        if fds.iter().any(|f| *f == port) && fds.iter().any(|f| f.ends_with("s.csv")) {
+        if fds.contains(&port) && fds.iter().any(|f| f.ends_with("s.csv")) {
             break fds;
         }
         assert!(
