@@ -58,8 +58,9 @@ fn sentence(seq: u32) -> String {
     })
 }
 
-/// The process strace started (its only child).
-fn traced_child(strace: u32, timeout: Duration) -> u32 {
+/// The recorder strace started: its child running `BIN` (strace also forks short-lived
+/// children of its own at start, to probe what the kernel supports).
+fn traced_recorder(strace: u32, timeout: Duration) -> u32 {
     let deadline = Instant::now() + timeout;
     loop {
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -74,11 +75,16 @@ fn traced_child(strace: u32, timeout: Duration) -> u32 {
                 .rsplit_once(')')
                 .and_then(|(_, rest)| rest.split_whitespace().nth(1))
                 .and_then(|p| p.parse::<u32>().ok());
-            if parent == Some(strace) {
+            let program = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let program = program.split(|&b| b == 0).next().unwrap_or_default();
+            if parent == Some(strace) && program == BIN.as_bytes() {
                 return pid;
             }
         }
-        assert!(Instant::now() < deadline, "strace started no process");
+        assert!(
+            Instant::now() < deadline,
+            "strace did not start the recorder"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -93,12 +99,12 @@ fn calls_on(trace: &str, recording: &Path) -> Vec<(f64, bool)> {
     trace
         .lines()
         .filter_map(|line| {
-            // "PID SECONDS.MICROS call(FD</path>, …": the start of a call (a call cut in two
-            // by another thread's shows the path on its first half only).
-            let mut parts = line.splitn(3, ' ');
-            let _pid = parts.next()?;
-            let time: f64 = parts.next()?.parse().ok()?;
-            let call = parts.next()?;
+            // "PID SECONDS.MICROS call(FD</path>, …", the pid padded to five columns: the
+            // start of a call (a call cut in two by another thread's shows the path on its
+            // first half only).
+            let (_pid, rest) = line.trim_start().split_once(' ')?;
+            let (time, call) = rest.trim_start().split_once(' ')?;
+            let time: f64 = time.parse().ok()?;
             let (name, args) = call.split_once('(')?;
             // The descriptor, then its file: "5</path>".
             let file = &args[args.find('<')?..];
@@ -155,7 +161,7 @@ fn the_recording_is_fdatasynced_at_least_once_a_second_while_data_arrives_and_no
         .spawn()
         .expect("start strace");
     let mut strace = KillOnDrop(strace);
-    let recorder = traced_child(strace.0.id(), Duration::from_secs(10));
+    let recorder = traced_recorder(strace.0.id(), Duration::from_secs(30));
     let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
 
     // Ready once the header and the CONNECTED row are on disk: the port was opened before.
@@ -197,7 +203,7 @@ fn the_recording_is_fdatasynced_at_least_once_a_second_while_data_arrives_and_no
         .args(["-TERM", &recorder.to_string()])
         .status()
         .unwrap();
-    assert!(killed.success());
+    assert!(killed.success(), "cannot stop the recorder, pid {recorder}");
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = strace.0.try_wait().unwrap() {
@@ -273,4 +279,30 @@ fn the_recording_is_fdatasynced_at_least_once_a_second_while_data_arrives_and_no
     );
     // Once everything is synced, nothing more until the exit.
     assert_eq!(idle_syncs, 0, "syncs while there was nothing to sync");
+}
+
+#[test]
+fn the_trace_reader_finds_the_calls_on_the_recording_only() {
+    let trace = "\
+1855  1796061618.062395 write(4</tmp/ft/s.csv>, \"\"..., 227) = 227
+1855  1796061618.062539 fsync(4</tmp/ft/s.csv>) = 0
+1855  1796061618.062966 fsync(5</tmp/ft>) = 0
+1858  1796061618.066574 write(6</tmp/ft/s.session.json.tmp>, \"\"..., 76) = 76
+1856  1796061619.106352 fdatasync(5</tmp/ft/s.csv>) = 0
+1858  1796061621.126800 fdatasync(4</tmp/ft/s.csv> <unfinished ...>
+12345 1796061621.126824 write(4</tmp/ft/s.csv>, \"\"..., 85 <unfinished ...>
+1858  1796061621.127134 <... fdatasync resumed>) = 0
+1855  1796061621.127839 write(1</tmp/ft/s.csv.txt>, \"\"..., 43) = 43
+1855  1796061621.127906 +++ exited with 0 +++
+";
+    assert_eq!(
+        calls_on(trace, Path::new("/tmp/ft/s.csv")),
+        [
+            (1_796_061_618.062_395, false),
+            (1_796_061_618.062_539, true),
+            (1_796_061_619.106_352, true),
+            (1_796_061_621.126_8, true),
+            (1_796_061_621.126_824, false),
+        ]
+    );
 }

@@ -756,6 +756,9 @@ mod tests {
         (master, path)
     }
 
+    /// Why the machine's write fails: nothing read the line for 10 s.
+    const STALLED: &str = "the worker stopped reading the port (the line stayed full for 10 s)";
+
     /// Opens the port by name, as the worker does in service, and counts the opens: a port
     /// kept open is opened once.
     struct CountingOpener {
@@ -774,7 +777,7 @@ mod tests {
     /// Starts the worker on `config.port`, recording to `out`, and waits (with a deadline)
     /// until it has opened the port: opening flushes the line, so nothing may be written
     /// before.
-    fn start(config: WorkerConfig, out: &Path) -> (Acquisition, Arc<AtomicUsize>) {
+    fn start(config: WorkerConfig, out: &Path) -> (Running, Arc<AtomicUsize>) {
         let opens = Arc::new(AtomicUsize::new(0));
         let opener = CountingOpener {
             inner: SerialOpener::for_config(&config),
@@ -790,10 +793,49 @@ mod tests {
             Box::new(|| {}),
         )
         .unwrap();
+        let running = Running(Some(acquisition));
         wait_until(Duration::from_secs(10), "the worker opens the port", || {
             opens.load(Ordering::SeqCst) == 1
         });
-        (acquisition, opens)
+        (running, opens)
+    }
+
+    /// A running worker that a failing test leaves behind rather than joins: a worker stuck
+    /// on a bug (blocked on the UI's channel, say) would never join, and the failure would
+    /// become a hang.
+    struct Running(Option<Acquisition>);
+
+    impl std::ops::Deref for Running {
+        type Target = Acquisition;
+        fn deref(&self) -> &Acquisition {
+            self.0.as_ref().unwrap()
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                std::mem::forget(self.0.take());
+            }
+        }
+    }
+
+    impl Running {
+        /// Stops the worker (within 30 s, or the test fails) and returns its report and the
+        /// events it sent that were not received yet.
+        fn stop(mut self) -> (WorkerReport, Vec<AcqEvent>) {
+            let acquisition = self.0.take().unwrap();
+            let events = acquisition.events().clone();
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            std::thread::spawn(move || {
+                let _ = tx.send(acquisition.stop());
+            });
+            let report = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the worker did not stop within 30 s")
+                .expect("the worker panicked");
+            (report, events.try_iter().collect())
+        }
     }
 
     /// Polls `done` every 5 ms until it holds; panics naming `what` after `timeout`.
@@ -881,11 +923,11 @@ mod tests {
         // Data for longer than the silence timeout, a sentence every 100 ms: not silent.
         let before = 1..=15;
         for seq in before.clone() {
-            master.write_all(&wire([seq])).unwrap();
+            master.write_all(&wire([seq])).expect(STALLED);
             std::thread::sleep(Duration::from_millis(100));
         }
-        // Then nothing, with the port left open. Every event is checked against the disk as
-        // it arrives: an entry reaches the UI only once it is recorded.
+        // Then nothing, with the port left open. Each entry the UI gets must be on disk when
+        // the test looks (this cannot see a row written microseconds after it was sent).
         let mut entries = Vec::new();
         let mut links = Vec::new();
         let take =
@@ -894,7 +936,7 @@ mod tests {
                     entries.push(entry);
                     assert!(
                         rows_on_disk(&out) >= entries.len(),
-                        "the UI saw entry {} before it was recorded",
+                        "the UI has entry {} and the recording does not",
                         entries.len()
                     );
                 }
@@ -918,7 +960,7 @@ mod tests {
         }
         // Data comes back on the same open port.
         let after = 16..=20;
-        master.write_all(&wire(after.clone())).unwrap();
+        master.write_all(&wire(after.clone())).expect(STALLED);
         let deadline = Instant::now() + Duration::from_secs(10);
         while entries.last().and_then(|e| e.seq) != Some(*after.end()) {
             assert!(Instant::now() < deadline, "data after the silence not seen");
@@ -926,8 +968,11 @@ mod tests {
                 take(event, &mut entries, &mut links);
             }
         }
-        let report = acquisition.stop().unwrap();
+        let (report, rest) = acquisition.stop();
         assert_eq!(report.unwritten_rows, 0);
+        for event in rest {
+            take(event, &mut entries, &mut links);
+        }
 
         assert_eq!(
             opens.load(Ordering::SeqCst),
@@ -941,14 +986,13 @@ mod tests {
         want.push(link(LinkCode::Silent));
         want.push(link(LinkCode::Restored));
         want.extend(after.clone().map(expected));
+        want.push(link(LinkCode::Closed));
         let seen: Vec<_> = entries.iter().map(shape).collect();
         assert_eq!(seen, want, "what the UI was given");
         let on_disk = recorded(&out);
-        let mut want_on_disk = want.clone();
-        want_on_disk.push(link(LinkCode::Closed));
         assert_eq!(
             on_disk.iter().map(shape).collect::<Vec<_>>(),
-            want_on_disk,
+            want,
             "the recording"
         );
 
@@ -1026,14 +1070,14 @@ mod tests {
 
         // The UI does not drain. More sentences than the channel holds fill it.
         let first = u32::try_from(EVENT_CHANNEL_CAPACITY).unwrap() + 500;
-        master.write_all(&wire(1..=first)).unwrap();
+        master.write_all(&wire(1..=first)).expect(STALLED);
         wait_until(Duration::from_mins(1), "the UI channel is full", || {
             acquisition.events().is_full()
         });
         // The machine keeps sending while the channel stays full: every row is still
         // recorded, so the worker is not waiting on the UI.
         let total = first + 3000;
-        master.write_all(&wire(first + 1..=total)).unwrap();
+        master.write_all(&wire(first + 1..=total)).expect(STALLED);
         let rows_wanted = 1 + total as usize; // CONNECTED, then one row a sentence
         let deadline = Instant::now() + Duration::from_mins(1);
         loop {
@@ -1054,37 +1098,53 @@ mod tests {
         }
         assert!(acquisition.events().is_full(), "nothing was drained yet");
 
-        // The UI drains at last: every entry, in order, none lost or repeated.
-        let mut entries = Vec::new();
+        // The UI drains at last, until it has as many entries as were recorded or nothing more
+        // comes for 5 s; then the worker is stopped and the rest taken.
+        let mut events = Vec::new();
+        let entry_count = |events: &[AcqEvent]| {
+            events
+                .iter()
+                .filter(|e| matches!(e, AcqEvent::Entry(_)))
+                .count()
+        };
         let deadline = Instant::now() + Duration::from_mins(1);
-        while entries.last().and_then(|e: &Entry| e.seq) != Some(total) {
-            assert!(
-                Instant::now() < deadline,
-                "the UI got {} entries of {rows_wanted}",
-                entries.len()
-            );
-            if let Ok(AcqEvent::Entry(entry)) =
-                acquisition.events().recv_timeout(Duration::from_millis(50))
-            {
-                entries.push(entry);
+        let mut last_event = Instant::now();
+        while entry_count(&events) < rows_wanted
+            && last_event.elapsed() < Duration::from_secs(5)
+            && Instant::now() < deadline
+        {
+            if let Ok(event) = acquisition.events().recv_timeout(Duration::from_millis(50)) {
+                events.push(event);
+                last_event = Instant::now();
             }
         }
-        let report = acquisition.stop().unwrap();
+        let (report, rest) = acquisition.stop();
+        events.extend(rest);
         assert_eq!(report.unwritten_rows, 0);
-        assert_eq!(report.rows_written, rows_wanted as u64 + 1); // and RECORDING_CLOSED
 
+        // Every entry, in order, none lost or repeated: what was sent, then RECORDING_CLOSED.
         let mut want = vec![link(LinkCode::Connected)];
         want.extend((1..=total).map(expected));
-        let seen: Vec<_> = entries.iter().map(shape).collect();
-        assert_eq!(seen.len(), want.len(), "entries the UI received");
-        if let Some(i) = (0..want.len()).find(|&i| seen[i] != want[i]) {
+        want.push(link(LinkCode::Closed));
+        let seen: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                AcqEvent::Entry(entry) => Some(shape(entry)),
+                _ => None,
+            })
+            .collect();
+        if let Some(i) = (0..want.len().max(seen.len())).find(|&i| seen.get(i) != want.get(i)) {
             panic!(
-                "the UI's entry {i} is {:?}, expected {:?}",
-                seen[i], want[i]
+                "the UI received {} entries for {} sent; the first difference is at {i}: \
+                 {:?}, expected {:?}",
+                seen.len(),
+                want.len(),
+                seen.get(i),
+                want.get(i)
             );
         }
-        want.push(link(LinkCode::Closed));
         let on_disk: Vec<_> = recorded(&out).iter().map(shape).collect();
         assert!(on_disk == want, "the recording differs from what was sent");
+        assert_eq!(report.rows_written, want.len() as u64);
     }
 }
