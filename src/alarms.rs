@@ -1025,6 +1025,135 @@ mod tests {
         }
     }
 
+    #[test]
+    fn only_the_monitors_own_alarms_become_recording_rows() {
+        // The machine's alarms reach the recording as they arrive (APHE); the monitor must not
+        // write them a second time. Its own raise and clear each become one `MON_` row.
+        let air = AlarmSource::Machine("AIR_DETECTED".into());
+        assert!(!air.is_monitor());
+        assert!(AlarmSource::RecordingFailed.is_monitor());
+        let machine_events = [
+            AlarmEvent::Raised {
+                source: air.clone(),
+                priority: Priority::High,
+                text: "Air in return line".into(),
+            },
+            AlarmEvent::Cleared {
+                source: air,
+                priority: Priority::High,
+            },
+        ];
+        for event in &machine_events {
+            assert_eq!(event.monitor_alarm_row(), None, "{event:?}");
+        }
+        let raised = AlarmEvent::Raised {
+            source: AlarmSource::ReturnHigh,
+            priority: Priority::Medium,
+            text: "Return pressure 350 mmHg above 300 mmHg — check the return line".into(),
+        };
+        assert_eq!(
+            raised.monitor_alarm_row(),
+            Some(Alarm {
+                code: "MON_RETURN_PRESSURE_HIGH".into(),
+                priority: Priority::Medium,
+                active: true,
+                text: "Return pressure 350 mmHg above 300 mmHg — check the return line".into(),
+            })
+        );
+        let acknowledged = AlarmEvent::Acknowledged {
+            sources: vec![AlarmSource::ReturnHigh],
+            audio_paused_until: at(120),
+        };
+        assert_eq!(
+            acknowledged.monitor_alarm_row(),
+            None,
+            "a note, not an alarm row"
+        );
+    }
+
+    #[test]
+    fn a_pressure_exactly_at_its_limit_does_not_alarm() {
+        // "Below −200 mmHg" and "above 300 mmHg": the limits themselves are acceptable.
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut at_limits = running(-200.0);
+        at_limits.return_mmhg = Some(300.0);
+        for s in 0..=60 {
+            assert!(engine.evaluate(at(s), &at_limits).is_empty(), "at {s} s");
+        }
+        // One mmHg past each limit: both raised after the 5 s delay.
+        let mut past = running(-201.0);
+        past.return_mmhg = Some(301.0);
+        assert!(engine.evaluate(at(61), &past).is_empty());
+        assert_eq!(
+            raised(&engine.evaluate(at(66), &past)),
+            ["MON_ACCESS_PRESSURE_LOW", "MON_RETURN_PRESSURE_HIGH"]
+        );
+    }
+
+    #[test]
+    fn no_data_is_raised_when_its_limit_passes_whatever_delay_is_set() {
+        // The no-data limit is itself a time: a delay set on the rule in the settings window
+        // must not hold the alarm back further.
+        let mut settings = AlarmSettings::default();
+        settings.no_data.delay_s = 60.0;
+        let mut engine = AlarmEngine::new(settings);
+        let mut inputs = running(-40.0);
+        inputs.sample_age_s = Some(9.0);
+        assert!(engine.evaluate(at(0), &inputs).is_empty());
+        inputs.sample_age_s = Some(10.0);
+        assert_eq!(raised(&engine.evaluate(at(1), &inputs)), ["MON_NO_DATA"]);
+    }
+
+    #[test]
+    fn a_shown_alarm_tells_the_latest_value_and_a_latched_one_the_value_it_ended_with() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        engine.evaluate(at(0), &running(-230.0));
+        engine.evaluate(at(5), &running(-230.0));
+        assert_eq!(
+            engine.active()[0].text,
+            "Access pressure -230 mmHg below -200 mmHg — check the patient's arm"
+        );
+        // Still low, lower now: the banner follows the reading.
+        assert!(engine.evaluate(at(6), &running(-260.0)).is_empty());
+        assert_eq!(
+            engine.active()[0].text,
+            "Access pressure -260 mmHg below -200 mmHg — check the patient's arm"
+        );
+
+        // Citrate latches: after it ends, the alarm shown keeps the rate it reached.
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut high = running(-40.0);
+        high.citrate_mg_kg_min = Some(1.35);
+        engine.evaluate(at(0), &high);
+        assert_eq!(
+            raised(&engine.evaluate(at(30), &high)),
+            ["MON_CITRATE_HIGH"]
+        );
+        engine.evaluate(at(40), &running(-40.0));
+        let latched =
+            "Citrate rate 1.35 mg/kg/min above 1.2 — watch for tingling, consider calcium";
+        assert_eq!(engine.active()[0].text, latched);
+        // A new rise, still within its 30 s delay, is not an alarm yet: the latched one is
+        // unchanged (ended, silent, its own value).
+        let mut higher = running(-40.0);
+        higher.citrate_mg_kg_min = Some(1.5);
+        for s in 50..80 {
+            assert!(engine.evaluate(at(s), &higher).is_empty(), "at {s} s");
+            let shown = engine.active();
+            assert_eq!(shown[0].text, latched, "at {s} s");
+            assert!(shown[0].condition_ended.is_some(), "at {s} s");
+        }
+        // At the end of the delay it is raised again with the new rate.
+        assert_eq!(
+            raised(&engine.evaluate(at(80), &higher)),
+            ["MON_CITRATE_HIGH"]
+        );
+        assert_eq!(
+            engine.active()[0].text,
+            "Citrate rate 1.50 mg/kg/min above 1.2 — watch for tingling, consider calcium"
+        );
+    }
+
     mod from_the_timeline {
         use super::*;
         use crate::analysis::{Patient, Target, Timeline};
@@ -1118,6 +1247,71 @@ mod tests {
                 }]
             ));
             assert!(engine.active()[0].condition_ended.is_some());
+        }
+
+        #[test]
+        fn the_inputs_are_the_latest_values_and_the_machines_own_active_alarms() {
+            let mut timeline = Timeline::new();
+            timeline.push(&entry(0, EntryBody::State(MachineState::Run)));
+            timeline.push(&entry(
+                1,
+                EntryBody::Sample(
+                    Sample::default()
+                        .with(Quantity::AccessMmhg, -120.0)
+                        .with(Quantity::ReturnMmhg, 180.0)
+                        .with(Quantity::InletMlMin, 55.0)
+                        .with(Quantity::AcMlMin, 4.0),
+                ),
+            ));
+            timeline.push(&entry(
+                2,
+                EntryBody::Sample(
+                    Sample::default()
+                        .with(Quantity::AccessMmhg, -150.0)
+                        .with(Quantity::ReturnMmhg, 210.0)
+                        .with(Quantity::InletMlMin, 0.0)
+                        .with(Quantity::AcMlMin, 5.0),
+                ),
+            ));
+            let alarm = |code: &str, priority, active| {
+                EntryBody::Alarm(Alarm {
+                    code: code.into(),
+                    priority,
+                    active,
+                    text: format!("{code} text"),
+                })
+            };
+            // Two machine alarms, one of them over; and the monitor's own row, which the
+            // engine keeps itself.
+            timeline.push(&entry(3, alarm("AIR_DETECTED", Priority::High, true)));
+            timeline.push(&entry(3, alarm("FILTER_DUE", Priority::Low, true)));
+            timeline.push(&entry(4, alarm("FILTER_DUE", Priority::Low, false)));
+            timeline.push(&entry(
+                4,
+                alarm("MON_ACCESS_PRESSURE_LOW", Priority::Medium, true),
+            ));
+            let inputs = AlarmInputs::from_timeline(&timeline, &weighing(50.0), Target::default());
+            assert_eq!(inputs.state, Some(MachineState::Run));
+            assert_eq!(inputs.access_mmhg, Some(-150.0));
+            assert_eq!(inputs.return_mmhg, Some(210.0));
+            assert_eq!(inputs.inlet_ml_min, Some(0.0));
+            // 5 mL/min × 21.3 mg/mL ÷ 50 kg = 2.13 mg/kg/min.
+            let citrate = inputs.citrate_mg_kg_min.unwrap();
+            assert!((citrate - 2.13).abs() < 1e-9, "{citrate}");
+            assert_eq!(
+                inputs.machine,
+                [Alarm {
+                    code: "AIR_DETECTED".into(),
+                    priority: Priority::High,
+                    active: true,
+                    text: "AIR_DETECTED text".into(),
+                }]
+            );
+            // What the timeline cannot know is left for the caller.
+            assert_eq!(
+                (inputs.sample_age_s, inputs.connected, inputs.link_lost),
+                (None, false, false)
+            );
         }
 
         #[test]
