@@ -163,7 +163,7 @@ fn the_recording_is_fdatasynced_at_least_once_a_second_while_data_arrives_and_no
     let out = dir_path.join("session.csv");
     let trace_path = dir_path.join("trace.txt");
     let stderr_path = dir_path.join("stderr.txt");
-    let (mut master, port) = pty();
+    let (master, port) = pty();
 
     let strace = Command::new("strace")
         .args([
@@ -204,16 +204,29 @@ fn the_recording_is_fdatasynced_at_least_once_a_second_while_data_arrives_and_no
         std::thread::sleep(Duration::from_millis(10));
     }
 
-    // The machine sends a sentence every 20 ms.
-    let feed_start = now_s();
-    let started = Instant::now();
-    let mut sent = 0u32;
-    while started.elapsed() < FEED {
-        sent += 1;
-        master.write_all(sentence(sent).as_bytes()).unwrap();
-        std::thread::sleep(EVERY);
-    }
-    let feed_end = now_s();
+    // The machine sends a sentence every 20 ms, on a thread of its own: a write into a line
+    // nobody reads can block in the kernel, and the test must fail, not hang.
+    let (fed_tx, fed) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        let mut master = master;
+        let feed_start = now_s();
+        let started = Instant::now();
+        let mut sent = 0u32;
+        while started.elapsed() < FEED {
+            sent += 1;
+            if let Err(e) = master.write_all(sentence(sent).as_bytes()) {
+                let _ = fed_tx.send(Err(e));
+                return;
+            }
+            std::thread::sleep(EVERY);
+        }
+        // The line stays open (handed back) until the recorder has stopped.
+        let _ = fed_tx.send(Ok((master, sent, feed_start, now_s())));
+    });
+    let (_line, sent, feed_start, feed_end) = fed
+        .recv_timeout(FEED + Duration::from_secs(30))
+        .expect("the recorder stopped reading the port: a write waited 30 s")
+        .expect("the recorder stopped reading the port");
     // All of it recorded (header, CONNECTED, one row a sentence), then a quiet spell.
     let deadline = Instant::now() + Duration::from_secs(30);
     while complete_lines(&out) < 2 + sent as usize {

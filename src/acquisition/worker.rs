@@ -756,8 +756,21 @@ mod tests {
         (master, path)
     }
 
-    /// Why the machine's write fails: nothing read the line for 10 s.
-    const STALLED: &str = "the worker stopped reading the port (the line stayed full for 10 s)";
+    /// Writes `bytes` to the line as the machine would, on a thread of its own, and waits
+    /// up to 30 s for it: a write into a line nobody reads can block in the kernel, and a
+    /// test must fail, not hang.
+    fn send(master: &serialport::TTYPort, bytes: Vec<u8>) {
+        let mut line = master.try_clone_native().unwrap();
+        let (done_tx, done) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let _ = done_tx.send(line.write_all(&bytes));
+        });
+        match done.recv_timeout(Duration::from_secs(30)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("the worker stopped reading the port: {e}"),
+            Err(_) => panic!("the worker stopped reading the port: a write waited 30 s"),
+        }
+    }
 
     /// Opens the port by name, as the worker does in service, and counts the opens: a port
     /// kept open is opened once.
@@ -914,7 +927,7 @@ mod tests {
         let silence = Duration::from_secs(1);
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("session.csv");
-        let (mut master, path) = pty();
+        let (master, path) = pty();
         let mut config = WorkerConfig::new(path.clone(), 115_200);
         config.silence_timeout = silence;
         config.stop_on_end = false;
@@ -923,7 +936,7 @@ mod tests {
         // Data for longer than the silence timeout, a sentence every 100 ms: not silent.
         let before = 1..=15;
         for seq in before.clone() {
-            master.write_all(&wire([seq])).expect(STALLED);
+            send(&master, wire([seq]));
             std::thread::sleep(Duration::from_millis(100));
         }
         // Then nothing, with the port left open. Each entry the UI gets must be on disk when
@@ -960,7 +973,7 @@ mod tests {
         }
         // Data comes back on the same open port.
         let after = 16..=20;
-        master.write_all(&wire(after.clone())).expect(STALLED);
+        send(&master, wire(after.clone()));
         let deadline = Instant::now() + Duration::from_secs(10);
         while entries.last().and_then(|e| e.seq) != Some(*after.end()) {
             assert!(Instant::now() < deadline, "data after the silence not seen");
@@ -1061,7 +1074,7 @@ mod tests {
     fn a_full_ui_channel_never_holds_up_the_recording_and_the_ui_later_gets_every_entry_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("session.csv");
-        let (mut master, path) = pty();
+        let (master, path) = pty();
         let mut config = WorkerConfig::new(path, 115_200);
         config.stop_on_end = false;
         // However slow the machine running the test, no silence row between bursts.
@@ -1070,14 +1083,14 @@ mod tests {
 
         // The UI does not drain. More sentences than the channel holds fill it.
         let first = u32::try_from(EVENT_CHANNEL_CAPACITY).unwrap() + 500;
-        master.write_all(&wire(1..=first)).expect(STALLED);
+        send(&master, wire(1..=first));
         wait_until(Duration::from_mins(1), "the UI channel is full", || {
             acquisition.events().is_full()
         });
         // The machine keeps sending while the channel stays full: every row is still
         // recorded, so the worker is not waiting on the UI.
         let total = first + 3000;
-        master.write_all(&wire(first + 1..=total)).expect(STALLED);
+        send(&master, wire(first + 1..=total));
         let rows_wanted = 1 + total as usize; // CONNECTED, then one row a sentence
         let deadline = Instant::now() + Duration::from_mins(1);
         loop {
