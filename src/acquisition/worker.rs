@@ -768,7 +768,12 @@ mod tests {
         match done.recv_timeout(Duration::from_secs(30)) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => panic!("the worker stopped reading the port: {e}"),
-            Err(_) => panic!("the worker stopped reading the port: a write waited 30 s"),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                panic!("the worker stopped reading the port: a write waited 30 s")
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                panic!("the thread writing to the line died")
+            }
         }
     }
 
