@@ -19,4 +19,6 @@ hyperfine --warmup 1 --runs 7 -N \
   "python3 scripts/pandas_summary.py target/bench-data/session-6h-10hz.csv" 2>&1 \
   | grep -E "Benchmark|Time|faster"
 echo
+scripts/bench-instructions.sh
+echo
 scripts/bench-idle.sh
