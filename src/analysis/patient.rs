@@ -261,6 +261,22 @@ mod tests {
     }
 
     #[test]
+    fn the_sex_the_setup_form_writes_is_read_back_from_the_metadata() {
+        // The setup form stores `Sex::as_str` in the session's metadata; the report and the
+        // TBV read it back with `Patient::from_meta`, so it must be the word the metadata uses.
+        for (sex, word) in [(Sex::Male, "male"), (Sex::Female, "female")] {
+            assert_eq!(sex.as_str(), word);
+            let meta = PatientMeta {
+                sex: Some(Value::from(sex.as_str())),
+                ..PatientMeta::default()
+            };
+            let p = Patient::from_meta(Some(&meta));
+            assert_eq!((p.sex, p.problems.len()), (Some(sex), 0), "{word}");
+            assert_eq!(serde_json::to_value(sex).unwrap(), Value::from(word));
+        }
+    }
+
+    #[test]
     fn patient_from_meta_keeps_valid_parts_and_explains_the_rest() {
         let meta: PatientMeta =
             serde_json::from_str(r#"{"id":"P-1","weight_kg":0,"height_cm":900,"sex":"male"}"#)
