@@ -693,6 +693,37 @@ mod tests {
     }
 
     #[test]
+    fn noise_still_pending_when_the_stream_ends_is_reported_as_noise() {
+        // A cable pulled after stray bytes with no line end: the run of noise is one reject.
+        let mut decoder = Decoder::new();
+        decoder.feed(b"\x00\xffzz", |d| panic!("nothing before the end: {d:?}"));
+        assert_eq!(
+            decoder.finish(),
+            Some(Decoded::Rejected(Rejection {
+                reason: RejectReason::Noise,
+                detail: "bytes outside a sentence".to_owned(),
+            }))
+        );
+        let s = decoder.stats();
+        assert_eq!((s.noise, s.noise_bytes, s.rejected()), (1, 4, 1));
+        // Nothing pending: nothing to report, and the next connection starts clean.
+        assert_eq!(decoder.finish(), None);
+        decoder.feed(frame("APHT,9,0,RUN").as_bytes(), |d| {
+            assert!(
+                matches!(
+                    d,
+                    Decoded::Sentence {
+                        seq: SeqCheck::First,
+                        ..
+                    }
+                ),
+                "{d:?}"
+            );
+        });
+        assert_eq!(decoder.finish(), None);
+    }
+
+    #[test]
     fn reject_reasons_have_their_names() {
         use RejectReason::*;
         let names: Vec<&str> = [
