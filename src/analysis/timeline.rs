@@ -783,4 +783,162 @@ mod tests {
         let rate = t.recent_wb_rate_ml_min(600.0).unwrap();
         assert!((rate - 60.0).abs() < 0.5, "{rate}");
     }
+
+    #[test]
+    fn series_are_named_with_their_units_for_the_plots() {
+        // The derived series has its own name; the measured ones keep the quantity's.
+        assert_eq!(Series::WbProcessedMl.label(), "WB processed");
+        assert_eq!(Series::WbProcessedMl.unit(), "mL");
+        assert_eq!(Series::Measured(Quantity::AcMlMin).label(), "AC flow");
+        assert_eq!(Series::Measured(Quantity::AcMlMin).unit(), "mL/min");
+        assert_eq!(Series::Measured(Quantity::AccessMmhg).unit(), "mmHg");
+    }
+
+    #[test]
+    fn each_sample_keeps_its_values_and_the_state_it_came_in() {
+        let mut t = Timeline::new();
+        // A sample before any state, then RUN, then a sample without AC.
+        t.push(&entry(0, sample(5.0, 1.0)));
+        t.push(&entry(1, EntryBody::State(MachineState::Run)));
+        t.push(&entry(
+            2,
+            EntryBody::Note(Note {
+                code: String::new(),
+                text: "note".into(),
+            }),
+        ));
+        t.push(&entry(
+            3,
+            EntryBody::Sample(Sample::default().with(Quantity::InletMl, 9.0)),
+        ));
+        // 4 entries in, 2 of them samples.
+        assert_eq!(t.entry_count(), 4);
+        assert_eq!(t.sample_count(), 2);
+        assert_eq!(t.sample_states(), &[None, Some(MachineState::Run)]);
+        let inlet = Series::Measured(Quantity::InletMl);
+        assert_eq!(t.value(inlet, 0), Some(5.0));
+        assert_eq!(t.value(inlet, 1), Some(9.0));
+        // WB processed at sample 0: 5 − 1 = 4 mL; sample 1 has no AC, so no WB figure.
+        assert_eq!(t.value(Series::WbProcessedMl, 0), Some(4.0));
+        assert_eq!(t.value(Series::Measured(Quantity::AcMl), 1), None);
+        assert_eq!(t.value(Series::WbProcessedMl, 1), None);
+        assert_eq!(t.value(inlet, 2), None);
+    }
+
+    #[test]
+    fn the_nearest_sample_is_found_on_either_side() {
+        let mut t = Timeline::new();
+        assert_eq!(t.nearest_sample(5.0), None);
+        for s in [10, 20, 30] {
+            t.push(&entry(s, sample(s as f64, 0.0)));
+        }
+        // Samples at 10, 20, 30 s: indices 0, 1, 2.
+        assert_eq!(t.nearest_sample(0.0), Some(0));
+        assert_eq!(t.nearest_sample(14.0), Some(0));
+        assert_eq!(t.nearest_sample(16.0), Some(1));
+        assert_eq!(t.nearest_sample(20.0), Some(1));
+        assert_eq!(t.nearest_sample(24.0), Some(1));
+        assert_eq!(t.nearest_sample(26.0), Some(2));
+        assert_eq!(t.nearest_sample(100.0), Some(2));
+    }
+
+    #[test]
+    fn the_visible_range_reaches_one_sample_past_each_edge() {
+        let mut t = Timeline::new();
+        assert_eq!(t.index_range(0.0, 10.0), 0..0);
+        for s in [0, 10, 20, 30, 40] {
+            t.push(&entry(s, sample(s as f64, 0.0)));
+        }
+        // [12, 28] holds the samples at 20 (index 2); widened: 10 and 30, indices 1..4.
+        assert_eq!(t.index_range(12.0, 28.0), 1..4);
+        // [10, 20] holds indices 1 and 2; widened: 0..4.
+        assert_eq!(t.index_range(10.0, 20.0), 0..4);
+        // Wider than the session: everything, and no further.
+        assert_eq!(t.index_range(-5.0, 100.0), 0..5);
+    }
+
+    #[test]
+    fn a_silence_longer_than_30_s_breaks_the_line_and_other_link_rows_do_not() {
+        let mut t = Timeline::new();
+        // 0, 30 (30 s apart: one line), 61 (31 s later: a new line), then a sequence gap,
+        // a restored link and the identity row, none of which loses the line.
+        t.push(&entry(0, sample(0.0, 0.0)));
+        t.push(&entry(30, sample(1.0, 0.0)));
+        t.push(&entry(61, sample(2.0, 0.0)));
+        for code in [
+            LinkCode::SequenceGap,
+            LinkCode::Restored,
+            LinkCode::Identity,
+        ] {
+            t.push(&entry(62, EntryBody::Link(LinkEvent::new(code, ""))));
+        }
+        t.push(&entry(63, sample(3.0, 0.0)));
+        let pieces = t.plot_points(Series::Measured(Quantity::InletMl), 0.0, 100.0, 100);
+        assert_eq!(
+            pieces,
+            [
+                vec![[0.0, 0.0], [30.0, 1.0]],
+                vec![[61.0, 2.0], [63.0, 3.0]]
+            ]
+        );
+    }
+
+    #[test]
+    fn the_recent_rate_is_the_last_window_only_and_skips_gaps() {
+        let mut t = Timeline::new();
+        t.push(&entry(0, EntryBody::State(MachineState::Run)));
+        // 0–100 s at 2 mL/s (120 mL/min), then 100–160 s at 1 mL/s (60 mL/min).
+        for s in 0..=160u64 {
+            let wb = if s <= 100 { 2 * s } else { 200 + (s - 100) };
+            t.push(&entry(s, sample(wb as f64, 0.0)));
+        }
+        // The last 60 s of RUN ran at 60 mL/min exactly; the faster minute before is older.
+        assert_eq!(t.recent_wb_rate_ml_min(60.0), Some(60.0));
+        // The link was lost for 100 s and the machine had stopped meanwhile (volume unchanged):
+        // then 30 s more at 1 mL/s. The gap is not running time: the last 60 s of samples are
+        // 30 s after it and 30 s before it, 60 mL in 60 s = 60 mL/min.
+        for s in 260..=290u64 {
+            t.push(&entry(s, sample((260 + (s - 260)) as f64, 0.0)));
+        }
+        assert_eq!(t.recent_wb_rate_ml_min(60.0), Some(60.0));
+    }
+
+    #[test]
+    fn a_moment_reads_states_clock_and_alarms_as_they_were() {
+        let mut t = Timeline::new();
+        t.push(&entry(0, EntryBody::State(MachineState::Prime)));
+        t.push(&entry(10, sample(0.0, 0.0)));
+        t.push(&entry(100, EntryBody::State(MachineState::Run)));
+        let alarm = |code: &str, priority, active| Alarm {
+            code: code.into(),
+            priority,
+            active,
+            text: String::new(),
+        };
+        t.push(&entry(
+            110,
+            EntryBody::Alarm(alarm("BAG_CHANGE", Priority::Info, true)),
+        ));
+        t.push(&entry(
+            120,
+            EntryBody::Alarm(alarm("AIR", Priority::High, true)),
+        ));
+        t.push(&entry(
+            130,
+            EntryBody::Alarm(alarm("AIR", Priority::High, false)),
+        ));
+        t.push(&entry(200, sample(100.0, 5.0)));
+        let then = t.moment(115.0);
+        // At 115 s: PRIME and RUN have begun; the information event is no active alarm.
+        let begun: Vec<MachineState> = then.states().map(|s| s.state).collect();
+        assert_eq!(begun, [MachineState::Prime, MachineState::Run]);
+        assert_eq!(t.moment(50.0).states().count(), 1);
+        assert_eq!(t.now().states().count(), 2);
+        assert_eq!(then.active_alarms().count(), 0);
+        // The alarm is active from 120 s and gone at the instant it cleared, 130 s.
+        assert_eq!(t.moment(120.0).active_alarms().count(), 1);
+        assert_eq!(t.moment(130.0).active_alarms().count(), 0);
+        // The first sample came at 10 s, received at T0 + 10 s: 115 s is T0 + 115 s.
+        assert_eq!(then.clock_at(115.0), Some(at(115)));
+    }
 }
