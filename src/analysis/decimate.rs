@@ -269,4 +269,59 @@ mod tests {
         // Few samples come back raw.
         assert_eq!(decimate(&xs, &c, 10..20, 800).len(), 10);
     }
+
+    #[test]
+    fn a_column_counts_its_values_missing_ones_included() {
+        let mut c = Column::default();
+        assert!(c.is_empty());
+        c.push(1.0);
+        c.push(f32::NAN);
+        assert!(!c.is_empty());
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.get(0), Some(1.0));
+        assert_eq!(c.get(1), None);
+    }
+
+    #[test]
+    fn up_to_two_points_per_pixel_column_are_drawn_raw() {
+        let xs: Vec<f64> = (0..20).map(f64::from).collect();
+        let c = column(&(0..20).map(|i| i as f32).collect::<Vec<_>>());
+        // 10 pixel columns take up to 20 points: 15 and 20 samples come back as they are.
+        let raw: Vec<[f64; 2]> = (0..15).map(|i| [f64::from(i), f64::from(i)]).collect();
+        assert_eq!(decimate(&xs, &c, 0..15, 10), raw);
+        assert_eq!(decimate(&xs, &c, 0..20, 10).len(), 20);
+    }
+
+    #[test]
+    fn each_bucket_is_drawn_in_the_order_of_its_trend() {
+        // Two buckets of 4 samples (8 samples, 2 pixel columns: 8 > 2 × 2, buckets of
+        // 8 ÷ 2 = 4). The first falls from 4 to 3 (through 1): drawn max then min, at its first
+        // and last sample times. The second is level at 9: min then max.
+        let xs: Vec<f64> = (0..8).map(f64::from).collect();
+        let c = column(&[4.0, 1.0, 2.0, 3.0, 9.0, 9.0, 9.0, 9.0]);
+        assert_eq!(
+            decimate(&xs, &c, 0..8, 2),
+            [[0.0, 4.0], [3.0, 1.0], [4.0, 9.0], [7.0, 9.0]]
+        );
+        // A steady fall: each bucket from its max down to its min.
+        let c = column(&[8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0]);
+        assert_eq!(
+            decimate(&xs, &c, 0..8, 2),
+            [[0.0, 8.0], [3.0, 5.0], [4.0, 4.0], [7.0, 1.0]]
+        );
+    }
+
+    #[test]
+    fn an_unaligned_range_is_drawn_as_partial_and_whole_buckets_within_it() {
+        // Values equal to their index, 0..20. The range 3..19 is 16 samples for 4 pixel
+        // columns: buckets of 16 ÷ 4 = 4 samples. Whole buckets 4–7, 8–11, 12–15; a partial
+        // one before (3) and after (16–18). Each rising bucket draws its first and last sample.
+        let xs: Vec<f64> = (0..20).map(f64::from).collect();
+        let c = column(&(0..20).map(|i| i as f32).collect::<Vec<_>>());
+        let expected: Vec<[f64; 2]> = [3, 3, 4, 7, 8, 11, 12, 15, 16, 18]
+            .into_iter()
+            .map(|i| [f64::from(i), f64::from(i)])
+            .collect();
+        assert_eq!(decimate(&xs, &c, 3..19, 4), expected);
+    }
 }
