@@ -1127,5 +1127,86 @@ mod tests {
         close(peak_window_mean(&pieces, 60.0), 20.0);
         // Less than a minute: no peak.
         assert_eq!(peak_window_mean(&[(0.0, 59.0, 1.0)], 60.0), None);
+        // Exactly one minute at 3 mL/min: that minute is the peak.
+        close(peak_window_mean(&[(0.0, 60.0, 3.0)], 60.0), 3.0);
+    }
+
+    #[test]
+    fn times_in_the_logs_count_from_the_first_row() {
+        // The monitor was connected 100 s into the machine's procedure: the report's times
+        // count from its first row (machine time 100 s), not from the machine's zero.
+        let entries = [
+            entry(100, EntryBody::State(MachineState::Run)),
+            entry(100, flows(60.0, 5.0)),
+            entry(130, alarm("AIR", Priority::High, true)),
+            entry(150, note("OBSERVATION", "checked the line")),
+            entry(160, alarm("AIR", Priority::High, false)),
+            entry(200, flows(60.0, 5.0)),
+        ];
+        let s = summarize_entries(&entries, None);
+        // 100 → 200 s: 100 s.
+        close(s.duration_s, 100.0);
+        // Raised at 130 − 100 = 30 s, cleared at 160 − 100 = 60 s, lasted 30 s.
+        let air = &s.alarm_log[0];
+        assert_eq!(
+            (air.raised_s, air.cleared_s, air.duration_s),
+            (30.0, Some(60.0), Some(30.0))
+        );
+        // The note at 150 − 100 = 50 s.
+        assert_eq!(s.note_log[0].at_s, 50.0);
+    }
+
+    #[test]
+    fn without_states_each_rate_is_listed_once_with_its_reason() {
+        // Samples with flows but no state row: the rates over RUN time cannot be computed,
+        // and the report says so once per figure.
+        let entries = [entry(0, flows(60.0, 5.0)), entry(10, flows(60.0, 5.0))];
+        let meta = hand_meta();
+        let s = summarize_entries(&entries, Some(&meta));
+        for figure in [
+            "mean_inlet_ml_min",
+            "citrate_mean_mg_kg_min",
+            "citrate_peak_mg_kg_min",
+        ] {
+            let listed: Vec<&str> = s
+                .unavailable
+                .iter()
+                .filter(|u| u.figure == figure)
+                .map(|u| u.reason.as_str())
+                .collect();
+            assert_eq!(listed, ["no machine state in the recording"], "{figure}");
+        }
+    }
+
+    #[test]
+    fn no_whole_blood_processed_gives_no_collection_efficiency() {
+        // The machine primed and stopped: inlet 0 mL and AC 0 mL, so WB processed is 0 mL and
+        // CE2 (cells ÷ blood processed) has no value, rather than an infinite one.
+        let entries = [
+            entry(0, EntryBody::State(MachineState::Prime)),
+            entry(
+                10,
+                EntryBody::Sample(
+                    Sample::default()
+                        .with(Quantity::InletMl, 0.0)
+                        .with(Quantity::AcMl, 0.0),
+                ),
+            ),
+        ];
+        let meta = hand_meta();
+        let s = summarize_entries(&entries, Some(&meta));
+        close(s.wb_processed_ml, 0.0);
+        // The yield needs only the lab: 5500 × 1000 × 40 = 2.2e8 cells.
+        close(s.cd3_yield_cells, 2.2e8);
+        assert_eq!(s.ce2_percent, None);
+        assert_eq!(
+            s.unavailable_reason("ce2_percent"),
+            Some("no whole blood was processed")
+        );
+        assert_eq!(s.wb_needed_for_target_ml, None);
+        assert_eq!(
+            s.unavailable_reason("wb_needed_for_target_ml"),
+            Some("needs ce2_percent")
+        );
     }
 }
