@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failure should stop the test
 
+mod support;
+
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -32,12 +34,9 @@ const EVERY: Duration = Duration::from_millis(20);
 /// synced by the once-a-second sync, not by the sync at exit.
 const QUIET: Duration = Duration::from_millis(2500);
 
-/// A pseudo-terminal: the master to write into, and the slave's path (copied from
-/// `tests/support`, with writes allowed to wait for a slow reader).
+/// A pseudo-terminal from `tests/support`, with writes allowed to wait for a slow reader.
 fn pty() -> (serialport::TTYPort, String) {
-    let (mut master, slave) = serialport::TTYPort::pair().expect("pseudo-terminal pair");
-    let path = serialport::SerialPort::name(&slave).expect("pseudo-terminal name");
-    drop(slave);
+    let (mut master, path) = support::pty();
     serialport::SerialPort::set_timeout(&mut master, Duration::from_secs(10)).unwrap();
     (master, path)
 }
