@@ -136,17 +136,19 @@ fn pulled_cable_mid_line_loses_no_later_sentence() {
     let cable = NullModem::plug(&machine_end, &monitor_end);
     let worker = start_worker(monitor_end.to_str().unwrap(), &out, false);
     let me = std::process::id();
-    support::wait_until(
-        Duration::from_secs(10),
-        "the worker to open the port",
-        || support::has_open(me, &monitor_end),
-    );
-    let mut port = open_serial(
-        machine_end.to_str().unwrap(),
-        115_200,
-        Duration::from_secs(2),
-    )
-    .unwrap();
+    // Once the worker holds the monitor's end, the machine's end is opened to write into.
+    let machine_port = |what: &str| {
+        support::wait_until(Duration::from_secs(10), what, || {
+            support::has_open(me, &monitor_end)
+        });
+        open_serial(
+            machine_end.to_str().unwrap(),
+            115_200,
+            Duration::from_secs(2),
+        )
+        .unwrap()
+    };
+    let mut port = machine_port("the worker to open the port");
     let before = format!("{}{cut}", encode(&first));
     port.write_all(before.as_bytes()).unwrap();
     // The half sentence must have reached the worker before the pull: wait for its bytes.
@@ -162,17 +164,7 @@ fn pulled_cable_mid_line_loses_no_later_sentence() {
     });
 
     let _cable = NullModem::plug(&machine_end, &monitor_end);
-    support::wait_until(
-        Duration::from_secs(10),
-        "the worker to reopen the port",
-        || support::has_open(me, &monitor_end),
-    );
-    let mut port = open_serial(
-        machine_end.to_str().unwrap(),
-        115_200,
-        Duration::from_secs(2),
-    )
-    .unwrap();
+    let mut port = machine_port("the worker to reopen the port");
     let after = format!("ml=250.0*5A\r\n{}{}", encode(&later[0]), encode(&later[1]));
     port.write_all(after.as_bytes()).unwrap();
     drain_until(
