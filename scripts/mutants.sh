@@ -16,7 +16,7 @@ if [[ ${#files[@]} -eq 0 ]]; then
   files=(
     src/analysis/patient.rs src/analysis/progress.rs src/analysis/timeline.rs
     src/analysis/summary.rs src/analysis/decimate.rs
-    src/alarms.rs
+    src/alarms/engine.rs
     src/protocol/decoder.rs src/protocol/mod.rs
   )
 fi

@@ -176,14 +176,14 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         ..SessionMeta::default()
     };
     let recorder = if args.resume {
-        let listing = match crate::library::inspect(&args.out) {
+        let listing = match crate::session::library::inspect(&args.out) {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("error: {e}");
                 return Ok(2);
             }
         };
-        if listing.status != crate::library::SessionStatus::Interrupted {
+        if listing.status != crate::session::library::SessionStatus::Interrupted {
             eprintln!(
                 "error: {} is {}: only an interrupted recording can be resumed",
                 args.out.display(),

@@ -9,13 +9,10 @@ pub mod alarms;
 pub mod analysis;
 pub mod cli;
 pub mod export;
-pub mod library;
 pub mod model;
 pub mod protocol;
 pub mod recording;
-pub mod replay;
 pub mod session;
 pub mod simulator;
-pub mod sound;
 #[cfg(feature = "gui")]
 pub mod ui;

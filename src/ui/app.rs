@@ -12,11 +12,11 @@ use jiff::Timestamp;
 
 use crate::acquisition::{PortListing, STANDARD_BAUDS, list_ports};
 use crate::analysis::{Patient, Target, progress};
-use crate::library::{SessionListing, recoverable};
 use crate::model::Note;
 use crate::recording::meta::PatientMeta;
 use crate::recording::{Recording, SessionMeta};
-use crate::replay::{Player, SPEED_RANGE};
+use crate::session::library::{SessionListing, recoverable};
+use crate::session::replay::{Player, SPEED_RANGE};
 use crate::session::{LinkView, LivePlan, LiveSession, start_live_in_background};
 
 use super::export::{ExportWindow, export_ui};
@@ -148,7 +148,7 @@ pub struct MonitorApp {
     pub recovery: Option<SessionListing>,
     recovery_checked: bool,
     folder_dialog: Option<Receiver<Option<PathBuf>>>,
-    sound: crate::sound::AlarmSound,
+    sound: crate::alarms::sound::AlarmSound,
     frame_stats: FrameStats,
     /// The open "Export summary" window.
     pub export: Option<ExportWindow>,
@@ -194,7 +194,7 @@ impl MonitorApp {
             recovery: None,
             recovery_checked: false,
             folder_dialog: None,
-            sound: crate::sound::AlarmSound::default(),
+            sound: crate::alarms::sound::AlarmSound::default(),
             frame_stats: FrameStats::new(),
             export: None,
             show_alarm_settings: false,
@@ -1009,7 +1009,7 @@ impl MonitorApp {
                 let spawned = std::thread::Builder::new()
                     .name("scan-library".into())
                     .spawn(move || {
-                        let _ = tx.send(crate::library::scan(&folder).unwrap_or_default());
+                        let _ = tx.send(crate::session::library::scan(&folder).unwrap_or_default());
                         wake();
                     });
                 if spawned.is_ok() {

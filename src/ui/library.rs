@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use egui::RichText;
 
-use crate::library::{SessionListing, SessionStatus};
+use crate::session::library::{SessionListing, SessionStatus};
 
 use super::format::{duration_hm, grouped};
 

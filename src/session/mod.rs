@@ -1,0 +1,9 @@
+//! Sessions: a live one (`live`), a recorded one played back (`replay`), and the folder of
+//! recordings they are kept in (`library`).
+
+pub mod library;
+pub mod live;
+pub mod replay;
+
+pub use live::{ACK_NOTE_CODE, LinkView, LivePlan, LiveSession, start_live_in_background};
+pub use replay::{Player, SPEED_RANGE};
