@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use apheresis_monitor::model::{Payload, Quantity, Sample, Sentence};
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording::SessionMeta;
-use apheresis_monitor::session::{LivePlan, LiveSession};
+use apheresis_monitor::session::{Destination, LiveSession, SessionStart};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -26,13 +26,12 @@ fn main() {
     drop(slave);
     let (wake_tx, wake_rx) = crossbeam_channel::bounded::<Instant>(1);
     let mut live = LiveSession::start(
-        LivePlan {
+        SessionStart {
             port,
             baud: 115_200,
-            folder: dir.path().to_owned(),
+            destination: Destination::NewIn(dir.path().to_owned()),
             meta: SessionMeta::default(),
             demo: None,
-            resume: None,
         },
         Box::new(move || {
             let _ = wake_tx.try_send(Instant::now());
@@ -88,5 +87,5 @@ fn main() {
             latencies[latencies.len() - 1].as_secs_f64() * 1000.0
         );
     }
-    live.stop();
+    live.stop_and_wait();
 }

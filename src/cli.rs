@@ -9,15 +9,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 
-use crate::acquisition::{
-    AcqEvent, Acquisition, DEFAULT_BAUD, Journalist, LinkStatus, SerialOpener, StopReason,
-    WorkerConfig, list_ports, open_serial,
-};
+use crate::acquisition::{AcqEvent, DEFAULT_BAUD, LinkState, StopReason, list_ports};
 use crate::analysis::patient::Sex;
 use crate::export::{self, ExportError, Report};
 use crate::model::{MachineState, Payload};
-use crate::recording::format::format_time_utc;
-use crate::recording::{self, LoadError, Recorder, SessionMeta};
+use crate::recording::{self, LoadError, SessionMeta};
+use crate::session::{Destination, SessionStart};
 use crate::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
 
 /// `record`: headless recording from a serial port.
@@ -161,71 +158,30 @@ fn stop_flag_on_signals() -> Result<Arc<AtomicBool>> {
 
 /// Runs `record` and returns the process exit code.
 pub fn record(args: &RecordArgs) -> Result<i32> {
-    let config = WorkerConfig::new(args.port.clone(), args.baud);
-    let port = match open_serial(&args.port, args.baud, config.read_timeout) {
-        Ok(port) => port,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
+    let plan = SessionStart {
+        port: args.port.clone(),
+        baud: args.baud,
+        destination: if args.resume {
+            Destination::Resume(args.out.clone())
+        } else {
+            Destination::NewAt(args.out.clone())
+        },
+        meta: SessionMeta::default(),
+        #[cfg(unix)]
+        demo: None,
     };
-    let mut config = config;
-    let mut journalist = Journalist::new();
-    let mut meta = SessionMeta {
-        started_utc: Some(format_time_utc(jiff::Timestamp::now())),
-        ..SessionMeta::default()
-    };
-    let recorder = if args.resume {
-        let listing = match crate::session::library::inspect(&args.out) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(2);
-            }
-        };
-        if listing.status != crate::session::library::SessionStatus::Interrupted {
-            eprintln!(
-                "error: {} is {}: only an interrupted recording can be resumed",
-                args.out.display(),
-                listing.status.label()
-            );
-            return Ok(2);
-        }
-        if let Ok(Some(saved)) = crate::recording::read_meta(&args.out) {
-            meta = saved;
-        }
-        journalist = Journalist::resuming(
-            listing.last_t_ms,
-            listing.last_seq,
-            listing.last_row_utc.unwrap_or_else(jiff::Timestamp::now),
-        );
-        config.resume = Some(crate::acquisition::ResumeCheck {
-            last_t_ms: listing.last_t_ms.unwrap_or(0),
-            identity: meta.machine.clone(),
-        });
-        Recorder::resume(&args.out)
-    } else {
-        Recorder::create(&args.out)
-    };
-    let recorder = match recorder {
-        Ok(r) => r,
+    let prepared = match plan.prepare(jiff::Timestamp::now()) {
+        Ok(prepared) => prepared,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(2);
         }
     };
     let stop = stop_flag_on_signals()?;
-    let opener = SerialOpener::for_config(&config);
-    let acquisition = Acquisition::start(
-        config,
-        Some(port),
-        Box::new(opener),
-        recorder,
-        meta,
-        journalist,
-        Box::new(|| {}),
-    )
-    .context("cannot start the acquisition thread")?;
+    let acquisition = match prepared.start(Box::new(|| {})) {
+        Ok(started) => started.acquisition,
+        Err(e) => bail!("{e}"),
+    };
     eprintln!(
         "recording {} from {} at {} baud; Ctrl-C stops",
         args.out.display(),
@@ -250,9 +206,10 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
                 break Some(report);
             }
             Ok(AcqEvent::Link(status)) => match status {
-                LinkStatus::Up => eprintln!("link: data flowing again"),
-                LinkStatus::Silent => eprintln!("link: no data from the machine"),
-                LinkStatus::Down { reason } => eprintln!("link lost: {reason}; reconnecting"),
+                LinkState::Up => eprintln!("link: data flowing again"),
+                LinkState::Silent => eprintln!("link: no data from the machine"),
+                LinkState::Down { reason } => eprintln!("link lost: {reason}; reconnecting"),
+                LinkState::Closed => {}
             },
             Ok(AcqEvent::RecorderError { message, .. }) => {
                 recorder_failed = true;

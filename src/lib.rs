@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod analysis;
 pub mod cli;
 pub mod export;
+pub mod job;
 pub mod model;
 pub mod protocol;
 pub mod recording;

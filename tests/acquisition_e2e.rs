@@ -105,7 +105,7 @@ fn pulled_cable_mid_line_loses_no_later_sentence() {
     // The cable is pulled in the middle of a sentence. That sentence is counted as truncated
     // and never joins what comes after the replug: the new connection starts mid-line (the
     // rest of some sentence, noise), and every whole sentence after it is recorded exactly.
-    use apheresis_monitor::acquisition::{LinkStatus, open_serial};
+    use apheresis_monitor::acquisition::{LinkState, open_serial};
     use apheresis_monitor::model::{MachineState, Payload, Quantity, Sample, Sentence};
     use apheresis_monitor::protocol::encode;
 
@@ -160,7 +160,7 @@ fn pulled_cable_mid_line_loses_no_later_sentence() {
     drop(port);
     cable.pull();
     drain_until(&worker, Duration::from_secs(10), |e| {
-        matches!(e, AcqEvent::Link(LinkStatus::Down { .. }))
+        matches!(e, AcqEvent::Link(LinkState::Down { .. }))
     });
 
     let _cable = NullModem::plug(&machine_end, &monitor_end);

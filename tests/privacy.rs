@@ -11,12 +11,12 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use apheresis_monitor::acquisition::LinkStatus;
+use apheresis_monitor::acquisition::LinkState;
 use apheresis_monitor::model::{Alarm, Note, Payload, Priority, Quantity, Sample, Sentence};
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording::SessionMeta;
 use apheresis_monitor::recording::meta::PatientMeta;
-use apheresis_monitor::session::{LinkView, LivePlan, LiveSession};
+use apheresis_monitor::session::{Destination, LiveSession, SessionStart};
 
 const PATIENT_ID: &str = "PSEUDO-4711-SECRET";
 const NOTE_TEXT: &str = "NOTE-TEXT-SECRET perioral tingling";
@@ -65,13 +65,12 @@ fn no_patient_id_or_note_text_reaches_the_logs_and_files_are_owner_only() {
         ..SessionMeta::default()
     };
     let mut live = LiveSession::start(
-        LivePlan {
+        SessionStart {
             port: port.clone(),
             baud: 115_200,
-            folder: folder.clone(),
+            destination: Destination::NewIn(folder.clone()),
             meta,
             demo: None,
-            resume: None,
         },
         Box::new(|| {}),
     )
@@ -126,9 +125,9 @@ fn no_patient_id_or_note_text_reaches_the_logs_and_files_are_owner_only() {
     // A cable pull and a summary export log as well.
     drop(master);
     wait_for(&mut live, "the link to be lost", |live| {
-        matches!(live.link, LinkView::Status(LinkStatus::Down { .. }))
+        matches!(live.link.state, LinkState::Down { .. })
     });
-    live.stop();
+    live.stop_and_wait();
     let report = apheresis_monitor::export::Report::load(&live.recording).unwrap();
     apheresis_monitor::export::write_pdf(&dir.path().join("summary.pdf"), &report).unwrap();
 

@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use apheresis_monitor::acquisition::{AcqEvent, LinkStatus, open_serial};
+use apheresis_monitor::acquisition::{AcqEvent, LinkState, open_serial};
 use apheresis_monitor::model::{EntryBody, LinkCode};
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::simulator::{SimConfig, SimMachine};
@@ -94,7 +94,7 @@ fn three_cable_pulls_lose_nothing_sent_while_connected_and_count_what_was_missed
         cable.take().unwrap().pull();
         wait_gone(&[&machine_end, &monitor_end]);
         drain_until(&worker, Duration::from_secs(5), |e| {
-            matches!(e, AcqEvent::Link(LinkStatus::Down { .. }))
+            matches!(e, AcqEvent::Link(LinkState::Down { .. }))
         });
         for _ in 0..pull_len {
             let _ = machine.next_sentence().unwrap();

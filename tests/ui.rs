@@ -391,7 +391,7 @@ fn start_demo_runs_the_simulated_machine_through_the_serial_path() {
     });
     let live = rig.harness.state().live().unwrap();
     assert!(live.is_demo());
-    assert!(live.port.starts_with("/dev/pts/"));
+    assert!(live.link.port.starts_with("/dev/pts/"));
     assert!(live.recording.exists());
     rig.harness.state_mut().shutdown();
 }
@@ -749,4 +749,79 @@ fn a_failing_recording_raises_a_high_alarm_that_latches_until_acknowledged() {
     rig.step_until("the latched alarm clears", |h| {
         h.query_by_label_contains("Recording failed").is_none()
     });
+}
+
+/// The thread ids of this process that `strace` does not trace yet.
+fn untraced_threads() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("status")).is_ok_and(|status| {
+                status.lines().any(|l| {
+                    l.starts_with("TracerPid:") && l.split_whitespace().nth(1) == Some("0")
+                })
+            })
+        })
+        .map(|task| task.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn stopping_while_the_disk_stalls_keeps_the_window_drawing() {
+    // Once strace is attached, every fdatasync of this process waits this long in the kernel
+    // before it runs: a disk that stalls. strace injects the delay into the real system call.
+    const STALL: Duration = Duration::from_secs(3);
+    let mut rig = rig_with(true);
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    let mut strace = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=fdatasync"])
+        .arg("-e")
+        .arg(format!(
+            "inject=fdatasync:delay_enter={}",
+            STALL.as_micros()
+        ))
+        .args(["-p", &std::process::id().to_string()])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("strace is needed for this test (apt install strace)");
+    support::wait_until(WAIT, "strace to attach to every thread", || {
+        untraced_threads().is_empty()
+    });
+    rig.harness.get_by_label("Stop recording").click();
+    let asked = Instant::now();
+    let mut frames = 0u32;
+    let mut slowest = Duration::ZERO;
+    loop {
+        let frame = Instant::now();
+        rig.harness.step();
+        slowest = slowest.max(frame.elapsed());
+        frames += 1;
+        if rig
+            .harness
+            .state()
+            .live()
+            .is_some_and(apheresis_monitor::session::LiveSession::is_stopped)
+        {
+            break;
+        }
+        assert!(asked.elapsed() < WAIT, "the recording never closed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stop_took = asked.elapsed();
+    let _ = strace.kill();
+    let _ = strace.wait();
+    assert!(
+        stop_took >= STALL,
+        "the stop took {stop_took:?}: the stall did not reach the recorder, so this proves nothing"
+    );
+    assert!(
+        slowest < Duration::from_millis(500),
+        "a frame took {slowest:?} while the recording was being closed"
+    );
+    assert!(frames >= 20, "only {frames} frames in {stop_took:?}");
+    // The session shows as recorded, with what can be done with it.
+    rig.wait_for_label("Export summary…");
+    assert!(rig.harness.query_by_label("Stop recording").is_none());
 }

@@ -12,6 +12,6 @@ pub mod worker;
 pub use journal::Journalist;
 pub use port::{DEFAULT_BAUD, PortError, PortListing, STANDARD_BAUDS, list_ports, open_serial};
 pub use worker::{
-    AcqEvent, Acquisition, LinkStatus, MetaEdit, PortOpener, ResumeCheck, SerialOpener, StopReason,
+    AcqEvent, Acquisition, LinkState, MetaEdit, PortOpener, ResumeCheck, SerialOpener, StopReason,
     WorkerConfig, WorkerReport,
 };

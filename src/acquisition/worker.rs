@@ -96,15 +96,19 @@ impl PortOpener for SerialOpener {
     }
 }
 
-/// The state of the data link, as the UI shows it.
+/// The state of the data link. The worker reports the changes between `Up`, `Silent` and
+/// `Down`; a session is `Up` from the moment its port is open, and `Closed` once the worker
+/// has finished.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkStatus {
-    /// The port is open and data arrives.
+pub enum LinkState {
+    /// The port is open (data arrives, or none has been due yet).
     Up,
     /// The port is open but nothing has arrived for the silence timeout.
     Silent,
     /// The port failed or vanished; it is being reopened.
     Down { reason: String },
+    /// Recording has stopped; the port is closed.
+    Closed,
 }
 
 /// What the worker tells the UI.
@@ -113,7 +117,7 @@ pub enum AcqEvent {
     /// A journal entry, already handed to the recorder.
     Entry(Entry),
     Identity(MachineIdentity),
-    Link(LinkStatus),
+    Link(LinkState),
     Stats(DecodeStats),
     /// Writing the recording failed; rows are kept in memory meanwhile.
     RecorderError {
@@ -379,7 +383,7 @@ impl Worker {
                     }
                 }
                 if was_down && !self.journalist.link_down() {
-                    self.send(AcqEvent::Link(LinkStatus::Up));
+                    self.send(AcqEvent::Link(LinkState::Up));
                 }
                 for entry in entries {
                     let ended = matches!(entry.body, EntryBody::State(MachineState::End));
@@ -514,7 +518,7 @@ impl Worker {
         ) {
             self.emit(entry);
         }
-        self.send(AcqEvent::Link(LinkStatus::Down { reason }));
+        self.send(AcqEvent::Link(LinkState::Down { reason }));
         (self.wake)();
     }
 
@@ -543,7 +547,7 @@ impl Worker {
                         .link_lost(Timestamp::now(), LinkCode::Lost, reason.clone())
                 {
                     self.emit(entry);
-                    self.send(AcqEvent::Link(LinkStatus::Down { reason }));
+                    self.send(AcqEvent::Link(LinkState::Down { reason }));
                     (self.wake)();
                 }
             }
@@ -565,7 +569,7 @@ impl Worker {
                 .link_lost(Timestamp::now(), LinkCode::Silent, text)
             {
                 self.emit(entry);
-                self.send(AcqEvent::Link(LinkStatus::Silent));
+                self.send(AcqEvent::Link(LinkState::Silent));
                 (self.wake)();
             }
         }
@@ -949,7 +953,7 @@ mod tests {
         let mut entries = Vec::new();
         let mut links = Vec::new();
         let take =
-            |event: AcqEvent, entries: &mut Vec<Entry>, links: &mut Vec<LinkStatus>| match event {
+            |event: AcqEvent, entries: &mut Vec<Entry>, links: &mut Vec<LinkState>| match event {
                 AcqEvent::Entry(entry) => {
                     entries.push(entry);
                     assert!(
@@ -962,7 +966,7 @@ mod tests {
                 _ => {}
             };
         let deadline = Instant::now() + silence + Duration::from_secs(10);
-        while !links.contains(&LinkStatus::Silent) {
+        while !links.contains(&LinkState::Silent) {
             assert!(Instant::now() < deadline, "no LINK_SILENT; links {links:?}");
             if let Ok(event) = acquisition.events().recv_timeout(Duration::from_millis(50)) {
                 take(event, &mut entries, &mut links);
@@ -997,7 +1001,7 @@ mod tests {
             1,
             "a silent port must be kept open, not reopened"
         );
-        assert_eq!(links, [LinkStatus::Silent, LinkStatus::Up]);
+        assert_eq!(links, [LinkState::Silent, LinkState::Up]);
 
         let mut want = vec![link(LinkCode::Connected)];
         want.extend(before.clone().map(expected));

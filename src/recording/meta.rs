@@ -81,8 +81,29 @@ pub struct SessionMeta {
     pub operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lab: Option<LabMeta>,
+    /// Set when the recording is of the built-in simulated machine.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "demo_or_none"
+    )]
+    pub demo: Option<DemoMarker>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Marks a recording of the simulated machine, so that resuming it after a crash restarts the
+/// machine where it would be by then (same seed, same speed).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DemoMarker {
+    pub seed: u64,
+    pub speed: f64,
+}
+
+/// A `demo` value that is not a marker is ignored rather than making the file unreadable.
+fn demo_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DemoMarker>, D::Error> {
+    let value = Option::<Value>::deserialize(d)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 impl Default for SessionMeta {
@@ -95,6 +116,7 @@ impl Default for SessionMeta {
             started_utc: None,
             operator: None,
             lab: None,
+            demo: None,
             extra: Map::new(),
         }
     }

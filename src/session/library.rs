@@ -53,7 +53,7 @@ pub struct SessionListing {
     pub last_seq: Option<u32>,
     pub last_state: Option<MachineState>,
     /// The simulated machine's seed and speed, when the recording was a demo.
-    pub demo: Option<(u64, f64)>,
+    pub demo: Option<crate::recording::meta::DemoMarker>,
 }
 
 /// Bytes read from each end of a file to describe it.
@@ -142,10 +142,7 @@ pub fn inspect(path: &Path) -> Result<SessionListing, String> {
     });
     let meta = read_meta(path).ok().flatten();
     let patient = Patient::from_meta(meta.as_ref().and_then(|m| m.patient.as_ref()));
-    let demo = meta.as_ref().and_then(|m| {
-        let demo = m.extra.get("demo")?;
-        Some((demo.get("seed")?.as_u64()?, demo.get("speed")?.as_f64()?))
-    });
+    let demo = meta.as_ref().and_then(|m| m.demo);
     Ok(SessionListing {
         path: path.to_owned(),
         started_utc: head_rows.first().map(|e| e.time_utc),

@@ -7,58 +7,44 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, TryRecvError};
 use jiff::Timestamp;
 
-use crate::acquisition::{
-    AcqEvent, Acquisition, Journalist, LinkStatus, ResumeCheck, SerialOpener, WorkerConfig,
-    WorkerReport,
-};
+use crate::acquisition::{AcqEvent, Acquisition, LinkState, WorkerReport};
 use crate::alarms::{AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource};
 use crate::analysis::{Patient, Target, Timeline};
+use crate::job::{Job, Poll, Wake};
 use crate::model::{MachineIdentity, Note, Priority};
-
-/// The note code an acknowledgement is recorded under (not a nurse's note in the summary).
-pub const ACK_NOTE_CODE: &str = "ALARM_ACK";
 use crate::protocol::DecodeStats;
-use crate::recording::format::format_time_utc;
-use crate::recording::{Recorder, SessionMeta, create_private_dir_all};
+use crate::recording::SessionMeta;
 #[cfg(unix)]
 use crate::simulator::DemoMachine;
 
-/// What to start.
-pub struct LivePlan {
+use super::start::{SessionStart, StartError};
+
+/// The note code an acknowledgement is recorded under (not a nurse's note in the summary).
+pub const ACK_NOTE_CODE: &str = "ALARM_ACK";
+
+/// The data link as the screen shows it: the port, named once, and its state since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
     pub port: String,
     pub baud: u32,
-    /// Folder the recording is created in.
-    pub folder: PathBuf,
-    pub meta: SessionMeta,
-    /// The simulated machine behind `port`, for the demo.
-    #[cfg(unix)]
-    pub demo: Option<DemoMachine>,
-    /// Append to this interrupted recording instead of creating a new one.
-    pub resume: Option<PathBuf>,
-}
-
-/// The link as the screen shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkView {
-    /// The worker is opening the port; no data yet.
-    Connecting,
-    Status(LinkStatus),
-    /// Recording has stopped.
-    Closed,
+    pub state: LinkState,
+    pub since: Timestamp,
 }
 
 /// A running (or finished) live session.
 pub struct LiveSession {
     acquisition: Option<Acquisition>,
+    events: Receiver<AcqEvent>,
+    stopping: Option<Job<Option<WorkerReport>>>,
     #[cfg(unix)]
     demo: Option<DemoMachine>,
-    pub port: String,
-    pub baud: u32,
+    demo_speed: Option<f64>,
+    pub link: Link,
     pub recording: PathBuf,
     pub timeline: Timeline,
-    pub meta: SessionMeta,
-    pub link: LinkView,
-    pub link_since: Timestamp,
+    meta: SessionMeta,
+    patient: Patient,
+    target: Target,
     pub stats: DecodeStats,
     /// The last recording error and the rows waiting in memory, while writing fails.
     pub recorder_error: Option<(String, usize)>,
@@ -71,68 +57,50 @@ pub struct LiveSession {
 }
 
 impl LiveSession {
-    /// Creates the recording and starts the worker. Does file I/O: call it off the UI thread
-    /// (see [`start_live_in_background`]).
-    pub fn start(plan: LivePlan, wake: Box<dyn Fn() + Send>) -> Result<LiveSession, String> {
-        create_private_dir_all(&plan.folder).map_err(|e| {
-            format!(
-                "cannot create the session folder {}: {e}",
-                plan.folder.display()
-            )
-        })?;
+    /// Opens the port, creates the recording (or takes back an interrupted one, whose rows are
+    /// read for the screen first) and starts the worker. File and port I/O: run it off the UI
+    /// thread (see [`start_live_in_background`]).
+    pub fn start(
+        plan: SessionStart,
+        wake: Box<dyn Fn() + Send>,
+    ) -> Result<LiveSession, StartError> {
         let now = Timestamp::now();
-        let mut config = WorkerConfig::new(plan.port.clone(), plan.baud);
+        let prepared = plan.prepare(now)?;
         let mut timeline = Timeline::new();
-        let mut journalist = Journalist::new();
-        let mut meta = plan.meta;
-        let (path, recorder) = if let Some(path) = &plan.resume {
-            // Show the session so far, then append to it.
-            let recording = crate::recording::load(path, |_, _| true).map_err(|e| e.to_string())?;
+        if prepared.is_resumed() {
+            // The rows so far, read before the worker appends to the file.
+            let recording =
+                crate::recording::load(prepared.recording(), |_, _| true).map_err(|e| {
+                    StartError::Unreadable {
+                        path: prepared.recording().to_owned(),
+                        reason: e.to_string(),
+                    }
+                })?;
             for entry in &recording.entries {
                 timeline.push(entry);
             }
-            let last = recording.entries.last();
-            let last_t_ms = recording.entries.iter().rev().find_map(|e| e.elapsed_ms);
-            let last_seq = recording.entries.iter().rev().find_map(|e| e.seq);
-            journalist =
-                Journalist::resuming(last_t_ms, last_seq, last.map_or(now, |e| e.time_utc));
-            if let Some(saved) = recording.meta {
-                meta = saved;
-            }
-            config.resume = Some(ResumeCheck {
-                last_t_ms: last_t_ms.unwrap_or(0),
-                identity: meta.machine.clone(),
-            });
-            let recorder = Recorder::resume(path).map_err(|e| e.to_string())?;
-            (path.clone(), recorder)
-        } else {
-            let path = crate::recording::new_recording_path(&plan.folder, now);
-            let recorder = Recorder::create(&path).map_err(|e| e.to_string())?;
-            (path, recorder)
-        };
-        meta.started_utc.get_or_insert_with(|| format_time_utc(now));
-        let opener = SerialOpener::for_config(&config);
-        let acquisition = Acquisition::start(
-            config,
-            None,
-            Box::new(opener),
-            recorder,
-            meta.clone(),
-            journalist,
-            wake,
-        )
-        .map_err(|e| format!("cannot start the acquisition thread: {e}"))?;
+        }
+        let started = prepared.start(wake)?;
+        let events = started.acquisition.events().clone();
+        let meta = started.meta;
         Ok(LiveSession {
-            acquisition: Some(acquisition),
+            acquisition: Some(started.acquisition),
+            events,
+            stopping: None,
+            demo_speed: meta.demo.map(|d| d.speed),
             #[cfg(unix)]
-            demo: plan.demo,
-            port: plan.port,
-            baud: plan.baud,
-            recording: path,
+            demo: started.demo,
+            link: Link {
+                port: started.port,
+                baud: started.baud,
+                state: LinkState::Up,
+                since: now,
+            },
+            recording: started.recording,
             timeline,
+            patient: Patient::from_meta(meta.patient.as_ref()),
+            target: Target::from_meta(meta.targets.as_ref()).0,
             meta,
-            link: LinkView::Connecting,
-            link_since: now,
             stats: DecodeStats::default(),
             recorder_error: None,
             identity: None,
@@ -142,38 +110,48 @@ impl LiveSession {
         })
     }
 
+    /// The session's metadata (change it with [`LiveSession::edit_meta`]).
+    pub fn meta(&self) -> &SessionMeta {
+        &self.meta
+    }
+
+    /// The patient, as validated from the metadata when it last changed.
+    pub fn patient(&self) -> &Patient {
+        &self.patient
+    }
+
+    /// The target, from the metadata when it last changed.
+    pub fn target(&self) -> Target {
+        self.target
+    }
+
+    /// The simulated machine's speed factor, when this session is a demo.
+    pub fn demo_speed(&self) -> Option<f64> {
+        self.demo_speed
+    }
+
     /// Whether this session runs on the built-in simulated machine.
     pub fn is_demo(&self) -> bool {
-        #[cfg(unix)]
-        {
-            self.demo.is_some()
-        }
-        #[cfg(not(unix))]
-        {
-            false
-        }
+        self.demo_speed.is_some()
     }
 
-    /// Whether the worker is still recording.
+    /// Whether the worker is still recording (and no stop has been asked for).
     pub fn is_recording(&self) -> bool {
-        self.acquisition.is_some() && self.finished.is_none()
+        self.acquisition.is_some() && self.stopping.is_none() && self.finished.is_none()
     }
 
-    /// Takes in the worker's events for at most `budget`; returns whether anything changed and
-    /// whether events are left for the next frame.
+    /// Whether a stop was asked for and the recording is still being closed.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.is_some()
+    }
+
+    /// Takes in the worker's events for at most `budget`, and finishes a stop that is done;
+    /// returns whether anything changed and whether events are left for the next frame.
     pub fn drain(&mut self, budget: Duration) -> (bool, bool) {
-        let Some(acquisition) = &self.acquisition else {
-            return (false, false);
-        };
-        let events = acquisition.events().clone();
-        self.drain_from(&events, budget)
-    }
-
-    fn drain_from(&mut self, events: &Receiver<AcqEvent>, budget: Duration) -> (bool, bool) {
         let start = Instant::now();
-        let mut changed = false;
+        let mut changed = self.poll_stop();
         loop {
-            match events.try_recv() {
+            match self.events.try_recv() {
                 Ok(event) => {
                     changed = true;
                     self.apply(event);
@@ -181,7 +159,7 @@ impl LiveSession {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => return (changed, false),
             }
             if start.elapsed() >= budget {
-                return (changed, !events.is_empty());
+                return (changed, !self.events.is_empty());
             }
         }
     }
@@ -197,10 +175,7 @@ impl LiveSession {
                 self.meta.machine = Some(identity.clone());
                 self.identity = Some(identity);
             }
-            AcqEvent::Link(status) => {
-                self.link = LinkView::Status(status);
-                self.link_since = Timestamp::now();
-            }
+            AcqEvent::Link(state) => self.set_link(state),
             AcqEvent::Stats(stats) => self.stats = stats,
             AcqEvent::RecorderError {
                 message,
@@ -217,47 +192,58 @@ impl LiveSession {
                 ));
                 self.recording = path;
                 self.timeline = Timeline::new();
-                self.meta = SessionMeta::default();
+                self.set_meta(SessionMeta::default());
                 self.identity = None;
             }
-            AcqEvent::Finished(report) => {
-                self.stats = report.stats;
-                self.link = LinkView::Closed;
-                self.link_since = Timestamp::now();
-                if report.unwritten_rows > 0 {
-                    self.recorder_error = Some((
-                        report
-                            .last_error
-                            .clone()
-                            .unwrap_or_else(|| "rows could not be written".into()),
-                        report.unwritten_rows,
-                    ));
-                }
-                self.finished = Some(report);
-            }
+            AcqEvent::Finished(report) => self.finish(report),
         }
+    }
+
+    fn set_link(&mut self, state: LinkState) {
+        if self.link.state != state {
+            self.link.state = state;
+            self.link.since = Timestamp::now();
+        }
+    }
+
+    fn set_meta(&mut self, meta: SessionMeta) {
+        self.patient = Patient::from_meta(meta.patient.as_ref());
+        self.target = Target::from_meta(meta.targets.as_ref()).0;
+        self.meta = meta;
+    }
+
+    fn finish(&mut self, report: WorkerReport) {
+        if self.finished.is_some() {
+            return;
+        }
+        self.stats = report.stats;
+        self.set_link(LinkState::Closed);
+        if report.unwritten_rows > 0 {
+            self.recorder_error = Some((
+                report
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "rows could not be written".into()),
+                report.unwritten_rows,
+            ));
+        }
+        self.finished = Some(report);
     }
 
     /// Runs the alarm rules at `now` with `settings`, records what the monitor raised or
     /// cleared, and returns the priority that should sound.
     pub fn update_alarms(&mut self, now: Timestamp, settings: AlarmSettings) -> Option<Priority> {
         self.alarms.settings = settings;
-        let patient = Patient::from_meta(self.meta.patient.as_ref());
-        let (target, _) = Target::from_meta(self.meta.targets.as_ref());
+        let recording = self.is_recording();
         let inputs = AlarmInputs {
             sample_age_s: self
                 .timeline
                 .last_sample_utc()
                 .map(|t| now.duration_since(t).as_secs_f64()),
-            connected: self.is_recording()
-                && matches!(
-                    self.link,
-                    LinkView::Connecting | LinkView::Status(LinkStatus::Up | LinkStatus::Silent)
-                ),
-            link_lost: self.is_recording()
-                && matches!(self.link, LinkView::Status(LinkStatus::Down { .. })),
+            connected: recording && matches!(self.link.state, LinkState::Up | LinkState::Silent),
+            link_lost: recording && matches!(self.link.state, LinkState::Down { .. }),
             recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
-            ..AlarmInputs::from_timeline(&self.timeline, &patient, target)
+            ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target)
         };
         for event in self.alarms.evaluate(now, &inputs) {
             if let (Some(row), Some(acquisition)) = (event.monitor_alarm_row(), &self.acquisition) {
@@ -291,42 +277,120 @@ impl LiveSession {
 
     /// Changes the metadata here and in the file beside the recording.
     pub fn edit_meta(&mut self, edit: impl Fn(&mut SessionMeta) + Send + Clone + 'static) {
-        edit(&mut self.meta);
+        let mut meta = self.meta.clone();
+        edit(&mut meta);
+        self.set_meta(meta);
         if let Some(acquisition) = &self.acquisition {
             acquisition.edit_meta(Box::new(edit));
         }
     }
 
-    /// Stops recording (and the demo machine); blocks until the recording is synced.
-    pub fn stop(&mut self) {
-        if let Some(acquisition) = self.acquisition.take()
-            && let Some(report) = acquisition.stop()
-        {
-            self.apply(AcqEvent::Finished(report));
+    /// Asks the worker to stop, without waiting: the worker closes and syncs the recording on
+    /// its own thread (however slow the disk), and [`LiveSession::drain`] takes in the end.
+    /// The simulated machine of a demo stops with it.
+    pub fn stop(&mut self, wake: Wake) {
+        if self.stopping.is_some() {
+            return;
         }
+        let acquisition = self.acquisition.take();
         #[cfg(unix)]
-        {
-            self.demo = None;
+        let demo = self.demo.take();
+        if acquisition.is_none() {
+            return;
+        }
+        self.stopping = Some(Job::spawn("session-stop", wake, move || {
+            let report = acquisition.and_then(Acquisition::stop);
+            #[cfg(unix)]
+            drop(demo);
+            report
+        }));
+    }
+
+    /// Whether the session has stopped for good: asked to stop and the recording closed, or
+    /// finished on its own (at `END`).
+    pub fn is_stopped(&self) -> bool {
+        self.finished.is_some() && self.stopping.is_none()
+    }
+
+    /// Stops and waits until the recording is closed. Blocks: for the command line, tests and
+    /// benchmarks, never the UI thread.
+    pub fn stop_and_wait(&mut self) {
+        self.stop(crate::job::no_wake());
+        while self.stopping.is_some() {
+            self.drain(Duration::from_millis(10));
+            if self.stopping.is_some() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+
+    /// Finishes a stop whose job is done; returns whether it did.
+    fn poll_stop(&mut self) -> bool {
+        let Some(job) = &mut self.stopping else {
+            return false;
+        };
+        match job.poll() {
+            Poll::Pending => false,
+            Poll::Ready(report) => {
+                self.stopping = None;
+                // Everything the worker sent before it ended is in the channel: take it in
+                // before the report.
+                while let Ok(event) = self.events.try_recv() {
+                    self.apply(event);
+                }
+                if let Some(report) = report {
+                    self.finish(report);
+                } else if self.finished.is_none() {
+                    self.recorder_error = Some((
+                        "the recording worker failed; the file holds what was written".into(),
+                        0,
+                    ));
+                    self.set_link(LinkState::Closed);
+                }
+                true
+            }
+            Poll::Lost(why) => {
+                self.stopping = None;
+                self.recorder_error = Some((why, 0));
+                self.set_link(LinkState::Closed);
+                true
+            }
         }
     }
 }
 
-/// Starts a live session on a background thread (creating files is I/O the UI thread must not
-/// wait on); the result arrives on the returned channel.
-pub fn start_live_in_background(
-    plan: LivePlan,
-    wake: Box<dyn Fn() + Send>,
-) -> Receiver<Result<LiveSession, String>> {
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let spawned = std::thread::Builder::new()
-        .name("session-start".into())
-        .spawn(move || {
-            let _ = tx.send(LiveSession::start(plan, wake));
-        });
-    if let Err(e) = spawned {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let _ = tx.send(Err(format!("cannot start a thread: {e}")));
-        return rx;
+impl Drop for LiveSession {
+    /// A session dropped without a stop is stopped on a thread of its own, so that dropping it
+    /// never waits on the worker, the disk or the simulated machine.
+    fn drop(&mut self) {
+        let acquisition = self.acquisition.take();
+        #[cfg(unix)]
+        let demo = self.demo.take();
+        #[cfg(unix)]
+        let nothing_running = acquisition.is_none() && demo.is_none();
+        #[cfg(not(unix))]
+        let nothing_running = acquisition.is_none();
+        if nothing_running {
+            return;
+        }
+        let _ = std::thread::Builder::new()
+            .name("session-drop".into())
+            .spawn(move || {
+                drop(acquisition);
+                #[cfg(unix)]
+                drop(demo);
+            });
     }
-    rx
+}
+
+/// Starts a live session on a background thread (opening the port and creating files is I/O
+/// the UI thread must not wait on).
+pub fn start_live_in_background(
+    plan: SessionStart,
+    wake: Wake,
+) -> Job<Result<LiveSession, StartError>> {
+    let worker_wake = wake.clone();
+    Job::spawn("session-start", wake, move || {
+        LiveSession::start(plan, Box::new(move || worker_wake()))
+    })
 }

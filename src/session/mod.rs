@@ -1,9 +1,11 @@
-//! Sessions: a live one (`live`), a recorded one played back (`replay`), and the folder of
-//! recordings they are kept in (`library`).
+//! Sessions: how one starts (`start`), a live one (`live`), a recorded one played back
+//! (`replay`), and the folder of recordings they are kept in (`library`).
 
 pub mod library;
 pub mod live;
 pub mod replay;
+pub mod start;
 
-pub use live::{ACK_NOTE_CODE, LinkView, LivePlan, LiveSession, start_live_in_background};
+pub use live::{ACK_NOTE_CODE, Link, LiveSession, start_live_in_background};
 pub use replay::{Player, SPEED_RANGE};
+pub use start::{Destination, Prepared, SessionStart, StartError, Started};

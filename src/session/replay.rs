@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use crate::analysis::{Moment, Timeline};
-use crate::recording::Recording;
+use crate::analysis::{Moment, Patient, Target, Timeline};
+use crate::recording::{Recording, SessionMeta};
 
 /// Slowest and fastest playback.
 pub const SPEED_RANGE: (f64, f64) = (1.0, 600.0);
@@ -127,6 +127,67 @@ impl Player {
     pub fn seek(&mut self, x: f64) {
         let (start, end) = self.range();
         self.position_x = x.clamp(start, end.max(start));
+    }
+}
+
+/// A recorded session opened for review: the player, and the patient and target as the
+/// metadata gives them (checked once, when the metadata changes).
+pub struct Replay {
+    pub player: Player,
+    patient: Patient,
+    target: Target,
+    /// What the nurse should know about the file (skipped rows, unreadable metadata).
+    pub notice: Option<String>,
+}
+
+impl Replay {
+    /// Opens a loaded recording, paused at its start, to play at `speed`.
+    pub fn new(recording: Recording, speed: f64) -> Replay {
+        let notice = recording
+            .problems_summary()
+            .into_iter()
+            .chain(recording.meta_problem.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut player = Player::new(recording);
+        player.set_speed(speed);
+        let mut replay = Replay {
+            player,
+            patient: Patient::default(),
+            target: Target::from_meta(None).0,
+            notice: (!notice.is_empty()).then_some(notice),
+        };
+        replay.refresh();
+        replay
+    }
+
+    pub fn meta(&self) -> Option<&SessionMeta> {
+        self.player.recording.meta.as_ref()
+    }
+
+    pub fn patient(&self) -> &Patient {
+        &self.patient
+    }
+
+    pub fn target(&self) -> Target {
+        self.target
+    }
+
+    /// Changes the metadata held for this review (the file is left as recorded).
+    pub fn edit_meta(&mut self, edit: impl FnOnce(&mut SessionMeta)) {
+        edit(
+            self.player
+                .recording
+                .meta
+                .get_or_insert_with(SessionMeta::default),
+        );
+        self.refresh();
+    }
+
+    fn refresh(&mut self) {
+        let meta = self.player.recording.meta.as_ref();
+        self.patient = Patient::from_meta(meta.and_then(|m| m.patient.as_ref()));
+        self.target = Target::from_meta(meta.and_then(|m| m.targets.as_ref())).0;
     }
 }
 

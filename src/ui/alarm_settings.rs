@@ -101,3 +101,25 @@ fn rule_row(
     ui.checkbox(&mut rule.latching, "").labelled_by(label.id);
     ui.end_row();
 }
+
+/// The "Alarm limits" window.
+#[derive(Default)]
+pub struct AlarmLimitsWindow {
+    pub open: bool,
+}
+
+impl AlarmLimitsWindow {
+    /// Draws the window if it is open; changes go straight into `settings`.
+    pub fn show(&mut self, ctx: &egui::Context, settings: &mut AlarmSettings) {
+        if !self.open {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Alarm limits")
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(560.0)
+            .show(ctx, |ui| alarm_settings_ui(ui, settings));
+        self.open = open;
+    }
+}

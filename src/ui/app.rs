@@ -1,33 +1,38 @@
-//! The app: start screen, live monitor, replay, and the windows over them.
+//! The app's shell: which screen is up, the windows over it, the background jobs, and the
+//! commands. Widgets record intent as [`Command`]s; the commands run after drawing.
 //!
-//! Widgets record intent as [`Command`]s; the commands run after drawing.
+//! Architecture Invariant: nothing here waits on a file, a port, a dialog or a thread. Such
+//! work runs as a [`Job`] and is polled once a frame.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
-use egui::{Align, Layout, RichText};
+use egui::RichText;
 use jiff::Timestamp;
 
-use crate::acquisition::{PortListing, STANDARD_BAUDS, list_ports};
-use crate::analysis::{Patient, Target, progress};
+use crate::acquisition::{DEFAULT_BAUD, PortListing, list_ports};
+use crate::job::{Job, Poll, Wake};
 use crate::model::Note;
-use crate::recording::meta::PatientMeta;
+use crate::recording::meta::{DemoMarker, PatientMeta, TargetsMeta};
 use crate::recording::{Recording, SessionMeta};
 use crate::session::library::{SessionListing, recoverable};
-use crate::session::replay::{Player, SPEED_RANGE};
-use crate::session::{LinkView, LivePlan, LiveSession, start_live_in_background};
-
-use super::export::{ExportWindow, export_ui};
-use super::library::{LibraryAction, RecoveryChoice, library_ui, recovery_ui};
-use super::monitor::{
-    Connection, MonitorModel, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui,
+use crate::session::replay::{Replay, SPEED_RANGE};
+use crate::session::{
+    Destination, LiveSession, SessionStart, StartError, start_live_in_background,
 };
-use super::notes::{NoteAction, NoteForm, note_form_ui};
-use super::plots::{PlotView, PressureLimits, plots_ui};
+
+use super::about::{AboutWindow, QuitChoice, QuitWindow};
+use super::alarm_settings::AlarmLimitsWindow;
+use super::export::{ExportWindow, export_ui};
+use super::library::{RecoveryChoice, RecoveryWindow};
+use super::live_view::live_view;
+use super::notes::NoteWindow;
+use super::plots::PlotView;
+use super::replay_view::replay_view;
 use super::settings::Settings;
-use super::setup::{SetupAction, SetupForm, setup_form_ui};
+use super::setup::SetupWindow;
+use super::start_screen::{Busy, StartScreen, file_name};
 use super::theme::{self, Theme};
 
 /// How the app opens.
@@ -89,71 +94,76 @@ pub enum Command {
     PickSessionFolder,
     SetSessionFolder(Option<PathBuf>),
     AcknowledgeAlarms,
+    ShowAbout,
+    ShowSetup,
+    ShowNote,
+    ShowAlarmLimits,
 }
 
-/// A recording being loaded off the UI thread.
+/// A recording being loaded off the UI thread, to open for replay.
 struct Loading {
     path: PathBuf,
-    progress: Arc<Mutex<f32>>,
-    result: Receiver<Result<Recording, String>>,
     speed: f64,
+    job: Job<Result<Recording, String>>,
 }
 
-/// A replayed recording.
-pub struct ReplaySession {
-    pub player: Player,
-    pub patient: Patient,
-    pub target: Target,
-    pub notice: Option<String>,
+/// What to do once a live session has stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterStop {
+    StartScreen,
+    Quit,
 }
 
 enum Active {
     None,
-    Starting(Receiver<Result<LiveSession, String>>),
+    Starting(Job<Result<LiveSession, StartError>>),
     Live(Box<LiveSession>),
-    Replay(Box<ReplaySession>),
+    /// A live session closing its recording, off the UI thread.
+    Stopping(Box<LiveSession>, AfterStop),
+    Replay(Box<Replay>),
+}
+
+/// The windows that open over the screens.
+#[derive(Default)]
+struct Windows {
+    about: AboutWindow,
+    alarm_limits: AlarmLimitsWindow,
+    note: NoteWindow,
+    setup: Option<SetupWindow>,
+    recovery: RecoveryWindow,
+    export: Option<ExportWindow>,
+    quit: QuitWindow,
+}
+
+/// Background jobs of the start screen.
+#[derive(Default)]
+struct Jobs {
+    ports: Option<Job<Result<Vec<PortListing>, String>>>,
+    library: Option<Job<Vec<SessionListing>>>,
+    file_dialog: Option<Job<Option<PathBuf>>>,
+    folder_dialog: Option<Job<Option<PathBuf>>>,
 }
 
 /// The application state.
-#[allow(
-    clippy::struct_excessive_bools,
-    reason = "independent window and prompt flags"
-)]
 pub struct MonitorApp {
     pub settings: Settings,
     active: Active,
     loading: Option<Loading>,
-    ports: Vec<PortListing>,
-    ports_pending: Option<Receiver<Result<Vec<PortListing>, String>>>,
-    port_text: String,
-    baud: u32,
-    demo_speed: f64,
-    pub setup: SetupForm,
-    pub show_setup: bool,
-    pub note: NoteForm,
-    pub show_note: bool,
+    start: StartScreen,
+    jobs: Jobs,
+    windows: Windows,
     plot_view: PlotView,
     commands: Vec<Command>,
     message: Option<String>,
-    file_dialog: Option<Receiver<Option<PathBuf>>>,
     clock: Clock,
     title: String,
     last_frame: Option<Instant>,
     ctx: Option<egui::Context>,
     pending_launch: Option<Launch>,
     applied_theme: Option<Theme>,
-    library: Option<Vec<SessionListing>>,
-    library_pending: Option<Receiver<Vec<SessionListing>>>,
-    /// An interrupted recording to offer for resuming.
-    pub recovery: Option<SessionListing>,
     recovery_checked: bool,
-    folder_dialog: Option<Receiver<Option<PathBuf>>>,
     sound: crate::alarms::sound::AlarmSound,
     frame_stats: FrameStats,
-    /// The open "Export summary" window.
-    pub export: Option<ExportWindow>,
-    pub show_alarm_settings: bool,
-    pub show_about: bool,
 }
 
 /// Interrupted recordings older than this are not offered for resuming at start.
@@ -162,50 +172,32 @@ const RECOVERY_MAX_AGE_S: f64 = 12.0 * 3600.0;
 impl MonitorApp {
     /// A new app with `settings`, opening as `launch` says.
     pub fn new(settings: Settings, launch: Launch, clock: Clock) -> MonitorApp {
-        let baud = settings.baud;
-        let port_text = settings.last_port.clone();
-        let demo_speed = settings.demo_speed;
-        let setup = SetupForm::new(settings.default_target_tbv);
         MonitorApp {
+            start: StartScreen::new(&settings),
             settings,
             active: Active::None,
             loading: None,
-            ports: Vec::new(),
-            ports_pending: None,
-            port_text,
-            baud,
-            demo_speed,
-            setup,
-            show_setup: false,
-            note: NoteForm::default(),
-            show_note: false,
+            jobs: Jobs::default(),
+            windows: Windows::default(),
             plot_view: PlotView::default(),
             commands: vec![Command::RefreshPorts, Command::RefreshLibrary],
             message: None,
-            file_dialog: None,
             clock,
             title: String::new(),
             last_frame: None,
             ctx: None,
             pending_launch: Some(launch),
             applied_theme: None,
-            library: None,
-            library_pending: None,
-            recovery: None,
             recovery_checked: false,
-            folder_dialog: None,
             sound: crate::alarms::sound::AlarmSound::default(),
             frame_stats: FrameStats::new(),
-            export: None,
-            show_alarm_settings: false,
-            show_about: false,
         }
     }
 
-    /// The live session, if one is running.
+    /// The live session, if one is running (or closing its recording).
     pub fn live(&self) -> Option<&LiveSession> {
         match &self.active {
-            Active::Live(s) => Some(s),
+            Active::Live(s) | Active::Stopping(s, _) => Some(s),
             _ => None,
         }
     }
@@ -213,34 +205,39 @@ impl MonitorApp {
     /// The live session, mutable (tests feed it).
     pub fn live_mut(&mut self) -> Option<&mut LiveSession> {
         match &mut self.active {
-            Active::Live(s) => Some(s),
+            Active::Live(s) | Active::Stopping(s, _) => Some(s),
             _ => None,
         }
     }
 
     /// The replayed session, if one is open.
-    pub fn replay(&self) -> Option<&ReplaySession> {
+    pub fn replay(&self) -> Option<&Replay> {
         match &self.active {
             Active::Replay(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn replay_mut(&mut self) -> Option<&mut ReplaySession> {
+    pub fn replay_mut(&mut self) -> Option<&mut Replay> {
         match &mut self.active {
             Active::Replay(s) => Some(s),
             _ => None,
         }
     }
 
-    /// Whether a session is being started or loaded.
+    /// Whether a session is being started, stopped or loaded.
     pub fn is_busy(&self) -> bool {
-        matches!(self.active, Active::Starting(_)) || self.loading.is_some()
+        matches!(self.active, Active::Starting(_) | Active::Stopping(..)) || self.loading.is_some()
     }
 
     /// The error or notice shown at the top, if any.
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
+    }
+
+    /// The interrupted recording offered for resuming, if any.
+    pub fn recovery_offer(&self) -> Option<&SessionListing> {
+        self.windows.recovery.listing.as_ref()
     }
 
     /// Work that is not drawing: take in data, advance replay, finish background jobs.
@@ -256,10 +253,13 @@ impl MonitorApp {
         if let Some(launch) = self.pending_launch.take() {
             self.launch(launch);
         }
+        if ctx.input(|i| i.viewport().close_requested()) {
+            self.close_requested(ctx);
+        }
         let frame_dt = self.last_frame.map(|t| t.elapsed()).unwrap_or_default();
         self.last_frame = Some(Instant::now());
-        self.poll_background();
-        if let Some(export) = &mut self.export {
+        self.poll_jobs();
+        if let Some(export) = &mut self.windows.export {
             export.poll();
         }
         match &mut self.active {
@@ -270,6 +270,18 @@ impl MonitorApp {
                 }
                 let sounding = session.update_alarms(self.clock.now(), self.settings.alarms);
                 self.sound.update(sounding);
+            }
+            Active::Stopping(session, then) => {
+                let then = *then;
+                session.drain(Duration::from_millis(8));
+                self.sound.update(None);
+                if session.is_stopped() {
+                    self.active = Active::None;
+                    self.commands.push(Command::RefreshLibrary);
+                    if then == AfterStop::Quit {
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                }
             }
             Active::Replay(replay) => {
                 if replay.player.is_playing() {
@@ -286,6 +298,21 @@ impl MonitorApp {
         self.update_title(ctx);
     }
 
+    /// The window is being closed: a recording is never stopped by accident. While one runs
+    /// the nurse is asked; a recording being closed is waited for (off the UI thread).
+    fn close_requested(&mut self, ctx: &egui::Context) {
+        match &self.active {
+            Active::Live(session) if session.is_recording() || session.is_stopping() => {
+                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+                self.windows.quit.open = true;
+            }
+            Active::Stopping(..) | Active::Starting(_) => {
+                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            }
+            _ => {}
+        }
+    }
+
     fn launch(&mut self, launch: Launch) {
         match launch {
             Launch::Start => {}
@@ -295,125 +322,89 @@ impl MonitorApp {
         }
     }
 
-    fn wake(&self) -> Box<dyn Fn() + Send> {
-        wake_for(self.ctx.as_ref())
+    fn wake(&self) -> Wake {
+        match &self.ctx {
+            Some(ctx) => {
+                let ctx = ctx.clone();
+                // At most one frame per 10 ms however often the work calls.
+                Arc::new(move || ctx.request_repaint_after(Duration::from_millis(10)))
+            }
+            None => crate::job::no_wake(),
+        }
     }
 
-    fn poll_background(&mut self) {
-        if let Active::Starting(rx) = &self.active
-            && let Ok(result) = rx.try_recv()
-        {
-            match result {
-                Ok(session) => {
-                    self.settings.remember_session(session.recording.clone());
-                    self.setup =
-                        SetupForm::from_meta(&session.meta, self.settings.default_target_tbv);
-                    let has_patient = session
-                        .meta
-                        .patient
-                        .as_ref()
-                        .is_some_and(|p| p.weight_kg.is_some());
-                    self.show_setup = !has_patient;
-                    self.plot_view = PlotView::default();
-                    self.active = Active::Live(Box::new(session));
+    fn poll_jobs(&mut self) {
+        if let Active::Starting(job) = &mut self.active {
+            match job.poll() {
+                Poll::Pending => {}
+                Poll::Ready(Ok(session)) => self.started(session),
+                Poll::Ready(Err(e)) => {
+                    self.message = Some(e.to_string());
+                    self.active = Active::None;
                 }
-                Err(e) => {
-                    self.message = Some(e);
+                Poll::Lost(why) => {
+                    self.message = Some(why);
                     self.active = Active::None;
                 }
             }
         }
-        if let Some(loading) = &self.loading
-            && let Ok(result) = loading.result.try_recv()
-        {
-            let path = loading.path.clone();
-            let speed = loading.speed;
-            self.loading = None;
-            match result {
-                Ok(recording) => {
-                    let notice = recording
-                        .problems_summary()
-                        .into_iter()
-                        .chain(recording.meta_problem.clone())
-                        .collect::<Vec<_>>()
-                        .join("\n");
-                    let patient = Patient::from_meta(
-                        recording.meta.as_ref().and_then(|m| m.patient.as_ref()),
-                    );
-                    let (target, _) =
-                        Target::from_meta(recording.meta.as_ref().and_then(|m| m.targets.as_ref()));
-                    let mut player = Player::new(recording);
-                    player.set_speed(speed);
+        if let Some(loading) = &mut self.loading {
+            match loading.job.poll() {
+                Poll::Pending => {}
+                Poll::Ready(Ok(recording)) => {
+                    let (path, speed) = (loading.path.clone(), loading.speed);
+                    self.loading = None;
                     self.settings.remember_session(path);
-                    self.plot_view = PlotView::default();
-                    self.active = Active::Replay(Box::new(ReplaySession {
-                        player,
-                        patient,
-                        target,
-                        notice: (!notice.is_empty()).then_some(notice),
-                    }));
+                    self.open_loaded(recording, speed);
                 }
-                Err(e) => self.message = Some(e),
+                Poll::Ready(Err(why)) | Poll::Lost(why) => {
+                    self.loading = None;
+                    self.message = Some(why);
+                }
             }
         }
-        if let Some(rx) = &self.ports_pending
-            && let Ok(result) = rx.try_recv()
-        {
-            self.ports_pending = None;
-            match result {
-                Ok(ports) => self.ports = ports,
-                Err(e) => self.message = Some(format!("cannot list serial ports: {e}")),
-            }
+        match take_ready(&mut self.jobs.ports) {
+            Some(Ok(ports)) => self.start.ports = ports,
+            Some(Err(e)) => self.message = Some(format!("cannot list serial ports: {e}")),
+            None => {}
         }
-        if let Some(rx) = &self.library_pending
-            && let Ok(listings) = rx.try_recv()
-        {
-            self.library_pending = None;
+        if let Some(listings) = take_ready(&mut self.jobs.library) {
             if !self.recovery_checked {
                 self.recovery_checked = true;
-                let launched_into_session = !matches!(self.active, Active::None);
-                if !launched_into_session {
-                    self.recovery =
+                if matches!(self.active, Active::None) {
+                    self.windows.recovery.listing =
                         recoverable(&listings, self.clock.now(), RECOVERY_MAX_AGE_S).cloned();
                 }
             }
-            self.library = Some(listings);
+            self.start.library = Some(listings);
         }
-        if let Some(rx) = &self.folder_dialog
-            && let Ok(picked) = rx.try_recv()
-        {
-            self.folder_dialog = None;
-            if let Some(path) = picked {
-                self.commands.push(Command::SetSessionFolder(Some(path)));
-            }
+        if let Some(Some(path)) = take_ready(&mut self.jobs.folder_dialog) {
+            self.commands.push(Command::SetSessionFolder(Some(path)));
         }
-        if let Some(rx) = &self.file_dialog
-            && let Ok(picked) = rx.try_recv()
-        {
-            self.file_dialog = None;
-            if let Some(path) = picked {
-                self.commands.push(Command::OpenRecording(path));
-            }
+        if let Some(Some(path)) = take_ready(&mut self.jobs.file_dialog) {
+            self.commands.push(Command::OpenRecording(path));
         }
     }
 
+    fn started(&mut self, session: LiveSession) {
+        self.settings.remember_session(session.recording.clone());
+        let mut setup = SetupWindow::new(self.settings.default_target_tbv);
+        setup.form =
+            super::setup::SetupForm::from_meta(session.meta(), self.settings.default_target_tbv);
+        setup.open = session.patient().weight_kg.is_none();
+        self.windows.setup = Some(setup);
+        self.plot_view = PlotView::default();
+        self.active = Active::Live(Box::new(session));
+    }
+
+    /// The window title names the app and the recording's file, never the patient.
     fn update_title(&mut self, ctx: &egui::Context) {
         let title = match &self.active {
-            Active::Live(s) => format!(
-                "Apheresis Monitor — {} — {}",
-                s.meta
-                    .patient
-                    .as_ref()
-                    .and_then(|p| p.id.clone())
-                    .unwrap_or_else(|| "no patient ID".into()),
-                file_name(&s.recording)
-            ),
+            Active::Live(s) | Active::Stopping(s, _) => {
+                format!("Apheresis Monitor — {}", file_name(&s.recording))
+            }
             Active::Replay(r) => format!(
-                "Apheresis Monitor — {} — {} (recorded)",
-                r.patient
-                    .id
-                    .clone()
-                    .unwrap_or_else(|| "no patient ID".into()),
+                "Apheresis Monitor — {} (recorded)",
                 file_name(&r.player.recording.path)
             ),
             _ => "Apheresis Monitor".into(),
@@ -446,492 +437,82 @@ impl MonitorApp {
                 });
             });
         }
-        match &self.active {
-            Active::None | Active::Starting(_) => self.start_screen_ui(ui),
-            Active::Live(_) => self.live_ui(ui),
-            Active::Replay(_) => self.replay_ui(ui),
+        let now = self.clock.now();
+        match &mut self.active {
+            Active::Live(session) => {
+                live_view(ui, session, now, &mut self.plot_view, &mut self.commands);
+            }
+            Active::Replay(replay) => {
+                replay_view(ui, replay, now, &mut self.plot_view, &mut self.commands);
+            }
+            Active::None | Active::Starting(_) | Active::Stopping(..) => {
+                let loading = self
+                    .loading
+                    .as_ref()
+                    .map(|l| (file_name(&l.path), l.job.progress()));
+                let busy = Busy {
+                    starting: matches!(self.active, Active::Starting(_)),
+                    stopping: matches!(self.active, Active::Stopping(..)),
+                    loading: loading.as_ref().map(|(name, f)| (name.as_str(), *f)),
+                };
+                self.start
+                    .show(ui, &self.settings, &busy, &mut self.commands);
+            }
         }
         self.windows_ui(ui.ctx());
         self.run_commands();
     }
 
-    fn start_screen_ui(&mut self, ui: &mut egui::Ui) {
-        let starting = matches!(self.active, Active::Starting(_));
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.add_space(12.0);
-            ui.heading(RichText::new("Apheresis session monitor").size(30.0));
-            ui.label("Live monitoring, recording and review of apheresis collections.");
-            ui.horizontal(|ui| {
-                ui.label(
-                    RichText::new(
-                        "A secondary display: the apheresis machine's own alarms remain the alarm system.",
-                    )
-                    .weak(),
-                );
-                if ui.button("About").clicked() {
-                    self.show_about = true;
-                }
-            });
-            ui.add_space(16.0);
-            if starting {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("Starting the session…");
-                });
-            }
-            if let Some(loading) = &self.loading {
-                let fraction = loading.progress.lock().map_or(0.0, |p| *p);
-                ui.label(format!("Loading {}…", file_name(&loading.path)));
-                ui.add(egui::ProgressBar::new(fraction).show_percentage());
-            }
-            ui.columns(2, |columns| {
-                self.connect_ui(&mut columns[0], starting);
-                self.recordings_ui(&mut columns[1]);
-            });
-            ui.add_space(12.0);
-            ui.separator();
-            match library_ui(ui, self.library.as_deref()) {
-                Some(LibraryAction::Open(path)) => self.commands.push(Command::OpenRecording(path)),
-                Some(LibraryAction::Reveal(path)) => self.commands.push(Command::Reveal(path)),
-                Some(LibraryAction::Export(path)) => self.commands.push(Command::ExportSummary(path)),
-                Some(LibraryAction::Refresh) => self.commands.push(Command::RefreshLibrary),
-                None => {}
-            }
-        });
-    }
-
-    fn connect_ui(&mut self, ui: &mut egui::Ui, starting: bool) {
-        ui.group(|ui| {
-            ui.heading("Connect to a machine");
-            ui.horizontal(|ui| {
-                let label = ui.label("Serial port");
-                egui::ComboBox::from_id_salt("port-picker")
-                    .selected_text(if self.port_text.is_empty() { "choose…".to_owned() } else { self.port_text.clone() })
-                    .width(260.0)
-                    .show_ui(ui, |ui| {
-                        if self.ports.is_empty() {
-                            ui.label("no ports found");
-                        }
-                        for port in &self.ports {
-                            let text = format!("{}  {}", port.path, port.description);
-                            ui.selectable_value(&mut self.port_text, port.path.clone(), text);
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-                if ui.button("Refresh ports").clicked() {
-                    self.commands.push(Command::RefreshPorts);
-                }
-            });
-            ui.horizontal(|ui| {
-                let label = ui.label("Port path");
-                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/ttyUSB0").desired_width(260.0))
-                    .labelled_by(label.id);
-            });
-            ui.horizontal(|ui| {
-                let label = ui.label("Baud");
-                egui::ComboBox::from_id_salt("baud-picker")
-                    .selected_text(self.baud.to_string())
-                    .show_ui(ui, |ui| {
-                        for baud in STANDARD_BAUDS {
-                            ui.selectable_value(&mut self.baud, baud, baud.to_string());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-            });
-            let can_connect = !starting && !self.port_text.trim().is_empty();
-            if ui.add_enabled(can_connect, egui::Button::new(RichText::new("Connect").size(18.0))).clicked() {
-                self.commands.push(Command::Connect {
-                    port: self.port_text.trim().to_owned(),
-                    baud: self.baud,
-                });
-            }
-            ui.add_space(16.0);
-            ui.heading("Try it without a machine");
-            ui.horizontal(|ui| {
-                let label = ui.label("Demo speed");
-                ui.add(egui::DragValue::new(&mut self.demo_speed).range(1.0..=600.0).suffix("×"))
-                    .labelled_by(label.id);
-                if ui.add_enabled(!starting, egui::Button::new(RichText::new("Start demo").size(18.0))).clicked() {
-                    self.commands.push(Command::StartDemo { speed: self.demo_speed });
-                }
-            });
-            ui.label(RichText::new("A simulated apheresis machine on a pseudo-terminal, through the real serial path.").weak());
-        });
-    }
-
-    fn recordings_ui(&mut self, ui: &mut egui::Ui) {
-        ui.group(|ui| {
-            ui.heading("Recorded sessions");
-            if ui
-                .button(RichText::new("Open recording…").size(18.0))
-                .clicked()
-            {
-                self.commands.push(Command::PickRecording);
-            }
-            ui.add_space(8.0);
-            ui.label("Recent sessions");
-            if self.settings.recent_sessions.is_empty() {
-                ui.label(RichText::new("none yet").weak());
-            }
-            for path in self.settings.recent_sessions.clone() {
-                if ui
-                    .button(file_name(&path))
-                    .on_hover_text(path.display().to_string())
-                    .clicked()
-                {
-                    self.commands.push(Command::OpenRecording(path));
-                }
-            }
-            ui.add_space(8.0);
-            ui.horizontal_wrapped(|ui| {
-                ui.label(
-                    RichText::new(format!(
-                        "Recordings are kept in {}",
-                        self.settings.session_folder().display()
-                    ))
-                    .weak(),
-                );
-                if ui.button("Change folder…").clicked() {
-                    self.commands.push(Command::PickSessionFolder);
-                }
-                if self.settings.session_folder.is_some()
-                    && ui.button("Use default folder").clicked()
-                {
-                    self.commands.push(Command::SetSessionFolder(None));
-                }
-            });
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                ui.label("Theme");
-                let mut theme = self.settings.theme;
-                ui.selectable_value(&mut theme, Theme::Night, "Night");
-                ui.selectable_value(&mut theme, Theme::Day, "Day");
-                if theme != self.settings.theme {
-                    self.commands.push(Command::SetTheme(theme));
-                }
-            });
-        });
-    }
-
-    fn live_ui(&mut self, ui: &mut egui::Ui) {
-        let Active::Live(session) = &self.active else {
-            return;
-        };
-        let now = self.clock.now();
-        let patient = Patient::from_meta(session.meta.patient.as_ref());
-        let (target, _) = Target::from_meta(session.meta.targets.as_ref());
-        let connection = match &session.link {
-            LinkView::Connecting => Connection::Connecting {
-                port: session.port.clone(),
-            },
-            LinkView::Status(crate::acquisition::LinkStatus::Up) => Connection::Up {
-                port: session.port.clone(),
-            },
-            LinkView::Status(crate::acquisition::LinkStatus::Silent) => Connection::Silent {
-                port: session.port.clone(),
-            },
-            LinkView::Status(crate::acquisition::LinkStatus::Down { reason }) => Connection::Down {
-                port: session.port.clone(),
-                reason: reason.clone(),
-                since: session.link_since,
-            },
-            LinkView::Closed => Connection::Closed,
-        };
-        // The link counts as up as soon as samples flow.
-        let connection = match connection {
-            Connection::Connecting { port } if session.timeline.last_sample_utc().is_some() => {
-                Connection::Up { port }
-            }
-            other => other,
-        };
-        let model = MonitorModel {
-            timeline: session.timeline.now(),
-            progress: progress(session.timeline.now(), &patient, target),
-            patient: &patient,
-            target,
-            machine: session
-                .identity
-                .as_ref()
-                .map(|m| format!("{} {}", m.model, m.serial_no)),
-            now,
-            connection,
-            badge: session
-                .is_demo()
-                .then(|| format!("DEMO {}×", self.demo_speed)),
-        };
-        let engine_alarms = session.alarms.active();
-        let messages = banner_messages(
-            &model,
-            session.recorder_error.as_ref(),
-            Some(&engine_alarms),
-        );
-        let audio_paused = session
-            .alarms
-            .audio_paused_for(now)
-            .map(|d| d.as_secs_f64());
-        let can_acknowledge = !engine_alarms.is_empty();
-        let recording = session.recording.clone();
-        let recording_on = session.is_recording();
-        let stats = session.stats;
-        let notice = session.notice.clone();
-        egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
-        if let Some(notice) = notice {
-            egui::Panel::top("notice").show(ui, |ui| {
-                ui.label(
-                    RichText::new(notice)
-                        .size(16.0)
-                        .color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11)),
-                );
-            });
-        }
-        egui::Panel::top("banner").show(ui, |ui| {
-            if banner_ui(ui, &messages, audio_paused, can_acknowledge) {
-                self.commands.push(Command::AcknowledgeAlarms);
-            }
-        });
-        egui::Panel::top("tiles").show(ui, |ui| {
-            tiles_ui(ui, &model);
-            progress_ui(ui, &model);
-        });
-        egui::Panel::bottom("footer").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if ui
-                    .add_enabled(
-                        recording_on,
-                        egui::Button::new(RichText::new("+ Note").size(18.0)),
-                    )
-                    .clicked()
-                {
-                    self.show_note = true;
-                }
-                if ui.button(RichText::new("Setup").size(18.0)).clicked() {
-                    self.show_setup = true;
-                }
-                if ui.button("About").clicked() {
-                    self.show_about = true;
-                }
-                if ui.button("Alarm limits").clicked() {
-                    self.show_alarm_settings = true;
-                }
-                if recording_on {
-                    if ui.button("Stop recording").clicked() {
-                        self.commands.push(Command::StopRecording);
-                    }
-                } else {
-                    if ui
-                        .button(RichText::new("Export summary…").size(18.0))
-                        .clicked()
-                    {
-                        self.commands
-                            .push(Command::ExportSummary(recording.clone()));
-                    }
-                    if ui.button("Close session").clicked() {
-                        self.commands.push(Command::CloseSession);
-                    }
-                }
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    ui.label(RichText::new(file_name(&recording)).size(15.0))
-                        .on_hover_text(recording.display().to_string());
-                    if recording_on {
-                        ui.label(
-                            RichText::new("REC")
-                                .size(15.0)
-                                .strong()
-                                .color(egui::Color32::from_rgb(0xE0, 0x40, 0x40)),
-                        );
-                    } else {
-                        ui.label(RichText::new("recorded").size(15.0));
-                    }
-                    ui.label(
-                        RichText::new(format!(
-                            "{} sentences · {} rejected · {} lost",
-                            stats.sentences,
-                            stats.rejected(),
-                            stats.lost_sentences
-                        ))
-                        .weak(),
-                    )
-                    .on_hover_text(stats.summary_line());
-                });
-            });
-        });
-        let timeline = &session.timeline;
-        let view = &mut self.plot_view;
-        egui::CentralPanel::default().show(ui, |ui| {
-            plots_ui(ui, timeline, view, PressureLimits::default(), None);
-        });
-    }
-
-    fn replay_ui(&mut self, ui: &mut egui::Ui) {
-        let Active::Replay(replay) = &mut self.active else {
-            return;
-        };
-        let mut ask = ReplayAsk::default();
-        egui::Panel::bottom("replay-controls").show(ui, |ui| {
-            ask = replay_controls_ui(ui, &mut replay.player);
-        });
-        if ask.export {
-            self.commands
-                .push(Command::ExportSummary(replay.player.recording.path.clone()));
-        }
-        let close = ask.close;
-        let player = &replay.player;
-        let shown = player.full().moment(player.position());
-        let model = MonitorModel {
-            timeline: shown,
-            progress: progress(shown, &replay.patient, replay.target),
-            patient: &replay.patient,
-            target: replay.target,
-            machine: player
-                .recording
-                .meta
-                .as_ref()
-                .and_then(|m| m.machine.as_ref())
-                .map(|m| format!("{} {}", m.model, m.serial_no)),
-            now: shown
-                .clock_at(player.position())
-                .unwrap_or_else(|| self.clock.now()),
-            connection: Connection::Replay,
-            badge: Some(format!(
-                "REPLAY {} {}×",
-                if player.is_playing() {
-                    "playing"
-                } else {
-                    "paused"
-                },
-                player.speed()
-            )),
-        };
-        let messages = banner_messages(&model, None, None);
-        egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
-        if let Some(notice) = &replay.notice {
-            egui::Panel::top("notice").show(ui, |ui| {
-                ui.label(RichText::new(notice).color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11)));
-            });
-        }
-        egui::Panel::top("banner").show(ui, |ui| {
-            banner_ui(ui, &messages, None, false);
-        });
-        egui::Panel::top("tiles").show(ui, |ui| {
-            tiles_ui(ui, &model);
-            progress_ui(ui, &model);
-        });
-        let full = player.full();
-        let position = player.position();
-        let mut seek_to = None;
-        let view = &mut self.plot_view;
-        egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(x) = plots_ui(ui, full, view, PressureLimits::default(), Some(position)) {
-                seek_to = Some(x);
-            }
-        });
-        if let (Some(x), Active::Replay(replay)) = (seek_to, &mut self.active) {
-            replay.player.seek(x);
-        }
-        if close {
-            self.commands.push(Command::CloseSession);
-        }
-    }
-
     fn windows_ui(&mut self, ctx: &egui::Context) {
-        if self.show_about {
+        self.windows
+            .about
+            .show(ctx, &self.settings.session_folder());
+        let wake = self.wake();
+        if let Some(export) = &mut self.windows.export {
             let mut open = true;
-            let folder = self.settings.session_folder();
-            egui::Window::new("About")
-                .open(&mut open)
-                .collapsible(false)
-                .default_width(560.0)
-                .show(ctx, |ui| about_ui(ui, &folder));
-            self.show_about = open;
-        }
-        if let Some(export) = &mut self.export {
-            let mut open = true;
-            let waker_ctx = self.ctx.clone();
-            let wake = move || wake_for(waker_ctx.as_ref());
+            let make_wake = move || -> Box<dyn Fn() + Send> {
+                let wake = wake.clone();
+                Box::new(move || wake())
+            };
             egui::Window::new("Export summary")
                 .open(&mut open)
                 .collapsible(false)
                 .default_width(720.0)
-                .show(ctx, |ui| export_ui(ui, export, &wake));
+                .show(ctx, |ui| export_ui(ui, export, &make_wake));
             if !open {
-                self.export = None;
+                self.windows.export = None;
             }
         }
-        if self.show_alarm_settings {
-            let mut open = true;
-            egui::Window::new("Alarm limits")
-                .open(&mut open)
-                .collapsible(false)
-                .default_width(560.0)
-                .show(ctx, |ui| {
-                    super::alarm_settings::alarm_settings_ui(ui, &mut self.settings.alarms);
-                });
-            self.show_alarm_settings = open;
+        self.windows
+            .alarm_limits
+            .show(ctx, &mut self.settings.alarms);
+        let port = self
+            .windows
+            .recovery
+            .listing
+            .as_ref()
+            .map(|l| self.resume_port(l))
+            .unwrap_or_default();
+        match self.windows.recovery.show(ctx, &port) {
+            Some((RecoveryChoice::Resume, listing)) => {
+                self.commands.push(Command::Resume(Box::new(listing)));
+            }
+            Some((RecoveryChoice::Review, listing)) => {
+                self.commands.push(Command::OpenRecording(listing.path));
+            }
+            Some((RecoveryChoice::Dismiss, _)) | None => {}
         }
-        if let Some(listing) = self.recovery.clone() {
-            let port = self.resume_port(&listing);
-            let mut choice = None;
-            egui::Window::new("Resume the interrupted recording?")
-                .collapsible(false)
-                .resizable(false)
-                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-                .default_width(560.0)
-                .show(ctx, |ui| choice = recovery_ui(ui, &listing, &port));
-            match choice {
-                Some(RecoveryChoice::Resume) => {
-                    self.recovery = None;
-                    self.commands.push(Command::Resume(Box::new(listing)));
-                }
-                Some(RecoveryChoice::Review) => {
-                    self.recovery = None;
-                    self.commands.push(Command::OpenRecording(listing.path));
-                }
-                Some(RecoveryChoice::Dismiss) => self.recovery = None,
-                None => {}
-            }
+        if let Some(setup) = &mut self.windows.setup
+            && setup.show(ctx).is_some()
+        {
+            self.commands.push(Command::SaveSetup);
         }
-        if self.show_setup {
-            let mut open = true;
-            let mut action = SetupAction::None;
-            egui::Window::new("Session setup")
-                .open(&mut open)
-                .collapsible(false)
-                .default_width(620.0)
-                .show(ctx, |ui| action = setup_form_ui(ui, &mut self.setup));
-            match action {
-                SetupAction::Save => {
-                    self.commands.push(Command::SaveSetup);
-                    self.show_setup = false;
-                }
-                SetupAction::Cancel => self.show_setup = false,
-                SetupAction::None => {}
-            }
-            if !open {
-                self.show_setup = false;
-            }
+        if let Some(note) = self.windows.note.show(ctx) {
+            self.commands.push(Command::AddNote(note));
         }
-        if self.show_note {
-            let mut open = true;
-            let mut action = NoteAction::None;
-            egui::Window::new("Add a note")
-                .open(&mut open)
-                .collapsible(false)
-                .default_width(640.0)
-                .show(ctx, |ui| action = note_form_ui(ui, &mut self.note));
-            match action {
-                NoteAction::Add(note) => {
-                    self.commands.push(Command::AddNote(note));
-                    self.show_note = false;
-                    self.note = NoteForm::default();
-                }
-                NoteAction::Cancel => self.show_note = false,
-                NoteAction::None => {}
-            }
-            if !open {
-                self.show_note = false;
-            }
+        match self.windows.quit.show(ctx) {
+            Some(QuitChoice::StopAndQuit) => self.stop_live(AfterStop::Quit),
+            Some(QuitChoice::KeepRecording) | None => {}
         }
     }
 
@@ -945,21 +526,19 @@ impl MonitorApp {
     pub fn run(&mut self, command: Command) {
         match command {
             Command::RefreshPorts => {
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                let spawned =
-                    std::thread::Builder::new()
-                        .name("list-ports".into())
-                        .spawn(move || {
-                            let _ = tx.send(list_ports());
-                        });
-                if spawned.is_ok() {
-                    self.ports_pending = Some(rx);
-                }
+                self.jobs.ports = Some(Job::spawn("list-ports", self.wake(), list_ports));
             }
             Command::Connect { port, baud } => {
                 self.settings.last_port.clone_from(&port);
                 self.settings.baud = baud;
-                self.start_live(port, baud, SessionMeta::default(), None);
+                self.start_live(SessionStart {
+                    port,
+                    baud,
+                    destination: Destination::NewIn(self.settings.session_folder()),
+                    meta: SessionMeta::default(),
+                    #[cfg(unix)]
+                    demo: None,
+                });
             }
             Command::StartDemo { speed } => self.start_demo(speed),
             Command::PickRecording => self.pick_recording(),
@@ -967,54 +546,32 @@ impl MonitorApp {
                 path,
                 self.settings.demo_speed.clamp(SPEED_RANGE.0, SPEED_RANGE.1),
             ),
-            Command::SaveSetup => {
-                let form = self.setup.clone();
-                if let Active::Live(session) = &mut self.active {
-                    session.edit_meta(move |meta| form.apply_to(meta));
-                } else if let Active::Replay(replay) = &mut self.active {
-                    let mut meta = replay.player.recording.meta.clone().unwrap_or_default();
-                    form.apply_to(&mut meta);
-                    replay.patient = Patient::from_meta(meta.patient.as_ref());
-                    replay.target = Target::from_meta(meta.targets.as_ref()).0;
-                }
-                if let Ok(tbv) = self.setup.target_value()
-                    && !self.setup.target_in_litres
-                {
-                    self.settings.default_target_tbv = tbv;
-                }
-            }
+            Command::SaveSetup => self.save_setup(),
             Command::AddNote(note) => {
                 if let Active::Live(session) = &self.active {
                     session.add_note(note);
                 }
             }
             Command::StopRecording => {
+                let wake = self.wake();
                 if let Active::Live(session) = &mut self.active {
-                    session.stop();
+                    session.stop(wake);
                 }
             }
             Command::CloseSession => {
-                if let Active::Live(session) = &mut self.active {
-                    session.stop();
+                self.stop_live(AfterStop::StartScreen);
+                if matches!(self.active, Active::Replay(_)) {
+                    self.active = Active::None;
                 }
-                self.active = Active::None;
-                self.show_setup = false;
-                self.show_note = false;
+                self.windows.setup = None;
+                self.windows.note.open = false;
             }
             Command::SetTheme(theme) => self.settings.theme = theme,
             Command::RefreshLibrary => {
                 let folder = self.settings.session_folder();
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                let wake = self.wake();
-                let spawned = std::thread::Builder::new()
-                    .name("scan-library".into())
-                    .spawn(move || {
-                        let _ = tx.send(crate::session::library::scan(&folder).unwrap_or_default());
-                        wake();
-                    });
-                if spawned.is_ok() {
-                    self.library_pending = Some(rx);
-                }
+                self.jobs.library = Some(Job::spawn("scan-library", self.wake(), move || {
+                    crate::session::library::scan(&folder).unwrap_or_default()
+                }));
             }
             Command::Reveal(path) => {
                 let folder = path
@@ -1026,22 +583,21 @@ impl MonitorApp {
                         Some(format!("cannot open the folder {}: {e}", folder.display()));
                 }
             }
-            Command::ExportSummary(path) => self.export_summary(&path),
+            Command::ExportSummary(path) => {
+                let wake = self.wake();
+                self.windows.export = Some(ExportWindow::open(path, Box::new(move || wake())));
+            }
             Command::Resume(listing) => self.resume(&listing),
             Command::PickSessionFolder => {
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                let start = self.settings.session_folder();
-                let spawned = std::thread::Builder::new()
-                    .name("folder-dialog".into())
-                    .spawn(move || {
-                        let picked = rfd::FileDialog::new()
-                            .set_title("Folder for session recordings")
-                            .set_directory(start)
-                            .pick_folder();
-                        let _ = tx.send(picked);
-                    });
-                if spawned.is_ok() {
-                    self.folder_dialog = Some(rx);
+                if self.jobs.folder_dialog.is_none() {
+                    let start = self.settings.session_folder();
+                    self.jobs.folder_dialog =
+                        Some(Job::spawn("folder-dialog", self.wake(), move || {
+                            rfd::FileDialog::new()
+                                .set_title("Folder for session recordings")
+                                .set_directory(start)
+                                .pick_folder()
+                        }));
                 }
             }
             Command::AcknowledgeAlarms => {
@@ -1052,11 +608,59 @@ impl MonitorApp {
             }
             Command::SetSessionFolder(folder) => {
                 self.settings.session_folder = folder;
-                self.library = None;
+                self.start.library = None;
                 self.commands.push(Command::RefreshLibrary);
             }
+            Command::ShowAbout => self.windows.about.open = true,
+            Command::ShowSetup => {
+                if let Some(setup) = &mut self.windows.setup {
+                    setup.open = true;
+                } else {
+                    let mut setup = SetupWindow::new(self.settings.default_target_tbv);
+                    setup.open = true;
+                    self.windows.setup = Some(setup);
+                }
+            }
+            Command::ShowNote => self.windows.note.open = true,
+            Command::ShowAlarmLimits => self.windows.alarm_limits.open = true,
         }
         // Commands queued by commands run on the next frame.
+    }
+
+    fn save_setup(&mut self) {
+        let Some(setup) = &self.windows.setup else {
+            return;
+        };
+        let form = setup.form.clone();
+        if let Ok(tbv) = form.target_value()
+            && !form.target_in_litres
+        {
+            self.settings.default_target_tbv = tbv;
+        }
+        match &mut self.active {
+            Active::Live(session) => session.edit_meta(move |meta| form.apply_to(meta)),
+            Active::Replay(replay) => replay.edit_meta(|meta| form.apply_to(meta)),
+            _ => {}
+        }
+    }
+
+    /// Stops the live session, if one is up, off the UI thread; `then` says what follows.
+    fn stop_live(&mut self, then: AfterStop) {
+        let active = std::mem::replace(&mut self.active, Active::None);
+        self.active = match active {
+            Active::Live(mut session) | Active::Stopping(mut session, _) => {
+                session.stop(self.wake());
+                self.windows.quit.open = false;
+                Active::Stopping(session, then)
+            }
+            other => other,
+        };
+        if then == AfterStop::Quit
+            && !matches!(self.active, Active::Stopping(..))
+            && let Some(ctx) = &self.ctx
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
     }
 
     /// The port an interrupted session was recorded from (or the last one used).
@@ -1071,27 +675,29 @@ impl MonitorApp {
     }
 
     fn resume(&mut self, listing: &SessionListing) {
+        #[cfg_attr(not(unix), allow(unused_mut))]
         let mut demo = None;
         let mut port = listing
             .port
             .clone()
             .unwrap_or_else(|| self.settings.last_port.clone());
+        let mut baud = self.settings.baud;
         #[cfg(unix)]
-        if let Some((seed, speed)) = listing.demo {
+        if let Some(marker) = listing.demo {
             // The simulated machine kept running while the monitor was down: start it where
             // it would be now.
             let down_s = listing.last_row_utc.map_or(0.0, |t| {
                 self.clock.now().duration_since(t).as_secs_f64().max(0.0)
             });
-            let at_ms = listing.last_t_ms.unwrap_or(0) + (down_s * speed * 1000.0) as u64;
+            let at_ms = listing.last_t_ms.unwrap_or(0) + (down_s * marker.speed * 1000.0) as u64;
             let config = crate::simulator::SimConfig {
-                seed,
+                seed: marker.seed,
                 ..crate::simulator::SimConfig::default()
             };
-            match crate::simulator::DemoMachine::spawn(config, speed, 0.0, at_ms) {
+            match crate::simulator::DemoMachine::spawn(config, marker.speed, 0.0, at_ms) {
                 Ok(machine) => {
                     port = String::from(machine.path());
-                    self.demo_speed = speed;
+                    baud = DEFAULT_BAUD;
                     demo = Some(machine);
                 }
                 Err(e) => {
@@ -1105,38 +711,21 @@ impl MonitorApp {
                 Some("no port is known for this recording: connect from the start screen".into());
             return;
         }
-        let plan = LivePlan {
+        self.start_live(SessionStart {
             port,
-            baud: self.settings.baud,
-            folder: self.settings.session_folder(),
+            baud,
+            destination: Destination::Resume(listing.path.clone()),
             meta: SessionMeta::default(),
             #[cfg(unix)]
             demo,
-            resume: Some(listing.path.clone()),
-        };
-        self.message = None;
-        self.active = Active::Starting(start_live_in_background(plan, self.wake()));
+        });
     }
 
-    fn start_live(
-        &mut self,
-        port: String,
-        baud: u32,
-        meta: SessionMeta,
-        #[cfg_attr(not(unix), allow(unused_variables))] demo: Option<crate::simulator::DemoMachine>,
-    ) {
-        if let Active::Live(session) = &mut self.active {
-            session.stop();
+    fn start_live(&mut self, plan: SessionStart) {
+        if !matches!(self.active, Active::None) {
+            self.message = Some("close the current session first".into());
+            return;
         }
-        let plan = LivePlan {
-            port,
-            baud,
-            folder: self.settings.session_folder(),
-            meta,
-            #[cfg(unix)]
-            demo,
-            resume: None,
-        };
         self.message = None;
         self.active = Active::Starting(start_live_in_background(plan, self.wake()));
     }
@@ -1144,12 +733,12 @@ impl MonitorApp {
     #[cfg(unix)]
     fn start_demo(&mut self, speed: f64) {
         let speed = speed.clamp(1.0, 600.0);
-        self.demo_speed = speed;
+        self.start.demo_speed = speed;
         self.settings.demo_speed = speed;
         let config = crate::simulator::SimConfig::default();
         match crate::simulator::DemoMachine::spawn(config.clone(), speed, 0.0, 0) {
             Ok(demo) => {
-                let mut meta = SessionMeta {
+                let meta = SessionMeta {
                     patient: Some(PatientMeta {
                         id: Some("DEMO-001".into()),
                         weight_kg: Some(config.weight_kg.into()),
@@ -1157,19 +746,24 @@ impl MonitorApp {
                         sex: Some(config.sex.as_str().into()),
                         ..PatientMeta::default()
                     }),
-                    targets: Some(crate::recording::meta::TargetsMeta {
+                    targets: Some(TargetsMeta {
                         tbv_processed: Some(config.target_tbv.into()),
                         ..Default::default()
                     }),
+                    // A resume after a crash restarts the machine where it would be by then.
+                    demo: Some(DemoMarker {
+                        seed: config.seed,
+                        speed,
+                    }),
                     ..SessionMeta::default()
                 };
-                // Marks the recording as a demo, so a resume after a crash restarts the machine.
-                meta.extra.insert(
-                    "demo".into(),
-                    serde_json::json!({ "seed": config.seed, "speed": speed }),
-                );
-                let port = demo.path().to_owned();
-                self.start_live(port, crate::acquisition::DEFAULT_BAUD, meta, Some(demo));
+                self.start_live(SessionStart {
+                    port: demo.path().to_owned(),
+                    baud: DEFAULT_BAUD,
+                    destination: Destination::NewIn(self.settings.session_folder()),
+                    meta,
+                    demo: Some(demo),
+                });
             }
             Err(e) => self.message = Some(format!("cannot start the simulated machine: {e}")),
         }
@@ -1181,42 +775,30 @@ impl MonitorApp {
     }
 
     fn pick_recording(&mut self) {
-        if self.file_dialog.is_some() {
+        if self.jobs.file_dialog.is_some() {
             return;
         }
         let folder = self.settings.session_folder();
-        let (tx, rx) = crossbeam_channel::bounded(1);
         // The native dialog blocks its thread; keep it off the UI thread.
-        let spawned = std::thread::Builder::new()
-            .name("file-dialog".into())
-            .spawn(move || {
-                let picked = rfd::FileDialog::new()
-                    .set_title("Open a session recording")
-                    .add_filter("Session recording", &["csv"])
-                    .set_directory(folder)
-                    .pick_file();
-                let _ = tx.send(picked);
-            });
-        match spawned {
-            Ok(_) => self.file_dialog = Some(rx),
-            Err(e) => self.message = Some(format!("cannot open the file dialog: {e}")),
-        }
+        self.jobs.file_dialog = Some(Job::spawn("file-dialog", self.wake(), move || {
+            rfd::FileDialog::new()
+                .set_title("Open a session recording")
+                .add_filter("Session recording", &["csv"])
+                .set_directory(folder)
+                .pick_file()
+        }));
     }
 
     /// Opens an already loaded recording for replay (tests and benchmarks).
     pub fn open_loaded(&mut self, recording: Recording, speed: f64) {
-        let patient = Patient::from_meta(recording.meta.as_ref().and_then(|m| m.patient.as_ref()));
-        let (target, _) =
-            Target::from_meta(recording.meta.as_ref().and_then(|m| m.targets.as_ref()));
-        let mut player = Player::new(recording);
-        player.set_speed(speed);
         self.plot_view = PlotView::default();
-        self.active = Active::Replay(Box::new(ReplaySession {
-            player,
-            patient,
-            target,
-            notice: None,
-        }));
+        let replay = Replay::new(recording, speed);
+        let mut setup = SetupWindow::new(self.settings.default_target_tbv);
+        if let Some(meta) = replay.meta() {
+            setup.form = super::setup::SetupForm::from_meta(meta, self.settings.default_target_tbv);
+        }
+        self.windows.setup = Some(setup);
+        self.active = Active::Replay(Box::new(replay));
     }
 
     /// The plot view (follow, window), for tests and benchmarks.
@@ -1226,92 +808,55 @@ impl MonitorApp {
 
     /// Loads a recording off the UI thread, then opens it for replay.
     pub fn open_recording(&mut self, path: PathBuf, speed: f64) {
-        if let Active::Live(session) = &mut self.active {
-            session.stop();
+        if matches!(
+            self.active,
+            Active::Live(_) | Active::Starting(_) | Active::Stopping(..)
+        ) {
+            self.message = Some("close the live session before opening a recording".into());
+            return;
         }
-        let progress = Arc::new(Mutex::new(0.0f32));
-        let shared = progress.clone();
-        let (tx, rx) = crossbeam_channel::bounded(1);
         let wake = self.wake();
         let load_path = path.clone();
-        let spawned = std::thread::Builder::new()
-            .name("load-recording".into())
-            .spawn(move || {
-                let result = crate::recording::load(&load_path, |done, total| {
-                    if let Ok(mut p) = shared.lock() {
-                        *p = if total == 0 {
-                            1.0
-                        } else {
-                            done as f32 / total as f32
-                        };
-                    }
-                    wake();
-                    true
-                })
-                .map_err(|e| e.to_string());
-                let _ = tx.send(result);
-                wake();
-            });
-        match spawned {
-            Ok(_) => {
-                self.message = None;
-                self.active = Active::None;
-                self.loading = Some(Loading {
-                    path,
-                    progress,
-                    result: rx,
-                    speed,
+        let job = Job::spawn_with_progress("load-recording", wake.clone(), move |progress| {
+            crate::recording::load(&load_path, |done, total| {
+                progress.set(if total == 0 {
+                    1.0
+                } else {
+                    done as f32 / total as f32
                 });
-            }
-            Err(e) => self.message = Some(format!("cannot start loading: {e}")),
-        }
+                wake();
+                true
+            })
+            .map_err(|e| e.to_string())
+        });
+        self.message = None;
+        self.active = Active::None;
+        self.loading = Some(Loading { path, speed, job });
     }
 
-    fn export_summary(&mut self, path: &std::path::Path) {
-        self.export = Some(ExportWindow::open(path.to_owned(), self.wake()));
-    }
-
-    /// Stops any live session (on exit).
+    /// Stops any live session and waits for its recording to close. For the end of the
+    /// process only (eframe's `on_exit`, tests): the window's close button goes through the
+    /// non-blocking stop first, so by then there is nothing left to wait for.
     pub fn shutdown(&mut self) {
-        if let Active::Live(session) = &mut self.active {
-            session.stop();
+        if let Active::Live(session) | Active::Stopping(session, _) = &mut self.active {
+            session.stop_and_wait();
         }
     }
 }
 
-/// What the monitor is, and what it is not.
-fn about_ui(ui: &mut egui::Ui, folder: &std::path::Path) {
-    ui.heading(format!(
-        "Apheresis session monitor {}",
-        env!("CARGO_PKG_VERSION")
-    ));
-    ui.add_space(6.0);
-    ui.label(
-        RichText::new(
-            "This monitor is a secondary display. It is not the apheresis machine's alarm \
-             system and does not replace it: the machine's own alarms and screen remain the \
-             reference, and the monitor's alarms are an aid.",
-        )
-        .strong(),
-    );
-    ui.add_space(6.0);
-    ui.label("It records every sample and event the machine sends to a CSV journal, with the nurse's notes, and summarises the session for the patient record.");
-    ui.label(format!(
-        "Recordings are kept in {}, readable by their owner only.",
-        folder.display()
-    ));
-    ui.label("Patient details are pseudonymous ids only; no name is asked for or stored.");
-    ui.label("It opens no network connection.");
-}
-
-/// A waker for background work: at most one frame per 10 ms however fast it calls.
-fn wake_for(ctx: Option<&egui::Context>) -> Box<dyn Fn() + Send> {
-    match ctx {
-        Some(ctx) => {
-            let ctx = ctx.clone();
-            Box::new(move || ctx.request_repaint_after(Duration::from_millis(10)))
+/// Takes a finished job's result, dropping the job; `None` while it runs.
+fn take_ready<T: Send + 'static>(slot: &mut Option<Job<T>>) -> Option<T> {
+    let job = slot.as_mut()?;
+    match job.poll() {
+        Poll::Pending => None,
+        Poll::Ready(value) => {
+            *slot = None;
+            Some(value)
         }
-        None => Box::new(|| {}),
+        Poll::Lost(_) => {
+            *slot = None;
+            None
+        }
     }
 }
 
@@ -1354,105 +899,4 @@ impl FrameStats {
             *self = FrameStats::new();
         }
     }
-}
-
-fn file_name(path: &std::path::Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
-/// What the replay controls asked for besides moving the playhead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct ReplayAsk {
-    close: bool,
-    export: bool,
-}
-
-/// Play/pause, speed, step, jump, and a seek bar.
-fn replay_controls_ui(ui: &mut egui::Ui, player: &mut Player) -> ReplayAsk {
-    let mut close = false;
-    let mut export = false;
-    let (start, end) = player.range();
-    ui.input(|i| {
-        if i.key_pressed(egui::Key::Space) {
-            player.toggle();
-        }
-        if i.key_pressed(egui::Key::ArrowRight) {
-            player.step(if i.modifiers.shift { 600.0 } else { 60.0 });
-        }
-        if i.key_pressed(egui::Key::ArrowLeft) {
-            player.step(if i.modifiers.shift { -600.0 } else { -60.0 });
-        }
-        if i.key_pressed(egui::Key::Home) {
-            player.seek(start);
-        }
-        if i.key_pressed(egui::Key::End) {
-            player.seek(end);
-        }
-    });
-    ui.horizontal(|ui| {
-        if ui.button("|< Start").on_hover_text("Home").clicked() {
-            player.seek(start);
-        }
-        if ui
-            .button("< 1 min")
-            .on_hover_text("Left arrow (Shift: 10 min)")
-            .clicked()
-        {
-            player.step(-60.0);
-        }
-        let play_label = if player.is_playing() { "Pause" } else { "Play" };
-        if ui
-            .button(RichText::new(play_label).size(18.0))
-            .on_hover_text("Space")
-            .clicked()
-        {
-            player.toggle();
-        }
-        if ui
-            .button("1 min >")
-            .on_hover_text("Right arrow (Shift: 10 min)")
-            .clicked()
-        {
-            player.step(60.0);
-        }
-        if ui.button("End >|").on_hover_text("End").clicked() {
-            player.seek(end);
-        }
-        let label = ui.label("Speed");
-        let mut speed = player.speed();
-        egui::ComboBox::from_id_salt("replay-speed")
-            .selected_text(format!("{speed}×"))
-            .show_ui(ui, |ui| {
-                for s in [1.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0] {
-                    ui.selectable_value(&mut speed, s, format!("{s}×"));
-                }
-            })
-            .response
-            .labelled_by(label.id);
-        if speed != player.speed() {
-            player.set_speed(speed);
-        }
-        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            if ui.button("Close").clicked() {
-                close = true;
-            }
-            if ui.button("Export summary…").clicked() {
-                export = true;
-            }
-            let mut position = player.position();
-            let width = ui.available_width() - 12.0;
-            ui.spacing_mut().slider_width = width.max(100.0);
-            let slider = egui::Slider::new(&mut position, start..=end.max(start + 1.0))
-                .show_value(false)
-                .text("");
-            let response = ui.add(slider).on_hover_text("Seek: click or drag");
-            if response.changed() {
-                player.seek(position);
-            }
-        });
-    });
-    ReplayAsk { close, export }
 }

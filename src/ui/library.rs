@@ -173,3 +173,31 @@ pub fn recovery_ui(
     });
     choice
 }
+
+/// The prompt, at start, to resume the newest interrupted recording.
+#[derive(Default)]
+pub struct RecoveryWindow {
+    /// The recording offered; the window is open while there is one.
+    pub listing: Option<SessionListing>,
+}
+
+impl RecoveryWindow {
+    /// Draws the prompt if a recording is offered; `port` says where it would resume from.
+    /// Returns the nurse's choice with the recording it is about (the prompt then closes).
+    pub fn show(
+        &mut self,
+        ctx: &egui::Context,
+        port: &str,
+    ) -> Option<(RecoveryChoice, SessionListing)> {
+        let listing = self.listing.as_ref()?;
+        let mut choice = None;
+        egui::Window::new("Resume the interrupted recording?")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+            .default_width(560.0)
+            .show(ctx, |ui| choice = recovery_ui(ui, listing, port));
+        let choice = choice?;
+        self.listing.take().map(|listing| (choice, listing))
+    }
+}

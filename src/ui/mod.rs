@@ -1,15 +1,19 @@
 //! The eframe app: a thin layer over the headless core. The only module that imports egui.
 
+pub mod about;
 pub mod alarm_settings;
 pub mod app;
 pub mod export;
 pub mod format;
 pub mod library;
+pub mod live_view;
 pub mod monitor;
 pub mod notes;
 pub mod plots;
+pub mod replay_view;
 pub mod settings;
 pub mod setup;
+pub mod start_screen;
 pub mod theme;
 
 pub use app::{Clock, Command, Launch, MonitorApp};

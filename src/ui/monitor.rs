@@ -6,10 +6,12 @@ use std::fmt::Write as _;
 use egui::{Align, Color32, Layout, RichText, Stroke};
 use jiff::Timestamp;
 
+use crate::acquisition::LinkState;
 use crate::alarms::{ActiveAlarm, AlarmSource};
 use crate::analysis::patient::citrate_mg_kg_min;
 use crate::analysis::{Moment, Patient, Progress, Series, Target};
 use crate::model::{MachineState, Priority, Quantity};
+use crate::session::Link;
 
 use super::format::{age, clock_hm, clock_hms, duration_hms, grouped, in_duration};
 use super::theme::{on_priority_color, priority_color, quantity_color, series_color, state_color};
@@ -26,30 +28,10 @@ pub struct MonitorModel<'a> {
     pub progress: Progress,
     pub machine: Option<String>,
     pub now: Timestamp,
-    pub connection: Connection,
+    /// The live session's link; `None` for a recorded session.
+    pub link: Option<&'a Link>,
     /// Demo speed factor, or replay description, shown in the header.
     pub badge: Option<String>,
-}
-
-/// What the header says about the data source.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Connection {
-    Connecting {
-        port: String,
-    },
-    Up {
-        port: String,
-    },
-    Silent {
-        port: String,
-    },
-    Down {
-        port: String,
-        reason: String,
-        since: Timestamp,
-    },
-    Closed,
-    Replay,
 }
 
 /// One message in the attention banner.
@@ -81,41 +63,30 @@ pub fn banner_messages(
         .timeline
         .last_sample_utc()
         .map(|t| model.now.duration_since(t).as_secs_f64());
-    match &model.connection {
-        Connection::Down {
-            port,
-            reason,
-            since,
-        } => out.push(BannerMessage {
-            priority: Priority::Medium,
-            text: format!(
-                "Link to machine lost for {} — reconnecting to {port}",
-                age(model.now.duration_since(*since).as_secs_f64())
-            ),
-            detail: reason.clone(),
-            latched: false,
-        }),
-        Connection::Up { .. } | Connection::Silent { .. } => {
-            if let Some(secs) = sample_age.filter(|s| *s >= STALE_AFTER_SECS) {
-                out.push(BannerMessage {
-                    priority: Priority::Medium,
-                    text: format!("No data from machine for {}", age(secs)),
-                    detail: "The port is open but no sample has arrived".into(),
-                    latched: false,
-                });
+    if let Some(link) = model.link {
+        match &link.state {
+            LinkState::Down { reason } => out.push(BannerMessage {
+                priority: Priority::Medium,
+                text: format!(
+                    "Link to machine lost for {} — reconnecting to {}",
+                    age(model.now.duration_since(link.since).as_secs_f64()),
+                    link.port
+                ),
+                detail: reason.clone(),
+                latched: false,
+            }),
+            LinkState::Up | LinkState::Silent => {
+                if let Some(secs) = sample_age.filter(|s| *s >= STALE_AFTER_SECS) {
+                    out.push(BannerMessage {
+                        priority: Priority::Medium,
+                        text: format!("No data from machine for {}", age(secs)),
+                        detail: format!("The port {} is open but no sample has arrived", link.port),
+                        latched: false,
+                    });
+                }
             }
+            LinkState::Closed => {}
         }
-        Connection::Connecting { port } => {
-            if let Some(secs) = sample_age.filter(|s| *s >= STALE_AFTER_SECS) {
-                out.push(BannerMessage {
-                    priority: Priority::Medium,
-                    text: format!("No data from machine for {}", age(secs)),
-                    detail: format!("Waiting for {port}"),
-                    latched: false,
-                });
-            }
-        }
-        Connection::Closed | Connection::Replay => {}
     }
     if let Some(engine) = alarms {
         for alarm in engine {
@@ -222,9 +193,8 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             .timeline
             .last_sample_utc()
             .map(|t| model.now.duration_since(t).as_secs_f64());
-        let (link_text, link_color) = match &model.connection {
-            Connection::Connecting { port } => (format!("connecting to {port}…"), Color32::GRAY),
-            Connection::Up { .. } | Connection::Silent { .. } => match sample_age {
+        let (link_text, link_color) = match model.link.map(|l| &l.state) {
+            Some(LinkState::Up | LinkState::Silent) => match sample_age {
                 Some(a) if a < STALE_AFTER_SECS => (
                     format!("link ok ({a:.1} s)"),
                     Color32::from_rgb(0x00, 0x9E, 0x73),
@@ -235,9 +205,9 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
                 ),
                 None => ("port open, waiting for data".into(), Color32::GRAY),
             },
-            Connection::Down { .. } => ("link lost".into(), priority_color(Priority::Medium)),
-            Connection::Closed => ("recording stopped".into(), Color32::GRAY),
-            Connection::Replay => ("recorded session".into(), Color32::GRAY),
+            Some(LinkState::Down { .. }) => ("link lost".into(), priority_color(Priority::Medium)),
+            Some(LinkState::Closed) => ("recording stopped".into(), Color32::GRAY),
+            None => ("recorded session".into(), Color32::GRAY),
         };
         ui.label(RichText::new(link_text).size(16.0).color(link_color));
         if let Some(badge) = &model.badge {

@@ -218,6 +218,37 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm) -> NoteAction {
     action
 }
 
+/// The "Add a note" window.
+#[derive(Default)]
+pub struct NoteWindow {
+    pub open: bool,
+    pub form: NoteForm,
+}
+
+impl NoteWindow {
+    /// Draws the window if it is open; returns the note to record when the nurse adds it.
+    pub fn show(&mut self, ctx: &egui::Context) -> Option<Note> {
+        if !self.open {
+            return None;
+        }
+        let mut open = true;
+        let mut action = NoteAction::None;
+        egui::Window::new("Add a note")
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(640.0)
+            .show(ctx, |ui| action = note_form_ui(ui, &mut self.form));
+        self.open = open && action == NoteAction::None;
+        match action {
+            NoteAction::Add(note) => {
+                self.form = NoteForm::default();
+                Some(note)
+            }
+            NoteAction::Cancel | NoteAction::None => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

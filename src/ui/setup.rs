@@ -255,6 +255,37 @@ fn problem_label(ui: &mut egui::Ui, value: Option<Result<f64, String>>, color: C
     }
 }
 
+/// The "Session setup" window: the patient, the target and the lab values of the session.
+pub struct SetupWindow {
+    pub open: bool,
+    pub form: SetupForm,
+}
+
+impl SetupWindow {
+    pub fn new(default_target_tbv: f64) -> SetupWindow {
+        SetupWindow {
+            open: false,
+            form: SetupForm::new(default_target_tbv),
+        }
+    }
+
+    /// Draws the window if it is open; returns the form to save when the nurse saves it.
+    pub fn show(&mut self, ctx: &egui::Context) -> Option<SetupForm> {
+        if !self.open {
+            return None;
+        }
+        let mut open = true;
+        let mut action = SetupAction::None;
+        egui::Window::new("Session setup")
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(620.0)
+            .show(ctx, |ui| action = setup_form_ui(ui, &mut self.form));
+        self.open = open && action == SetupAction::None;
+        (action == SetupAction::Save).then(|| self.form.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,137 @@
+//! The live view: header, attention banner, tiles and progress, the plots, and the footer with
+//! the session's actions.
+
+use egui::{Align, Layout, RichText};
+use jiff::Timestamp;
+
+use crate::analysis::progress;
+use crate::session::LiveSession;
+
+use super::app::Command;
+use super::monitor::{MonitorModel, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui};
+use super::plots::{PlotView, PressureLimits, plots_ui};
+use super::start_screen::file_name;
+
+/// Draws a live session as it stands at `now`; what the nurse asks for goes into `commands`.
+pub fn live_view(
+    ui: &mut egui::Ui,
+    session: &LiveSession,
+    now: Timestamp,
+    view: &mut PlotView,
+    commands: &mut Vec<Command>,
+) {
+    let timeline = session.timeline.now();
+    let model = MonitorModel {
+        timeline,
+        progress: progress(timeline, session.patient(), session.target()),
+        patient: session.patient(),
+        target: session.target(),
+        machine: session
+            .identity
+            .as_ref()
+            .map(|m| format!("{} {}", m.model, m.serial_no)),
+        now,
+        link: Some(&session.link),
+        badge: session.demo_speed().map(|speed| format!("DEMO {speed}×")),
+    };
+    let engine_alarms = session.alarms.active();
+    let messages = banner_messages(
+        &model,
+        session.recorder_error.as_ref(),
+        Some(&engine_alarms),
+    );
+    let audio_paused = session
+        .alarms
+        .audio_paused_for(now)
+        .map(|d| d.as_secs_f64());
+    egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
+    if let Some(notice) = &session.notice {
+        egui::Panel::top("notice").show(ui, |ui| {
+            ui.label(
+                RichText::new(notice)
+                    .size(16.0)
+                    .color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11)),
+            );
+        });
+    }
+    egui::Panel::top("banner").show(ui, |ui| {
+        if banner_ui(ui, &messages, audio_paused, !engine_alarms.is_empty()) {
+            commands.push(Command::AcknowledgeAlarms);
+        }
+    });
+    egui::Panel::top("tiles").show(ui, |ui| {
+        tiles_ui(ui, &model);
+        progress_ui(ui, &model);
+    });
+    egui::Panel::bottom("footer").show(ui, |ui| footer_ui(ui, session, commands));
+    egui::CentralPanel::default().show(ui, |ui| {
+        plots_ui(ui, &session.timeline, view, PressureLimits::default(), None);
+    });
+}
+
+fn footer_ui(ui: &mut egui::Ui, session: &LiveSession, commands: &mut Vec<Command>) {
+    let recording_on = session.is_recording();
+    let stats = session.stats;
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(
+                recording_on,
+                egui::Button::new(RichText::new("+ Note").size(18.0)),
+            )
+            .clicked()
+        {
+            commands.push(Command::ShowNote);
+        }
+        if ui.button(RichText::new("Setup").size(18.0)).clicked() {
+            commands.push(Command::ShowSetup);
+        }
+        if ui.button("About").clicked() {
+            commands.push(Command::ShowAbout);
+        }
+        if ui.button("Alarm limits").clicked() {
+            commands.push(Command::ShowAlarmLimits);
+        }
+        if recording_on {
+            if ui.button("Stop recording").clicked() {
+                commands.push(Command::StopRecording);
+            }
+        } else if session.is_stopping() {
+            ui.spinner();
+            ui.label("Closing the recording…");
+        } else {
+            if ui
+                .button(RichText::new("Export summary…").size(18.0))
+                .clicked()
+            {
+                commands.push(Command::ExportSummary(session.recording.clone()));
+            }
+            if ui.button("Close session").clicked() {
+                commands.push(Command::CloseSession);
+            }
+        }
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            ui.label(RichText::new(file_name(&session.recording)).size(15.0))
+                .on_hover_text(session.recording.display().to_string());
+            if recording_on {
+                ui.label(
+                    RichText::new("REC")
+                        .size(15.0)
+                        .strong()
+                        .color(egui::Color32::from_rgb(0xE0, 0x40, 0x40)),
+                );
+            } else {
+                ui.label(RichText::new("recorded").size(15.0));
+            }
+            ui.label(
+                RichText::new(format!(
+                    "{} sentences · {} rejected · {} lost",
+                    stats.sentences,
+                    stats.rejected(),
+                    stats.lost_sentences
+                ))
+                .weak(),
+            )
+            .on_hover_text(stats.summary_line());
+        });
+    });
+}

@@ -1,0 +1,221 @@
+//! The start screen: connect to a machine, start the demo, open a recording, the library.
+
+use egui::RichText;
+
+use crate::acquisition::{PortListing, STANDARD_BAUDS};
+use crate::session::library::SessionListing;
+
+use super::app::Command;
+use super::library::{LibraryAction, library_ui};
+use super::settings::Settings;
+use super::theme::Theme;
+
+/// What the start screen keeps between frames.
+pub struct StartScreen {
+    /// The port typed or picked.
+    pub port_text: String,
+    pub baud: u32,
+    pub demo_speed: f64,
+    /// The serial ports found at the last listing.
+    pub ports: Vec<PortListing>,
+    /// The session folder as last read (`None` while it is being read).
+    pub library: Option<Vec<SessionListing>>,
+}
+
+/// What is going on behind the start screen.
+pub struct Busy<'a> {
+    /// A session is being started.
+    pub starting: bool,
+    /// A live session is being stopped (its recording closed).
+    pub stopping: bool,
+    /// A recording being loaded, and how far.
+    pub loading: Option<(&'a str, f32)>,
+}
+
+impl StartScreen {
+    pub fn new(settings: &Settings) -> StartScreen {
+        StartScreen {
+            port_text: settings.last_port.clone(),
+            baud: settings.baud,
+            demo_speed: settings.demo_speed,
+            ports: Vec::new(),
+            library: None,
+        }
+    }
+
+    /// Draws the screen; what the nurse asks for goes into `commands`.
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        settings: &Settings,
+        busy: &Busy<'_>,
+        commands: &mut Vec<Command>,
+    ) {
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.add_space(12.0);
+            ui.heading(RichText::new("Apheresis session monitor").size(30.0));
+            ui.label("Live monitoring, recording and review of apheresis collections.");
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(
+                        "A secondary display: the apheresis machine's own alarms remain the alarm system.",
+                    )
+                    .weak(),
+                );
+                if ui.button("About").clicked() {
+                    commands.push(Command::ShowAbout);
+                }
+            });
+            ui.add_space(16.0);
+            if busy.starting || busy.stopping {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(if busy.stopping {
+                        "Closing the recording…"
+                    } else {
+                        "Starting the session…"
+                    });
+                });
+            }
+            if let Some((name, fraction)) = busy.loading {
+                ui.label(format!("Loading {name}…"));
+                ui.add(egui::ProgressBar::new(fraction).show_percentage());
+            }
+            let idle = !busy.starting && !busy.stopping;
+            ui.columns(2, |columns| {
+                self.connect_ui(&mut columns[0], idle, commands);
+                recordings_ui(&mut columns[1], settings, commands);
+            });
+            ui.add_space(12.0);
+            ui.separator();
+            match library_ui(ui, self.library.as_deref()) {
+                Some(LibraryAction::Open(path)) => commands.push(Command::OpenRecording(path)),
+                Some(LibraryAction::Reveal(path)) => commands.push(Command::Reveal(path)),
+                Some(LibraryAction::Export(path)) => commands.push(Command::ExportSummary(path)),
+                Some(LibraryAction::Refresh) => commands.push(Command::RefreshLibrary),
+                None => {}
+            }
+        });
+    }
+
+    fn connect_ui(&mut self, ui: &mut egui::Ui, idle: bool, commands: &mut Vec<Command>) {
+        ui.group(|ui| {
+            ui.heading("Connect to a machine");
+            ui.horizontal(|ui| {
+                let label = ui.label("Serial port");
+                egui::ComboBox::from_id_salt("port-picker")
+                    .selected_text(if self.port_text.is_empty() { "choose…".to_owned() } else { self.port_text.clone() })
+                    .width(260.0)
+                    .show_ui(ui, |ui| {
+                        if self.ports.is_empty() {
+                            ui.label("no ports found");
+                        }
+                        for port in &self.ports {
+                            let text = format!("{}  {}", port.path, port.description);
+                            ui.selectable_value(&mut self.port_text, port.path.clone(), text);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                if ui.button("Refresh ports").clicked() {
+                    commands.push(Command::RefreshPorts);
+                }
+            });
+            ui.horizontal(|ui| {
+                let label = ui.label("Port path");
+                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/ttyUSB0").desired_width(260.0))
+                    .labelled_by(label.id);
+            });
+            ui.horizontal(|ui| {
+                let label = ui.label("Baud");
+                egui::ComboBox::from_id_salt("baud-picker")
+                    .selected_text(self.baud.to_string())
+                    .show_ui(ui, |ui| {
+                        for baud in STANDARD_BAUDS {
+                            ui.selectable_value(&mut self.baud, baud, baud.to_string());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+            });
+            let can_connect = idle && !self.port_text.trim().is_empty();
+            if ui.add_enabled(can_connect, egui::Button::new(RichText::new("Connect").size(18.0))).clicked() {
+                commands.push(Command::Connect {
+                    port: self.port_text.trim().to_owned(),
+                    baud: self.baud,
+                });
+            }
+            ui.add_space(16.0);
+            ui.heading("Try it without a machine");
+            ui.horizontal(|ui| {
+                let label = ui.label("Demo speed");
+                ui.add(egui::DragValue::new(&mut self.demo_speed).range(1.0..=600.0).suffix("×"))
+                    .labelled_by(label.id);
+                if ui.add_enabled(idle, egui::Button::new(RichText::new("Start demo").size(18.0))).clicked() {
+                    commands.push(Command::StartDemo { speed: self.demo_speed });
+                }
+            });
+            ui.label(RichText::new("A simulated apheresis machine on a pseudo-terminal, through the real serial path.").weak());
+        });
+    }
+}
+
+fn recordings_ui(ui: &mut egui::Ui, settings: &Settings, commands: &mut Vec<Command>) {
+    ui.group(|ui| {
+        ui.heading("Recorded sessions");
+        if ui
+            .button(RichText::new("Open recording…").size(18.0))
+            .clicked()
+        {
+            commands.push(Command::PickRecording);
+        }
+        ui.add_space(8.0);
+        ui.label("Recent sessions");
+        if settings.recent_sessions.is_empty() {
+            ui.label(RichText::new("none yet").weak());
+        }
+        for path in &settings.recent_sessions {
+            if ui
+                .button(file_name(path))
+                .on_hover_text(path.display().to_string())
+                .clicked()
+            {
+                commands.push(Command::OpenRecording(path.clone()));
+            }
+        }
+        ui.add_space(8.0);
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new(format!(
+                    "Recordings are kept in {}",
+                    settings.session_folder().display()
+                ))
+                .weak(),
+            );
+            if ui.button("Change folder…").clicked() {
+                commands.push(Command::PickSessionFolder);
+            }
+            if settings.session_folder.is_some() && ui.button("Use default folder").clicked() {
+                commands.push(Command::SetSessionFolder(None));
+            }
+        });
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.label("Theme");
+            let mut theme = settings.theme;
+            ui.selectable_value(&mut theme, Theme::Night, "Night");
+            ui.selectable_value(&mut theme, Theme::Day, "Day");
+            if theme != settings.theme {
+                commands.push(Command::SetTheme(theme));
+            }
+        });
+    });
+}
+
+/// The file's name, for the screen (its folder is in the hover text).
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
