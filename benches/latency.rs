@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 
 use apheresis_monitor::model::{Payload, Quantity, Sample, Sentence};
 use apheresis_monitor::protocol::encode;
-use apheresis_monitor::recording::SessionMeta;
-use apheresis_monitor::session::{Destination, LiveSession, SessionStart};
+use apheresis_monitor::session::{LiveSession, SessionStart};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -26,13 +25,7 @@ fn main() {
     drop(slave);
     let (wake_tx, wake_rx) = crossbeam_channel::bounded::<Instant>(1);
     let mut live = LiveSession::start(
-        SessionStart {
-            port,
-            baud: 115_200,
-            destination: Destination::NewIn(dir.path().to_owned()),
-            meta: SessionMeta::default(),
-            demo: None,
-        },
+        SessionStart::new_on_port(port, 115_200, dir.path().to_owned()),
         Box::new(move || {
             let _ = wake_tx.try_send(Instant::now());
         }),

@@ -14,7 +14,7 @@ use crate::analysis::patient::Sex;
 use crate::export::{self, ExportError, Report};
 use crate::model::{MachineState, Payload};
 use crate::recording::{self, LoadError, SessionMeta};
-use crate::session::{Destination, SessionStart};
+use crate::session::{Destination, Machine, SessionStart};
 use crate::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
 
 /// `record`: headless recording from a serial port.
@@ -159,16 +159,16 @@ fn stop_flag_on_signals() -> Result<Arc<AtomicBool>> {
 /// Runs `record` and returns the process exit code.
 pub fn record(args: &RecordArgs) -> Result<i32> {
     let plan = SessionStart {
-        port: args.port.clone(),
-        baud: args.baud,
+        machine: Machine::Port {
+            port: args.port.clone(),
+            baud: args.baud,
+        },
         destination: if args.resume {
             Destination::Resume(args.out.clone())
         } else {
             Destination::NewAt(args.out.clone())
         },
         meta: SessionMeta::default(),
-        #[cfg(unix)]
-        demo: None,
     };
     let prepared = match plan.prepare(jiff::Timestamp::now()) {
         Ok(prepared) => prepared,

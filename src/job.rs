@@ -130,6 +130,23 @@ impl<T: Send + 'static> Job<T> {
     pub fn name(&self) -> &'static str {
         self.name
     }
+
+    /// Takes the result of the job in `slot` once it is done, emptying the slot; `None` while
+    /// it runs. A lost job empties the slot and gives `None` (it has logged why).
+    pub fn take_ready(slot: &mut Option<Job<T>>) -> Option<T> {
+        let job = slot.as_mut()?;
+        match job.poll() {
+            Poll::Pending => None,
+            Poll::Ready(value) => {
+                *slot = None;
+                Some(value)
+            }
+            Poll::Lost(_) => {
+                *slot = None;
+                None
+            }
+        }
+    }
 }
 
 impl<T> std::fmt::Debug for Job<T> {

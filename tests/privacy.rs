@@ -16,7 +16,7 @@ use apheresis_monitor::model::{Alarm, Note, Payload, Priority, Quantity, Sample,
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording::SessionMeta;
 use apheresis_monitor::recording::meta::PatientMeta;
-use apheresis_monitor::session::{Destination, LiveSession, SessionStart};
+use apheresis_monitor::session::{Destination, LiveSession, Machine, SessionStart};
 
 const PATIENT_ID: &str = "PSEUDO-4711-SECRET";
 const NOTE_TEXT: &str = "NOTE-TEXT-SECRET perioral tingling";
@@ -66,11 +66,12 @@ fn no_patient_id_or_note_text_reaches_the_logs_and_files_are_owner_only() {
     };
     let mut live = LiveSession::start(
         SessionStart {
-            port: port.clone(),
-            baud: 115_200,
+            machine: Machine::Port {
+                port: port.clone(),
+                baud: 115_200,
+            },
             destination: Destination::NewIn(folder.clone()),
             meta,
-            demo: None,
         },
         Box::new(|| {}),
     )

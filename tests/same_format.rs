@@ -21,7 +21,7 @@ use apheresis_monitor::model::{
 };
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording::{SessionMeta, meta_path_for};
-use apheresis_monitor::session::{Destination, LiveSession, SessionStart};
+use apheresis_monitor::session::{Destination, LiveSession, Machine, SessionStart};
 
 use support::{RECEIVED_LOG, Watched, has_open, pty, record_command, wait_until};
 
@@ -79,14 +79,15 @@ fn sample(inlet_ml: f64) -> Payload {
 fn start_live(port: &str, folder: &Path, resume: Option<PathBuf>) -> LiveSession {
     let live = LiveSession::start(
         SessionStart {
-            port: port.to_owned(),
-            baud: 115_200,
+            machine: Machine::Port {
+                port: port.to_owned(),
+                baud: 115_200,
+            },
             destination: match resume {
                 Some(path) => Destination::Resume(path),
                 None => Destination::NewIn(folder.to_owned()),
             },
             meta: SessionMeta::default(),
-            demo: None,
         },
         Box::new(|| {}),
     )

@@ -8,4 +8,4 @@ pub mod start;
 
 pub use live::{ACK_NOTE_CODE, Link, LiveSession, start_live_in_background};
 pub use replay::{Player, SPEED_RANGE};
-pub use start::{Destination, Prepared, SessionStart, StartError, Started};
+pub use start::{Destination, Machine, Prepared, SessionStart, StartError, Started};

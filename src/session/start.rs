@@ -16,12 +16,14 @@ use crate::acquisition::{
     Acquisition, Journalist, PortError, ResumeCheck, SerialOpener, WorkerConfig, open_serial,
 };
 use crate::recording::format::format_time_utc;
+#[cfg(unix)]
+use crate::recording::meta::{DemoMarker, PatientMeta, TargetsMeta};
 use crate::recording::{
     RecordError, Recorder, SessionMeta, create_private_dir_all, new_recording_path, read_meta,
 };
-use crate::session::library::{self, SessionStatus};
+use crate::session::library::{self, SessionListing, SessionStatus};
 #[cfg(unix)]
-use crate::simulator::DemoMachine;
+use crate::simulator::{DemoMachine, SimConfig};
 
 /// Where the recording goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,16 +36,28 @@ pub enum Destination {
     Resume(PathBuf),
 }
 
+/// The machine to record from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Machine {
+    /// A machine on a serial port.
+    Port { port: String, baud: u32 },
+    /// The built-in simulated machine, started on a pseudo-terminal of its own at `start_at_ms`
+    /// of its procedure.
+    #[cfg(unix)]
+    Demo {
+        seed: u64,
+        speed: f64,
+        start_at_ms: u64,
+    },
+}
+
 /// What to start.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionStart {
-    pub port: String,
-    pub baud: u32,
+    pub machine: Machine,
     pub destination: Destination,
     /// The metadata of a new recording (a resumed one keeps its own).
     pub meta: SessionMeta,
-    /// The simulated machine behind `port`, for the demo.
-    #[cfg(unix)]
-    pub demo: Option<DemoMachine>,
 }
 
 /// Why a session could not be started. Nothing is left half-made: a failed start creates no
@@ -65,6 +79,10 @@ pub enum StartError {
     Record(#[from] RecordError),
     #[error("cannot start the acquisition thread: {0}")]
     Thread(std::io::Error),
+    #[error("cannot start the simulated machine: {0}")]
+    Demo(std::io::Error),
+    #[error("no port is known for this recording: connect from the start screen")]
+    NoPort,
 }
 
 /// A session with its port open and its recording ready, not yet recording.
@@ -93,12 +111,119 @@ pub struct Started {
 }
 
 impl SessionStart {
+    /// A new recording in `folder` from a machine on `port`.
+    pub fn new_on_port(port: String, baud: u32, folder: PathBuf) -> SessionStart {
+        SessionStart {
+            machine: Machine::Port { port, baud },
+            destination: Destination::NewIn(folder),
+            meta: SessionMeta::default(),
+        }
+    }
+
+    /// The demo: the simulated machine from the start of its procedure, with its patient and
+    /// target entered, recorded in `folder`. The recording is marked as a demo, so resuming it
+    /// after a crash restarts the machine where it would be by then.
+    #[cfg(unix)]
+    pub fn demo(folder: PathBuf, speed: f64) -> SessionStart {
+        let config = SimConfig::default();
+        SessionStart {
+            machine: Machine::Demo {
+                seed: config.seed,
+                speed,
+                start_at_ms: 0,
+            },
+            destination: Destination::NewIn(folder),
+            meta: SessionMeta {
+                patient: Some(PatientMeta {
+                    id: Some("DEMO-001".into()),
+                    weight_kg: Some(config.weight_kg.into()),
+                    height_cm: Some(config.height_cm.into()),
+                    sex: Some(config.sex.as_str().into()),
+                    ..PatientMeta::default()
+                }),
+                targets: Some(TargetsMeta {
+                    tbv_processed: Some(config.target_tbv.into()),
+                    ..TargetsMeta::default()
+                }),
+                demo: Some(DemoMarker {
+                    seed: config.seed,
+                    speed,
+                }),
+                ..SessionMeta::default()
+            },
+        }
+    }
+
+    /// Takes back the interrupted recording `listing` describes, at `now`: from the port it
+    /// was recorded from (or `fallback_port`), or, for a demo, from the simulated machine
+    /// restarted where it would be by now (it kept running while the monitor was down).
+    pub fn resume(
+        listing: &SessionListing,
+        fallback_port: &str,
+        baud: u32,
+        now: Timestamp,
+    ) -> Result<SessionStart, StartError> {
+        let destination = Destination::Resume(listing.path.clone());
+        #[cfg(unix)]
+        if let Some(marker) = listing.demo {
+            let down_s = listing
+                .last_row_utc
+                .map_or(0.0, |t| now.duration_since(t).as_secs_f64().max(0.0));
+            let start_at_ms =
+                listing.last_t_ms.unwrap_or(0) + (down_s * marker.speed * 1000.0) as u64;
+            return Ok(SessionStart {
+                machine: Machine::Demo {
+                    seed: marker.seed,
+                    speed: marker.speed,
+                    start_at_ms,
+                },
+                destination,
+                meta: SessionMeta::default(),
+            });
+        }
+        #[cfg(not(unix))]
+        let _ = now;
+        let port = listing
+            .port
+            .clone()
+            .unwrap_or_else(|| fallback_port.to_owned());
+        if port.trim().is_empty() {
+            return Err(StartError::NoPort);
+        }
+        Ok(SessionStart {
+            machine: Machine::Port { port, baud },
+            destination,
+            meta: SessionMeta::default(),
+        })
+    }
+
     /// Opens the port and makes the recording ready; `now` is when the session starts.
     ///
     /// The port is opened first, so a wrong port leaves no empty recording behind.
     pub fn prepare(self, now: Timestamp) -> Result<Prepared, StartError> {
-        let mut config = WorkerConfig::new(self.port.clone(), self.baud);
-        let port: Box<dyn Read + Send> = open_serial(&self.port, self.baud, config.read_timeout)?;
+        #[cfg(unix)]
+        let mut demo = None;
+        let (port_name, baud) = match self.machine {
+            Machine::Port { port, baud } => (port, baud),
+            #[cfg(unix)]
+            Machine::Demo {
+                seed,
+                speed,
+                start_at_ms,
+            } => {
+                let config = SimConfig {
+                    seed,
+                    ..SimConfig::default()
+                };
+                let machine = DemoMachine::spawn(config, speed, 0.0, start_at_ms)
+                    .map_err(StartError::Demo)?;
+                let path = machine.path().to_owned();
+                demo = Some(machine);
+                (path, crate::acquisition::DEFAULT_BAUD)
+            }
+        };
+        let mut config = WorkerConfig::new(port_name.clone(), baud);
+        let port: Box<dyn Read + Send> = open_serial(&port_name, baud, config.read_timeout)?;
         let mut meta = self.meta;
         let mut journalist = Journalist::new();
         let resumed = matches!(self.destination, Destination::Resume(_));
@@ -139,8 +264,8 @@ impl SessionStart {
         };
         meta.started_utc.get_or_insert_with(|| format_time_utc(now));
         Ok(Prepared {
-            port_name: self.port,
-            baud: self.baud,
+            port_name,
+            baud,
             port,
             config,
             journalist,
@@ -148,7 +273,7 @@ impl SessionStart {
             meta,
             resumed,
             #[cfg(unix)]
-            demo: self.demo,
+            demo,
         })
     }
 }
@@ -202,12 +327,12 @@ mod tests {
 
     fn start(port: &str, destination: Destination) -> SessionStart {
         SessionStart {
-            port: port.to_owned(),
-            baud: 115_200,
+            machine: Machine::Port {
+                port: port.to_owned(),
+                baud: 115_200,
+            },
             destination,
             meta: SessionMeta::default(),
-            #[cfg(unix)]
-            demo: None,
         }
     }
 
@@ -249,5 +374,121 @@ mod tests {
             before,
             "the file was touched"
         );
+    }
+
+    fn interrupted(
+        port: Option<&str>,
+        demo: Option<DemoMarker>,
+        last_row: Timestamp,
+    ) -> SessionListing {
+        SessionListing {
+            path: PathBuf::from("/sessions/session.csv"),
+            started_utc: None,
+            last_row_utc: Some(last_row),
+            patient_id: None,
+            duration_s: None,
+            wb_processed_ml: None,
+            status: SessionStatus::Interrupted,
+            machine: None,
+            port: port.map(str::to_owned),
+            last_t_ms: Some(60_000),
+            last_seq: Some(60),
+            last_state: None,
+            demo,
+        }
+    }
+
+    #[test]
+    fn a_port_recording_resumes_on_its_own_port_or_else_the_last_one_used() {
+        let now = Timestamp::now();
+        let own = SessionStart::resume(
+            &interrupted(Some("/dev/ttyUSB1"), None, now),
+            "/dev/ttyS0",
+            9600,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            own.machine,
+            Machine::Port {
+                port: "/dev/ttyUSB1".into(),
+                baud: 9600
+            }
+        );
+        assert_eq!(
+            own.destination,
+            Destination::Resume("/sessions/session.csv".into())
+        );
+        let fallback =
+            SessionStart::resume(&interrupted(None, None, now), "/dev/ttyS0", 9600, now).unwrap();
+        assert_eq!(
+            fallback.machine,
+            Machine::Port {
+                port: "/dev/ttyS0".into(),
+                baud: 9600
+            }
+        );
+        assert!(matches!(
+            SessionStart::resume(&interrupted(None, None, now), " ", 9600, now),
+            Err(StartError::NoPort)
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_demo_resumes_where_its_machine_would_be_after_the_time_the_monitor_was_down() {
+        let now = Timestamp::now();
+        let last_row = now - jiff::SignedDuration::from_secs(10);
+        let marker = DemoMarker {
+            seed: 7,
+            speed: 30.0,
+        };
+        let plan = SessionStart::resume(&interrupted(None, Some(marker), last_row), "", 9600, now)
+            .unwrap();
+        // 60 s of machine time recorded, then 10 s down at 30×: 300 s more of the procedure.
+        assert_eq!(
+            plan.machine,
+            Machine::Demo {
+                seed: 7,
+                speed: 30.0,
+                start_at_ms: 360_000
+            }
+        );
+        // A clock behind the last row does not wind the machine back.
+        let early = SessionStart::resume(
+            &interrupted(None, Some(marker), now + jiff::SignedDuration::from_secs(5)),
+            "",
+            9600,
+            now,
+        )
+        .unwrap();
+        assert!(matches!(
+            early.machine,
+            Machine::Demo {
+                start_at_ms: 60_000,
+                ..
+            }
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_demo_is_marked_and_carries_its_patient_and_target() {
+        let plan = SessionStart::demo(PathBuf::from("/sessions"), 45.0);
+        let config = SimConfig::default();
+        assert_eq!(
+            plan.meta.demo,
+            Some(DemoMarker {
+                seed: config.seed,
+                speed: 45.0
+            })
+        );
+        let patient = plan.meta.patient.unwrap();
+        assert_eq!(patient.weight_kg, Some(config.weight_kg.into()));
+        assert_eq!(
+            plan.meta.targets.unwrap().tbv_processed,
+            Some(config.target_tbv.into())
+        );
+        assert_eq!(plan.destination, Destination::NewIn("/sessions".into()));
     }
 }

@@ -5,35 +5,30 @@
 //! work runs as a [`Job`] and is polled once a frame.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::RichText;
-use jiff::Timestamp;
 
-use crate::acquisition::{DEFAULT_BAUD, PortListing, list_ports};
+use crate::acquisition::{PortListing, list_ports};
 use crate::job::{Job, Poll, Wake};
 use crate::model::Note;
-use crate::recording::meta::{DemoMarker, PatientMeta, TargetsMeta};
-use crate::recording::{Recording, SessionMeta};
+use crate::recording::Recording;
 use crate::session::library::{SessionListing, recoverable};
 use crate::session::replay::{Replay, SPEED_RANGE};
-use crate::session::{
-    Destination, LiveSession, SessionStart, StartError, start_live_in_background,
-};
+use crate::session::{LiveSession, SessionStart, StartError, start_live_in_background};
 
-use super::about::{AboutWindow, QuitChoice, QuitWindow};
-use super::alarm_settings::AlarmLimitsWindow;
-use super::export::{ExportWindow, export_ui};
-use super::library::{RecoveryChoice, RecoveryWindow};
+pub use super::clock::Clock;
+use super::export::ExportWindow;
+use super::frame_stats::FrameStats;
 use super::live_view::live_view;
-use super::notes::NoteWindow;
 use super::plots::PlotView;
 use super::replay_view::replay_view;
 use super::settings::Settings;
 use super::setup::SetupWindow;
 use super::start_screen::{Busy, StartScreen, file_name};
 use super::theme::{self, Theme};
+use super::windows::Windows;
 
 /// How the app opens.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,38 +43,17 @@ pub enum Launch {
     Replay { path: PathBuf, speed: f64 },
 }
 
-/// Where "now" comes from: the system clock, or a clock a test moves.
-#[derive(Clone, Default)]
-pub struct Clock {
-    fake: Option<Arc<Mutex<Timestamp>>>,
-}
-
-impl Clock {
-    /// A clock that stays where the test puts it.
-    pub fn fake(start: Timestamp) -> (Clock, Arc<Mutex<Timestamp>>) {
-        let cell = Arc::new(Mutex::new(start));
-        (
-            Clock {
-                fake: Some(cell.clone()),
-            },
-            cell,
-        )
-    }
-
-    pub fn now(&self) -> Timestamp {
-        match &self.fake {
-            Some(cell) => cell.lock().map_or_else(|e| *e.into_inner(), |t| *t),
-            None => Timestamp::now(),
-        }
-    }
-}
-
 /// Something the user asked for, run after the frame is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     RefreshPorts,
-    Connect { port: String, baud: u32 },
-    StartDemo { speed: f64 },
+    Connect {
+        port: String,
+        baud: u32,
+    },
+    StartDemo {
+        speed: f64,
+    },
     PickRecording,
     OpenRecording(PathBuf),
     SaveSetup,
@@ -98,6 +72,8 @@ pub enum Command {
     ShowSetup,
     ShowNote,
     ShowAlarmLimits,
+    /// Stop the recording, then close the window.
+    StopAndQuit,
 }
 
 /// A recording being loaded off the UI thread, to open for replay.
@@ -121,18 +97,6 @@ enum Active {
     /// A live session closing its recording, off the UI thread.
     Stopping(Box<LiveSession>, AfterStop),
     Replay(Box<Replay>),
-}
-
-/// The windows that open over the screens.
-#[derive(Default)]
-struct Windows {
-    about: AboutWindow,
-    alarm_limits: AlarmLimitsWindow,
-    note: NoteWindow,
-    setup: Option<SetupWindow>,
-    recovery: RecoveryWindow,
-    export: Option<ExportWindow>,
-    quit: QuitWindow,
 }
 
 /// Background jobs of the start screen.
@@ -363,12 +327,12 @@ impl MonitorApp {
                 }
             }
         }
-        match take_ready(&mut self.jobs.ports) {
+        match Job::take_ready(&mut self.jobs.ports) {
             Some(Ok(ports)) => self.start.ports = ports,
             Some(Err(e)) => self.message = Some(format!("cannot list serial ports: {e}")),
             None => {}
         }
-        if let Some(listings) = take_ready(&mut self.jobs.library) {
+        if let Some(listings) = Job::take_ready(&mut self.jobs.library) {
             if !self.recovery_checked {
                 self.recovery_checked = true;
                 if matches!(self.active, Active::None) {
@@ -378,10 +342,10 @@ impl MonitorApp {
             }
             self.start.library = Some(listings);
         }
-        if let Some(Some(path)) = take_ready(&mut self.jobs.folder_dialog) {
+        if let Some(Some(path)) = Job::take_ready(&mut self.jobs.folder_dialog) {
             self.commands.push(Command::SetSessionFolder(Some(path)));
         }
-        if let Some(Some(path)) = take_ready(&mut self.jobs.file_dialog) {
+        if let Some(Some(path)) = Job::take_ready(&mut self.jobs.file_dialog) {
             self.commands.push(Command::OpenRecording(path));
         }
     }
@@ -464,56 +428,9 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
-        self.windows
-            .about
-            .show(ctx, &self.settings.session_folder());
         let wake = self.wake();
-        if let Some(export) = &mut self.windows.export {
-            let mut open = true;
-            let make_wake = move || -> Box<dyn Fn() + Send> {
-                let wake = wake.clone();
-                Box::new(move || wake())
-            };
-            egui::Window::new("Export summary")
-                .open(&mut open)
-                .collapsible(false)
-                .default_width(720.0)
-                .show(ctx, |ui| export_ui(ui, export, &make_wake));
-            if !open {
-                self.windows.export = None;
-            }
-        }
         self.windows
-            .alarm_limits
-            .show(ctx, &mut self.settings.alarms);
-        let port = self
-            .windows
-            .recovery
-            .listing
-            .as_ref()
-            .map(|l| self.resume_port(l))
-            .unwrap_or_default();
-        match self.windows.recovery.show(ctx, &port) {
-            Some((RecoveryChoice::Resume, listing)) => {
-                self.commands.push(Command::Resume(Box::new(listing)));
-            }
-            Some((RecoveryChoice::Review, listing)) => {
-                self.commands.push(Command::OpenRecording(listing.path));
-            }
-            Some((RecoveryChoice::Dismiss, _)) | None => {}
-        }
-        if let Some(setup) = &mut self.windows.setup
-            && setup.show(ctx).is_some()
-        {
-            self.commands.push(Command::SaveSetup);
-        }
-        if let Some(note) = self.windows.note.show(ctx) {
-            self.commands.push(Command::AddNote(note));
-        }
-        match self.windows.quit.show(ctx) {
-            Some(QuitChoice::StopAndQuit) => self.stop_live(AfterStop::Quit),
-            Some(QuitChoice::KeepRecording) | None => {}
-        }
+            .show(ctx, &mut self.settings, &wake, &mut self.commands);
     }
 
     fn run_commands(&mut self) {
@@ -531,14 +448,11 @@ impl MonitorApp {
             Command::Connect { port, baud } => {
                 self.settings.last_port.clone_from(&port);
                 self.settings.baud = baud;
-                self.start_live(SessionStart {
+                self.start_live(SessionStart::new_on_port(
                     port,
                     baud,
-                    destination: Destination::NewIn(self.settings.session_folder()),
-                    meta: SessionMeta::default(),
-                    #[cfg(unix)]
-                    demo: None,
-                });
+                    self.settings.session_folder(),
+                ));
             }
             Command::StartDemo { speed } => self.start_demo(speed),
             Command::PickRecording => self.pick_recording(),
@@ -623,6 +537,7 @@ impl MonitorApp {
             }
             Command::ShowNote => self.windows.note.open = true,
             Command::ShowAlarmLimits => self.windows.alarm_limits.open = true,
+            Command::StopAndQuit => self.stop_live(AfterStop::Quit),
         }
         // Commands queued by commands run on the next frame.
     }
@@ -663,62 +578,16 @@ impl MonitorApp {
         }
     }
 
-    /// The port an interrupted session was recorded from (or the last one used).
-    fn resume_port(&self, listing: &SessionListing) -> String {
-        if listing.demo.is_some() {
-            return "the simulated machine (demo)".into();
-        }
-        listing
-            .port
-            .clone()
-            .unwrap_or_else(|| self.settings.last_port.clone())
-    }
-
     fn resume(&mut self, listing: &SessionListing) {
-        #[cfg_attr(not(unix), allow(unused_mut))]
-        let mut demo = None;
-        let mut port = listing
-            .port
-            .clone()
-            .unwrap_or_else(|| self.settings.last_port.clone());
-        let mut baud = self.settings.baud;
-        #[cfg(unix)]
-        if let Some(marker) = listing.demo {
-            // The simulated machine kept running while the monitor was down: start it where
-            // it would be now.
-            let down_s = listing.last_row_utc.map_or(0.0, |t| {
-                self.clock.now().duration_since(t).as_secs_f64().max(0.0)
-            });
-            let at_ms = listing.last_t_ms.unwrap_or(0) + (down_s * marker.speed * 1000.0) as u64;
-            let config = crate::simulator::SimConfig {
-                seed: marker.seed,
-                ..crate::simulator::SimConfig::default()
-            };
-            match crate::simulator::DemoMachine::spawn(config, marker.speed, 0.0, at_ms) {
-                Ok(machine) => {
-                    port = String::from(machine.path());
-                    baud = DEFAULT_BAUD;
-                    demo = Some(machine);
-                }
-                Err(e) => {
-                    self.message = Some(format!("cannot start the simulated machine: {e}"));
-                    return;
-                }
-            }
+        match SessionStart::resume(
+            listing,
+            &self.settings.last_port,
+            self.settings.baud,
+            self.clock.now(),
+        ) {
+            Ok(plan) => self.start_live(plan),
+            Err(e) => self.message = Some(e.to_string()),
         }
-        if port.is_empty() {
-            self.message =
-                Some("no port is known for this recording: connect from the start screen".into());
-            return;
-        }
-        self.start_live(SessionStart {
-            port,
-            baud,
-            destination: Destination::Resume(listing.path.clone()),
-            meta: SessionMeta::default(),
-            #[cfg(unix)]
-            demo,
-        });
     }
 
     fn start_live(&mut self, plan: SessionStart) {
@@ -732,41 +601,10 @@ impl MonitorApp {
 
     #[cfg(unix)]
     fn start_demo(&mut self, speed: f64) {
-        let speed = speed.clamp(1.0, 600.0);
+        let speed = speed.clamp(SPEED_RANGE.0, SPEED_RANGE.1);
         self.start.demo_speed = speed;
         self.settings.demo_speed = speed;
-        let config = crate::simulator::SimConfig::default();
-        match crate::simulator::DemoMachine::spawn(config.clone(), speed, 0.0, 0) {
-            Ok(demo) => {
-                let meta = SessionMeta {
-                    patient: Some(PatientMeta {
-                        id: Some("DEMO-001".into()),
-                        weight_kg: Some(config.weight_kg.into()),
-                        height_cm: Some(config.height_cm.into()),
-                        sex: Some(config.sex.as_str().into()),
-                        ..PatientMeta::default()
-                    }),
-                    targets: Some(TargetsMeta {
-                        tbv_processed: Some(config.target_tbv.into()),
-                        ..Default::default()
-                    }),
-                    // A resume after a crash restarts the machine where it would be by then.
-                    demo: Some(DemoMarker {
-                        seed: config.seed,
-                        speed,
-                    }),
-                    ..SessionMeta::default()
-                };
-                self.start_live(SessionStart {
-                    port: demo.path().to_owned(),
-                    baud: DEFAULT_BAUD,
-                    destination: Destination::NewIn(self.settings.session_folder()),
-                    meta,
-                    demo: Some(demo),
-                });
-            }
-            Err(e) => self.message = Some(format!("cannot start the simulated machine: {e}")),
-        }
+        self.start_live(SessionStart::demo(self.settings.session_folder(), speed));
     }
 
     #[cfg(not(unix))]
@@ -840,63 +678,6 @@ impl MonitorApp {
     pub fn shutdown(&mut self) {
         if let Active::Live(session) | Active::Stopping(session, _) = &mut self.active {
             session.stop_and_wait();
-        }
-    }
-}
-
-/// Takes a finished job's result, dropping the job; `None` while it runs.
-fn take_ready<T: Send + 'static>(slot: &mut Option<Job<T>>) -> Option<T> {
-    let job = slot.as_mut()?;
-    match job.poll() {
-        Poll::Pending => None,
-        Poll::Ready(value) => {
-            *slot = None;
-            Some(value)
-        }
-        Poll::Lost(_) => {
-            *slot = None;
-            None
-        }
-    }
-}
-
-/// With `APH_FRAME_STATS=1`, logs the UI's CPU time per frame every 10 s (mean, max, frames).
-struct FrameStats {
-    enabled: bool,
-    since: Instant,
-    frames: u32,
-    total: Duration,
-    max: Duration,
-}
-
-impl FrameStats {
-    fn new() -> FrameStats {
-        FrameStats {
-            enabled: std::env::var_os("APH_FRAME_STATS").is_some(),
-            since: Instant::now(),
-            frames: 0,
-            total: Duration::ZERO,
-            max: Duration::ZERO,
-        }
-    }
-
-    fn record(&mut self, frame: Duration) {
-        if !self.enabled {
-            return;
-        }
-        self.frames += 1;
-        self.total += frame;
-        self.max = self.max.max(frame);
-        if self.since.elapsed() >= Duration::from_secs(10) {
-            let mean = self.total / self.frames.max(1);
-            tracing::info!(
-                target: "frame",
-                frames = self.frames,
-                mean_ms = mean.as_secs_f64() * 1000.0,
-                max_ms = self.max.as_secs_f64() * 1000.0,
-                "ui frame time"
-            );
-            *self = FrameStats::new();
         }
     }
 }

@@ -3,8 +3,10 @@
 pub mod about;
 pub mod alarm_settings;
 pub mod app;
+pub mod clock;
 pub mod export;
 pub mod format;
+pub mod frame_stats;
 pub mod library;
 pub mod live_view;
 pub mod monitor;
@@ -15,6 +17,7 @@ pub mod settings;
 pub mod setup;
 pub mod start_screen;
 pub mod theme;
+pub mod windows;
 
 pub use app::{Clock, Command, Launch, MonitorApp};
 pub use settings::Settings;

@@ -1,0 +1,91 @@
+//! The windows that open over the screens, drawn in one place.
+
+use std::sync::Arc;
+
+use crate::session::library::SessionListing;
+
+use super::about::{AboutWindow, QuitChoice, QuitWindow};
+use super::alarm_settings::AlarmLimitsWindow;
+use super::app::Command;
+use super::export::{ExportWindow, export_ui};
+use super::library::{RecoveryChoice, RecoveryWindow};
+use super::notes::NoteWindow;
+use super::settings::Settings;
+use super::setup::SetupWindow;
+
+/// Every window the app can show; each is drawn while it is open.
+#[derive(Default)]
+pub struct Windows {
+    pub about: AboutWindow,
+    pub alarm_limits: AlarmLimitsWindow,
+    pub note: NoteWindow,
+    /// The session's setup; `None` while no session is open.
+    pub setup: Option<SetupWindow>,
+    pub recovery: RecoveryWindow,
+    pub export: Option<ExportWindow>,
+    pub quit: QuitWindow,
+}
+
+impl Windows {
+    /// Draws the open windows; what the nurse asks for goes into `commands`. `wake` wakes the
+    /// UI when a window's background work ends.
+    pub fn show(
+        &mut self,
+        ctx: &egui::Context,
+        settings: &mut Settings,
+        wake: &Arc<dyn Fn() + Send + Sync>,
+        commands: &mut Vec<Command>,
+    ) {
+        self.about.show(ctx, &settings.session_folder());
+        if let Some(export) = &mut self.export {
+            let mut open = true;
+            let make_wake = || -> Box<dyn Fn() + Send> {
+                let wake = wake.clone();
+                Box::new(move || wake())
+            };
+            egui::Window::new("Export summary")
+                .open(&mut open)
+                .collapsible(false)
+                .default_width(720.0)
+                .show(ctx, |ui| export_ui(ui, export, &make_wake));
+            if !open {
+                self.export = None;
+            }
+        }
+        self.alarm_limits.show(ctx, &mut settings.alarms);
+        let port = self
+            .recovery
+            .listing
+            .as_ref()
+            .map(|l| resume_port(l, &settings.last_port))
+            .unwrap_or_default();
+        match self.recovery.show(ctx, &port) {
+            Some((RecoveryChoice::Resume, listing)) => {
+                commands.push(Command::Resume(Box::new(listing)));
+            }
+            Some((RecoveryChoice::Review, listing)) => {
+                commands.push(Command::OpenRecording(listing.path));
+            }
+            Some((RecoveryChoice::Dismiss, _)) | None => {}
+        }
+        if let Some(setup) = &mut self.setup
+            && setup.show(ctx).is_some()
+        {
+            commands.push(Command::SaveSetup);
+        }
+        if let Some(note) = self.note.show(ctx) {
+            commands.push(Command::AddNote(note));
+        }
+        if self.quit.show(ctx) == Some(QuitChoice::StopAndQuit) {
+            commands.push(Command::StopAndQuit);
+        }
+    }
+}
+
+/// Where an interrupted session would resume from: its own port, or the last one used.
+fn resume_port(listing: &SessionListing, last_port: &str) -> String {
+    if listing.demo.is_some() {
+        return "the simulated machine (demo)".into();
+    }
+    listing.port.clone().unwrap_or_else(|| last_port.to_owned())
+}
