@@ -1,12 +1,9 @@
-//! The app's live session and the headless `record` command share the serial worker and the
-//! recorder, so a row is formatted by the same code either way. What is theirs alone is how
-//! each one sets a recording up, and above all how it resumes an interrupted one: the app
-//! reads the recording with the loader (`LiveSession::start`), the command reads what the
-//! session library says of it (`library::inspect`), and each builds the journalist's state
-//! (last machine time, last sequence number, time of the last row) from that. These tests
-//! run both paths on the same stream and compare the files byte for byte (times of receipt,
-//! port names and outage lengths aside), and check what both must say against values worked
-//! out here.
+//! The app's live session and the headless `record` command start a recording the same way,
+//! through `session::SessionStart` (open the port, create the recording or take back an
+//! interrupted one, work out where the journal resumes), and share the serial worker and the
+//! recorder. These tests run both on the same stream, new and resumed, and compare the files
+//! byte for byte (times of receipt, port names and outage lengths aside), and check what both
+//! must say against values worked out here: so the one start path stays one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 

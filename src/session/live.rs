@@ -19,7 +19,8 @@ use crate::simulator::DemoMachine;
 
 use super::start::{SessionStart, StartError};
 
-/// The note code an acknowledgement is recorded under (not a nurse's note in the summary).
+/// The note code an acknowledgement is recorded under. It is the nurse's act, so the summary
+/// counts and lists it with the other notes.
 pub const ACK_NOTE_CODE: &str = "ALARM_ACK";
 
 /// The data link as the screen shows it: the port, named once, and its state since when.
