@@ -15,9 +15,11 @@ use crate::model::Priority;
 /// Plays alarm sounds, repeating them while an alarm sounds.
 #[derive(Debug, Default)]
 pub struct AlarmSound {
-    player_checked: bool,
-    player: Option<&'static str>,
-    files: Option<(PathBuf, PathBuf)>,
+    /// The thread that finds the player, writes the tones and starts them (so none of that
+    /// file and process work runs on the caller's thread), once started.
+    sounds: Option<crossbeam_channel::Sender<Priority>>,
+    /// Counts sounds without playing them (tests).
+    quiet: bool,
     last_played: Option<(Instant, Priority)>,
     /// Times a sound was started (for tests and diagnostics).
     pub played: u64,
@@ -59,41 +61,80 @@ impl AlarmSound {
     }
 
     fn play(&mut self, priority: Priority) {
-        if !self.player_checked {
-            self.player_checked = true;
-            self.player = find_player();
+        if self.quiet {
+            return;
         }
-        let Some(player) = self.player else {
+        if self.sounds.is_none() {
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let spawned = std::thread::Builder::new()
+                .name("alarm-sound".into())
+                .spawn(move || Player::default().run(&rx));
+            if spawned.is_ok() {
+                self.sounds = Some(tx);
+            }
+        }
+        let sent = self
+            .sounds
+            .as_ref()
+            .is_some_and(|tx| tx.send(priority).is_ok());
+        if !sent {
+            let _ = std::io::stderr().write_all(b"\x07");
+        }
+    }
+}
+
+/// The sound thread's state: the system's player and the tone files, found and written once.
+#[derive(Default)]
+struct Player {
+    checked: bool,
+    program: Option<&'static str>,
+    files: Option<(PathBuf, PathBuf)>,
+}
+
+impl Player {
+    fn run(mut self, requests: &crossbeam_channel::Receiver<Priority>) {
+        let mut playing: Option<std::process::Child> = None;
+        while let Ok(priority) = requests.recv() {
+            // Reap the last sound if it has ended, so no zombie is left.
+            if let Some(child) = &mut playing
+                && !matches!(child.try_wait(), Ok(None))
+            {
+                playing = None;
+            }
+            if let Some(child) = self.play(priority)
+                && let Some(mut previous) = playing.replace(child)
+            {
+                let _ = previous.wait();
+            }
+        }
+        if let Some(mut child) = playing {
+            let _ = child.wait();
+        }
+    }
+
+    fn play(&mut self, priority: Priority) -> Option<std::process::Child> {
+        if !self.checked {
+            self.checked = true;
+            self.program = find_player();
+            self.files = self.program.and_then(|_| write_tones().ok());
+        }
+        let (Some(player), Some((high, medium))) = (self.program, &self.files) else {
             // The platform bell: the terminal the monitor was started from, if any.
             let _ = std::io::stderr().write_all(b"\x07");
-            return;
-        };
-        if self.files.is_none() {
-            self.files = write_tones().ok();
-        }
-        let Some((high, medium)) = &self.files else {
-            let _ = std::io::stderr().write_all(b"\x07");
-            return;
+            return None;
         };
         let file = if priority == Priority::High {
             high
         } else {
             medium
         };
-        let spawned = Command::new(player)
+        Command::new(player)
             .arg(file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn();
-        if let Ok(mut child) = spawned {
-            // Reap it in the background so no zombie is left.
-            let _ = std::thread::Builder::new()
-                .name("alarm-sound".into())
-                .spawn(move || {
-                    let _ = child.wait();
-                });
-        }
+            .spawn()
+            .ok()
     }
 }
 
@@ -184,8 +225,7 @@ mod tests {
 
     fn silent() -> AlarmSound {
         AlarmSound {
-            // No player: the bell path, so the test makes no noise.
-            player_checked: true,
+            quiet: true,
             ..AlarmSound::default()
         }
     }
