@@ -5,6 +5,7 @@
 //! Architecture Invariant: a lost port is reopened by name every `reconnect_interval` for as
 //! long as the session lasts; no restart of the program is needed.
 
+pub mod events;
 pub mod journal;
 pub mod port;
 pub mod worker;
