@@ -825,3 +825,75 @@ fn stopping_while_the_disk_stalls_keeps_the_window_drawing() {
     rig.wait_for_label("Export summary…");
     assert!(rig.harness.query_by_label("Stop recording").is_none());
 }
+
+/// Asks the app's window to close, as the window's close button does, for one frame.
+fn request_close(rig: &mut Rig) {
+    let root = egui::ViewportId::ROOT;
+    let viewport = rig.harness.input_mut().viewports.entry(root).or_default();
+    viewport.events.push(egui::ViewportEvent::Close);
+    rig.harness.step();
+    let viewport = rig.harness.input_mut().viewports.entry(root).or_default();
+    viewport.events.clear();
+}
+
+/// Whether the app asked, in the last frame, for `command` on its window.
+fn asked_for(rig: &Rig, command: &egui::ViewportCommand) -> bool {
+    rig.harness
+        .output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .is_some_and(|out| out.commands.contains(command))
+}
+
+#[test]
+fn closing_the_window_while_recording_asks_first_and_stops_only_when_told() {
+    let mut rig = rig_with(true);
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    request_close(&mut rig);
+    assert!(
+        asked_for(&rig, &egui::ViewportCommand::CancelClose),
+        "the window closed over a running recording"
+    );
+    rig.wait_for_label("Stop recording and quit?");
+    rig.harness.get_by_label("Keep recording").click();
+    rig.frames(3);
+    assert!(
+        rig.harness
+            .query_by_label("Stop recording and quit?")
+            .is_none()
+    );
+    assert!(rig.harness.state().live().unwrap().is_recording());
+    // Still recording: new data arrives and is shown.
+    rig.send(2000, sample(61.0, 101.0));
+    rig.wait_for_label("61.0");
+
+    request_close(&mut rig);
+    rig.wait_for_label("Stop recording and quit?");
+    rig.harness.get_by_label("Stop recording and quit").click();
+    let mut closed = false;
+    rig.step_until("the recording closes and the window with it", |h| {
+        closed |= h
+            .output()
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .is_some_and(|out| out.commands.contains(&egui::ViewportCommand::Close));
+        closed
+    });
+    assert!(
+        rig.harness.state().live().is_none(),
+        "the session was closed"
+    );
+    let path = std::fs::read_dir(rig._dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.trim_end().ends_with("recording stopped"),
+        "the recording does not end with its CLOSED row: {}",
+        text.lines().last().unwrap_or_default()
+    );
+}
