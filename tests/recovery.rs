@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apheresis_monitor::library::{SessionStatus, inspect};
 use apheresis_monitor::model::{EntryBody, LinkCode, Payload};
 use apheresis_monitor::recording;
+use apheresis_monitor::session::library::{SessionStatus, inspect};
 use apheresis_monitor::simulator::{
     FaultInjector, PtyOutput, RunOptions, Sent, SimConfig, SimMachine, run,
 };
