@@ -1,4 +1,5 @@
-//! The headless commands: `record`, `simulate`, `ports`, `summary`.
+//! The headless commands of the binary: `record`, `simulate`, `ports`, `summary`. Only
+//! `main.rs` uses them; the library crate knows nothing of clap or anyhow.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -9,16 +10,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 
-use crate::acquisition::{
+use apheresis_monitor::acquisition::{
     AcqEvent, Acquisition, DEFAULT_BAUD, Journalist, LinkStatus, SerialOpener, StopReason,
     WorkerConfig, list_ports, open_serial,
 };
-use crate::analysis::patient::Sex;
-use crate::export::{self, ExportError, Report};
-use crate::model::{MachineState, Payload};
-use crate::recording::format::format_time_utc;
-use crate::recording::{self, LoadError, Recorder, SessionMeta};
-use crate::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
+use apheresis_monitor::analysis::patient::Sex;
+use apheresis_monitor::export::{self, ExportError, Report};
+use apheresis_monitor::model::{MachineState, Payload};
+use apheresis_monitor::recording::format::format_time_utc;
+use apheresis_monitor::recording::{self, LoadError, Recorder, SessionMeta};
+use apheresis_monitor::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
 
 /// `record`: headless recording from a serial port.
 #[derive(Debug, Args)]
@@ -105,8 +106,10 @@ impl SimArgs {
         if !(0.0..=1.0).contains(&self.faults) {
             bail!("--faults {} is outside 0 to 1", self.faults);
         }
-        crate::analysis::patient::validate_weight_kg(self.weight).map_err(anyhow::Error::msg)?;
-        crate::analysis::patient::validate_height_cm(self.height).map_err(anyhow::Error::msg)?;
+        apheresis_monitor::analysis::patient::validate_weight_kg(self.weight)
+            .map_err(anyhow::Error::msg)?;
+        apheresis_monitor::analysis::patient::validate_height_cm(self.height)
+            .map_err(anyhow::Error::msg)?;
         if !(0.1..=50.0).contains(&self.hz) {
             bail!("--hz {} is outside 0.1 to 50", self.hz);
         }
@@ -176,14 +179,14 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         ..SessionMeta::default()
     };
     let recorder = if args.resume {
-        let listing = match crate::session::library::inspect(&args.out) {
+        let listing = match apheresis_monitor::session::library::inspect(&args.out) {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("error: {e}");
                 return Ok(2);
             }
         };
-        if listing.status != crate::session::library::SessionStatus::Interrupted {
+        if listing.status != apheresis_monitor::session::library::SessionStatus::Interrupted {
             eprintln!(
                 "error: {} is {}: only an interrupted recording can be resumed",
                 args.out.display(),
@@ -191,7 +194,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
             );
             return Ok(2);
         }
-        if let Ok(Some(saved)) = crate::recording::read_meta(&args.out) {
+        if let Ok(Some(saved)) = apheresis_monitor::recording::read_meta(&args.out) {
             meta = saved;
         }
         journalist = Journalist::resuming(
@@ -199,7 +202,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
             listing.last_seq,
             listing.last_row_utc.unwrap_or_else(jiff::Timestamp::now),
         );
-        config.resume = Some(crate::acquisition::ResumeCheck {
+        config.resume = Some(apheresis_monitor::acquisition::ResumeCheck {
             last_t_ms: listing.last_t_ms.unwrap_or(0),
             identity: meta.machine.clone(),
         });
@@ -301,7 +304,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
     let config = args.sim.config()?;
     let stop = stop_flag_on_signals()?;
     let mut output: Box<dyn SimOutput> = match &args.port {
-        Some(port) => match crate::simulator::PortOutput::open(port, args.baud) {
+        Some(port) => match apheresis_monitor::simulator::PortOutput::open(port, args.baud) {
             Ok(out) => {
                 eprintln!("simulated machine writing to {port}");
                 Box::new(out)
@@ -336,7 +339,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
     if options.wait_for_listener {
         eprintln!("waiting for a monitor to open the port…");
     }
-    let report = crate::simulator::run(
+    let report = apheresis_monitor::simulator::run(
         &mut machine,
         &mut faults,
         output.as_mut(),
@@ -388,7 +391,8 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
 
 #[cfg(unix)]
 fn pty_output() -> Result<Box<dyn SimOutput>> {
-    let pty = crate::simulator::PtyOutput::create().context("cannot create a pseudo-terminal")?;
+    let pty = apheresis_monitor::simulator::PtyOutput::create()
+        .context("cannot create a pseudo-terminal")?;
     println!("{}", pty.path());
     std::io::stdout().flush()?;
     eprintln!("simulated machine on {}", pty.path());
@@ -400,13 +404,13 @@ fn pty_output() -> Result<Box<dyn SimOutput>> {
     bail!("pseudo-terminals exist only on unix; use --port with a virtual COM port pair")
 }
 
-/// Runs `ports`.
-pub fn ports() -> Result<i32> {
+/// Runs `ports` and returns the process exit code.
+pub fn ports() -> i32 {
     let ports = match list_ports() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: cannot list serial ports: {e}");
-            return Ok(1);
+            return 1;
         }
     };
     if ports.is_empty() {
@@ -417,7 +421,7 @@ pub fn ports() -> Result<i32> {
     for port in ports {
         println!("{}\t{}", port.path, port.description);
     }
-    Ok(0)
+    0
 }
 
 /// `summary`: the summary of a recorded session, as text, JSON, CSV or a PDF report.
@@ -465,7 +469,7 @@ pub fn summary(args: &SummaryArgs) -> Result<i32> {
         .then(|| Report::from_recording(&recording));
     let summary = match &report {
         Some(report) => report.summary.clone(),
-        None => crate::analysis::summary::summarize(&recording),
+        None => apheresis_monitor::analysis::summary::summarize(&recording),
     };
     let s = &summary;
     let mut stdout = std::io::stdout().lock();

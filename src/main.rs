@@ -1,8 +1,9 @@
 //! Entry point: parse the command line, run a headless command or open the app.
 
+mod cli;
+
 use std::process::ExitCode;
 
-use apheresis_monitor::cli;
 #[cfg(feature = "gui")]
 use apheresis_monitor::ui::{self, Launch};
 use clap::{Parser, Subcommand};
@@ -97,7 +98,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Record(args)) => cli::record(&args),
         Some(Command::Simulate(args)) => cli::simulate(&args),
-        Some(Command::Ports) => cli::ports(),
+        Some(Command::Ports) => Ok(cli::ports()),
         Some(Command::Summary(args)) => cli::summary(&args),
         #[cfg(feature = "gui")]
         Some(Command::Gui(args)) => ui::run(args.launch(), args.window_size).map(|()| 0),
