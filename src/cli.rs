@@ -58,7 +58,9 @@ impl From<SexArg> for Sex {
     }
 }
 
-/// The simulated patient and procedure, shared by `simulate` and the GUI demo.
+/// The simulated patient and procedure of `simulate`. Only `simulate` reads these options: the
+/// GUI demo runs `SimConfig::default()` at its own --speed. The defaults here are that same
+/// configuration, so `simulate` with no options sends the demo's sentences (at real time).
 #[derive(Debug, Clone, Args)]
 pub struct SimArgs {
     /// Machine time per wall time (1 = real time, up to 100000); `0` runs flat out.
