@@ -950,7 +950,7 @@ impl MonitorApp {
                     std::thread::Builder::new()
                         .name("list-ports".into())
                         .spawn(move || {
-                            let _ = tx.send(list_ports());
+                            let _ = tx.send(list_ports().map_err(|e| e.to_string()));
                         });
                 if spawned.is_ok() {
                     self.ports_pending = Some(rx);
