@@ -2,7 +2,8 @@
 //! total blood volume and the citrate infusion rate.
 //!
 //! Nothing is computed from an invalid value: each accessor returns `None` for a missing or
-//! invalid input, and the reason is kept for the screen and the report.
+//! invalid input, and the reason is kept for the screen and the report. The nurse's lab values
+//! from the metadata are checked here too ([`validate_lab_value`]).
 
 use serde_json::Value;
 
@@ -124,6 +125,40 @@ pub fn parse_number(text: &str, name: &str) -> Result<f64, NumberError> {
             name: name.to_owned(),
             text: text.to_owned(),
         })
+}
+
+/// Why a lab value from the metadata (`lab.<key>`) cannot be used. The messages are shown as
+/// they are, in the summary's "not computed" reasons.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LabValueError {
+    #[error("lab {key} is missing")]
+    Missing { key: &'static str },
+    #[error("lab {key} {value} is not a positive number")]
+    NotPositive {
+        key: &'static str,
+        value: serde_json::Number,
+    },
+    #[error("lab {key} {value} is not a number")]
+    NotANumber { key: &'static str, value: Value },
+}
+
+/// A lab value that must be a positive number; the error says why it cannot be used.
+pub fn validate_lab_value(value: Option<&Value>, key: &'static str) -> Result<f64, LabValueError> {
+    match value {
+        None | Some(Value::Null) => Err(LabValueError::Missing { key }),
+        Some(Value::Number(n)) => {
+            n.as_f64()
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| LabValueError::NotPositive {
+                    key,
+                    value: n.clone(),
+                })
+        }
+        Some(other) => Err(LabValueError::NotANumber {
+            key,
+            value: other.clone(),
+        }),
+    }
 }
 
 /// Nadler's total blood volume, mL.
@@ -303,6 +338,23 @@ mod tests {
             text(validate_height_cm(1000.0)),
             "height 1000 cm is outside 40–230 cm"
         );
+    }
+
+    #[test]
+    fn a_lab_value_must_be_a_positive_number() {
+        let check = |json: &str| validate_lab_value(serde_json::from_str(json).ok().as_ref(), "k");
+        assert_eq!(check("1e6"), Ok(1e6));
+        assert_eq!(check("0.5"), Ok(0.5));
+        let text = |json: &str| check(json).unwrap_err().to_string();
+        assert_eq!(text("null"), "lab k is missing");
+        assert_eq!(
+            validate_lab_value(None, "k").unwrap_err().to_string(),
+            "lab k is missing"
+        );
+        assert_eq!(text("0"), "lab k 0 is not a positive number");
+        assert_eq!(text("-2.5"), "lab k -2.5 is not a positive number");
+        assert_eq!(text(r#""lots""#), r#"lab k "lots" is not a number"#);
+        assert_eq!(text("[1]"), "lab k [1] is not a number");
     }
 
     #[test]
