@@ -3,7 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-core-has-no-egui.sh
+scripts/check-library-without-cli.sh
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
+cargo clippy --no-default-features --features cli --lib --bins -- -D warnings
 cargo test
 scripts/screenshot.sh target/ci-screenshot.png 1366x768 10

@@ -24,8 +24,8 @@ command -v cargo-mutants >/dev/null || {
   echo "cargo-mutants is not installed: cargo install cargo-mutants --locked" >&2
   exit 1
 }
-# Without debug info and without the window: the library's own tests cover these files, and
-# the headless build is about half the work per mutant.
+# Without debug info, the window or the command line: the library's own tests cover these
+# files, and the headless library build is about half the work per mutant.
 export CARGO_PROFILE_DEV_DEBUG=0
 for file in "${files[@]}"; do
   name=$(echo "$file" | tr '/.' '__')

@@ -1,4 +1,5 @@
-//! The headless commands: `record`, `simulate`, `ports`, `summary`.
+//! The headless commands of the binary: `record`, `simulate`, `ports`, `summary`. Only
+//! `main.rs` uses them; the library crate knows nothing of clap or anyhow.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -9,13 +10,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 
-use crate::acquisition::{AcqEvent, DEFAULT_BAUD, LinkState, StopReason, list_ports};
-use crate::analysis::patient::Sex;
-use crate::export::{self, ExportError, Report};
-use crate::model::{MachineState, Payload};
-use crate::recording::{self, LoadError, SessionMeta};
-use crate::session::{Destination, Machine, SessionStart};
-use crate::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
+use apheresis_monitor::acquisition::{AcqEvent, DEFAULT_BAUD, LinkState, StopReason, list_ports};
+use apheresis_monitor::analysis::patient::Sex;
+use apheresis_monitor::export::{self, ExportError, Report};
+use apheresis_monitor::model::{MachineState, Payload};
+use apheresis_monitor::recording::{self, LoadError, SessionMeta};
+use apheresis_monitor::session::{Destination, Machine, SessionStart};
+use apheresis_monitor::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
 
 /// `record`: headless recording from a serial port.
 #[derive(Debug, Args)]
@@ -54,7 +55,9 @@ impl From<SexArg> for Sex {
     }
 }
 
-/// The simulated patient and procedure, shared by `simulate` and the GUI demo.
+/// The simulated patient and procedure of `simulate`. Only `simulate` reads these options: the
+/// GUI demo runs `SimConfig::default()` at its own --speed. The defaults here are that same
+/// configuration, so `simulate` with no options sends the demo's sentences (at real time).
 #[derive(Debug, Clone, Args)]
 pub struct SimArgs {
     /// Machine time per wall time (1 = real time, up to 100000); `0` runs flat out.
@@ -102,8 +105,10 @@ impl SimArgs {
         if !(0.0..=1.0).contains(&self.faults) {
             bail!("--faults {} is outside 0 to 1", self.faults);
         }
-        crate::analysis::patient::validate_weight_kg(self.weight).map_err(anyhow::Error::msg)?;
-        crate::analysis::patient::validate_height_cm(self.height).map_err(anyhow::Error::msg)?;
+        apheresis_monitor::analysis::patient::validate_weight_kg(self.weight)
+            .map_err(anyhow::Error::msg)?;
+        apheresis_monitor::analysis::patient::validate_height_cm(self.height)
+            .map_err(anyhow::Error::msg)?;
         if !(0.1..=50.0).contains(&self.hz) {
             bail!("--hz {} is outside 0.1 to 50", self.hz);
         }
@@ -258,7 +263,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
     let config = args.sim.config()?;
     let stop = stop_flag_on_signals()?;
     let mut output: Box<dyn SimOutput> = match &args.port {
-        Some(port) => match crate::simulator::PortOutput::open(port, args.baud) {
+        Some(port) => match apheresis_monitor::simulator::PortOutput::open(port, args.baud) {
             Ok(out) => {
                 eprintln!("simulated machine writing to {port}");
                 Box::new(out)
@@ -293,7 +298,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
     if options.wait_for_listener {
         eprintln!("waiting for a monitor to open the port…");
     }
-    let report = crate::simulator::run(
+    let report = apheresis_monitor::simulator::run(
         &mut machine,
         &mut faults,
         output.as_mut(),
@@ -345,7 +350,8 @@ pub fn simulate(args: &SimulateArgs) -> Result<i32> {
 
 #[cfg(unix)]
 fn pty_output() -> Result<Box<dyn SimOutput>> {
-    let pty = crate::simulator::PtyOutput::create().context("cannot create a pseudo-terminal")?;
+    let pty = apheresis_monitor::simulator::PtyOutput::create()
+        .context("cannot create a pseudo-terminal")?;
     println!("{}", pty.path());
     std::io::stdout().flush()?;
     eprintln!("simulated machine on {}", pty.path());
@@ -357,13 +363,13 @@ fn pty_output() -> Result<Box<dyn SimOutput>> {
     bail!("pseudo-terminals exist only on unix; use --port with a virtual COM port pair")
 }
 
-/// Runs `ports`.
-pub fn ports() -> Result<i32> {
+/// Runs `ports` and returns the process exit code.
+pub fn ports() -> i32 {
     let ports = match list_ports() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: cannot list serial ports: {e}");
-            return Ok(1);
+            return 1;
         }
     };
     if ports.is_empty() {
@@ -374,7 +380,7 @@ pub fn ports() -> Result<i32> {
     for port in ports {
         println!("{}\t{}", port.path, port.description);
     }
-    Ok(0)
+    0
 }
 
 /// `summary`: the summary of a recorded session, as text, JSON, CSV or a PDF report.
@@ -422,7 +428,7 @@ pub fn summary(args: &SummaryArgs) -> Result<i32> {
         .then(|| Report::from_recording(&recording));
     let summary = match &report {
         Some(report) => report.summary.clone(),
-        None => crate::analysis::summary::summarize(&recording),
+        None => apheresis_monitor::analysis::summary::summarize(&recording),
     };
     let s = &summary;
     let mut stdout = std::io::stdout().lock();

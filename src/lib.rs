@@ -7,7 +7,6 @@
 pub mod acquisition;
 pub mod alarms;
 pub mod analysis;
-pub mod cli;
 pub mod export;
 pub mod job;
 pub mod model;

@@ -1,8 +1,9 @@
 //! Entry point: parse the command line, run a headless command or open the app.
 
+mod cli;
+
 use std::process::ExitCode;
 
-use apheresis_monitor::cli;
 #[cfg(feature = "gui")]
 use apheresis_monitor::ui::{self, Launch};
 use clap::{Parser, Subcommand};
@@ -97,12 +98,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Record(args)) => cli::record(&args),
         Some(Command::Simulate(args)) => cli::simulate(&args),
-        Some(Command::Ports) => cli::ports(),
+        Some(Command::Ports) => Ok(cli::ports()),
         Some(Command::Summary(args)) => cli::summary(&args),
         #[cfg(feature = "gui")]
-        Some(Command::Gui(args)) => ui::run(args.launch(), args.window_size).map(|()| 0),
+        Some(Command::Gui(args)) => window(args.launch(), args.window_size),
         #[cfg(feature = "gui")]
-        None => ui::run(Launch::Start, None).map(|()| 0),
+        None => window(Launch::Start, None),
         #[cfg(not(feature = "gui"))]
         None => {
             eprintln!(
@@ -118,6 +119,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the window; its exit code is 0 once it is closed.
+#[cfg(feature = "gui")]
+fn window(launch: Launch, window_size: Option<(f32, f32)>) -> anyhow::Result<i32> {
+    // eframe's error is not `Send`, so anyhow takes the message (which already includes it).
+    ui::run(launch, window_size).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(0)
 }
 
 /// Logs go to stderr, warnings and up unless `RUST_LOG` says otherwise. No patient data is

@@ -884,7 +884,7 @@ fn closing_the_window_while_recording_asks_first_and_stops_only_when_told() {
         rig.harness.state().live().is_none(),
         "the session was closed"
     );
-    let path = std::fs::read_dir(rig._dir.path())
+    let path = std::fs::read_dir(rig.harness.state().settings.session_folder())
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())

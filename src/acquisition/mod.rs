@@ -11,7 +11,9 @@ pub mod port;
 pub mod worker;
 
 pub use journal::Journalist;
-pub use port::{DEFAULT_BAUD, PortError, PortListing, STANDARD_BAUDS, list_ports, open_serial};
+pub use port::{
+    DEFAULT_BAUD, ListPortsError, PortError, PortListing, STANDARD_BAUDS, list_ports, open_serial,
+};
 pub use worker::{
     AcqEvent, Acquisition, LinkState, MetaEdit, PortOpener, ResumeCheck, SerialOpener, StopReason,
     WorkerConfig, WorkerReport,

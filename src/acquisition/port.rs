@@ -86,10 +86,19 @@ pub struct PortListing {
     pub description: String,
 }
 
+/// Why the serial ports could not be listed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ListPortsError {
+    /// The system's own listing failed (udev on Linux, the registry on Windows); its
+    /// description is the message.
+    #[error(transparent)]
+    System(#[from] serialport::Error),
+}
+
 /// Lists the serial ports the system reports. Pseudo-terminals are never listed: type their
 /// path instead.
-pub fn list_ports() -> Result<Vec<PortListing>, String> {
-    let ports = serialport::available_ports().map_err(|e| e.description)?;
+pub fn list_ports() -> Result<Vec<PortListing>, ListPortsError> {
+    let ports = serialport::available_ports()?;
     Ok(ports
         .into_iter()
         .map(|p| PortListing {
@@ -146,6 +155,15 @@ mod tests {
             .err()
             .unwrap();
         assert!(matches!(err, PortError::NotASerialPort { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_failed_listing_reads_as_the_system_says() {
+        let error = ListPortsError::from(serialport::Error::new(
+            serialport::ErrorKind::Unknown,
+            "udev is not running",
+        ));
+        assert_eq!(error.to_string(), "udev is not running");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! total blood volume and the citrate infusion rate.
 //!
 //! Nothing is computed from an invalid value: each accessor returns `None` for a missing or
-//! invalid input, and the reason is kept for the screen and the report.
+//! invalid input, and the reason is kept for the screen and the report. The nurse's lab values
+//! from the metadata are checked here too ([`validate_lab_value`]).
 
 use serde_json::Value;
 
@@ -40,13 +41,41 @@ impl Sex {
     }
 }
 
+/// Why a number for the patient (typed in a form or read from the metadata) cannot be used.
+/// The messages are shown as they are, on the screen and in the report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NumberError {
+    #[error("{name} is missing")]
+    Missing { name: String },
+    #[error("{name} `{text}` is not a number")]
+    NotANumber { name: String, text: String },
+    /// Not finite (NaN or infinite).
+    #[error("{name} is not a number")]
+    NotFinite { name: String },
+    #[error("{name} must be positive ({low}–{high} {unit})")]
+    NotPositive {
+        name: String,
+        low: f64,
+        high: f64,
+        unit: &'static str,
+    },
+    #[error("{name} {value} {unit} is outside {low}–{high} {unit}")]
+    OutOfRange {
+        name: String,
+        value: f64,
+        low: f64,
+        high: f64,
+        unit: &'static str,
+    },
+}
+
 /// Checks a weight in kg; the error says why it cannot be used.
-pub fn validate_weight_kg(weight_kg: f64) -> Result<f64, String> {
+pub fn validate_weight_kg(weight_kg: f64) -> Result<f64, NumberError> {
     validate_range(weight_kg, WEIGHT_KG_RANGE, "weight", "kg")
 }
 
 /// Checks a height in cm; the error says why it cannot be used.
-pub fn validate_height_cm(height_cm: f64) -> Result<f64, String> {
+pub fn validate_height_cm(height_cm: f64) -> Result<f64, NumberError> {
     validate_range(height_cm, HEIGHT_CM_RANGE, "height", "cm")
 }
 
@@ -54,33 +83,82 @@ fn validate_range(
     value: f64,
     (low, high): (f64, f64),
     name: &str,
-    unit: &str,
-) -> Result<f64, String> {
+    unit: &'static str,
+) -> Result<f64, NumberError> {
+    let name = name.to_owned();
     if !value.is_finite() {
-        return Err(format!("{name} is not a number"));
+        return Err(NumberError::NotFinite { name });
     }
     if value <= 0.0 {
-        return Err(format!("{name} must be positive ({low}–{high} {unit})"));
+        return Err(NumberError::NotPositive {
+            name,
+            low,
+            high,
+            unit,
+        });
     }
     if !(low..=high).contains(&value) {
-        return Err(format!(
-            "{name} {value} {unit} is outside {low}–{high} {unit}"
-        ));
+        return Err(NumberError::OutOfRange {
+            name,
+            value,
+            low,
+            high,
+            unit,
+        });
     }
     Ok(value)
 }
 
 /// Parses a number typed by a person (`70`, `70.5`, `70,5`); the error says what is wrong.
-pub fn parse_number(text: &str, name: &str) -> Result<f64, String> {
+pub fn parse_number(text: &str, name: &str) -> Result<f64, NumberError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(format!("{name} is missing"));
+        return Err(NumberError::Missing {
+            name: name.to_owned(),
+        });
     }
     text.replace(',', ".")
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("{name} `{text}` is not a number"))
+        .ok_or_else(|| NumberError::NotANumber {
+            name: name.to_owned(),
+            text: text.to_owned(),
+        })
+}
+
+/// Why a lab value from the metadata (`lab.<key>`) cannot be used. The messages are shown as
+/// they are, in the summary's "not computed" reasons.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LabValueError {
+    #[error("lab {key} is missing")]
+    Missing { key: &'static str },
+    #[error("lab {key} {value} is not a positive number")]
+    NotPositive {
+        key: &'static str,
+        value: serde_json::Number,
+    },
+    #[error("lab {key} {value} is not a number")]
+    NotANumber { key: &'static str, value: Value },
+}
+
+/// A lab value that must be a positive number; the error says why it cannot be used.
+pub fn validate_lab_value(value: Option<&Value>, key: &'static str) -> Result<f64, LabValueError> {
+    match value {
+        None | Some(Value::Null) => Err(LabValueError::Missing { key }),
+        Some(Value::Number(n)) => {
+            n.as_f64()
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| LabValueError::NotPositive {
+                    key,
+                    value: n.clone(),
+                })
+        }
+        Some(other) => Err(LabValueError::NotANumber {
+            key,
+            value: other.clone(),
+        }),
+    }
 }
 
 /// Nadler's total blood volume, mL.
@@ -137,14 +215,14 @@ impl Patient {
         &mut self,
         value: Option<&Value>,
         name: &str,
-        validate: fn(f64) -> Result<f64, String>,
+        validate: fn(f64) -> Result<f64, NumberError>,
     ) -> Option<f64> {
         match value {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => match n.as_f64().map(validate) {
                 Some(Ok(v)) => Some(v),
                 Some(Err(problem)) => {
-                    self.problems.push(problem);
+                    self.problems.push(problem.to_string());
                     None
                 }
                 None => {
@@ -214,17 +292,69 @@ mod tests {
             (f64::NAN, "not a number"),
         ];
         for (weight, message) in cases {
-            let err = validate_weight_kg(weight).unwrap_err();
+            let err = validate_weight_kg(weight).unwrap_err().to_string();
             assert!(err.contains(message), "{weight}: {err}");
         }
         assert!(validate_weight_kg(2.0).is_ok());
-        assert!(validate_height_cm(900.0).unwrap_err().contains("40–230 cm"));
+        assert!(
+            validate_height_cm(900.0)
+                .unwrap_err()
+                .to_string()
+                .contains("40–230 cm")
+        );
         assert!(
             parse_number("seventy", "weight")
                 .unwrap_err()
+                .to_string()
                 .contains("not a number")
         );
         assert_eq!(parse_number(" 70,5 ", "weight"), Ok(70.5));
+    }
+
+    #[test]
+    fn each_problem_reads_as_a_sentence_for_the_screen_and_the_report() {
+        fn text(result: Result<f64, impl std::fmt::Display>) -> String {
+            result.err().map(|e| e.to_string()).unwrap_or_default()
+        }
+        assert_eq!(text(parse_number(" ", "target")), "target is missing");
+        assert_eq!(
+            text(parse_number(" 7O ", "heart rate")),
+            "heart rate `7O` is not a number"
+        );
+        assert_eq!(
+            text(parse_number("inf", "weight")),
+            "weight `inf` is not a number"
+        );
+        assert_eq!(text(validate_weight_kg(f64::NAN)), "weight is not a number");
+        assert_eq!(
+            text(validate_height_cm(-1.0)),
+            "height must be positive (40–230 cm)"
+        );
+        assert_eq!(
+            text(validate_weight_kg(300.5)),
+            "weight 300.5 kg is outside 2–300 kg"
+        );
+        assert_eq!(
+            text(validate_height_cm(1000.0)),
+            "height 1000 cm is outside 40–230 cm"
+        );
+    }
+
+    #[test]
+    fn a_lab_value_must_be_a_positive_number() {
+        let check = |json: &str| validate_lab_value(serde_json::from_str(json).ok().as_ref(), "k");
+        assert_eq!(check("1e6"), Ok(1e6));
+        assert_eq!(check("0.5"), Ok(0.5));
+        let text = |json: &str| check(json).unwrap_err().to_string();
+        assert_eq!(text("null"), "lab k is missing");
+        assert_eq!(
+            validate_lab_value(None, "k").unwrap_err().to_string(),
+            "lab k is missing"
+        );
+        assert_eq!(text("0"), "lab k 0 is not a positive number");
+        assert_eq!(text("-2.5"), "lab k -2.5 is not a positive number");
+        assert_eq!(text(r#""lots""#), r#"lab k "lots" is not a number"#);
+        assert_eq!(text("[1]"), "lab k [1] is not a number");
     }
 
     #[test]
@@ -234,18 +364,18 @@ mod tests {
             assert_eq!(validate_weight_kg(weight), Ok(weight));
         }
         for weight in [1.99, 300.01, 2.0 - 1e-9, 300.0 + 1e-9] {
-            let err = validate_weight_kg(weight).unwrap_err();
+            let err = validate_weight_kg(weight).unwrap_err().to_string();
             assert!(err.contains("is outside 2–300 kg"), "{weight}: {err}");
         }
         for height in [40.0, 230.0] {
             assert_eq!(validate_height_cm(height), Ok(height));
         }
         for height in [39.99, 230.01, 40.0 - 1e-9, 230.0 + 1e-9] {
-            let err = validate_height_cm(height).unwrap_err();
+            let err = validate_height_cm(height).unwrap_err().to_string();
             assert!(err.contains("is outside 40–230 cm"), "{height}: {err}");
         }
         for (height, message) in [(0.0, "must be positive"), (f64::INFINITY, "not a number")] {
-            let err = validate_height_cm(height).unwrap_err();
+            let err = validate_height_cm(height).unwrap_err().to_string();
             assert!(err.contains(message), "{height}: {err}");
         }
         // The same edges through the metadata.

@@ -619,15 +619,8 @@ fn peak_window_mean(pieces: &[Piece], window_s: f64) -> Option<f64> {
 }
 
 /// A lab value that must be a positive number; the error says why it cannot be used.
-fn lab_value(value: Option<&Value>, key: &str) -> Result<f64, String> {
-    match value {
-        None | Some(Value::Null) => Err(format!("lab {key} is missing")),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .ok_or_else(|| format!("lab {key} {n} is not a positive number")),
-        Some(other) => Err(format!("lab {key} {other} is not a number")),
-    }
+fn lab_value(value: Option<&Value>, key: &'static str) -> Result<f64, String> {
+    super::patient::validate_lab_value(value, key).map_err(|e| e.to_string())
 }
 
 /// The collection-efficiency figures from the nurse's lab values.

@@ -130,13 +130,24 @@ pub enum MetaError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not a session metadata file: {message}")]
-    Invalid { path: PathBuf, message: String },
+    #[error("{path} is not a session metadata file: {source}")]
+    Invalid { path: PathBuf, source: InvalidMeta },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// Why a metadata file's content is not session metadata.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidMeta {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("format is `{found}`, expected `{META_FORMAT}`")]
+    WrongFormat { found: String },
+    #[error("{bytes} bytes is too large")]
+    TooLarge { bytes: u64 },
 }
 
 /// The metadata path for a recording: `<stem>.session.json` beside it.
@@ -149,13 +160,10 @@ pub fn meta_path_for(recording: &Path) -> PathBuf {
 }
 
 /// Parses metadata from JSON text.
-pub fn parse_meta(text: &str) -> Result<SessionMeta, String> {
-    let meta: SessionMeta = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn parse_meta(text: &str) -> Result<SessionMeta, InvalidMeta> {
+    let meta: SessionMeta = serde_json::from_str(text)?;
     if meta.format != META_FORMAT {
-        return Err(format!(
-            "format is `{}`, expected `{META_FORMAT}`",
-            meta.format
-        ));
+        return Err(InvalidMeta::WrongFormat { found: meta.format });
     }
     Ok(meta)
 }
@@ -174,7 +182,7 @@ pub fn read_meta(recording: &Path) -> Result<Option<SessionMeta>, MetaError> {
     if size > MAX_META_BYTES {
         return Err(MetaError::Invalid {
             path,
-            message: format!("{size} bytes is too large"),
+            source: InvalidMeta::TooLarge { bytes: size },
         });
     }
     let text = fs::read_to_string(&path).map_err(|source| MetaError::Read {
@@ -183,7 +191,7 @@ pub fn read_meta(recording: &Path) -> Result<Option<SessionMeta>, MetaError> {
     })?;
     parse_meta(&text)
         .map(Some)
-        .map_err(|message| MetaError::Invalid { path, message })
+        .map_err(|source| MetaError::Invalid { path, source })
 }
 
 /// Writes the metadata beside `recording` atomically (a private temporary file, fsync, rename),
@@ -243,6 +251,43 @@ mod tests {
         assert!(parse_meta(r#"{"format":"other/2"}"#).is_err());
         assert!(parse_meta(r#"{"patient":{}}"#).is_err());
         assert!(parse_meta("not json").is_err());
+    }
+
+    #[test]
+    fn text_that_is_not_metadata_says_why() {
+        assert_eq!(
+            parse_meta(r#"{"format":"other/2"}"#)
+                .unwrap_err()
+                .to_string(),
+            "format is `other/2`, expected `aph-session/1`"
+        );
+        let json_error = serde_json::from_str::<SessionMeta>("not json").unwrap_err();
+        assert_eq!(
+            parse_meta("not json").unwrap_err().to_string(),
+            json_error.to_string()
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("session-1.csv");
+        let path = meta_path_for(&csv);
+        fs::write(&path, vec![b' '; (MAX_META_BYTES + 1) as usize]).unwrap();
+        assert_eq!(
+            read_meta(&csv).unwrap_err().to_string(),
+            format!(
+                "{} is not a session metadata file: {} bytes is too large",
+                path.display(),
+                MAX_META_BYTES + 1
+            )
+        );
+        fs::write(&path, "[]").unwrap();
+        let json_error = serde_json::from_str::<SessionMeta>("[]").unwrap_err();
+        assert_eq!(
+            read_meta(&csv).unwrap_err().to_string(),
+            format!(
+                "{} is not a session metadata file: {json_error}",
+                path.display()
+            )
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod writer;
 pub use files::{create_private_dir_all, create_private_file};
 pub use format::{COLUMNS, escape_text, unescape_text};
 pub use meta::{SessionMeta, meta_path_for, read_meta, write_meta};
-pub use reader::{LoadError, Recording, RowProblem, load};
+pub use reader::{LoadError, Recording, RowProblem, SkipReason, load};
 pub use writer::{RecordError, Recorder, SYNC_INTERVAL};
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Entry;
 
-use super::format::{COLUMNS, RowParser};
+use super::format::{COLUMNS, RowError, RowParser};
 use super::meta::{SessionMeta, read_meta};
 
 /// A row that could not be read.
@@ -17,7 +17,24 @@ use super::meta::{SessionMeta, read_meta};
 pub struct RowProblem {
     /// 1-based line number in the file.
     pub line: u64,
-    pub message: String,
+    pub reason: SkipReason,
+}
+
+/// Why a row was skipped. The messages read after "line N ", as in
+/// [`Recording::problems_summary`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkipReason {
+    #[error("has {found} columns, expected {expected} (a row cut short?)")]
+    TooFewColumns { found: usize, expected: usize },
+    #[error("is not valid UTF-8")]
+    NotUtf8,
+    #[error(
+        "is longer than {MAX_ROW_BYTES} bytes or has more than {MAX_ROW_FIELDS} columns (not a recording row)"
+    )]
+    TooLong,
+    /// The cells are there but one of them is wrong (the row format's own check).
+    #[error(transparent)]
+    Row(#[from] RowError),
 }
 
 /// How many row problems are kept with their text; the rest are only counted.
@@ -47,7 +64,7 @@ impl Recording {
             self.path.display(),
             self.skipped_rows,
             first.line,
-            first.message
+            first.reason
         ))
     }
 }
@@ -159,12 +176,9 @@ pub fn read_entries(
             Row::Cells(cells) if is_blank(&cells) => {}
             Row::Cells(cells) => match row_entry(&cells, &mut parser) {
                 Ok(entry) => recording.entries.push(entry),
-                Err(message) => recording.skip(rows.record_line + 1, message),
+                Err(reason) => recording.skip(rows.record_line + 1, reason),
             },
-            Row::TooLong => recording.skip(
-                rows.record_line + 1,
-                format!("is longer than {MAX_ROW_BYTES} bytes or has more than {MAX_ROW_FIELDS} columns (not a recording row)"),
-            ),
+            Row::TooLong => recording.skip(rows.record_line + 1, SkipReason::TooLong),
         }
         count += 1;
         if count.is_multiple_of(8192) && !progress(header_bytes + rows.bytes_read, total_bytes) {
@@ -316,39 +330,37 @@ fn is_blank(cells: &Cells<'_>) -> bool {
     cells.len() == 1 && matches!(cells.get(0), Some(b"" | b"\r"))
 }
 
-fn row_entry(record: &Cells<'_>, parser: &mut RowParser) -> Result<Entry, String> {
-    const NOT_UTF8: &str = "is not valid UTF-8";
+fn row_entry(record: &Cells<'_>, parser: &mut RowParser) -> Result<Entry, SkipReason> {
     let mut cells: [&str; 23] = [""; 23];
     if record.len() < cells.len() {
-        return Err(format!(
-            "has {} columns, expected {} (a row cut short?)",
-            record.len(),
-            cells.len()
-        ));
+        return Err(SkipReason::TooFewColumns {
+            found: record.len(),
+            expected: cells.len(),
+        });
     }
     // One validation for the whole row; a cell whose edge falls inside a character (possible
     // only in an invalid row) is refused by `get`.
-    let whole = std::str::from_utf8(record.bytes).map_err(|_| NOT_UTF8.to_owned())?;
+    let whole = std::str::from_utf8(record.bytes).map_err(|_| SkipReason::NotUtf8)?;
     let last = record.len() - 1;
     for (i, cell) in cells.iter_mut().enumerate() {
         let start = if i == 0 { 0 } else { record.ends[i - 1] };
         let text = whole
             .get(start..record.ends[i])
-            .ok_or_else(|| NOT_UTF8.to_owned())?;
+            .ok_or(SkipReason::NotUtf8)?;
         *cell = if i == last {
             text.strip_suffix('\r').unwrap_or(text)
         } else {
             text
         };
     }
-    parser.entry(&cells).map_err(|e| e.0)
+    Ok(parser.entry(&cells)?)
 }
 
 impl Recording {
-    fn skip(&mut self, line: u64, message: String) {
+    fn skip(&mut self, line: u64, reason: SkipReason) {
         self.skipped_rows += 1;
         if self.problems.len() < MAX_PROBLEMS_KEPT {
-            self.problems.push(RowProblem { line, message });
+            self.problems.push(RowProblem { line, reason });
         }
     }
 }
@@ -406,16 +418,45 @@ mod tests {
         let lines: Vec<u64> = r.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [4, 5, 6, 8]);
         assert!(
-            r.problems[0].message.contains("columns"),
+            r.problems[0].reason.to_string().contains("columns"),
             "{:?}",
             r.problems[0]
         );
-        assert!(r.problems[1].message.contains("inlet_ml_min"));
-        assert!(r.problems[2].message.contains("UTF-8"));
+        assert!(r.problems[1].reason.to_string().contains("inlet_ml_min"));
+        assert!(r.problems[2].reason.to_string().contains("UTF-8"));
         assert!(
             r.problems_summary()
                 .unwrap()
                 .contains("4 row(s) skipped; first at line 4")
+        );
+    }
+
+    #[test]
+    fn each_skipped_row_says_why_in_words() {
+        let mut bytes = good_rows(0);
+        bytes.extend_from_slice(b"garbage\r\n");
+        let bad_number = "2026-01-01T00:00:00Z,1.0,1,sample,,abc,,,,,,,,,,,,,,,,,";
+        bytes.extend_from_slice(format!("{bad_number}\r\n").as_bytes());
+        bytes.extend_from_slice(b"2026-01-01T00:00:00Z,1.0,1,sample,,\xff,,,,,,,,,,,,,,,,,\r\n");
+        bytes.extend_from_slice(&[b','; MAX_ROW_FIELDS + 10]);
+        bytes.extend_from_slice(b"\r\n");
+        let r = read(&bytes).unwrap();
+        let cells: Vec<&str> = bad_number.split(',').collect();
+        let format_error = crate::recording::format::entry_from_cells(&cells).unwrap_err();
+        let reasons: Vec<String> = r.problems.iter().map(|p| p.reason.to_string()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "has 1 columns, expected 23 (a row cut short?)".to_owned(),
+                format_error.to_string(),
+                "is not valid UTF-8".to_owned(),
+                "is longer than 65536 bytes or has more than 256 columns (not a recording row)"
+                    .to_owned(),
+            ]
+        );
+        assert_eq!(
+            r.problems_summary().unwrap(),
+            "t.csv: 4 row(s) skipped; first at line 2: has 1 columns, expected 23 (a row cut short?)"
         );
     }
 
@@ -465,7 +506,7 @@ mod tests {
         assert_eq!(r.skipped_rows, 2);
         assert_eq!(r.problems[0].line, 3);
         assert!(
-            r.problems[0].message.contains("longer than"),
+            r.problems[0].reason.to_string().contains("longer than"),
             "{:?}",
             r.problems
         );
@@ -488,7 +529,7 @@ mod tests {
         assert_eq!(r.problems.len(), 1);
         assert_eq!(r.problems[0].line, 2);
         assert!(
-            r.problems[0].message.contains("longer than"),
+            r.problems[0].reason.to_string().contains("longer than"),
             "{:?}",
             r.problems
         );

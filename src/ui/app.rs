@@ -443,7 +443,9 @@ impl MonitorApp {
     pub fn run(&mut self, command: Command) {
         match command {
             Command::RefreshPorts => {
-                self.jobs.ports = Some(Job::spawn("list-ports", self.wake(), list_ports));
+                self.jobs.ports = Some(Job::spawn("list-ports", self.wake(), || {
+                    list_ports().map_err(|e| e.to_string())
+                }));
             }
             Command::Connect { port, baud } => {
                 self.settings.last_port.clone_from(&port);

@@ -59,15 +59,24 @@ impl eframe::App for EframeApp {
     }
 }
 
+/// Why the window could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WindowError {
+    #[error(
+        "no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set): run the monitor from \
+         a desktop session, or under `xvfb-run`; the headless commands (record, simulate, ports) \
+         need no display"
+    )]
+    NoDisplay,
+    #[error("the window could not be opened: {source}")]
+    Open { source: eframe::Error },
+}
+
 /// Opens the window and runs until it is closed.
-pub fn run(launch: Launch, window_size: Option<(f32, f32)>) -> anyhow::Result<()> {
+pub fn run(launch: Launch, window_size: Option<(f32, f32)>) -> Result<(), WindowError> {
     #[cfg(all(unix, not(target_os = "macos")))]
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        anyhow::bail!(
-            "no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set): run the monitor from \
-             a desktop session, or under `xvfb-run`; the headless commands (record, simulate, ports) \
-             need no display"
-        );
+        return Err(WindowError::NoDisplay);
     }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -90,5 +99,5 @@ pub fn run(launch: Launch, window_size: Option<(f32, f32)>) -> anyhow::Result<()
             }))
         }),
     )
-    .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+    .map_err(|source| WindowError::Open { source })
 }

@@ -92,7 +92,7 @@ fn optional_number(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let value = parse_number(text, name)?;
+    let value = parse_number(text, name).map_err(|e| e.to_string())?;
     if (low..=high).contains(&value) {
         Ok(Some(value))
     } else {

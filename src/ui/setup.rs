@@ -6,7 +6,7 @@ use egui::{Color32, RichText};
 use serde_json::Value;
 
 use crate::analysis::patient::{
-    Sex, nadler_tbv_ml, parse_number, validate_height_cm, validate_weight_kg,
+    NumberError, Sex, nadler_tbv_ml, parse_number, validate_height_cm, validate_weight_kg,
 };
 use crate::recording::SessionMeta;
 
@@ -71,7 +71,7 @@ impl SetupForm {
     }
 
     pub fn target_value(&self) -> Result<f64, String> {
-        let value = parse_number(&self.target, "target")?;
+        let value = parse_number(&self.target, "target").map_err(|e| e.to_string())?;
         let (low, high, unit) = if self.target_in_litres {
             (0.1, 50.0, "L")
         } else {
@@ -128,12 +128,16 @@ impl SetupForm {
 fn field(
     text: &str,
     name: &str,
-    validate: fn(f64) -> Result<f64, String>,
+    validate: fn(f64) -> Result<f64, NumberError>,
 ) -> Option<Result<f64, String>> {
     if text.trim().is_empty() {
         return None;
     }
-    Some(parse_number(text, name).and_then(validate))
+    Some(
+        parse_number(text, name)
+            .and_then(validate)
+            .map_err(|e| e.to_string()),
+    )
 }
 
 /// What the user did in the form.
