@@ -84,18 +84,33 @@ pub fn scan(folder: &Path) -> io::Result<Vec<SessionListing>> {
     Ok(listings)
 }
 
+/// Why a file could not be described.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path} is not a session recording")]
+    NotRecording { path: PathBuf },
+}
+
 /// Describes one recording from its first and last rows and its metadata.
-pub fn inspect(path: &Path) -> Result<SessionListing, String> {
-    let mut file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
+pub fn inspect(path: &Path) -> Result<SessionListing, InspectError> {
+    let read = |source| InspectError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read)?;
+    let len = file.metadata().map_err(read)?.len();
     let header = header_row();
     let mut head = Vec::new();
     (&mut file)
         .take(HEAD_BYTES)
         .read_to_end(&mut head)
-        .map_err(|e| e.to_string())?;
+        .map_err(read)?;
     if !head.starts_with(&header) {
-        return Err(format!("{} is not a session recording", path.display()));
+        return Err(InspectError::NotRecording {
+            path: path.to_owned(),
+        });
     }
     let in_use = match file.try_lock_shared() {
         Ok(()) => {
@@ -108,9 +123,8 @@ pub fn inspect(path: &Path) -> Result<SessionListing, String> {
     let head_rows = parse_rows(&head[header.len()..], false);
     let tail_start = len.saturating_sub(TAIL_BYTES).max(header.len() as u64);
     let mut tail = Vec::new();
-    file.seek(SeekFrom::Start(tail_start))
-        .map_err(|e| e.to_string())?;
-    file.read_to_end(&mut tail).map_err(|e| e.to_string())?;
+    file.seek(SeekFrom::Start(tail_start)).map_err(read)?;
+    file.read_to_end(&mut tail).map_err(read)?;
     let tail_rows = parse_rows(&tail, tail_start > header.len() as u64);
 
     let first_elapsed = head_rows.iter().find_map(|e| e.elapsed_ms);

@@ -71,10 +71,10 @@ impl LiveSession {
         if prepared.is_resumed() {
             // The rows so far, read before the worker appends to the file.
             let recording =
-                crate::recording::load(prepared.recording(), |_, _| true).map_err(|e| {
+                crate::recording::load(prepared.recording(), |_, _| true).map_err(|source| {
                     StartError::Unreadable {
                         path: prepared.recording().to_owned(),
-                        reason: e.to_string(),
+                        source,
                     }
                 })?;
             for entry in &recording.entries {

@@ -71,8 +71,13 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot resume {path}: {reason}")]
-    Unreadable { path: PathBuf, reason: String },
+    #[error("cannot resume: {0}")]
+    Inspect(#[from] library::InspectError),
+    #[error("cannot resume: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: crate::recording::LoadError,
+    },
     #[error("{path} is {status}: only an interrupted recording can be resumed")]
     NotInterrupted { path: PathBuf, status: &'static str },
     #[error(transparent)]
@@ -237,10 +242,7 @@ impl SessionStart {
             }
             Destination::NewAt(path) => Recorder::create(&path)?,
             Destination::Resume(path) => {
-                let listing = library::inspect(&path).map_err(|reason| StartError::Unreadable {
-                    path: path.clone(),
-                    reason,
-                })?;
+                let listing = library::inspect(&path)?;
                 if listing.status != SessionStatus::Interrupted {
                     return Err(StartError::NotInterrupted {
                         path,
