@@ -34,11 +34,11 @@
 //! protocol restarts only the counter that fell by more than 1 mL, and every counter when the
 //! machine restarts. Issue 13 changes the monitor to the protocol's rule.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{Entry, EntryBody, LinkCode, MachineIdentity, MachineState, Priority, Quantity};
-use crate::recording::format::format_time_utc;
 use crate::recording::meta::LabMeta;
 use crate::recording::{Recording, SessionMeta};
 
@@ -63,13 +63,16 @@ pub struct MachineSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlarmRecord {
     pub code: String,
-    /// `H`, `M`, `L` or `I`.
-    pub priority: String,
+    /// Written `H`, `M`, `L` or `I`.
+    #[serde(with = "priority_code")]
+    pub priority: Priority,
     pub text: String,
-    pub raised_utc: String,
+    #[serde(with = "utc")]
+    pub raised_utc: Timestamp,
     /// Seconds from the start of the recording.
     pub raised_s: f64,
-    pub cleared_utc: Option<String>,
+    #[serde(with = "utc_or_null", default)]
+    pub cleared_utc: Option<Timestamp>,
     pub cleared_s: Option<f64>,
     /// `None` when the alarm was never cleared (and always for information events).
     pub duration_s: Option<f64>,
@@ -78,7 +81,8 @@ pub struct AlarmRecord {
 /// One nurse's note.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoteRecord {
-    pub time_utc: String,
+    #[serde(with = "utc")]
+    pub time_utc: Timestamp,
     /// Seconds from the start of the recording.
     pub at_s: f64,
     /// Preset category, or empty for free text.
@@ -105,10 +109,12 @@ pub struct Summary {
     pub operator: Option<String>,
     /// Rows of the recording that could not be read.
     pub rows_skipped: u64,
-    /// Receipt time of the first record (RFC 3339, UTC).
-    pub started_utc: Option<String>,
-    /// Receipt time of the last record (RFC 3339, UTC).
-    pub ended_utc: Option<String>,
+    /// Receipt time of the first record (written RFC 3339, UTC, to the millisecond).
+    #[serde(with = "utc_or_null", default)]
+    pub started_utc: Option<Timestamp>,
+    /// Receipt time of the last record (written as `started_utc`).
+    #[serde(with = "utc_or_null", default)]
+    pub ended_utc: Option<Timestamp>,
     /// Session time from the first record to the last.
     pub duration_s: Option<f64>,
     pub run_time_s: Option<f64>,
@@ -280,7 +286,7 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
             .notes
             .iter()
             .map(|n| NoteRecord {
-                time_utc: format_time_utc(n.time_utc),
+                time_utc: n.time_utc,
                 at_s: n.x - first_x,
                 code: n.code.clone(),
                 text: n.text.clone(),
@@ -305,8 +311,8 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
     // Times.
     match timeline.utc_range() {
         Some((first, last)) => {
-            s.started_utc = Some(format_time_utc(first));
-            s.ended_utc = Some(format_time_utc(last));
+            s.started_utc = Some(first);
+            s.ended_utc = Some(last);
         }
         None => gaps.add(&["started_utc", "ended_utc"], "the recording has no rows"),
     }
@@ -438,6 +444,63 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
     s
 }
 
+/// A time in the summary's JSON: RFC 3339 in UTC to the millisecond, as in the recording.
+mod utc {
+    use jiff::Timestamp;
+    use serde::{Deserialize as _, Deserializer, Serializer, de::Error as _};
+
+    use crate::recording::format::format_time_utc;
+
+    pub fn serialize<S: Serializer>(time: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_time_utc(*time))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
+    }
+}
+
+/// An optional time in the summary's JSON: as [`utc`], or `null`.
+mod utc_or_null {
+    use jiff::Timestamp;
+    use serde::{Deserialize as _, Deserializer, Serializer, de::Error as _};
+
+    #[expect(clippy::ref_option, reason = "serde's `with` passes a reference")]
+    pub fn serialize<S: Serializer>(time: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match time {
+            Some(time) => super::utc::serialize(time, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| text.parse().map_err(D::Error::custom))
+            .transpose()
+    }
+}
+
+/// An alarm priority in the summary's JSON: its one-letter code (`H`, `M`, `L`, `I`).
+mod priority_code {
+    use serde::{Deserialize as _, Deserializer, Serializer, de::Error as _};
+
+    use crate::model::Priority;
+
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's `with` passes a reference"
+    )]
+    pub fn serialize<S: Serializer>(priority: &Priority, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(priority.code())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Priority, D::Error> {
+        let code = String::deserialize(d)?;
+        Priority::from_code(&code)
+            .ok_or_else(|| D::Error::custom(format!("{code:?} is not an alarm priority")))
+    }
+}
+
 /// Collects unavailable figures.
 #[derive(Default)]
 struct Unavailables(Vec<Unavailable>);
@@ -496,11 +559,11 @@ fn alarm_log(timeline: &Timeline, first_x: f64) -> Vec<AlarmRecord> {
         .iter()
         .map(|a| AlarmRecord {
             code: a.code.clone(),
-            priority: a.priority.code().to_owned(),
+            priority: a.priority,
             text: a.text.clone(),
-            raised_utc: format_time_utc(a.raised_utc),
+            raised_utc: a.raised_utc,
             raised_s: a.raised_x - first_x,
-            cleared_utc: a.cleared_utc.map(format_time_utc),
+            cleared_utc: a.cleared_utc,
             cleared_s: a.cleared_x.map(|x| x - first_x),
             duration_s: a.cleared_x.map(|x| (x - a.raised_x).max(0.0)),
         })
@@ -708,7 +771,6 @@ mod tests {
     use super::*;
     use crate::model::{Alarm, LinkEvent, Note, Sample};
     use crate::recording::meta::{PatientMeta, parse_meta};
-    use jiff::Timestamp;
 
     const T0: i64 = 1_773_475_500; // 2026-03-14T08:05:00Z
 
@@ -719,6 +781,10 @@ mod tests {
             seq: None,
             body,
         }
+    }
+
+    fn utc(text: &str) -> Timestamp {
+        text.parse().unwrap()
     }
 
     fn flows(inlet_ml_min: f64, ac_ml_min: f64) -> EntryBody {
@@ -870,8 +936,8 @@ mod tests {
         assert_eq!(s.machine.as_ref().unwrap().serial_no, "SN1");
         assert_eq!(s.recording_file.as_deref(), Some("s.csv"));
         // First and last rows at 0 s and 720 s after 08:05:00.
-        assert_eq!(s.started_utc.as_deref(), Some("2026-03-14T08:05:00.000Z"));
-        assert_eq!(s.ended_utc.as_deref(), Some("2026-03-14T08:17:00.000Z"));
+        assert_eq!(s.started_utc, Some(utc("2026-03-14T08:05:00.000Z")));
+        assert_eq!(s.ended_utc, Some(utc("2026-03-14T08:17:00.000Z")));
         close(s.duration_s, 720.0);
 
         // RUN 60–300 and 360–660: 240 + 300 = 540 s. One PAUSE, 300–360: 60 s.
@@ -919,10 +985,10 @@ mod tests {
                 ("BAG_CHANGE", 600.0, None),
             ]
         );
-        assert_eq!(s.alarm_log[0].priority, "H");
+        assert_eq!(s.alarm_log[0].priority, Priority::High);
         assert_eq!(
-            s.alarm_log[0].cleared_utc.as_deref(),
-            Some("2026-03-14T08:10:50.000Z")
+            s.alarm_log[0].cleared_utc,
+            Some(utc("2026-03-14T08:10:50.000Z"))
         );
 
         assert_eq!(s.notes, 2);
@@ -940,6 +1006,39 @@ mod tests {
         close(s.cd3_yield_cells, 2.2e8);
         close(s.ce2_percent, 40.0);
         close(s.wb_needed_for_target_ml, 2500.0);
+    }
+
+    #[test]
+    fn times_and_priorities_are_written_in_the_json_as_in_the_recording() {
+        let meta = hand_meta();
+        let s = summarize_entries(&hand_session(), Some(&meta));
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["started_utc"], "2026-03-14T08:05:00.000Z");
+        assert_eq!(json["ended_utc"], "2026-03-14T08:17:00.000Z");
+        // ACCESS_PRESSURE_LOW, raised 290 s and cleared 350 s after 08:05:00.
+        assert_eq!(json["alarm_log"][0]["priority"], "H");
+        assert_eq!(
+            json["alarm_log"][0]["raised_utc"],
+            "2026-03-14T08:09:50.000Z"
+        );
+        assert_eq!(
+            json["alarm_log"][0]["cleared_utc"],
+            "2026-03-14T08:10:50.000Z"
+        );
+        // AC_RATE_LIMIT (low) was never cleared; BAG_CHANGE is an information event.
+        assert_eq!(json["alarm_log"][2]["priority"], "L");
+        assert!(json["alarm_log"][2]["cleared_utc"].is_null());
+        assert_eq!(json["alarm_log"][3]["priority"], "I");
+        // The first note, 320 s in.
+        assert_eq!(json["note_log"][0]["time_utc"], "2026-03-14T08:10:20.000Z");
+        let back: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(back, s);
+
+        let without_times = summarize_entries(&[], None);
+        let json = serde_json::to_value(&without_times).unwrap();
+        assert!(json["started_utc"].is_null());
+        let back: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(back, without_times);
     }
 
     #[test]

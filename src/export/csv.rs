@@ -12,7 +12,7 @@ use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
 use crate::analysis::summary::Summary;
-use crate::recording::format::write_record;
+use crate::recording::format::{format_time_utc, write_record};
 use crate::recording::{create_private_file, escape_text};
 
 use super::format::offset_hms;
@@ -88,7 +88,7 @@ pub fn cells(s: &Summary) -> Vec<String> {
                 "A{} {} {} {} {}: {}",
                 i + 1,
                 offset_hms(a.raised_s),
-                a.priority,
+                a.priority.code(),
                 a.code,
                 duration,
                 one_line(&escape_text(&a.text))
@@ -125,8 +125,8 @@ pub fn cells(s: &Summary) -> Vec<String> {
         text(machine.map(|m| m.serial_no.as_str())),
         text(machine.map(|m| m.software_version.as_str())),
         text(s.operator.as_deref()),
-        text(s.started_utc.as_deref()),
-        text(s.ended_utc.as_deref()),
+        text(s.started_utc.map(format_time_utc).as_deref()),
+        text(s.ended_utc.map(format_time_utc).as_deref()),
         num(s.duration_s, 1),
         num(s.run_time_s, 1),
         s.pause_count.map_or(String::new(), |n| n.to_string()),
@@ -261,7 +261,7 @@ mod tests {
         s.patient_id = Some("=cmd|' /C calc'!A0".into());
         s.notes = 1;
         s.note_log = vec![NoteRecord {
-            time_utc: "2026-03-14T08:10:00.000Z".into(),
+            time_utc: "2026-03-14T08:10:00.000Z".parse().unwrap(),
             at_s: 300.0,
             code: String::new(),
             text: text.into(),

@@ -43,37 +43,25 @@ pub fn offset_hm(secs: f64) -> String {
     format!("{}:{:02}", total / 3600, total / 60 % 60)
 }
 
-/// A summary time (RFC 3339) in the local time zone: `2026-03-14 09:05:00 +01:00`.
-pub fn local_time(utc: &str) -> String {
-    match utc.parse::<Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(TimeZone::system())
-            .strftime("%Y-%m-%d %H:%M:%S %:z")
-            .to_string(),
-        Err(_) => utc.to_owned(),
-    }
+/// A time in the local time zone: `2026-03-14 09:05:00 +01:00`.
+pub fn local_time(time: Timestamp) -> String {
+    time.to_zoned_datetime(TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
 }
 
-/// A summary time (RFC 3339) as the local time of day, `09:05:00`.
-pub fn local_clock(utc: &str) -> String {
-    match utc.parse::<Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(TimeZone::system())
-            .strftime("%H:%M:%S")
-            .to_string(),
-        Err(_) => utc.to_owned(),
-    }
+/// A time as the local time of day, `09:05:00`.
+pub fn local_clock(time: Timestamp) -> String {
+    time.to_zoned_datetime(TimeZone::system())
+        .strftime("%H:%M:%S")
+        .to_string()
 }
 
-/// A summary time (RFC 3339) as the local date, `2026-03-14`.
-pub fn local_date(utc: &str) -> String {
-    match utc.parse::<Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(TimeZone::system())
-            .strftime("%Y-%m-%d")
-            .to_string(),
-        Err(_) => utc.to_owned(),
-    }
+/// A time as the local date, `2026-03-14`.
+pub fn local_date(time: Timestamp) -> String {
+    time.to_zoned_datetime(TimeZone::system())
+        .strftime("%Y-%m-%d")
+        .to_string()
 }
 
 /// A cell count as `2.20 × 10^8`.
@@ -92,16 +80,11 @@ pub fn cells(count: f64) -> String {
     format!("{mantissa:.2} × 10^{exponent}")
 }
 
-/// The priority as people read it: `HIGH`, `MEDIUM`, `LOW`, `INFO`.
-pub fn priority_name(code: &str) -> &'static str {
-    Priority::from_code(code).map_or("?", Priority::name)
-}
-
 /// How long an alarm lasted, or why there is no duration.
 pub fn alarm_duration(alarm: &AlarmRecord) -> String {
-    match (alarm.duration_s, alarm.priority.as_str()) {
+    match (alarm.duration_s, alarm.priority) {
         (Some(d), _) => duration(d),
-        (None, "I") => "event".to_owned(),
+        (None, Priority::Info) => "event".to_owned(),
         (None, _) => "not cleared".to_owned(),
     }
 }

@@ -22,13 +22,12 @@ use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt as _, SvgSettings};
 
 use crate::analysis::summary::Summary;
-use crate::model::Priority;
 
 use super::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT, chart_svg, priority_rgb};
 use super::fonts::{FONT_BYTES, Metrics};
 use super::format::{
     FigureRow, alarm_duration, local_clock, local_date, local_time, machine, offset_hms,
-    priority_name, procedure_rows, volume_rows,
+    procedure_rows, volume_rows,
 };
 use super::text::NOT_COMPUTED;
 use super::{ExportError, Report, check_not_recording, write_atomically};
@@ -353,10 +352,7 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
         true,
         BLACK,
     );
-    let generated = format!(
-        "generated {}",
-        local_time(&jiff::Timestamp::now().to_string())
-    );
+    let generated = format!("generated {}", local_time(jiff::Timestamp::now()));
     l.text_right(RIGHT, l.y + 15.0, 7.5, &generated, GREY);
     l.y += 24.0;
     l.rule(l.y, BLACK);
@@ -382,7 +378,7 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
                 }),
             }
         };
-    let date = match (&s.started_utc, &s.ended_utc) {
+    let date = match (s.started_utc, s.ended_utc) {
         (Some(start), Some(end)) => Some(format!(
             "{}   {}–{}",
             local_date(start),
@@ -414,8 +410,11 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
     let machine_text =
         l.m.ellipsize(machine_text, 9.0, right_col - LEFT - label_w - 8.0);
     field(l, LEFT, y, "Machine", Some(&machine_text), false);
-    let tz = local_time(s.started_utc.as_deref().unwrap_or_default());
-    let tz = tz.rsplit(' ').next().filter(|z| z.starts_with(['+', '-']));
+    let tz = s.started_utc.map(local_time);
+    let tz = tz
+        .as_deref()
+        .and_then(|t| t.rsplit(' ').next())
+        .filter(|z| z.starts_with(['+', '-']));
     field(
         l,
         right_col,
@@ -578,8 +577,8 @@ fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
             &[
                 (format!("A{}", i + 1), BLACK),
                 (offset_hms(a.raised_s), BLACK),
-                (local_clock(&a.raised_utc), BLACK),
-                (priority_name(&a.priority).to_owned(), BLACK),
+                (local_clock(a.raised_utc), BLACK),
+                (a.priority.name().to_owned(), BLACK),
                 (a.code.clone(), BLACK),
                 (
                     alarm_duration(a),
@@ -595,8 +594,7 @@ fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
         } else {
             TOP + 13.0
         };
-        let priority = Priority::from_code(&a.priority).unwrap_or(Priority::Info);
-        let c = priority_rgb(priority);
+        let c = priority_rgb(a.priority);
         l.push(Op::Rect {
             x: LEFT + PRIORITY_X,
             y: top + 2.5,
@@ -629,7 +627,7 @@ fn note_table(l: &mut Layout<'_>, s: &Summary) {
             &[
                 (format!("N{}", i + 1), BLACK),
                 (offset_hms(n.at_s), BLACK),
-                (local_clock(&n.time_utc), BLACK),
+                (local_clock(n.time_utc), BLACK),
                 (n.code.clone(), GREY),
                 (n.text.clone(), BLACK),
             ],

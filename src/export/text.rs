@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use crate::analysis::summary::Summary;
 
 use super::format::{
-    FigureRow, alarm_duration, local_clock, local_time, machine, offset_hms, priority_name,
-    procedure_rows, volume_rows,
+    FigureRow, alarm_duration, local_clock, local_time, machine, offset_hms, procedure_rows,
+    volume_rows,
 };
 
 /// Width of the label column.
@@ -48,16 +48,12 @@ pub fn render_text(s: &Summary) -> String {
     line(
         &mut out,
         "Started",
-        &s.started_utc
-            .as_deref()
-            .map_or(NOT_COMPUTED.into(), local_time),
+        &s.started_utc.map_or(NOT_COMPUTED.into(), local_time),
     );
     line(
         &mut out,
         "Ended",
-        &s.ended_utc
-            .as_deref()
-            .map_or(NOT_COMPUTED.into(), local_time),
+        &s.ended_utc.map_or(NOT_COMPUTED.into(), local_time),
     );
     out.push('\n');
     let figures = |out: &mut String, rows: Vec<FigureRow>| {
@@ -88,8 +84,8 @@ pub fn render_text(s: &Summary) -> String {
                 "  A{:<3} {} {}  {:<6} {:<24} {:<12} {}",
                 i + 1,
                 offset_hms(a.raised_s),
-                local_clock(&a.raised_utc),
-                priority_name(&a.priority),
+                local_clock(a.raised_utc),
+                a.priority.name(),
                 a.code,
                 alarm_duration(a),
                 a.text
@@ -113,7 +109,7 @@ pub fn render_text(s: &Summary) -> String {
                 "  N{:<3} {} {}  {code}{}",
                 i + 1,
                 offset_hms(n.at_s),
-                local_clock(&n.time_utc),
+                local_clock(n.time_utc),
                 n.text
             );
         }
