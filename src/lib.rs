@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod cli;
 pub mod export;
 pub mod model;
+pub mod present;
 pub mod protocol;
 pub mod recording;
 pub mod session;

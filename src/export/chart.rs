@@ -10,9 +10,10 @@ use plotters::prelude::*;
 
 use crate::analysis::{Series, Timeline};
 use crate::model::{MachineState, Priority, Quantity};
+use crate::present::palette::{self, Rgb};
+use crate::present::text::offset_hm;
 
 use super::fonts::{CHART_FAMILY, register_chart_font};
-use super::format::offset_hm;
 
 /// SVG units per point on the page.
 pub const SVG_UNITS_PER_PT: f64 = 2.0;
@@ -22,31 +23,33 @@ pub const CHART_HEIGHT_PT: f64 = 346.0;
 
 const TEXT: RGBColor = RGBColor(0x30, 0x30, 0x30);
 const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
-const WB_BLUE: RGBColor = RGBColor(0x00, 0x62, 0xB2);
-const AC_ORANGE: RGBColor = RGBColor(0xC0, 0x7A, 0x00);
-const PRODUCT_GREEN: RGBColor = RGBColor(0x00, 0x7A, 0x5A);
-const PLASMA_PURPLE: RGBColor = RGBColor(0xA0, 0x4A, 0x80);
-const RETURN_GREY: RGBColor = RGBColor(0x50, 0x50, 0x50);
 const NOTE_MARK: RGBColor = RGBColor(0x30, 0x30, 0x30);
 
-/// The alarm colours (IEC 60601-1-8), as on the monitor.
-pub fn priority_rgb(priority: Priority) -> RGBColor {
-    match priority {
-        Priority::High => RGBColor(0xE0, 0x1B, 0x1B),
-        Priority::Medium => RGBColor(0xF5, 0xC2, 0x11),
-        Priority::Low => RGBColor(0x00, 0xD8, 0xE8),
-        Priority::Info => RGBColor(0x90, 0x90, 0x90),
-    }
+/// A palette colour for plotters.
+fn rgb(Rgb(r, g, b): Rgb) -> RGBColor {
+    RGBColor(r, g, b)
 }
 
-/// The shading of a machine state, as on the monitor (`None`: not shaded).
+/// The colour of a series on paper: the monitor's day-theme colour.
+fn series_rgb(series: Series) -> RGBColor {
+    rgb(palette::series(series, false))
+}
+
+/// The alarm colours (IEC 60601-1-8), as on the monitor.
+fn priority_rgb(priority: Priority) -> RGBColor {
+    rgb(palette::priority(priority))
+}
+
+/// The shading of a machine state, in the monitor's band colour (`None`: not shaded). Paper
+/// shades only the states a reader looks for: priming, pauses and the rinseback.
 fn band(state: MachineState) -> Option<(RGBAColor, &'static str)> {
-    match state {
-        MachineState::Prime => Some((RGBColor(0x80, 0x80, 0xFF).mix(0.22), "Prime")),
-        MachineState::Pause => Some((RGBColor(0xB0, 0xB0, 0xB0).mix(0.35), "Pause")),
-        MachineState::Rinseback => Some((RGBColor(0x00, 0xB8, 0x8A).mix(0.22), "Rinseback")),
-        _ => None,
-    }
+    let (opacity, label) = match state {
+        MachineState::Prime => (0.22, "Prime"),
+        MachineState::Pause => (0.35, "Pause"),
+        MachineState::Rinseback => (0.22, "Rinseback"),
+        MachineState::Idle | MachineState::Run | MachineState::End => return None,
+    };
+    palette::state_band(state).map(|c| (rgb(c).mix(opacity), label))
 }
 
 /// One line of a panel.
@@ -92,12 +95,12 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
     register_chart_font()?;
     let hours = |x: f64| (x - x0) / 3600.0;
     let span_h = hours(x1);
-    let lines = |specs: &[(Series, &'static str, RGBColor, bool)], averaged: bool| -> Vec<Line> {
+    let lines = |specs: &[(Series, &'static str, bool)], averaged: bool| -> Vec<Line> {
         specs
             .iter()
-            .map(|&(series, label, color, secondary)| Line {
+            .map(|&(series, label, secondary)| Line {
                 label,
-                color,
+                color: series_rgb(series),
                 secondary,
                 pieces: if averaged {
                     mean_pieces(timeline, series, x0, x1)
@@ -114,24 +117,13 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
     };
     let volumes = lines(
         &[
-            (Series::WbProcessedMl, "WB processed", WB_BLUE, false),
-            (Series::Measured(Quantity::AcMl), "AC", AC_ORANGE, false),
-            (
-                Series::Measured(Quantity::PlasmaMl),
-                "Plasma",
-                PLASMA_PURPLE,
-                false,
-            ),
-            (
-                Series::Measured(Quantity::ReplaceMl),
-                "Replacement",
-                RETURN_GREY,
-                false,
-            ),
+            (Series::WbProcessedMl, "WB processed", false),
+            (Series::Measured(Quantity::AcMl), "AC", false),
+            (Series::Measured(Quantity::PlasmaMl), "Plasma", false),
+            (Series::Measured(Quantity::ReplaceMl), "Replacement", false),
             (
                 Series::Measured(Quantity::CollectMl),
                 "Product (right axis)",
-                PRODUCT_GREEN,
                 true,
             ),
         ],
@@ -139,29 +131,13 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
     );
     let flows = lines(
         &[
-            (
-                Series::Measured(Quantity::InletMlMin),
-                "Inlet",
-                WB_BLUE,
-                false,
-            ),
-            (
-                Series::Measured(Quantity::ReturnMlMin),
-                "Return",
-                RETURN_GREY,
-                false,
-            ),
-            (Series::Measured(Quantity::AcMlMin), "AC", AC_ORANGE, false),
-            (
-                Series::Measured(Quantity::PlasmaMlMin),
-                "Plasma",
-                PLASMA_PURPLE,
-                false,
-            ),
+            (Series::Measured(Quantity::InletMlMin), "Inlet", false),
+            (Series::Measured(Quantity::ReturnMlMin), "Return", false),
+            (Series::Measured(Quantity::AcMlMin), "AC", false),
+            (Series::Measured(Quantity::PlasmaMlMin), "Plasma", false),
             (
                 Series::Measured(Quantity::CollectMlMin),
                 "Collect (right axis)",
-                PRODUCT_GREEN,
                 true,
             ),
         ],
@@ -288,11 +264,13 @@ fn draw_panel(
         mesh.x_label_formatter(&no_label);
     }
     mesh.draw().map_err(|e| err(&e))?;
+    // The right-hand axis is the product's, in its colour.
+    let product = series_rgb(Series::Measured(Quantity::CollectMl));
     chart
         .configure_secondary_axes()
         .y_labels(6)
-        .label_style(font(6.5).color(&PRODUCT_GREEN))
-        .axis_desc_style(font(6.5).color(&PRODUCT_GREEN))
+        .label_style(font(6.5).color(&product))
+        .axis_desc_style(font(6.5).color(&product))
         .axis_style(TEXT.stroke_width(1))
         .y_desc(panel.y2_desc)
         .y_label_formatter(&|v| {

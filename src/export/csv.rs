@@ -15,8 +15,8 @@ use crate::analysis::summary::Summary;
 use crate::recording::format::{format_time_utc, write_record};
 use crate::recording::{create_private_file, escape_text};
 
-use super::format::offset_hms;
 use super::{ExportError, sync_dir, write_atomically};
+use crate::present::text::offset_hms;
 
 /// The register's columns, in order.
 pub const REGISTER_COLUMNS: [&str; 36] = [

@@ -1,10 +1,8 @@
 //! How the summary's figures are written for people, shared by the text and PDF reports.
 
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
-
 use crate::analysis::summary::{AlarmRecord, Summary};
 use crate::model::Priority;
+use crate::present::text::{cells, duration};
 
 /// One line of the figures table.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,68 +14,6 @@ pub struct FigureRow {
 
 fn row(label: &'static str, value: Option<String>) -> FigureRow {
     FigureRow { label, value }
-}
-
-/// A duration as `4 h 05 min`, `12 min 30 s` or `45 s`.
-pub fn duration(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    if h > 0 {
-        format!("{h} h {m:02} min")
-    } else if m > 0 {
-        format!("{m} min {s:02} s")
-    } else {
-        format!("{s} s")
-    }
-}
-
-/// Session time from the start of the recording as `+1:02:03`.
-pub fn offset_hms(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    format!("+{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
-}
-
-/// Session time as `1:02` (hours:minutes), for chart axes.
-pub fn offset_hm(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    format!("{}:{:02}", total / 3600, total / 60 % 60)
-}
-
-/// A time in the local time zone: `2026-03-14 09:05:00 +01:00`.
-pub fn local_time(time: Timestamp) -> String {
-    time.to_zoned_datetime(TimeZone::system())
-        .strftime("%Y-%m-%d %H:%M:%S %:z")
-        .to_string()
-}
-
-/// A time as the local time of day, `09:05:00`.
-pub fn local_clock(time: Timestamp) -> String {
-    time.to_zoned_datetime(TimeZone::system())
-        .strftime("%H:%M:%S")
-        .to_string()
-}
-
-/// A time as the local date, `2026-03-14`.
-pub fn local_date(time: Timestamp) -> String {
-    time.to_zoned_datetime(TimeZone::system())
-        .strftime("%Y-%m-%d")
-        .to_string()
-}
-
-/// A cell count as `2.20 × 10^8`.
-pub fn cells(count: f64) -> String {
-    if count <= 0.0 || !count.is_finite() {
-        return format!("{count}");
-    }
-    let exponent = count.log10().floor();
-    let mantissa = count / 10f64.powf(exponent);
-    // Rounding can carry 9.996 up to 10.00.
-    let (mantissa, exponent) = if mantissa >= 9.995 {
-        (mantissa / 10.0, exponent + 1.0)
-    } else {
-        (mantissa, exponent)
-    };
-    format!("{mantissa:.2} × 10^{exponent}")
 }
 
 /// How long an alarm lasted, or why there is no duration.
@@ -177,20 +113,4 @@ pub fn volume_rows(s: &Summary) -> Vec<FigureRow> {
 
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_and_counts_read_well() {
-        assert_eq!(duration(4.0 * 3600.0 + 5.0 * 60.0 + 29.0), "4 h 05 min");
-        assert_eq!(duration(750.0), "12 min 30 s");
-        assert_eq!(duration(45.4), "45 s");
-        assert_eq!(offset_hms(3723.0), "+1:02:03");
-        assert_eq!(offset_hm(3723.0), "1:02");
-        assert_eq!(cells(2.2e8), "2.20 × 10^8");
-        assert_eq!(cells(9.999e8), "1.00 × 10^9");
-    }
 }

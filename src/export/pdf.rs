@@ -23,12 +23,12 @@ use krilla_svg::{SurfaceExt as _, SvgSettings};
 
 use crate::analysis::summary::Summary;
 
-use super::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT, chart_svg, priority_rgb};
+use crate::present::palette::{self, Rgb};
+use crate::present::text::{clock_hms, local_date, local_time, offset_hms};
+
+use super::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT, chart_svg};
 use super::fonts::{FONT_BYTES, Metrics};
-use super::format::{
-    FigureRow, alarm_duration, local_clock, local_date, local_time, machine, offset_hms,
-    procedure_rows, volume_rows,
-};
+use super::format::{FigureRow, alarm_duration, machine, procedure_rows, volume_rows};
 use super::text::NOT_COMPUTED;
 use super::{ExportError, Report, check_not_recording, write_atomically};
 
@@ -49,9 +49,6 @@ const LIGHT: Rgb = Rgb(0xB0, 0xB0, 0xB0);
 const MUTED: Rgb = Rgb(0x8A, 0x8A, 0x8A);
 const STRIPE: Rgb = Rgb(0xF2, 0xF4, 0xF6);
 const ACCENT: Rgb = Rgb(0x00, 0x62, 0xB2);
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Rgb(u8, u8, u8);
 
 /// One drawing operation on a page. `y` of text is its baseline; coordinates run from the top
 /// left corner, in points.
@@ -382,8 +379,8 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
         (Some(start), Some(end)) => Some(format!(
             "{}   {}–{}",
             local_date(start),
-            local_clock(start),
-            local_clock(end)
+            clock_hms(start),
+            clock_hms(end)
         )),
         _ => None,
     };
@@ -577,7 +574,7 @@ fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
             &[
                 (format!("A{}", i + 1), BLACK),
                 (offset_hms(a.raised_s), BLACK),
-                (local_clock(a.raised_utc), BLACK),
+                (clock_hms(a.raised_utc), BLACK),
                 (a.priority.name().to_owned(), BLACK),
                 (a.code.clone(), BLACK),
                 (
@@ -594,13 +591,12 @@ fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
         } else {
             TOP + 13.0
         };
-        let c = priority_rgb(a.priority);
         l.push(Op::Rect {
             x: LEFT + PRIORITY_X,
             y: top + 2.5,
             w: 6.5,
             h: 6.5,
-            color: Rgb(c.0, c.1, c.2),
+            color: palette::priority(a.priority),
         });
     }
 }
@@ -627,7 +623,7 @@ fn note_table(l: &mut Layout<'_>, s: &Summary) {
             &[
                 (format!("N{}", i + 1), BLACK),
                 (offset_hms(n.at_s), BLACK),
-                (local_clock(n.time_utc), BLACK),
+                (clock_hms(n.time_utc), BLACK),
                 (n.code.clone(), GREY),
                 (n.text.clone(), BLACK),
             ],

@@ -4,10 +4,9 @@ use std::fmt::Write as _;
 
 use crate::analysis::summary::Summary;
 
-use super::format::{
-    FigureRow, alarm_duration, local_clock, local_time, machine, offset_hms, procedure_rows,
-    volume_rows,
-};
+use crate::present::text::{clock_hms, local_time, offset_hms};
+
+use super::format::{FigureRow, alarm_duration, machine, procedure_rows, volume_rows};
 
 /// Width of the label column.
 const LABEL_WIDTH: usize = 22;
@@ -84,7 +83,7 @@ pub fn render_text(s: &Summary) -> String {
                 "  A{:<3} {} {}  {:<6} {:<24} {:<12} {}",
                 i + 1,
                 offset_hms(a.raised_s),
-                local_clock(a.raised_utc),
+                clock_hms(a.raised_utc),
                 a.priority.name(),
                 a.code,
                 alarm_duration(a),
@@ -109,7 +108,7 @@ pub fn render_text(s: &Summary) -> String {
                 "  N{:<3} {} {}  {code}{}",
                 i + 1,
                 offset_hms(n.at_s),
-                local_clock(n.time_utc),
+                clock_hms(n.time_utc),
                 n.text
             );
         }
