@@ -1,8 +1,13 @@
-//! How the summary's figures are written for people, shared by the text and PDF reports.
+//! How the summary's figures are written for people, shared by the text and PDF reports: the
+//! lines of the figures table are generated from the table of figures, each figure where its
+//! row says it is shown.
 
-use crate::analysis::summary::{AlarmRecord, Summary};
+use std::fmt::Write as _;
+
+use crate::analysis::summary::figures::{Column, Join, Shown};
+use crate::analysis::summary::{AlarmRecord, Figure, Summary, Value};
 use crate::model::Priority;
-use crate::present::text::{cells, duration};
+use crate::present::text::{self, duration};
 
 /// One line of the figures table.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,10 +15,6 @@ pub struct FigureRow {
     pub label: &'static str,
     /// The figure as written, or `None` when it could not be computed.
     pub value: Option<String>,
-}
-
-fn row(label: &'static str, value: Option<String>) -> FigureRow {
-    FigureRow { label, value }
 }
 
 /// How long an alarm lasted, or why there is no duration.
@@ -39,78 +40,76 @@ pub fn machine(summary: &Summary) -> Option<String> {
     })
 }
 
+/// The figures shown in the report's identity block (the start and end), in table order.
+pub fn header_rows(s: &Summary) -> Vec<FigureRow> {
+    Figure::ALL
+        .iter()
+        .filter(|f| f.def().shown == Shown::Header)
+        .map(|&f| FigureRow {
+            label: f.def().label,
+            value: s.get(f).map(|v| text::figure(f.def(), v)),
+        })
+        .collect()
+}
+
+/// The lines of one column of figures: the column's lead first, then the others in table
+/// order, each with the figures joined to it.
+pub fn column_rows(s: &Summary, column: Column) -> Vec<FigureRow> {
+    let mut leads = Vec::new();
+    let mut rows = Vec::new();
+    // The line the figure before belongs to, with that line's first value, when it is in this
+    // column: whether it is a lead, its index, and its first figure's value.
+    let mut open: Option<(bool, usize, Option<Value>)> = None;
+    for &figure in Figure::ALL {
+        let def = figure.def();
+        let value = s.get(figure);
+        match def.shown {
+            Shown::Header => open = None,
+            Shown::Line(c) | Shown::Lead(c) if c != column => open = None,
+            Shown::Line(_) | Shown::Lead(_) => {
+                let lead = matches!(def.shown, Shown::Lead(_));
+                let list = if lead { &mut leads } else { &mut rows };
+                list.push(FigureRow {
+                    label: def.label,
+                    value: value.map(|v| text::figure(def, v)),
+                });
+                open = Some((lead, list.len() - 1, value));
+            }
+            Shown::Joined(join) => {
+                let Some((lead, index, first)) = open else {
+                    continue;
+                };
+                let list = if lead { &mut leads } else { &mut rows };
+                // A line whose first figure was not computed says so, and nothing more; a
+                // joined figure that was not computed is left out.
+                let (Some(line), Some(value)) = (&mut list[index].value, value) else {
+                    continue;
+                };
+                let written = text::figure(def, value);
+                match join {
+                    Join::List => {
+                        line.push_str(", ");
+                        line.push_str(&written);
+                    }
+                    Join::InTotal => {
+                        if matches!(first, Some(Value::Count(n)) if n > 0) {
+                            let _ = write!(line, " ({written} in total)");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    leads.extend(rows);
+    leads
+}
+
 /// The procedure figures (times, rates, events), in report order.
 pub fn procedure_rows(s: &Summary) -> Vec<FigureRow> {
-    vec![
-        row("Duration", s.duration_s.map(duration)),
-        row("Run time", s.run_time_s.map(duration)),
-        row(
-            "Pauses",
-            s.pause_count.map(|n| match s.pause_time_s {
-                Some(t) if n > 0 => format!("{n} ({} in total)", duration(t)),
-                _ => n.to_string(),
-            }),
-        ),
-        row(
-            "Mean inlet flow (RUN)",
-            s.mean_inlet_ml_min.map(|v| format!("{v:.1} mL/min")),
-        ),
-        row(
-            "Citrate, mean (RUN)",
-            s.citrate_mean_mg_kg_min
-                .map(|v| format!("{v:.2} mg/kg/min")),
-        ),
-        row(
-            "Citrate, peak 1-min",
-            s.citrate_peak_mg_kg_min
-                .map(|v| format!("{v:.2} mg/kg/min")),
-        ),
-        row(
-            "Alarms",
-            Some(format!(
-                "{} high, {} medium, {} low",
-                s.alarms_high, s.alarms_medium, s.alarms_low
-            )),
-        ),
-        row("Nurse notes", Some(s.notes.to_string())),
-        row(
-            "Data link",
-            Some(format!(
-                "{} sentence{} lost, {} interruption{}",
-                s.lost_sentences,
-                plural(s.lost_sentences),
-                s.link_losses,
-                plural(s.link_losses)
-            )),
-        ),
-        row("Rows skipped", Some(s.rows_skipped.to_string())),
-    ]
+    column_rows(s, Column::Procedure)
 }
 
 /// The volume and collection figures, in report order.
 pub fn volume_rows(s: &Summary) -> Vec<FigureRow> {
-    let ml = |v: Option<f64>| v.map(|v| format!("{v:.1} mL"));
-    vec![
-        row("WB processed", ml(s.wb_processed_ml)),
-        row("Inlet volume", ml(s.inlet_ml)),
-        row("AC volume", ml(s.ac_ml)),
-        row("Product volume", ml(s.collect_ml)),
-        row("Plasma volume", ml(s.plasma_ml)),
-        row("Replacement volume", ml(s.replace_ml)),
-        row("TBV (Nadler)", s.tbv_ml.map(|v| format!("{v:.0} mL"))),
-        row("TBV processed", s.tbv_processed.map(|v| format!("{v:.2}"))),
-        row(
-            "CD3+ yield",
-            s.cd3_yield_cells.map(|v| format!("{} cells", cells(v))),
-        ),
-        row("CE2", s.ce2_percent.map(|v| format!("{v:.1} %"))),
-        row(
-            "WB for target dose",
-            s.wb_needed_for_target_ml.map(|v| format!("{v:.0} mL")),
-        ),
-    ]
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    column_rows(s, Column::Volumes)
 }

@@ -21,7 +21,7 @@ use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt as _, SvgSettings};
 
-use crate::analysis::summary::Summary;
+use crate::analysis::summary::{Figure, Summary};
 
 use crate::present::palette::{self, Rgb};
 use crate::present::text::{clock_hms, local_date, local_time, offset_hms};
@@ -375,7 +375,8 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
                 }),
             }
         };
-    let date = match (s.started_utc, s.ended_utc) {
+    let (started, ended) = (s.time(Figure::StartedUtc), s.time(Figure::EndedUtc));
+    let date = match (started, ended) {
         (Some(start), Some(end)) => Some(format!(
             "{}   {}–{}",
             local_date(start),
@@ -407,7 +408,7 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
     let machine_text =
         l.m.ellipsize(machine_text, 9.0, right_col - LEFT - label_w - 8.0);
     field(l, LEFT, y, "Machine", Some(&machine_text), false);
-    let tz = s.started_utc.map(local_time);
+    let tz = started.map(local_time);
     let tz = tz
         .as_deref()
         .and_then(|t| t.rsplit(' ').next())
@@ -471,6 +472,7 @@ fn unavailable(l: &mut Layout<'_>, s: &Summary) {
     l.text(LEFT, l.y + 8.0, 8.0, "Not computed, and why:", true, GREY);
     l.y += 11.0;
     for (figures, reason) in groups {
+        let figures: Vec<&str> = figures.iter().map(|f| f.key()).collect();
         let text = format!("{}: {reason}", figures.join(", "));
         let lines = l.m.wrap(&text, size, CONTENT_WIDTH - 10.0);
         l.ensure(lines.len() as f32 * line_h);

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use crate::analysis::summary::Summary;
 
-use crate::present::text::{clock_hms, local_time, offset_hms};
+use crate::present::text::{clock_hms, offset_hms};
 
-use super::format::{FigureRow, alarm_duration, machine, procedure_rows, volume_rows};
+use super::format::{FigureRow, alarm_duration, header_rows, machine, procedure_rows, volume_rows};
 
 /// Width of the label column.
 const LABEL_WIDTH: usize = 22;
@@ -44,16 +44,13 @@ pub fn render_text(s: &Summary) -> String {
         "Operator",
         s.operator.as_deref().unwrap_or("(not recorded)"),
     );
-    line(
-        &mut out,
-        "Started",
-        &s.started_utc.map_or(NOT_COMPUTED.into(), local_time),
-    );
-    line(
-        &mut out,
-        "Ended",
-        &s.ended_utc.map_or(NOT_COMPUTED.into(), local_time),
-    );
+    for r in header_rows(s) {
+        line(
+            &mut out,
+            r.label,
+            r.value.as_deref().unwrap_or(NOT_COMPUTED),
+        );
+    }
     out.push('\n');
     let figures = |out: &mut String, rows: Vec<FigureRow>| {
         for r in rows {
@@ -68,6 +65,7 @@ pub fn render_text(s: &Summary) -> String {
     if !groups.is_empty() {
         out.push_str("\nNot computed:\n");
         for (figures, reason) in groups {
+            let figures: Vec<&str> = figures.iter().map(|f| f.key()).collect();
             let _ = writeln!(out, "  {}: {reason}", figures.join(", "));
         }
     }

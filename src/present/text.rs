@@ -6,6 +6,8 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::analysis::summary::figures::{FigureDef, Unit, Value};
+
 const DATE_TIME_OFFSET: &str = "%Y-%m-%d %H:%M:%S %:z";
 const DATE: &str = "%Y-%m-%d";
 const HM: &str = "%H:%M";
@@ -132,21 +134,39 @@ pub fn number(value: f64, decimals: usize, unit: &str) -> String {
     }
 }
 
-/// A count of cells in scientific notation, `2.20 × 10^8` (a count that is not positive and
-/// finite is written as it is).
-pub fn cells(count: f64) -> String {
+/// A count of cells in scientific notation, the mantissa to `decimals` places:
+/// `2.20 × 10^8` (a count that is not positive and finite is written as it is).
+pub fn cells(count: f64, decimals: usize) -> String {
     if count <= 0.0 || !count.is_finite() {
         return format!("{count}");
     }
     let exponent = count.log10().floor();
     let mantissa = count / 10f64.powf(exponent);
-    // Rounding can carry 9.996 up to 10.00.
-    let (mantissa, exponent) = if mantissa >= 9.995 {
+    // Rounding can carry 9.996 up to 10.00 (to 2 places; 9.96 to 10.0 to 1 place).
+    let carries = mantissa >= 10.0 - 0.5 / 10f64.powi(decimals as i32);
+    let (mantissa, exponent) = if carries {
         (mantissa / 10.0, exponent + 1.0)
     } else {
         (mantissa, exponent)
     };
-    format!("{mantissa:.2} × 10^{exponent}")
+    format!("{mantissa:.decimals$} × 10^{exponent}")
+}
+
+/// A figure of the summary as people read it, by its unit: a local time, a duration, a count
+/// and what it counts, cells in scientific notation, or a number with its unit symbol.
+pub fn figure(def: &FigureDef, value: Value) -> String {
+    match (value, def.unit) {
+        (Value::Time(time), _) => local_time(time),
+        (Value::Count(n), Unit::Count(noun)) if !noun.of(n).is_empty() => {
+            format!("{n} {}", noun.of(n))
+        }
+        (Value::Count(n), _) => n.to_string(),
+        (Value::Number(secs), Unit::Seconds) => duration(secs),
+        (Value::Number(count), Unit::Cells) => {
+            format!("{} {}", cells(count, def.decimals), Unit::Cells.symbol())
+        }
+        (Value::Number(v), unit) => number(v, def.decimals, unit.symbol()),
+    }
 }
 
 #[cfg(test)]
@@ -171,8 +191,8 @@ mod tests {
         assert_eq!(duration(45.4), "45 s");
         assert_eq!(offset_hms(3723.0), "+1:02:03");
         assert_eq!(offset_hm(3723.0), "1:02");
-        assert_eq!(cells(2.2e8), "2.20 × 10^8");
-        assert_eq!(cells(9.999e8), "1.00 × 10^9");
+        assert_eq!(cells(2.2e8, 2), "2.20 × 10^8");
+        assert_eq!(cells(9.999e8, 2), "1.00 × 10^9");
     }
 
     #[test]
@@ -190,7 +210,10 @@ mod tests {
         assert_eq!(in_duration(45.0 * 60.0), "45 min");
         assert_eq!(number(715.0, 1, "mL"), "715.0 mL");
         assert_eq!(number(0.147_24, 2, ""), "0.15");
-        assert_eq!(cells(0.0), "0");
+        assert_eq!(cells(0.0, 2), "0");
+        assert_eq!(cells(9.94e8, 2), "9.94 × 10^8");
+        assert_eq!(cells(9.94e8, 1), "9.9 × 10^8");
+        assert_eq!(cells(9.96e8, 1), "1.0 × 10^9");
     }
 
     #[test]
@@ -210,5 +233,42 @@ mod tests {
             in_zone(t, new_york, DATE_TIME_OFFSET),
             "2026-03-14 03:05:07 -05:00"
         );
+    }
+
+    #[test]
+    fn figures_are_written_by_their_unit() {
+        use crate::analysis::summary::Figure;
+        let text = |figure: Figure, value: Value| super::figure(figure.def(), value);
+        assert_eq!(text(Figure::RunTimeS, Value::Number(780.0)), "13 min 00 s");
+        assert_eq!(
+            text(Figure::WbProcessedMl, Value::Number(715.0)),
+            "715.0 mL"
+        );
+        assert_eq!(text(Figure::TbvMl, Value::Number(4_855.94)), "4856 mL");
+        assert_eq!(text(Figure::TbvProcessed, Value::Number(0.147_24)), "0.15");
+        assert_eq!(
+            text(Figure::MeanInletMlMin, Value::Number(66.666)),
+            "66.7 mL/min"
+        );
+        assert_eq!(
+            text(Figure::CitratePeakMgKgMin, Value::Number(1.5)),
+            "1.50 mg/kg/min"
+        );
+        assert_eq!(text(Figure::Ce2Percent, Value::Number(40.0)), "40.0 %");
+        assert_eq!(
+            text(Figure::Cd3YieldCells, Value::Number(2.2e8)),
+            "2.20 × 10^8 cells"
+        );
+        assert_eq!(text(Figure::Notes, Value::Count(2)), "2");
+        assert_eq!(text(Figure::AlarmsHigh, Value::Count(1)), "1 high");
+        assert_eq!(
+            text(Figure::LostSentences, Value::Count(1)),
+            "1 sentence lost"
+        );
+        assert_eq!(
+            text(Figure::LostSentences, Value::Count(0)),
+            "0 sentences lost"
+        );
+        assert_eq!(text(Figure::LinkLosses, Value::Count(2)), "2 interruptions");
     }
 }
