@@ -13,7 +13,22 @@ use crate::model::{MachineState, Priority, Quantity};
 use crate::present::palette::{self, Rgb};
 use crate::present::text::offset_hm;
 
-use super::fonts::{CHART_FAMILY, register_chart_font};
+use super::fonts::{CHART_FAMILY, FontError, register_chart_font};
+
+/// Why the chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error(transparent)]
+    Font(#[from] FontError),
+    /// Plotters failed to draw on the SVG.
+    #[error(transparent)]
+    Draw(#[from] DrawingAreaErrorKind<std::io::Error>),
+    #[error("cannot split the chart area")]
+    Split,
+    /// The SVG drawn cannot be read back for the PDF.
+    #[error("the chart's SVG cannot be read: {0}")]
+    Svg(#[from] usvg::Error),
+}
 
 /// SVG units per point on the page.
 pub const SVG_UNITS_PER_PT: f64 = 2.0;
@@ -85,7 +100,7 @@ fn px(pt: f64) -> i32 {
 }
 
 /// Draws the chart; `Ok(None)` when the recording has no samples to chart.
-pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
+pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, ChartError> {
     let Some((x0, x1)) = timeline.x_range() else {
         return Ok(None);
     };
@@ -149,7 +164,7 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         // Legend, volumes, legend, flows (with the time axis below), key.
         let legend_h = px(16.0);
         let panel_h = px(139.0);
@@ -164,7 +179,7 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
             ],
         );
         let [legend1, panel1, legend2, panel2, legend3] = areas.as_slice() else {
-            return Err("cannot split the chart area".into());
+            return Err(ChartError::Split);
         };
         draw_legend(legend1, "Volumes, mL", &volumes)?;
         let panel = Panel {
@@ -185,7 +200,7 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
         };
         draw_panel(panel2, &panel, &flows, timeline, &hours)?;
         draw_key(legend3, timeline)?;
-        root.present().map_err(|e| e.to_string())?;
+        root.present()?;
     }
     Ok(Some(svg))
 }
@@ -210,8 +225,7 @@ fn draw_panel(
     lines: &[Line],
     timeline: &Timeline,
     hours: &dyn Fn(f64) -> f64,
-) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
+) -> Result<(), ChartError> {
     let y_max = nice_top(
         lines
             .iter()
@@ -241,8 +255,7 @@ fn draw_panel(
         .x_label_area_size(px(if panel.x_axis { 24.0 } else { 2.0 }))
         .y_label_area_size(px(38.0))
         .right_y_label_area_size(px(38.0))
-        .build_cartesian_2d(0.0..panel.span_h, 0.0..y_max)
-        .map_err(|e| err(&e))?
+        .build_cartesian_2d(0.0..panel.span_h, 0.0..y_max)?
         .set_secondary_coord(0.0..panel.span_h, 0.0..right_max);
 
     let time_label = |h: &f64| offset_hm(h * 3600.0);
@@ -263,7 +276,7 @@ fn draw_panel(
     } else {
         mesh.x_label_formatter(&no_label);
     }
-    mesh.draw().map_err(|e| err(&e))?;
+    mesh.draw()?;
     // The right-hand axis is the product's, in its colour.
     let product = series_rgb(Series::Measured(Quantity::CollectMl));
     chart
@@ -280,8 +293,7 @@ fn draw_panel(
                 format!("{v:.0}")
             }
         })
-        .draw()
-        .map_err(|e| err(&e))?;
+        .draw()?;
 
     // State bands behind the lines.
     let end = timeline.x_range().map_or(0.0, |(_, last)| last);
@@ -289,12 +301,10 @@ fn draw_panel(
         if let Some((color, _)) = band(span.state) {
             let (a, b) = (hours(span.start_x), hours(span.end_x.unwrap_or(end)));
             if b > a {
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(a, 0.0), (b, y_max)],
-                        color.filled(),
-                    )))
-                    .map_err(|e| err(&e))?;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(a, 0.0), (b, y_max)],
+                    color.filled(),
+                )))?;
             }
         }
     }
@@ -305,21 +315,17 @@ fn draw_panel(
             continue;
         }
         let x = hours(alarm.raised_x);
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(x, 0.0), (x, y_max)],
-                priority_rgb(alarm.priority).mix(0.9).stroke_width(2),
-            )))
-            .map_err(|e| err(&e))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x, 0.0), (x, y_max)],
+            priority_rgb(alarm.priority).mix(0.9).stroke_width(2),
+        )))?;
     }
     for note in &timeline.notes {
         let x = hours(note.x);
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(x, 0.0), (x, y_max)],
-                NOTE_MARK.mix(0.5).stroke_width(1),
-            )))
-            .map_err(|e| err(&e))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x, 0.0), (x, y_max)],
+            NOTE_MARK.mix(0.5).stroke_width(1),
+        )))?;
     }
 
     for line in lines {
@@ -327,18 +333,14 @@ fn draw_panel(
         for piece in &line.pieces {
             if line.secondary {
                 // Dashed: read against the right-hand axis.
-                chart
-                    .draw_secondary_series(DashedLineSeries::new(
-                        piece.iter().copied(),
-                        px(4.0),
-                        px(2.0),
-                        style,
-                    ))
-                    .map_err(|e| err(&e))?;
+                chart.draw_secondary_series(DashedLineSeries::new(
+                    piece.iter().copied(),
+                    px(4.0),
+                    px(2.0),
+                    style,
+                ))?;
             } else {
-                chart
-                    .draw_series(LineSeries::new(piece.iter().copied(), style))
-                    .map_err(|e| err(&e))?;
+                chart.draw_series(LineSeries::new(piece.iter().copied(), style))?;
             }
         }
     }
@@ -357,12 +359,12 @@ const MARKER_ROW_PT: f64 = 7.0;
 /// Numbered markers above the plot, numbered as in the report's logs: alarms (A1…) as
 /// triangles in their priority's colour, notes (N1…) as diamonds. A label that would overlap
 /// the one before it goes up a row.
-fn draw_markers<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+fn draw_markers(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     timeline: &Timeline,
     hours: &dyn Fn(f64) -> f64,
     top: f64,
-) -> Result<(), String> {
+) -> Result<(), ChartError> {
     enum Mark {
         Alarm(RGBColor),
         Note,
@@ -409,7 +411,7 @@ fn draw_markers<DB: DrawingBackend>(
                 EmptyElement::at((x, top)) + diamond(0, centre, px(2.4)) + label,
             )),
         };
-        result.map_err(|e| e.to_string())?;
+        result?;
     }
     Ok(())
 }
@@ -465,8 +467,7 @@ fn draw_legend(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     title: &str,
     lines: &[Line],
-) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
+) -> Result<(), ChartError> {
     let y = px(10.0);
     let mut x = px(2.0);
     let title_font = font(7.5);
@@ -474,13 +475,8 @@ fn draw_legend(
         title.to_owned(),
         (x, y - px(6.0)),
         title_font.clone(),
-    ))
-    .map_err(|e| err(&e))?;
-    x += area
-        .estimate_text_size(title, &title_font)
-        .map_err(|e| err(&e))?
-        .0 as i32
-        + px(12.0);
+    ))?;
+    x += area.estimate_text_size(title, &title_font)?.0 as i32 + px(12.0);
     for line in lines {
         let style = line.color.stroke_width(3);
         if line.secondary {
@@ -488,12 +484,10 @@ fn draw_legend(
                 area.draw(&PathElement::new(
                     vec![(x + px(a), y), (x + px(b), y)],
                     style,
-                ))
-                .map_err(|e| err(&e))?;
+                ))?;
             }
         } else {
-            area.draw(&PathElement::new(vec![(x, y), (x + px(13.0), y)], style))
-                .map_err(|e| err(&e))?;
+            area.draw(&PathElement::new(vec![(x, y), (x + px(13.0), y)], style))?;
         }
         x += px(15.0);
         let label_font = font(6.5);
@@ -501,43 +495,34 @@ fn draw_legend(
             line.label.to_owned(),
             (x, y - px(4.0)),
             label_font.clone(),
-        ))
-        .map_err(|e| err(&e))?;
-        x += area
-            .estimate_text_size(line.label, &label_font)
-            .map_err(|e| err(&e))?
-            .0 as i32
-            + px(10.0);
+        ))?;
+        x += area.estimate_text_size(line.label, &label_font)?.0 as i32 + px(10.0);
     }
     if lines.is_empty() {
         area.draw(&Text::new(
             "(no values recorded)".to_owned(),
             (x, y - px(4.0)),
             font(6.5),
-        ))
-        .map_err(|e| err(&e))?;
+        ))?;
     }
     Ok(())
 }
 
 /// The key below the chart: state shading and the alarm and note markers present.
-fn draw_key(area: &DrawingArea<SVGBackend<'_>, Shift>, timeline: &Timeline) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
+fn draw_key(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    timeline: &Timeline,
+) -> Result<(), ChartError> {
     let y = px(10.0);
     let mut x = px(40.0);
     let label_font = font(6.5);
-    let item = |x: &mut i32, label: &str| -> Result<(), String> {
+    let item = |x: &mut i32, label: &str| -> Result<(), ChartError> {
         area.draw(&Text::new(
             label.to_owned(),
             (*x, y - px(4.0)),
             label_font.clone(),
-        ))
-        .map_err(|e| err(&e))?;
-        *x += area
-            .estimate_text_size(label, &label_font)
-            .map_err(|e| err(&e))?
-            .0 as i32
-            + px(10.0);
+        ))?;
+        *x += area.estimate_text_size(label, &label_font)?.0 as i32 + px(10.0);
         Ok(())
     };
     for state in [
@@ -552,8 +537,7 @@ fn draw_key(area: &DrawingArea<SVGBackend<'_>, Shift>, timeline: &Timeline) -> R
             area.draw(&Rectangle::new(
                 [(x, y - px(4.0)), (x + px(10.0), y + px(3.0))],
                 color.filled(),
-            ))
-            .map_err(|e| err(&e))?;
+            ))?;
             x += px(13.0);
             item(&mut x, label)?;
         }
@@ -572,20 +556,17 @@ fn draw_key(area: &DrawingArea<SVGBackend<'_>, Shift>, timeline: &Timeline) -> R
             (x + px(4.0), y),
             px(4.5),
             TEXT.filled(),
-        ))
-        .map_err(|e| err(&e))?;
+        ))?;
         area.draw(&TriangleMarker::new(
             (x + px(4.0), y),
             px(3.5),
             color.filled(),
-        ))
-        .map_err(|e| err(&e))?;
+        ))?;
         x += px(11.0);
         item(&mut x, label)?;
     }
     if !timeline.notes.is_empty() {
-        area.draw(&diamond(x + px(4.0), y, px(3.0)))
-            .map_err(|e| err(&e))?;
+        area.draw(&diamond(x + px(4.0), y, px(3.0)))?;
         x += px(11.0);
         item(&mut x, "Nurse note")?;
     }

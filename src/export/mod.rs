@@ -25,9 +25,11 @@ use crate::analysis::Timeline;
 use crate::analysis::summary::{Summary, summarize};
 use crate::recording::{self, LoadError, Recording, create_private_file};
 
+pub use self::chart::ChartError;
 pub use self::csv::{REGISTER_COLUMNS, append_to_register, csv_header_and_row, write_csv};
+pub use self::fonts::FontError;
 pub use self::json::{to_json, write_json};
-pub use self::pdf::{render_pdf, write_pdf};
+pub use self::pdf::{PdfError, render_pdf, write_pdf};
 pub use self::text::render_text;
 
 /// Why an export failed.
@@ -46,9 +48,9 @@ pub enum ExportError {
     #[error("refusing to write the report over the recording itself ({path})")]
     OverRecording { path: PathBuf },
     #[error("cannot draw the timeline chart: {0}")]
-    Chart(String),
+    Chart(#[from] ChartError),
     #[error("cannot build the PDF: {0}")]
-    Pdf(String),
+    Pdf(#[from] PdfError),
 }
 
 /// Everything an exported report needs, computed once from a recording.
@@ -181,6 +183,26 @@ fn sync_dir(dir: Option<&Path>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn export_errors_say_what_failed_and_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<ExportError>();
+        assert_eq!(
+            ExportError::Chart(ChartError::Font(FontError::Unreadable)).to_string(),
+            "cannot draw the timeline chart: the report font cannot be read"
+        );
+        assert_eq!(
+            ExportError::Chart(ChartError::Split).to_string(),
+            "cannot draw the timeline chart: cannot split the chart area"
+        );
+        assert_eq!(
+            ExportError::Pdf(PdfError::FontNotEmbeddable).to_string(),
+            "cannot build the PDF: the font cannot be embedded"
+        );
+        let source = std::error::Error::source(&ExportError::Chart(ChartError::Split));
+        assert!(source.is_some(), "the chart's error is kept as the source");
+    }
 
     #[test]
     fn atomic_write_replaces_privately_and_leaves_no_temporary_file() {

@@ -26,11 +26,26 @@ use crate::analysis::summary::{Figure, Summary};
 use crate::present::palette::{self, Rgb};
 use crate::present::text::{clock_hms, local_date, local_time, offset_hms};
 
-use super::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT, chart_svg};
+use super::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT, ChartError, chart_svg};
 use super::fonts::{FONT_BYTES, Metrics};
 use super::format::{FigureRow, alarm_duration, machine, procedure_rows, volume_rows};
 use super::text::NOT_COMPUTED;
 use super::{ExportError, Report, check_not_recording, write_atomically};
+
+/// Why the PDF could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// The report's font cannot be measured (it is compiled in: a defect of the build).
+    #[error("the font cannot be read")]
+    FontUnreadable,
+    #[error("the font cannot be embedded")]
+    FontNotEmbeddable,
+    #[error("bad page size")]
+    PageSize,
+    /// krilla could not write the document.
+    #[error(transparent)]
+    Build(krilla::error::KrillaError),
+}
 
 /// A4, points.
 pub const PAGE_WIDTH_PT: f32 = 595.28;
@@ -170,15 +185,13 @@ pub fn write_pdf(path: &Path, report: &Report) -> Result<usize, ExportError> {
 }
 
 fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
-    let metrics =
-        Metrics::get().ok_or_else(|| ExportError::Pdf("the font cannot be read".into()))?;
-    let svg = chart_svg(&report.timeline).map_err(ExportError::Chart)?;
+    let metrics = Metrics::get().ok_or(PdfError::FontUnreadable)?;
+    let svg = chart_svg(&report.timeline)?;
     let tree = svg.as_deref().map(parse_svg).transpose()?;
     let pages = lay_out(metrics, report, tree.is_some());
-    let font = Font::new(krilla::Data::from(FONT_BYTES), 0)
-        .ok_or_else(|| ExportError::Pdf("the font cannot be embedded".into()))?;
-    let page_settings = PageSettings::from_wh(PAGE_WIDTH_PT, PAGE_HEIGHT_PT)
-        .ok_or_else(|| ExportError::Pdf("bad page size".into()))?;
+    let font = Font::new(krilla::Data::from(FONT_BYTES), 0).ok_or(PdfError::FontNotEmbeddable)?;
+    let page_settings =
+        PageSettings::from_wh(PAGE_WIDTH_PT, PAGE_HEIGHT_PT).ok_or(PdfError::PageSize)?;
 
     let mut document = Document::new();
     document.set_metadata(
@@ -197,9 +210,7 @@ fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
         surface.finish();
         page.finish();
     }
-    let bytes = document
-        .finish()
-        .map_err(|e| ExportError::Pdf(e.to_string()))?;
+    let bytes = document.finish().map_err(PdfError::Build)?;
     Ok((bytes, count))
 }
 
@@ -219,7 +230,7 @@ fn parse_svg(svg: &str) -> Result<usvg::Tree, ExportError> {
         ..usvg::Options::default()
     };
     usvg::Tree::from_data(svg.as_bytes(), &options)
-        .map_err(|e| ExportError::Chart(format!("the chart's SVG cannot be read: {e}")))
+        .map_err(|e| ExportError::Chart(ChartError::Svg(e)))
 }
 
 fn paint(color: Rgb) -> krilla::paint::Paint {
