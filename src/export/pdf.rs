@@ -42,6 +42,10 @@ pub enum PdfError {
     FontNotEmbeddable,
     #[error("bad page size")]
     PageSize,
+    /// The report was made for the other formats, without the chart's timeline and the
+    /// recording's hash ([`Report::summary_only`]).
+    #[error("the report was made without its chart")]
+    MadeWithoutChart,
     /// krilla could not write the document.
     #[error(transparent)]
     Build(krilla::error::KrillaError),
@@ -186,7 +190,8 @@ pub fn write_pdf(path: &Path, report: &Report) -> Result<usize, ExportError> {
 
 fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
     let metrics = Metrics::get().ok_or(PdfError::FontUnreadable)?;
-    let svg = chart_svg(&report.timeline)?;
+    let parts = report.pdf.as_ref().ok_or(PdfError::MadeWithoutChart)?;
+    let svg = chart_svg(&parts.timeline)?;
     let tree = svg.as_deref().map(parse_svg).transpose()?;
     let pages = lay_out(metrics, report, tree.is_some());
     let font = Font::new(krilla::Data::from(FONT_BYTES), 0).ok_or(PdfError::FontNotEmbeddable)?;
@@ -657,8 +662,9 @@ fn footer(m: &Metrics, page: &mut Vec<Op>, report: &Report, number: usize, pages
     let size = 7.0;
     let file = s.recording_file.as_deref().unwrap_or("(unnamed)");
     let sha = report
-        .recording_sha256
-        .as_deref()
+        .pdf
+        .as_ref()
+        .and_then(|parts| parts.recording_sha256.as_deref())
         .unwrap_or("(the file could not be read)");
     let line1 = m.ellipsize(
         &format!("Recording {file}   SHA-256 {sha}"),
