@@ -1,8 +1,12 @@
 //! Exporting a session summary for the patient record: JSON, a CSV row (and a register of
 //! sessions, one row each), a plain-text summary and an A4 PDF report with a timeline chart.
 //!
+//! [`write()`] saves a [`Report`] in any [`Format`]; the summary command and the app both go
+//! through it.
+//!
 //! Architecture Invariant: no screen and no GUI toolkit here; the figures come from
-//! [`crate::analysis::summary`], this layer only writes them down.
+//! [`crate::analysis::summary`] and are laid out by its table of figures, the colours and
+//! text formats from [`crate::present`]; this layer only writes them down.
 //! Architecture Invariant: every file written is private to its owner and written atomically
 //! (a private temporary file, fsync, rename), except the register, which is appended to.
 
@@ -143,7 +147,7 @@ pub fn beside(recording: &Path, format: Format) -> PathBuf {
     recording.with_file_name(format!("{stem}.summary.{}", format.extension()))
 }
 
-/// What [`write`] put in the file.
+/// What [`write()`] put in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
     /// A PDF of this many pages.

@@ -2,7 +2,7 @@
 //! the reports people read. The register's columns, the JSON, the text and the PDF rows are
 //! generated from it, and a figure that cannot be computed is listed under its [`Figure`].
 //!
-//! Adding a figure is one row in [`figures!`] below (and its computation in
+//! Adding a figure is one row in the `figures!` table below (and its computation in
 //! [`super::summarize_input`]); `tests/figures.rs` walks every row through the JSON, the CSV and
 //! the text. The table's order is the register's column order, which a register file fixes for
 //! ever: a new figure goes at the end of the table, and so makes a new register format.
