@@ -12,7 +12,7 @@ use clap::{Args, ValueEnum};
 
 use apheresis_monitor::acquisition::{AcqEvent, DEFAULT_BAUD, LinkState, StopReason, list_ports};
 use apheresis_monitor::analysis::patient::Sex;
-use apheresis_monitor::export::{self, ExportError, Report};
+use apheresis_monitor::export::{self, ExportError, Format, Report, Written};
 use apheresis_monitor::model::{MachineState, Payload};
 use apheresis_monitor::recording::{self, LoadError, SessionMeta};
 use apheresis_monitor::session::{Destination, Machine, SessionStart};
@@ -422,28 +422,26 @@ pub fn summary(args: &SummaryArgs) -> Result<i32> {
         eprintln!("warning: {problem}");
     }
     // Only the PDF needs the chart's timeline and the file's hash.
-    let report = args
-        .pdf
-        .is_some()
-        .then(|| Report::from_recording(&recording));
-    let summary = match &report {
-        Some(report) => report.summary.clone(),
-        None => apheresis_monitor::analysis::summary::summarize(&recording),
+    let report = if args.pdf.is_some() {
+        Report::from_recording(&recording)
+    } else {
+        Report::summary_only(&recording)
     };
-    let s = &summary;
+    let s = &report.summary;
     let mut stdout = std::io::stdout().lock();
     let written = if args.json {
         stdout.write_all(export::to_json(s).as_bytes())
     } else if args.csv {
         stdout.write_all(&export::csv_header_and_row(s))
-    } else if let (Some(out), Some(report)) = (&args.pdf, &report) {
-        match export::write_pdf(out, report) {
-            Ok(pages) => writeln!(
+    } else if let Some(out) = &args.pdf {
+        match export::write(Format::Pdf, &report, out) {
+            Ok(Written::Pages(pages)) => writeln!(
                 stdout,
                 "wrote {} ({pages} page{})",
                 out.display(),
                 if pages == 1 { "" } else { "s" }
             ),
+            Ok(written) => writeln!(stdout, "wrote {} ({written})", out.display()),
             Err(e) => return Ok(export_failed(&e)),
         }
     } else {
@@ -453,7 +451,7 @@ pub fn summary(args: &SummaryArgs) -> Result<i32> {
         .and_then(|()| stdout.flush())
         .context("cannot write to standard output")?;
     if let Some(register) = &args.append {
-        if let Err(e) = export::append_to_register(register, s) {
+        if let Err(e) = export::write(Format::Register, &report, register) {
             return Ok(export_failed(&e));
         }
         eprintln!("appended the summary to {}", register.display());

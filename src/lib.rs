@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod export;
 pub mod job;
 pub mod model;
+pub mod present;
 pub mod protocol;
 pub mod recording;
 pub mod session;

@@ -454,14 +454,15 @@ fn sessions_are_appended_to_the_register_under_one_header() {
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "x,y\r\n");
 }
 
-/// The export window ("Export summary", `write` in src/ui/export.rs) saves through these core
-/// functions: `write_pdf`, `write_csv`, `write_json` and `append_to_register`. Every file they
-/// write is owner-only (0600), also when it replaces a file others could read. With the
-/// window compiled in, the window's own `write` is checked the same way.
+/// The export window ("Export summary", `write` in src/ui/export.rs) and the `summary` command
+/// save through `export::write`, which dispatches to these core functions: `write_pdf`,
+/// `write_csv`, `write_json` and `append_to_register`. Every file they write is owner-only
+/// (0600), also when it replaces a file others could read. `export::write` is checked for
+/// every format, and with the window compiled in, the window's own `write` the same way.
 #[cfg(unix)]
 #[test]
 fn every_export_is_written_owner_only_even_over_a_file_others_could_read() {
-    use apheresis_monitor::export;
+    use apheresis_monitor::export::{self, Format};
     use std::os::unix::fs::PermissionsExt;
 
     let f = Fixture::new();
@@ -492,9 +493,19 @@ fn every_export_is_written_owner_only_even_over_a_file_others_could_read() {
         assert_ne!(std::fs::read(p).unwrap(), b"old", "{}", p.display());
     }
 
+    for format in [Format::Pdf, Format::Csv, Format::Json, Format::Register] {
+        let out = f.path(&format!("core-{format:?}"));
+        if format != Format::Register {
+            readable_by_all(&out);
+        }
+        export::write(format, &report, &out).expect("export::write saves");
+        assert_eq!(mode(&out), 0o600, "{format:?}");
+        assert_ne!(std::fs::read(&out).unwrap(), b"old", "{format:?}");
+    }
+
     #[cfg(feature = "gui")]
     {
-        use apheresis_monitor::ui::export::{Format, write};
+        use apheresis_monitor::ui::export::write;
         for format in [Format::Pdf, Format::Csv, Format::Json, Format::Register] {
             let out = f.path(&format!("window-{format:?}"));
             if format != Format::Register {

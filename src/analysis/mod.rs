@@ -12,5 +12,5 @@ pub mod timeline;
 
 pub use patient::{Patient, Sex};
 pub use progress::{Progress, Target, progress};
-pub use summary::{Summary, summarize};
+pub use summary::{Figure, Summary, summarize};
 pub use timeline::{Moment, Series, Timeline};

@@ -1,6 +1,8 @@
 //! The session summary for the patient record: totals, times, rates, alarms, notes, link quality
 //! and the collection efficiency, computed from a recording's entries and its metadata.
 //!
+//! The figures are the rows of one table, [`figures`] (key, label, unit, decimals, place in the
+//! reports); the summary keeps a value per row and every export is generated from the table.
 //! Every figure that cannot be computed is `None` and listed in [`Summary::unavailable`] with
 //! the reason, so a report never shows a number it could not stand behind, and never leaves a
 //! blank without saying why.
@@ -34,16 +36,25 @@
 //! protocol restarts only the counter that fell by more than 1 mL, and every counter when the
 //! machine restarts. Issue 13 changes the monitor to the protocol's rule.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::model::{Entry, EntryBody, LinkCode, MachineIdentity, MachineState, Priority, Quantity};
-use crate::recording::format::format_time_utc;
-use crate::recording::meta::LabMeta;
 use crate::recording::{Recording, SessionMeta};
 
 use super::patient::{Patient, citrate_mg_kg_min};
 use super::timeline::{Series, Timeline};
+
+pub mod figures;
+mod json;
+mod lab;
+mod rates;
+
+pub use figures::{FIGURE_COUNT, Figure, FigureDef, Value};
+
+use json::{priority_code, utc, utc_or_null};
+use lab::lab_figures;
+use rates::{peak_window_mean, run_pieces, time_weighted_mean};
 
 /// Longest interval a sample's value is held for in rates over RUN time, seconds. Matches the
 /// gap at which the timeline breaks a plotted line.
@@ -63,13 +74,16 @@ pub struct MachineSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlarmRecord {
     pub code: String,
-    /// `H`, `M`, `L` or `I`.
-    pub priority: String,
+    /// Written `H`, `M`, `L` or `I`.
+    #[serde(with = "priority_code")]
+    pub priority: Priority,
     pub text: String,
-    pub raised_utc: String,
+    #[serde(with = "utc")]
+    pub raised_utc: Timestamp,
     /// Seconds from the start of the recording.
     pub raised_s: f64,
-    pub cleared_utc: Option<String>,
+    #[serde(with = "utc_or_null", default)]
+    pub cleared_utc: Option<Timestamp>,
     pub cleared_s: Option<f64>,
     /// `None` when the alarm was never cleared (and always for information events).
     pub duration_s: Option<f64>,
@@ -78,7 +92,8 @@ pub struct AlarmRecord {
 /// One nurse's note.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoteRecord {
-    pub time_utc: String,
+    #[serde(with = "utc")]
+    pub time_utc: Timestamp,
     /// Seconds from the start of the recording.
     pub at_s: f64,
     /// Preset category, or empty for free text.
@@ -89,13 +104,15 @@ pub struct NoteRecord {
 /// A figure that could not be computed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unavailable {
-    /// The figure's key, as in [`Summary`]'s JSON.
-    pub figure: String,
+    /// Written as the figure's key.
+    pub figure: Figure,
     pub reason: String,
 }
 
-/// The summary of one session. Field names are the JSON keys of the exported summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The summary of one session: who and what, the figures of the [`figures`] table, the logs.
+/// Its JSON (see `json.rs`) has the identity fields, every figure under its key, the logs and
+/// `unavailable`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     /// The recording's file name (no folder).
     pub recording_file: Option<String>,
@@ -103,60 +120,75 @@ pub struct Summary {
     pub patient_id: Option<String>,
     pub machine: Option<MachineSummary>,
     pub operator: Option<String>,
-    /// Rows of the recording that could not be read.
-    pub rows_skipped: u64,
-    /// Receipt time of the first record (RFC 3339, UTC).
-    pub started_utc: Option<String>,
-    /// Receipt time of the last record (RFC 3339, UTC).
-    pub ended_utc: Option<String>,
-    /// Session time from the first record to the last.
-    pub duration_s: Option<f64>,
-    pub run_time_s: Option<f64>,
-    /// Number of times the machine entered PAUSE.
-    pub pause_count: Option<u64>,
-    pub pause_time_s: Option<f64>,
-    /// Final cumulative inlet volume (whole blood + AC).
-    pub inlet_ml: Option<f64>,
-    pub ac_ml: Option<f64>,
-    /// Product bag volume.
-    pub collect_ml: Option<f64>,
-    pub plasma_ml: Option<f64>,
-    pub replace_ml: Option<f64>,
-    /// `inlet_ml − ac_ml`.
-    pub wb_processed_ml: Option<f64>,
-    /// Nadler's total blood volume.
-    pub tbv_ml: Option<f64>,
-    /// `wb_processed_ml ÷ tbv_ml`.
-    pub tbv_processed: Option<f64>,
-    /// Time-weighted mean inlet flow over RUN time.
-    pub mean_inlet_ml_min: Option<f64>,
-    /// Time-weighted mean citrate infusion rate over RUN time (ACD-A).
-    pub citrate_mean_mg_kg_min: Option<f64>,
-    /// Highest citrate rate averaged over any minute of the session (RUN time only infuses).
-    pub citrate_peak_mg_kg_min: Option<f64>,
-    pub alarms_high: u64,
-    pub alarms_medium: u64,
-    pub alarms_low: u64,
+    /// The figures' values, in [`Figure`]'s order; `None` when not computed.
+    values: [Option<Value>; FIGURE_COUNT],
     pub alarm_log: Vec<AlarmRecord>,
-    pub notes: u64,
     pub note_log: Vec<NoteRecord>,
-    /// Sentences lost on the wire (sum of the `SEQ_GAP` rows).
-    pub lost_sentences: u64,
-    /// Interruptions of the data (`LINK_LOST` and `LINK_SILENT` rows).
-    pub link_losses: u64,
-    /// CD3+ cells in the product: product CD3+/µL × 1000 × product volume mL.
-    pub cd3_yield_cells: Option<f64>,
-    /// Collection efficiency CE2, %: product cells ÷ (pre-count/µL × 1000 × WB processed mL).
-    pub ce2_percent: Option<f64>,
-    /// Whole blood to process for the target dose at this efficiency, mL.
-    pub wb_needed_for_target_ml: Option<f64>,
-    /// The figures above that are `None`, with the reason.
+    /// The figures that are `None`, with the reason.
     pub unavailable: Vec<Unavailable>,
 }
 
+impl Default for Summary {
+    fn default() -> Summary {
+        Summary {
+            recording_file: None,
+            patient_id: None,
+            machine: None,
+            operator: None,
+            values: [None; FIGURE_COUNT],
+            alarm_log: Vec::new(),
+            note_log: Vec::new(),
+            unavailable: Vec::new(),
+        }
+    }
+}
+
 impl Summary {
+    /// The figure's value, `None` when it could not be computed.
+    pub fn get(&self, figure: Figure) -> Option<Value> {
+        self.values[figure as usize]
+    }
+
+    /// A number figure's value (`None` also for a figure that is not a number).
+    pub fn number(&self, figure: Figure) -> Option<f64> {
+        match self.get(figure)? {
+            Value::Number(v) => Some(v),
+            Value::Time(_) | Value::Count(_) => None,
+        }
+    }
+
+    /// A count figure's value (`None` also for a figure that is not a count).
+    pub fn count(&self, figure: Figure) -> Option<u64> {
+        match self.get(figure)? {
+            Value::Count(n) => Some(n),
+            Value::Time(_) | Value::Number(_) => None,
+        }
+    }
+
+    /// A time figure's value (`None` also for a figure that is not a time).
+    pub fn time(&self, figure: Figure) -> Option<Timestamp> {
+        match self.get(figure)? {
+            Value::Time(t) => Some(t),
+            Value::Count(_) | Value::Number(_) => None,
+        }
+    }
+
+    /// Sets the figure's value. The value's kind must be the one of the figure's unit.
+    pub fn set(&mut self, figure: Figure, value: impl Into<Value>) {
+        let value = value.into();
+        debug_assert_eq!(value.kind(), figure.def().unit.kind(), "{figure}");
+        self.values[figure as usize] = Some(value);
+    }
+
+    /// Sets the figure's value, or leaves it not computed.
+    fn set_some(&mut self, figure: Figure, value: Option<impl Into<Value>>) {
+        if let Some(value) = value {
+            self.set(figure, value);
+        }
+    }
+
     /// Why `figure` could not be computed, if it could not.
-    pub fn unavailable_reason(&self, figure: &str) -> Option<&str> {
+    pub fn unavailable_reason(&self, figure: Figure) -> Option<&str> {
         self.unavailable
             .iter()
             .find(|u| u.figure == figure)
@@ -164,12 +196,12 @@ impl Summary {
     }
 
     /// Unavailable figures grouped by reason, in first-seen order: `(figures, reason)`.
-    pub fn unavailable_grouped(&self) -> Vec<(Vec<&str>, &str)> {
-        let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
+    pub fn unavailable_grouped(&self) -> Vec<(Vec<Figure>, &str)> {
+        let mut groups: Vec<(Vec<Figure>, &str)> = Vec::new();
         for u in &self.unavailable {
             match groups.iter_mut().find(|(_, r)| *r == u.reason) {
-                Some((figures, _)) => figures.push(&u.figure),
-                None => groups.push((vec![&u.figure], &u.reason)),
+                Some((figures, _)) => figures.push(u.figure),
+                None => groups.push((vec![u.figure], &u.reason)),
             }
         }
         groups
@@ -203,8 +235,23 @@ pub fn summarize(recording: &Recording) -> Summary {
     })
 }
 
+/// The recorded volumes, each with its figure.
+const VOLUMES: [(Quantity, Figure); 5] = [
+    (Quantity::InletMl, Figure::InletMl),
+    (Quantity::AcMl, Figure::AcMl),
+    (Quantity::CollectMl, Figure::CollectMl),
+    (Quantity::PlasmaMl, Figure::PlasmaMl),
+    (Quantity::ReplaceMl, Figure::ReplaceMl),
+];
+
 /// Summarises entries and metadata (for a live session, or metadata edited since loading).
 pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
+    use Figure::{
+        AcMl, AlarmsHigh, AlarmsLow, AlarmsMedium, CitrateMeanMgKgMin, CitratePeakMgKgMin,
+        DurationS, EndedUtc, InletMl, LinkLosses, LostSentences, MeanInletMlMin, Notes, PauseCount,
+        PauseTimeS, RowsSkipped, RunTimeS, StartedUtc, TbvMl, TbvProcessed, WbProcessedMl,
+    };
+
     let mut timeline = Timeline::for_analysis();
     let mut inlet_flow: Vec<(f64, f64)> = Vec::new();
     let mut ac_flow: Vec<(f64, f64)> = Vec::new();
@@ -253,95 +300,73 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
             .map(str::trim)
             .filter(|o| !o.is_empty())
             .map(str::to_owned),
-        rows_skipped: input.rows_skipped,
-        started_utc: None,
-        ended_utc: None,
-        duration_s: None,
-        run_time_s: None,
-        pause_count: None,
-        pause_time_s: None,
-        inlet_ml: None,
-        ac_ml: None,
-        collect_ml: None,
-        plasma_ml: None,
-        replace_ml: None,
-        wb_processed_ml: None,
-        tbv_ml: None,
-        tbv_processed: None,
-        mean_inlet_ml_min: None,
-        citrate_mean_mg_kg_min: None,
-        citrate_peak_mg_kg_min: None,
-        alarms_high: 0,
-        alarms_medium: 0,
-        alarms_low: 0,
         alarm_log: alarm_log(&timeline, first_x),
-        notes: timeline.notes.len() as u64,
         note_log: timeline
             .notes
             .iter()
             .map(|n| NoteRecord {
-                time_utc: format_time_utc(n.time_utc),
+                time_utc: n.time_utc,
                 at_s: n.x - first_x,
                 code: n.code.clone(),
                 text: n.text.clone(),
             })
             .collect(),
-        lost_sentences,
-        link_losses,
-        cd3_yield_cells: None,
-        ce2_percent: None,
-        wb_needed_for_target_ml: None,
-        unavailable: Vec::new(),
+        ..Summary::default()
     };
-    for alarm in &timeline.alarms {
-        match alarm.priority {
-            Priority::High => s.alarms_high += 1,
-            Priority::Medium => s.alarms_medium += 1,
-            Priority::Low => s.alarms_low += 1,
-            Priority::Info => {}
-        }
-    }
+    s.set(RowsSkipped, input.rows_skipped);
+    let count = |priority| {
+        timeline
+            .alarms
+            .iter()
+            .filter(|a| a.priority == priority)
+            .count() as u64
+    };
+    s.set(AlarmsHigh, count(Priority::High));
+    s.set(AlarmsMedium, count(Priority::Medium));
+    s.set(AlarmsLow, count(Priority::Low));
+    s.set(Notes, timeline.notes.len() as u64);
+    s.set(LostSentences, lost_sentences);
+    s.set(LinkLosses, link_losses);
 
     // Times.
     match timeline.utc_range() {
         Some((first, last)) => {
-            s.started_utc = Some(format_time_utc(first));
-            s.ended_utc = Some(format_time_utc(last));
+            s.set(StartedUtc, first);
+            s.set(EndedUtc, last);
         }
-        None => gaps.add(&["started_utc", "ended_utc"], "the recording has no rows"),
+        None => gaps.add(&[StartedUtc, EndedUtc], "the recording has no rows"),
     }
     match timeline.x_range() {
-        Some((first, last)) => s.duration_s = Some(last - first),
-        None => gaps.add(&["duration_s"], "no row carries the machine's time"),
+        Some((first, last)) => s.set(DurationS, last - first),
+        None => gaps.add(&[DurationS], "no row carries the machine's time"),
     }
     let run_spans: Vec<(f64, f64)> = if state_rows == 0 {
         gaps.add(
             &[
-                "run_time_s",
-                "pause_count",
-                "pause_time_s",
-                "mean_inlet_ml_min",
-                "citrate_mean_mg_kg_min",
-                "citrate_peak_mg_kg_min",
+                RunTimeS,
+                PauseCount,
+                PauseTimeS,
+                MeanInletMlMin,
+                CitrateMeanMgKgMin,
+                CitratePeakMgKgMin,
             ],
             "no machine state in the recording",
         );
         Vec::new()
     } else {
-        s.run_time_s = Some(timeline.time_in_state(MachineState::Run));
-        s.pause_time_s = Some(timeline.time_in_state(MachineState::Pause));
+        s.set(RunTimeS, timeline.time_in_state(MachineState::Run));
+        s.set(PauseTimeS, timeline.time_in_state(MachineState::Pause));
         // Entries into PAUSE: a PAUSE repeated while paused is not a new pause.
-        s.pause_count = Some(
-            timeline
-                .states
-                .iter()
-                .zip(std::iter::once(None).chain(timeline.states.iter().map(Some)))
-                .filter(|(span, before)| {
-                    span.state == MachineState::Pause
-                        && before.is_none_or(|b| b.state != MachineState::Pause)
-                })
-                .count() as u64,
-        );
+        let pauses = timeline
+            .states
+            .iter()
+            .zip(std::iter::once(None).chain(timeline.states.iter().map(Some)))
+            .filter(|(span, before)| {
+                span.state == MachineState::Pause
+                    && before.is_none_or(|b| b.state != MachineState::Pause)
+            })
+            .count();
+        s.set(PauseCount, pauses as u64);
         let end = timeline.x_range().map_or(0.0, |(_, last)| last);
         timeline
             .states
@@ -353,81 +378,68 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
 
     // Volumes.
     let no_samples = timeline.sample_count() == 0;
-    let volume = |q: Quantity, gaps: &mut Unavailables| {
-        let value = timeline.latest_value(Series::Measured(q));
-        if value.is_none() {
-            let reason = if no_samples {
-                "no samples in the recording".to_owned()
-            } else {
-                format!("no sample carries {}", q.key())
-            };
-            gaps.add(&[q.key()], &reason);
+    for (quantity, figure) in VOLUMES {
+        match timeline.latest_value(Series::Measured(quantity)) {
+            Some(value) => s.set(figure, value),
+            None if no_samples => gaps.add(&[figure], "no samples in the recording"),
+            None => gaps.add(&[figure], &format!("no sample carries {}", quantity.key())),
         }
-        value
-    };
-    s.inlet_ml = volume(Quantity::InletMl, &mut gaps);
-    s.ac_ml = volume(Quantity::AcMl, &mut gaps);
-    s.collect_ml = volume(Quantity::CollectMl, &mut gaps);
-    s.plasma_ml = volume(Quantity::PlasmaMl, &mut gaps);
-    s.replace_ml = volume(Quantity::ReplaceMl, &mut gaps);
-    s.wb_processed_ml = s.inlet_ml.zip(s.ac_ml).map(|(inlet, ac)| inlet - ac);
-    if s.wb_processed_ml.is_none() {
-        gaps.add(&["wb_processed_ml"], "needs inlet_ml and ac_ml");
+    }
+    let wb_processed = s.number(InletMl).zip(s.number(AcMl));
+    match wb_processed {
+        Some((inlet, ac)) => s.set(WbProcessedMl, inlet - ac),
+        None => gaps.add(&[WbProcessedMl], "needs inlet_ml and ac_ml"),
     }
 
     // Patient.
     let patient_detail = patient_detail(&patient, meta.is_some(), input.meta_problem);
-    s.tbv_ml = patient.tbv_ml();
-    if s.tbv_ml.is_none() {
+    if let Some(tbv) = patient.tbv_ml() {
+        s.set(TbvMl, tbv);
+    } else {
         let reason = patient.tbv_unavailable_reason().unwrap_or_default();
-        gaps.add(&["tbv_ml"], &format!("{reason}{patient_detail}"));
+        gaps.add(&[TbvMl], &format!("{reason}{patient_detail}"));
     }
-    s.tbv_processed = match (s.wb_processed_ml, s.tbv_ml) {
-        (Some(wb), Some(tbv)) => Some(wb / tbv),
-        (None, _) => {
-            gaps.add(&["tbv_processed"], "needs wb_processed_ml");
-            None
-        }
-        (Some(_), None) => {
-            gaps.add(&["tbv_processed"], "needs tbv_ml");
-            None
-        }
-    };
+    match (s.number(WbProcessedMl), s.number(TbvMl)) {
+        (Some(wb), Some(tbv)) => s.set(TbvProcessed, wb / tbv),
+        (None, _) => gaps.add(&[TbvProcessed], "needs wb_processed_ml"),
+        (Some(_), None) => gaps.add(&[TbvProcessed], "needs tbv_ml"),
+    }
 
     // Rates over RUN time.
     if state_rows > 0 {
         let inlet = run_pieces(&inlet_flow, &run_spans);
-        s.mean_inlet_ml_min = time_weighted_mean(&inlet);
-        if s.mean_inlet_ml_min.is_none() {
-            gaps.add(
-                &["mean_inlet_ml_min"],
+        match time_weighted_mean(&inlet) {
+            Some(mean) => s.set(MeanInletMlMin, mean),
+            None => gaps.add(
+                &[MeanInletMlMin],
                 &no_run_reason(&inlet_flow, "inlet_ml_min", no_samples),
-            );
+            ),
         }
         match patient.weight_kg {
             None => gaps.add(
-                &["citrate_mean_mg_kg_min", "citrate_peak_mg_kg_min"],
+                &[CitrateMeanMgKgMin, CitratePeakMgKgMin],
                 &format!("needs a valid weight{patient_detail}"),
             ),
             Some(weight_kg) => {
                 let ac = run_pieces(&ac_flow, &run_spans);
-                s.citrate_mean_mg_kg_min =
-                    time_weighted_mean(&ac).map(|ac| citrate_mg_kg_min(ac, weight_kg));
-                s.citrate_peak_mg_kg_min = peak_window_mean(&ac, CITRATE_PEAK_WINDOW_S)
+                let mean = time_weighted_mean(&ac).map(|ac| citrate_mg_kg_min(ac, weight_kg));
+                let peak = peak_window_mean(&ac, CITRATE_PEAK_WINDOW_S)
                     .map(|ac| citrate_mg_kg_min(ac, weight_kg));
-                if s.citrate_mean_mg_kg_min.is_none() {
+                s.set_some(CitrateMeanMgKgMin, mean);
+                s.set_some(CitratePeakMgKgMin, peak);
+                if mean.is_none() {
                     gaps.add(
-                        &["citrate_mean_mg_kg_min"],
+                        &[CitrateMeanMgKgMin],
                         &no_run_reason(&ac_flow, "ac_ml_min", no_samples),
                     );
                 }
-                if s.citrate_peak_mg_kg_min.is_none() {
-                    let reason = if s.citrate_mean_mg_kg_min.is_some() {
+                if peak.is_none() {
+                    let reason = if mean.is_some() {
                         "needs a minute of RUN with AC flow samples".to_owned()
                     } else {
                         no_run_reason(&ac_flow, "ac_ml_min", no_samples)
                     };
-                    gaps.add(&["citrate_peak_mg_kg_min"], &reason);
+                    gaps.add(&[CitratePeakMgKgMin], &reason);
                 }
             }
         }
@@ -443,10 +455,10 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
 struct Unavailables(Vec<Unavailable>);
 
 impl Unavailables {
-    fn add(&mut self, figures: &[&str], reason: &str) {
-        for figure in figures {
+    fn add(&mut self, figures: &[Figure], reason: &str) {
+        for &figure in figures {
             self.0.push(Unavailable {
-                figure: (*figure).to_owned(),
+                figure,
                 reason: reason.to_owned(),
             });
         }
@@ -496,11 +508,11 @@ fn alarm_log(timeline: &Timeline, first_x: f64) -> Vec<AlarmRecord> {
         .iter()
         .map(|a| AlarmRecord {
             code: a.code.clone(),
-            priority: a.priority.code().to_owned(),
+            priority: a.priority,
             text: a.text.clone(),
-            raised_utc: format_time_utc(a.raised_utc),
+            raised_utc: a.raised_utc,
             raised_s: a.raised_x - first_x,
-            cleared_utc: a.cleared_utc.map(format_time_utc),
+            cleared_utc: a.cleared_utc,
             cleared_s: a.cleared_x.map(|x| x - first_x),
             duration_s: a.cleared_x.map(|x| (x - a.raised_x).max(0.0)),
         })
@@ -518,190 +530,11 @@ fn no_run_reason(points: &[(f64, f64)], key: &str, no_samples: bool) -> String {
     }
 }
 
-/// A stretch of RUN time over which a sample's value held: `(start_s, end_s, value)`.
-type Piece = (f64, f64, f64);
-
-/// The sample-and-hold pieces of `points` (sorted by time) that fall within `runs` (sorted,
-/// disjoint `(start_s, end_s)` spans). An interval longer than [`MAX_HOLD_S`] is left out.
-fn run_pieces(points: &[(f64, f64)], runs: &[(f64, f64)]) -> Vec<Piece> {
-    let mut pieces = Vec::new();
-    let mut first_run = 0;
-    for pair in points.windows(2) {
-        let ((x0, value), (x1, _)) = (pair[0], pair[1]);
-        let dt = x1 - x0;
-        if !(dt > 0.0 && dt <= MAX_HOLD_S) {
-            continue;
-        }
-        while first_run < runs.len() && runs[first_run].1 <= x0 {
-            first_run += 1;
-        }
-        for &(run_start, run_end) in runs[first_run..].iter().take_while(|r| r.0 < x1) {
-            let (a, b) = (x0.max(run_start), x1.min(run_end));
-            if b > a {
-                pieces.push((a, b, value));
-            }
-        }
-    }
-    pieces
-}
-
-/// The time-weighted mean of the pieces, `None` when they cover no time.
-fn time_weighted_mean(pieces: &[Piece]) -> Option<f64> {
-    let (weighted, time) = pieces.iter().fold((0.0, 0.0), |(w, t), &(a, b, v)| {
-        (w + v * (b - a), t + (b - a))
-    });
-    (time > 0.0).then(|| weighted / time)
-}
-
-/// The highest mean of the piecewise-constant function `pieces` (zero between them) over any
-/// window of `window_s` seconds lying between the first piece's start and the last one's end.
-///
-/// The mean over a sliding window of a step function is piecewise linear in the window's
-/// position, so its maximum is at a position where one edge of the window meets a step: only
-/// those positions are tried.
-fn peak_window_mean(pieces: &[Piece], window_s: f64) -> Option<f64> {
-    let first = pieces.first()?.0;
-    let last = pieces.last()?.1;
-    if last - first < window_s {
-        return None;
-    }
-    // integral_before[i]: the integral up to the start of piece i.
-    let mut integral_before = Vec::with_capacity(pieces.len() + 1);
-    let mut total = 0.0;
-    for &(a, b, v) in pieces {
-        integral_before.push(total);
-        total += v * (b - a);
-    }
-    // The integral up to `t`, for `t` that only grow between calls (a cursor per edge).
-    let integral_to = |cursor: &mut usize, t: f64| -> f64 {
-        while *cursor < pieces.len() && pieces[*cursor].0 <= t {
-            *cursor += 1;
-        }
-        if *cursor == 0 {
-            return 0.0;
-        }
-        let (a, b, v) = pieces[*cursor - 1];
-        integral_before[*cursor - 1] + v * (t.min(b) - a).max(0.0)
-    };
-    // Candidate window ends: every step edge, and every step edge plus the window. Pieces are
-    // in order and do not overlap, so both lists are sorted; merged, the window's two edges
-    // only move forward and the integrals are found with two cursors, in linear time.
-    let edges: Vec<f64> = pieces.iter().flat_map(|&(a, b, _)| [a, b]).collect();
-    let (mut i, mut j) = (0, 0);
-    let (mut end_cursor, mut start_cursor) = (0, 0);
-    let tolerance = 1e-9;
-    let mut best: Option<f64> = None;
-    while i < edges.len() || j < edges.len() {
-        let shifted = edges.get(j).map(|e| e + window_s);
-        let end = match (edges.get(i), shifted) {
-            (Some(&e), Some(s)) if e <= s => {
-                i += 1;
-                e
-            }
-            (_, Some(s)) => {
-                j += 1;
-                s
-            }
-            (Some(&e), None) => {
-                i += 1;
-                e
-            }
-            (None, None) => break,
-        };
-        if end - window_s >= first - tolerance && end <= last + tolerance {
-            let mean = (integral_to(&mut end_cursor, end)
-                - integral_to(&mut start_cursor, end - window_s))
-                / window_s;
-            best = Some(best.map_or(mean, |b| b.max(mean)));
-        }
-    }
-    best
-}
-
-/// A lab value that must be a positive number; the error says why it cannot be used.
-fn lab_value(value: Option<&Value>, key: &'static str) -> Result<f64, String> {
-    super::patient::validate_lab_value(value, key).map_err(|e| e.to_string())
-}
-
-/// The collection-efficiency figures from the nurse's lab values.
-fn lab_figures(s: &mut Summary, lab: Option<&LabMeta>, gaps: &mut Unavailables) {
-    let Some(lab) = lab else {
-        gaps.add(
-            &["cd3_yield_cells", "ce2_percent", "wb_needed_for_target_ml"],
-            "no lab values in the metadata",
-        );
-        return;
-    };
-    let pre = lab_value(lab.pre_cd3_per_ul.as_ref(), "pre_cd3_per_ul");
-    let product = lab_value(lab.product_cd3_per_ul.as_ref(), "product_cd3_per_ul");
-    let volume = lab_value(lab.product_volume_ml.as_ref(), "product_volume_ml");
-    let target = lab_value(lab.target_cd3_cells.as_ref(), "target_cd3_cells");
-    let needs = |problems: Vec<&String>| {
-        problems
-            .into_iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-
-    match (&product, &volume) {
-        (Ok(product), Ok(volume)) => s.cd3_yield_cells = Some(product * 1000.0 * volume),
-        _ => gaps.add(
-            &["cd3_yield_cells"],
-            &needs(
-                [&product, &volume]
-                    .into_iter()
-                    .filter_map(|r| r.as_ref().err())
-                    .collect(),
-            ),
-        ),
-    }
-    match (s.cd3_yield_cells, &pre, s.wb_processed_ml) {
-        (Some(cells), Ok(pre), Some(wb)) if wb > 0.0 => {
-            s.ce2_percent = Some(100.0 * cells / (pre * 1000.0 * wb));
-        }
-        _ => {
-            let mut problems: Vec<String> = Vec::new();
-            if s.cd3_yield_cells.is_none() {
-                problems.push("needs cd3_yield_cells".into());
-            }
-            if let Err(e) = &pre {
-                problems.push(e.clone());
-            }
-            match s.wb_processed_ml {
-                None => problems.push("needs wb_processed_ml".into()),
-                Some(wb) if wb <= 0.0 => problems.push("no whole blood was processed".into()),
-                Some(_) => {}
-            }
-            gaps.add(&["ce2_percent"], &problems.join("; "));
-        }
-    }
-    match (s.ce2_percent, &pre, &target) {
-        (Some(ce2), Ok(pre), Ok(target)) if ce2 > 0.0 => {
-            s.wb_needed_for_target_ml = Some(target / (pre * 1000.0 * ce2 / 100.0));
-        }
-        _ => {
-            let mut problems: Vec<String> = Vec::new();
-            if s.ce2_percent.is_none() {
-                problems.push("needs ce2_percent".into());
-            }
-            if let Err(e) = &target {
-                problems.push(e.clone());
-            }
-            if s.ce2_percent.is_some() && pre.is_err() {
-                problems.push("needs pre_cd3_per_ul".into());
-            }
-            gaps.add(&["wb_needed_for_target_ml"], &problems.join("; "));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{Alarm, LinkEvent, Note, Sample};
     use crate::recording::meta::{PatientMeta, parse_meta};
-    use jiff::Timestamp;
 
     const T0: i64 = 1_773_475_500; // 2026-03-14T08:05:00Z
 
@@ -712,6 +545,10 @@ mod tests {
             seq: None,
             body,
         }
+    }
+
+    fn utc(text: &str) -> Timestamp {
+        text.parse().unwrap()
     }
 
     fn flows(inlet_ml_min: f64, ac_ml_min: f64) -> EntryBody {
@@ -863,41 +700,54 @@ mod tests {
         assert_eq!(s.machine.as_ref().unwrap().serial_no, "SN1");
         assert_eq!(s.recording_file.as_deref(), Some("s.csv"));
         // First and last rows at 0 s and 720 s after 08:05:00.
-        assert_eq!(s.started_utc.as_deref(), Some("2026-03-14T08:05:00.000Z"));
-        assert_eq!(s.ended_utc.as_deref(), Some("2026-03-14T08:17:00.000Z"));
-        close(s.duration_s, 720.0);
+        assert_eq!(
+            s.time(Figure::StartedUtc),
+            Some(utc("2026-03-14T08:05:00.000Z"))
+        );
+        assert_eq!(
+            s.time(Figure::EndedUtc),
+            Some(utc("2026-03-14T08:17:00.000Z"))
+        );
+        close(s.number(Figure::DurationS), 720.0);
 
         // RUN 60–300 and 360–660: 240 + 300 = 540 s. One PAUSE, 300–360: 60 s.
-        close(s.run_time_s, 540.0);
-        assert_eq!(s.pause_count, Some(1));
-        close(s.pause_time_s, 60.0);
+        close(s.number(Figure::RunTimeS), 540.0);
+        assert_eq!(s.count(Figure::PauseCount), Some(1));
+        close(s.number(Figure::PauseTimeS), 60.0);
 
         // Totals from the last sample; WB = 600 − 50 = 550 mL.
-        close(s.inlet_ml, 600.0);
-        close(s.ac_ml, 50.0);
-        close(s.collect_ml, 40.0);
-        close(s.plasma_ml, 100.0);
-        close(s.replace_ml, 50.0);
-        close(s.wb_processed_ml, 550.0);
+        close(s.number(Figure::InletMl), 600.0);
+        close(s.number(Figure::AcMl), 50.0);
+        close(s.number(Figure::CollectMl), 40.0);
+        close(s.number(Figure::PlasmaMl), 100.0);
+        close(s.number(Figure::ReplaceMl), 50.0);
+        close(s.number(Figure::WbProcessedMl), 550.0);
 
         // Nadler, male, 1.75 m, 71 kg: 0.3669 × 1.75³ + 0.03219 × 71 + 0.6041
         //   = 0.3669 × 5.359375 + 2.28549 + 0.6041 = 1.9663547 + 2.28549 + 0.6041
         //   = 4.8559447 L. TBV processed = 550 ÷ 4855.9447 = 0.1132631.
-        close(s.tbv_ml, 4_855.944_687_5);
-        close(s.tbv_processed, 550.0 / 4_855.944_687_5);
+        close(s.number(Figure::TbvMl), 4_855.944_687_5);
+        close(s.number(Figure::TbvProcessed), 550.0 / 4_855.944_687_5);
 
         // Mean inlet over RUN: (60 × 240 + 90 × 120 + 60 × 180) ÷ 540
         //   = (14400 + 10800 + 10800) ÷ 540 = 36000 ÷ 540 = 66.667 mL/min.
-        close(s.mean_inlet_ml_min, 36_000.0 / 540.0);
+        close(s.number(Figure::MeanInletMlMin), 36_000.0 / 540.0);
         // Mean AC over RUN: (5 × 240 + 10 × 120 + 5 × 180) ÷ 540 = 3300 ÷ 540 = 6.1111 mL/min;
         // citrate = 6.1111 × 21.3 ÷ 71 = 6.1111 × 0.3 = 1.8333 mg/kg/min.
-        close(s.citrate_mean_mg_kg_min, 3300.0 / 540.0 * 0.3);
+        close(s.number(Figure::CitrateMeanMgKgMin), 3300.0 / 540.0 * 0.3);
         // Peak: any minute within 360–480 runs AC at 10 mL/min: 10 × 0.3 = 3.0 mg/kg/min.
-        close(s.citrate_peak_mg_kg_min, 3.0);
+        close(s.number(Figure::CitratePeakMgKgMin), 3.0);
 
         // One high (the repeated ON is the same alarm), one medium, one low; the information
         // event is logged but not counted.
-        assert_eq!((s.alarms_high, s.alarms_medium, s.alarms_low), (1, 1, 1));
+        assert_eq!(
+            (
+                s.count(Figure::AlarmsHigh),
+                s.count(Figure::AlarmsMedium),
+                s.count(Figure::AlarmsLow)
+            ),
+            (Some(1), Some(1), Some(1))
+        );
         let log: Vec<(&str, f64, Option<f64>)> = s
             .alarm_log
             .iter()
@@ -912,27 +762,60 @@ mod tests {
                 ("BAG_CHANGE", 600.0, None),
             ]
         );
-        assert_eq!(s.alarm_log[0].priority, "H");
+        assert_eq!(s.alarm_log[0].priority, Priority::High);
         assert_eq!(
-            s.alarm_log[0].cleared_utc.as_deref(),
-            Some("2026-03-14T08:10:50.000Z")
+            s.alarm_log[0].cleared_utc,
+            Some(utc("2026-03-14T08:10:50.000Z"))
         );
 
-        assert_eq!(s.notes, 2);
+        assert_eq!(s.count(Figure::Notes), Some(2));
         assert_eq!(s.note_log[0].at_s, 320.0);
         assert_eq!(s.note_log[0].text, "=1+1 arm repositioned");
         assert_eq!(s.note_log[1].code, "TINGLING");
 
         // SEQ_GAP 3 + 2 = 5; one LINK_LOST and one LINK_SILENT: 2 interruptions.
-        assert_eq!(s.lost_sentences, 5);
-        assert_eq!(s.link_losses, 2);
+        assert_eq!(s.count(Figure::LostSentences), Some(5));
+        assert_eq!(s.count(Figure::LinkLosses), Some(2));
 
         // Yield: 5500/µL × 1000 µL/mL × 40 mL = 2.2e8 cells.
         // CE2: 100 × 2.2e8 ÷ (1000/µL × 1000 × 550 mL) = 100 × 2.2e8 ÷ 5.5e8 = 40 %.
         // WB needed: 1e9 ÷ (1000 × 1000 × 0.40) = 1e9 ÷ 4e5 = 2500 mL.
-        close(s.cd3_yield_cells, 2.2e8);
-        close(s.ce2_percent, 40.0);
-        close(s.wb_needed_for_target_ml, 2500.0);
+        close(s.number(Figure::Cd3YieldCells), 2.2e8);
+        close(s.number(Figure::Ce2Percent), 40.0);
+        close(s.number(Figure::WbNeededForTargetMl), 2500.0);
+    }
+
+    #[test]
+    fn times_and_priorities_are_written_in_the_json_as_in_the_recording() {
+        let meta = hand_meta();
+        let s = summarize_entries(&hand_session(), Some(&meta));
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["started_utc"], "2026-03-14T08:05:00.000Z");
+        assert_eq!(json["ended_utc"], "2026-03-14T08:17:00.000Z");
+        // ACCESS_PRESSURE_LOW, raised 290 s and cleared 350 s after 08:05:00.
+        assert_eq!(json["alarm_log"][0]["priority"], "H");
+        assert_eq!(
+            json["alarm_log"][0]["raised_utc"],
+            "2026-03-14T08:09:50.000Z"
+        );
+        assert_eq!(
+            json["alarm_log"][0]["cleared_utc"],
+            "2026-03-14T08:10:50.000Z"
+        );
+        // AC_RATE_LIMIT (low) was never cleared; BAG_CHANGE is an information event.
+        assert_eq!(json["alarm_log"][2]["priority"], "L");
+        assert!(json["alarm_log"][2]["cleared_utc"].is_null());
+        assert_eq!(json["alarm_log"][3]["priority"], "I");
+        // The first note, 320 s in.
+        assert_eq!(json["note_log"][0]["time_utc"], "2026-03-14T08:10:20.000Z");
+        let back: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(back, s);
+
+        let without_times = summarize_entries(&[], None);
+        let json = serde_json::to_value(&without_times).unwrap();
+        assert!(json["started_utc"].is_null());
+        let back: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(back, without_times);
     }
 
     #[test]
@@ -954,52 +837,52 @@ mod tests {
         ];
         let s = summarize_entries(&entries, None);
         // 120 + 60 = 180 mL inlet, 10 + 5 = 15 mL AC, WB 165 mL.
-        close(s.inlet_ml, 180.0);
-        close(s.wb_processed_ml, 165.0);
+        close(s.number(Figure::InletMl), 180.0);
+        close(s.number(Figure::WbProcessedMl), 165.0);
         // 100 s before the reset + 50 s after it.
-        close(s.duration_s, 150.0);
-        close(s.run_time_s, 150.0);
+        close(s.number(Figure::DurationS), 150.0);
+        close(s.number(Figure::RunTimeS), 150.0);
     }
 
     #[test]
     fn without_samples_or_metadata_every_gap_is_explained() {
         let entries = [entry(0, EntryBody::State(MachineState::Idle))];
         let s = summarize_entries(&entries, None);
-        assert_eq!(s.inlet_ml, None);
+        assert_eq!(s.number(Figure::InletMl), None);
         assert_eq!(
-            s.unavailable_reason("inlet_ml"),
+            s.unavailable_reason(Figure::InletMl),
             Some("no samples in the recording")
         );
         assert_eq!(
-            s.unavailable_reason("tbv_ml"),
+            s.unavailable_reason(Figure::TbvMl),
             Some("needs a valid sex, height, weight (no metadata file beside the recording)")
         );
         assert_eq!(
-            s.unavailable_reason("ce2_percent"),
+            s.unavailable_reason(Figure::Ce2Percent),
             Some("no lab values in the metadata")
         );
         assert_eq!(
-            s.unavailable_reason("mean_inlet_ml_min"),
+            s.unavailable_reason(Figure::MeanInletMlMin),
             Some("no samples in the recording")
         );
-        assert_eq!(s.run_time_s, Some(0.0));
+        assert_eq!(s.number(Figure::RunTimeS), Some(0.0));
         // Every None figure is listed.
         for figure in [
-            "collect_ml",
-            "wb_processed_ml",
-            "tbv_processed",
-            "citrate_peak_mg_kg_min",
+            Figure::CollectMl,
+            Figure::WbProcessedMl,
+            Figure::TbvProcessed,
+            Figure::CitratePeakMgKgMin,
         ] {
             assert!(s.unavailable_reason(figure).is_some(), "{figure}");
         }
 
         let s = summarize_entries(&[], None);
         assert_eq!(
-            s.unavailable_reason("started_utc"),
+            s.unavailable_reason(Figure::StartedUtc),
             Some("the recording has no rows")
         );
         assert_eq!(
-            s.unavailable_reason("run_time_s"),
+            s.unavailable_reason(Figure::RunTimeS),
             Some("no machine state in the recording")
         );
     }
@@ -1014,22 +897,23 @@ mod tests {
             .unwrap(),
         );
         let s = summarize_entries(&hand_session(), Some(&meta));
-        assert_eq!(s.tbv_ml, None);
-        let tbv = s.unavailable_reason("tbv_ml").unwrap();
+        assert_eq!(s.number(Figure::TbvMl), None);
+        let tbv = s.unavailable_reason(Figure::TbvMl).unwrap();
         assert!(tbv.starts_with("needs a valid height, weight ("), "{tbv}");
         assert!(tbv.contains("40–230 cm"), "{tbv}");
-        let citrate = s.unavailable_reason("citrate_mean_mg_kg_min").unwrap();
+        let citrate = s.unavailable_reason(Figure::CitrateMeanMgKgMin).unwrap();
         assert!(citrate.starts_with("needs a valid weight"), "{citrate}");
-        assert_eq!(s.unavailable_reason("tbv_processed"), Some("needs tbv_ml"));
-        // What does not depend on the patient is still there.
-        close(s.wb_processed_ml, 550.0);
-        close(s.ce2_percent, 40.0);
-        let grouped = s.unavailable_grouped();
-        assert!(
-            grouped.iter().any(
-                |(figures, _)| figures == &["citrate_mean_mg_kg_min", "citrate_peak_mg_kg_min"]
-            )
+        assert_eq!(
+            s.unavailable_reason(Figure::TbvProcessed),
+            Some("needs tbv_ml")
         );
+        // What does not depend on the patient is still there.
+        close(s.number(Figure::WbProcessedMl), 550.0);
+        close(s.number(Figure::Ce2Percent), 40.0);
+        let grouped = s.unavailable_grouped();
+        assert!(grouped.iter().any(
+            |(figures, _)| figures == &[Figure::CitrateMeanMgKgMin, Figure::CitratePeakMgKgMin]
+        ));
     }
 
     #[test]
@@ -1040,17 +924,17 @@ mod tests {
         );
         let s = summarize_entries(&hand_session(), Some(&meta));
         assert_eq!(
-            s.unavailable_reason("cd3_yield_cells"),
+            s.unavailable_reason(Figure::Cd3YieldCells),
             Some(
                 "lab product_cd3_per_ul \"lots\" is not a number; lab product_volume_ml is missing"
             )
         );
         assert_eq!(
-            s.unavailable_reason("ce2_percent"),
+            s.unavailable_reason(Figure::Ce2Percent),
             Some("needs cd3_yield_cells; lab pre_cd3_per_ul 0 is not a positive number")
         );
         assert_eq!(
-            s.unavailable_reason("wb_needed_for_target_ml"),
+            s.unavailable_reason(Figure::WbNeededForTargetMl),
             Some("needs ce2_percent; lab target_cd3_cells is missing")
         );
     }
@@ -1086,10 +970,10 @@ mod tests {
             entry(210, EntryBody::State(MachineState::End)),
         ];
         let s = summarize_entries(&entries, None);
-        assert_eq!(s.pause_count, Some(2));
+        assert_eq!(s.count(Figure::PauseCount), Some(2));
         // 100–160 and 200–210.
-        close(s.pause_time_s, 70.0);
-        close(s.run_time_s, 140.0);
+        close(s.number(Figure::PauseTimeS), 70.0);
+        close(s.number(Figure::RunTimeS), 140.0);
     }
 
     #[test]
@@ -1105,8 +989,8 @@ mod tests {
         let s = summarize_entries(&entries, None);
         // Counted: 0–100 at 60 (100 s) and 160–200 at 120 (40 s); the 100–160 gap is not.
         // (60 × 100 + 120 × 40) ÷ 140 = 10800 ÷ 140 = 77.14 mL/min.
-        close(s.mean_inlet_ml_min, 10_800.0 / 140.0);
-        close(s.run_time_s, 200.0);
+        close(s.number(Figure::MeanInletMlMin), 10_800.0 / 140.0);
+        close(s.number(Figure::RunTimeS), 200.0);
     }
 
     #[test]
@@ -1138,7 +1022,7 @@ mod tests {
         ];
         let s = summarize_entries(&entries, None);
         // 100 → 200 s: 100 s.
-        close(s.duration_s, 100.0);
+        close(s.number(Figure::DurationS), 100.0);
         // Raised at 130 − 100 = 30 s, cleared at 160 − 100 = 60 s, lasted 30 s.
         let air = &s.alarm_log[0];
         assert_eq!(
@@ -1157,9 +1041,9 @@ mod tests {
         let meta = hand_meta();
         let s = summarize_entries(&entries, Some(&meta));
         for figure in [
-            "mean_inlet_ml_min",
-            "citrate_mean_mg_kg_min",
-            "citrate_peak_mg_kg_min",
+            Figure::MeanInletMlMin,
+            Figure::CitrateMeanMgKgMin,
+            Figure::CitratePeakMgKgMin,
         ] {
             let listed: Vec<&str> = s
                 .unavailable
@@ -1188,17 +1072,17 @@ mod tests {
         ];
         let meta = hand_meta();
         let s = summarize_entries(&entries, Some(&meta));
-        close(s.wb_processed_ml, 0.0);
+        close(s.number(Figure::WbProcessedMl), 0.0);
         // The yield needs only the lab: 5500 × 1000 × 40 = 2.2e8 cells.
-        close(s.cd3_yield_cells, 2.2e8);
-        assert_eq!(s.ce2_percent, None);
+        close(s.number(Figure::Cd3YieldCells), 2.2e8);
+        assert_eq!(s.number(Figure::Ce2Percent), None);
         assert_eq!(
-            s.unavailable_reason("ce2_percent"),
+            s.unavailable_reason(Figure::Ce2Percent),
             Some("no whole blood was processed")
         );
-        assert_eq!(s.wb_needed_for_target_ml, None);
+        assert_eq!(s.number(Figure::WbNeededForTargetMl), None);
         assert_eq!(
-            s.unavailable_reason("wb_needed_for_target_ml"),
+            s.unavailable_reason(Figure::WbNeededForTargetMl),
             Some("needs ce2_percent")
         );
     }

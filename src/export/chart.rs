@@ -10,9 +10,25 @@ use plotters::prelude::*;
 
 use crate::analysis::{Series, Timeline};
 use crate::model::{MachineState, Priority, Quantity};
+use crate::present::palette::{self, Rgb};
+use crate::present::text::offset_hm;
 
-use super::fonts::{CHART_FAMILY, register_chart_font};
-use super::format::offset_hm;
+use super::fonts::{CHART_FAMILY, FontError, register_chart_font};
+
+/// Why the chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error(transparent)]
+    Font(#[from] FontError),
+    /// Plotters failed to draw on the SVG.
+    #[error(transparent)]
+    Draw(#[from] DrawingAreaErrorKind<std::io::Error>),
+    #[error("cannot split the chart area")]
+    Split,
+    /// The SVG drawn cannot be read back for the PDF.
+    #[error("the chart's SVG cannot be read: {0}")]
+    Svg(#[from] usvg::Error),
+}
 
 /// SVG units per point on the page.
 pub const SVG_UNITS_PER_PT: f64 = 2.0;
@@ -22,31 +38,33 @@ pub const CHART_HEIGHT_PT: f64 = 346.0;
 
 const TEXT: RGBColor = RGBColor(0x30, 0x30, 0x30);
 const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
-const WB_BLUE: RGBColor = RGBColor(0x00, 0x62, 0xB2);
-const AC_ORANGE: RGBColor = RGBColor(0xC0, 0x7A, 0x00);
-const PRODUCT_GREEN: RGBColor = RGBColor(0x00, 0x7A, 0x5A);
-const PLASMA_PURPLE: RGBColor = RGBColor(0xA0, 0x4A, 0x80);
-const RETURN_GREY: RGBColor = RGBColor(0x50, 0x50, 0x50);
 const NOTE_MARK: RGBColor = RGBColor(0x30, 0x30, 0x30);
 
-/// The alarm colours (IEC 60601-1-8), as on the monitor.
-pub fn priority_rgb(priority: Priority) -> RGBColor {
-    match priority {
-        Priority::High => RGBColor(0xE0, 0x1B, 0x1B),
-        Priority::Medium => RGBColor(0xF5, 0xC2, 0x11),
-        Priority::Low => RGBColor(0x00, 0xD8, 0xE8),
-        Priority::Info => RGBColor(0x90, 0x90, 0x90),
-    }
+/// A palette colour for plotters.
+fn rgb(Rgb(r, g, b): Rgb) -> RGBColor {
+    RGBColor(r, g, b)
 }
 
-/// The shading of a machine state, as on the monitor (`None`: not shaded).
+/// The colour of a series on paper: the monitor's day-theme colour.
+fn series_rgb(series: Series) -> RGBColor {
+    rgb(palette::series(series, false))
+}
+
+/// The alarm colours (IEC 60601-1-8), as on the monitor.
+fn priority_rgb(priority: Priority) -> RGBColor {
+    rgb(palette::priority(priority))
+}
+
+/// The shading of a machine state, in the monitor's band colour (`None`: not shaded). Paper
+/// shades only the states a reader looks for: priming, pauses and the rinseback.
 fn band(state: MachineState) -> Option<(RGBAColor, &'static str)> {
-    match state {
-        MachineState::Prime => Some((RGBColor(0x80, 0x80, 0xFF).mix(0.22), "Prime")),
-        MachineState::Pause => Some((RGBColor(0xB0, 0xB0, 0xB0).mix(0.35), "Pause")),
-        MachineState::Rinseback => Some((RGBColor(0x00, 0xB8, 0x8A).mix(0.22), "Rinseback")),
-        _ => None,
-    }
+    let (opacity, label) = match state {
+        MachineState::Prime => (0.22, "Prime"),
+        MachineState::Pause => (0.35, "Pause"),
+        MachineState::Rinseback => (0.22, "Rinseback"),
+        MachineState::Idle | MachineState::Run | MachineState::End => return None,
+    };
+    palette::state_band(state).map(|c| (rgb(c).mix(opacity), label))
 }
 
 /// One line of a panel.
@@ -82,7 +100,7 @@ fn px(pt: f64) -> i32 {
 }
 
 /// Draws the chart; `Ok(None)` when the recording has no samples to chart.
-pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
+pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, ChartError> {
     let Some((x0, x1)) = timeline.x_range() else {
         return Ok(None);
     };
@@ -92,12 +110,12 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
     register_chart_font()?;
     let hours = |x: f64| (x - x0) / 3600.0;
     let span_h = hours(x1);
-    let lines = |specs: &[(Series, &'static str, RGBColor, bool)], averaged: bool| -> Vec<Line> {
+    let lines = |specs: &[(Series, &'static str, bool)], averaged: bool| -> Vec<Line> {
         specs
             .iter()
-            .map(|&(series, label, color, secondary)| Line {
+            .map(|&(series, label, secondary)| Line {
                 label,
-                color,
+                color: series_rgb(series),
                 secondary,
                 pieces: if averaged {
                     mean_pieces(timeline, series, x0, x1)
@@ -114,24 +132,13 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
     };
     let volumes = lines(
         &[
-            (Series::WbProcessedMl, "WB processed", WB_BLUE, false),
-            (Series::Measured(Quantity::AcMl), "AC", AC_ORANGE, false),
-            (
-                Series::Measured(Quantity::PlasmaMl),
-                "Plasma",
-                PLASMA_PURPLE,
-                false,
-            ),
-            (
-                Series::Measured(Quantity::ReplaceMl),
-                "Replacement",
-                RETURN_GREY,
-                false,
-            ),
+            (Series::WbProcessedMl, "WB processed", false),
+            (Series::Measured(Quantity::AcMl), "AC", false),
+            (Series::Measured(Quantity::PlasmaMl), "Plasma", false),
+            (Series::Measured(Quantity::ReplaceMl), "Replacement", false),
             (
                 Series::Measured(Quantity::CollectMl),
                 "Product (right axis)",
-                PRODUCT_GREEN,
                 true,
             ),
         ],
@@ -139,29 +146,13 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
     );
     let flows = lines(
         &[
-            (
-                Series::Measured(Quantity::InletMlMin),
-                "Inlet",
-                WB_BLUE,
-                false,
-            ),
-            (
-                Series::Measured(Quantity::ReturnMlMin),
-                "Return",
-                RETURN_GREY,
-                false,
-            ),
-            (Series::Measured(Quantity::AcMlMin), "AC", AC_ORANGE, false),
-            (
-                Series::Measured(Quantity::PlasmaMlMin),
-                "Plasma",
-                PLASMA_PURPLE,
-                false,
-            ),
+            (Series::Measured(Quantity::InletMlMin), "Inlet", false),
+            (Series::Measured(Quantity::ReturnMlMin), "Return", false),
+            (Series::Measured(Quantity::AcMlMin), "AC", false),
+            (Series::Measured(Quantity::PlasmaMlMin), "Plasma", false),
             (
                 Series::Measured(Quantity::CollectMlMin),
                 "Collect (right axis)",
-                PRODUCT_GREEN,
                 true,
             ),
         ],
@@ -173,7 +164,7 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         // Legend, volumes, legend, flows (with the time axis below), key.
         let legend_h = px(16.0);
         let panel_h = px(139.0);
@@ -188,7 +179,7 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
             ],
         );
         let [legend1, panel1, legend2, panel2, legend3] = areas.as_slice() else {
-            return Err("cannot split the chart area".into());
+            return Err(ChartError::Split);
         };
         draw_legend(legend1, "Volumes, mL", &volumes)?;
         let panel = Panel {
@@ -209,7 +200,7 @@ pub fn chart_svg(timeline: &Timeline) -> Result<Option<String>, String> {
         };
         draw_panel(panel2, &panel, &flows, timeline, &hours)?;
         draw_key(legend3, timeline)?;
-        root.present().map_err(|e| e.to_string())?;
+        root.present()?;
     }
     Ok(Some(svg))
 }
@@ -234,8 +225,7 @@ fn draw_panel(
     lines: &[Line],
     timeline: &Timeline,
     hours: &dyn Fn(f64) -> f64,
-) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
+) -> Result<(), ChartError> {
     let y_max = nice_top(
         lines
             .iter()
@@ -265,8 +255,7 @@ fn draw_panel(
         .x_label_area_size(px(if panel.x_axis { 24.0 } else { 2.0 }))
         .y_label_area_size(px(38.0))
         .right_y_label_area_size(px(38.0))
-        .build_cartesian_2d(0.0..panel.span_h, 0.0..y_max)
-        .map_err(|e| err(&e))?
+        .build_cartesian_2d(0.0..panel.span_h, 0.0..y_max)?
         .set_secondary_coord(0.0..panel.span_h, 0.0..right_max);
 
     let time_label = |h: &f64| offset_hm(h * 3600.0);
@@ -287,12 +276,14 @@ fn draw_panel(
     } else {
         mesh.x_label_formatter(&no_label);
     }
-    mesh.draw().map_err(|e| err(&e))?;
+    mesh.draw()?;
+    // The right-hand axis is the product's, in its colour.
+    let product = series_rgb(Series::Measured(Quantity::CollectMl));
     chart
         .configure_secondary_axes()
         .y_labels(6)
-        .label_style(font(6.5).color(&PRODUCT_GREEN))
-        .axis_desc_style(font(6.5).color(&PRODUCT_GREEN))
+        .label_style(font(6.5).color(&product))
+        .axis_desc_style(font(6.5).color(&product))
         .axis_style(TEXT.stroke_width(1))
         .y_desc(panel.y2_desc)
         .y_label_formatter(&|v| {
@@ -302,8 +293,7 @@ fn draw_panel(
                 format!("{v:.0}")
             }
         })
-        .draw()
-        .map_err(|e| err(&e))?;
+        .draw()?;
 
     // State bands behind the lines.
     let end = timeline.x_range().map_or(0.0, |(_, last)| last);
@@ -311,12 +301,10 @@ fn draw_panel(
         if let Some((color, _)) = band(span.state) {
             let (a, b) = (hours(span.start_x), hours(span.end_x.unwrap_or(end)));
             if b > a {
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(a, 0.0), (b, y_max)],
-                        color.filled(),
-                    )))
-                    .map_err(|e| err(&e))?;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(a, 0.0), (b, y_max)],
+                    color.filled(),
+                )))?;
             }
         }
     }
@@ -327,21 +315,17 @@ fn draw_panel(
             continue;
         }
         let x = hours(alarm.raised_x);
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(x, 0.0), (x, y_max)],
-                priority_rgb(alarm.priority).mix(0.9).stroke_width(2),
-            )))
-            .map_err(|e| err(&e))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x, 0.0), (x, y_max)],
+            priority_rgb(alarm.priority).mix(0.9).stroke_width(2),
+        )))?;
     }
     for note in &timeline.notes {
         let x = hours(note.x);
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(x, 0.0), (x, y_max)],
-                NOTE_MARK.mix(0.5).stroke_width(1),
-            )))
-            .map_err(|e| err(&e))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x, 0.0), (x, y_max)],
+            NOTE_MARK.mix(0.5).stroke_width(1),
+        )))?;
     }
 
     for line in lines {
@@ -349,18 +333,14 @@ fn draw_panel(
         for piece in &line.pieces {
             if line.secondary {
                 // Dashed: read against the right-hand axis.
-                chart
-                    .draw_secondary_series(DashedLineSeries::new(
-                        piece.iter().copied(),
-                        px(4.0),
-                        px(2.0),
-                        style,
-                    ))
-                    .map_err(|e| err(&e))?;
+                chart.draw_secondary_series(DashedLineSeries::new(
+                    piece.iter().copied(),
+                    px(4.0),
+                    px(2.0),
+                    style,
+                ))?;
             } else {
-                chart
-                    .draw_series(LineSeries::new(piece.iter().copied(), style))
-                    .map_err(|e| err(&e))?;
+                chart.draw_series(LineSeries::new(piece.iter().copied(), style))?;
             }
         }
     }
@@ -379,12 +359,12 @@ const MARKER_ROW_PT: f64 = 7.0;
 /// Numbered markers above the plot, numbered as in the report's logs: alarms (A1…) as
 /// triangles in their priority's colour, notes (N1…) as diamonds. A label that would overlap
 /// the one before it goes up a row.
-fn draw_markers<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+fn draw_markers(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     timeline: &Timeline,
     hours: &dyn Fn(f64) -> f64,
     top: f64,
-) -> Result<(), String> {
+) -> Result<(), ChartError> {
     enum Mark {
         Alarm(RGBColor),
         Note,
@@ -431,7 +411,7 @@ fn draw_markers<DB: DrawingBackend>(
                 EmptyElement::at((x, top)) + diamond(0, centre, px(2.4)) + label,
             )),
         };
-        result.map_err(|e| e.to_string())?;
+        result?;
     }
     Ok(())
 }
@@ -487,8 +467,7 @@ fn draw_legend(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     title: &str,
     lines: &[Line],
-) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
+) -> Result<(), ChartError> {
     let y = px(10.0);
     let mut x = px(2.0);
     let title_font = font(7.5);
@@ -496,13 +475,8 @@ fn draw_legend(
         title.to_owned(),
         (x, y - px(6.0)),
         title_font.clone(),
-    ))
-    .map_err(|e| err(&e))?;
-    x += area
-        .estimate_text_size(title, &title_font)
-        .map_err(|e| err(&e))?
-        .0 as i32
-        + px(12.0);
+    ))?;
+    x += area.estimate_text_size(title, &title_font)?.0 as i32 + px(12.0);
     for line in lines {
         let style = line.color.stroke_width(3);
         if line.secondary {
@@ -510,12 +484,10 @@ fn draw_legend(
                 area.draw(&PathElement::new(
                     vec![(x + px(a), y), (x + px(b), y)],
                     style,
-                ))
-                .map_err(|e| err(&e))?;
+                ))?;
             }
         } else {
-            area.draw(&PathElement::new(vec![(x, y), (x + px(13.0), y)], style))
-                .map_err(|e| err(&e))?;
+            area.draw(&PathElement::new(vec![(x, y), (x + px(13.0), y)], style))?;
         }
         x += px(15.0);
         let label_font = font(6.5);
@@ -523,43 +495,34 @@ fn draw_legend(
             line.label.to_owned(),
             (x, y - px(4.0)),
             label_font.clone(),
-        ))
-        .map_err(|e| err(&e))?;
-        x += area
-            .estimate_text_size(line.label, &label_font)
-            .map_err(|e| err(&e))?
-            .0 as i32
-            + px(10.0);
+        ))?;
+        x += area.estimate_text_size(line.label, &label_font)?.0 as i32 + px(10.0);
     }
     if lines.is_empty() {
         area.draw(&Text::new(
             "(no values recorded)".to_owned(),
             (x, y - px(4.0)),
             font(6.5),
-        ))
-        .map_err(|e| err(&e))?;
+        ))?;
     }
     Ok(())
 }
 
 /// The key below the chart: state shading and the alarm and note markers present.
-fn draw_key(area: &DrawingArea<SVGBackend<'_>, Shift>, timeline: &Timeline) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
+fn draw_key(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    timeline: &Timeline,
+) -> Result<(), ChartError> {
     let y = px(10.0);
     let mut x = px(40.0);
     let label_font = font(6.5);
-    let item = |x: &mut i32, label: &str| -> Result<(), String> {
+    let item = |x: &mut i32, label: &str| -> Result<(), ChartError> {
         area.draw(&Text::new(
             label.to_owned(),
             (*x, y - px(4.0)),
             label_font.clone(),
-        ))
-        .map_err(|e| err(&e))?;
-        *x += area
-            .estimate_text_size(label, &label_font)
-            .map_err(|e| err(&e))?
-            .0 as i32
-            + px(10.0);
+        ))?;
+        *x += area.estimate_text_size(label, &label_font)?.0 as i32 + px(10.0);
         Ok(())
     };
     for state in [
@@ -574,8 +537,7 @@ fn draw_key(area: &DrawingArea<SVGBackend<'_>, Shift>, timeline: &Timeline) -> R
             area.draw(&Rectangle::new(
                 [(x, y - px(4.0)), (x + px(10.0), y + px(3.0))],
                 color.filled(),
-            ))
-            .map_err(|e| err(&e))?;
+            ))?;
             x += px(13.0);
             item(&mut x, label)?;
         }
@@ -594,20 +556,17 @@ fn draw_key(area: &DrawingArea<SVGBackend<'_>, Shift>, timeline: &Timeline) -> R
             (x + px(4.0), y),
             px(4.5),
             TEXT.filled(),
-        ))
-        .map_err(|e| err(&e))?;
+        ))?;
         area.draw(&TriangleMarker::new(
             (x + px(4.0), y),
             px(3.5),
             color.filled(),
-        ))
-        .map_err(|e| err(&e))?;
+        ))?;
         x += px(11.0);
         item(&mut x, label)?;
     }
     if !timeline.notes.is_empty() {
-        area.draw(&diamond(x + px(4.0), y, px(3.0)))
-            .map_err(|e| err(&e))?;
+        area.draw(&diamond(x + px(4.0), y, px(3.0)))?;
         x += px(11.0);
         item(&mut x, "Nurse note")?;
     }

@@ -11,52 +11,54 @@ use std::fs::OpenOptions;
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
-use crate::analysis::summary::Summary;
-use crate::recording::format::write_record;
+use crate::analysis::summary::{FIGURE_COUNT, Figure, Summary, Value};
+use crate::recording::format::{format_time_utc, write_record};
 use crate::recording::{create_private_file, escape_text};
 
-use super::format::offset_hms;
 use super::{ExportError, sync_dir, write_atomically};
+use crate::present::text::offset_hms;
 
-/// The register's columns, in order.
-pub const REGISTER_COLUMNS: [&str; 36] = [
+/// The register's first columns: who and what.
+const IDENTITY_COLUMNS: [&str; 6] = [
     "recording_file",
     "patient_id",
     "machine_model",
     "machine_serial_no",
     "machine_software_version",
     "operator",
-    "started_utc",
-    "ended_utc",
-    "duration_s",
-    "run_time_s",
-    "pause_count",
-    "pause_time_s",
-    "inlet_ml",
-    "ac_ml",
-    "collect_ml",
-    "plasma_ml",
-    "replace_ml",
-    "wb_processed_ml",
-    "tbv_ml",
-    "tbv_processed",
-    "mean_inlet_ml_min",
-    "citrate_mean_mg_kg_min",
-    "citrate_peak_mg_kg_min",
-    "alarms_high",
-    "alarms_medium",
-    "alarms_low",
-    "notes",
-    "lost_sentences",
-    "link_losses",
-    "rows_skipped",
-    "cd3_yield_cells",
-    "ce2_percent",
-    "wb_needed_for_target_ml",
-    "alarm_log",
-    "note_log",
-    "unavailable",
 ];
+
+/// The register's last columns: the logs and what could not be computed.
+const LOG_COLUMNS: [&str; 3] = ["alarm_log", "note_log", "unavailable"];
+
+/// How many columns the register has.
+pub const REGISTER_WIDTH: usize = IDENTITY_COLUMNS.len() + FIGURE_COUNT + LOG_COLUMNS.len();
+
+/// The register's columns, in order: the identity, every figure of the table (its key), the
+/// logs.
+pub const REGISTER_COLUMNS: [&str; REGISTER_WIDTH] = register_columns();
+
+const fn register_columns() -> [&'static str; REGISTER_WIDTH] {
+    let mut columns = [""; REGISTER_WIDTH];
+    let mut i = 0;
+    while i < IDENTITY_COLUMNS.len() {
+        columns[i] = IDENTITY_COLUMNS[i];
+        i += 1;
+    }
+    let mut f = 0;
+    while f < FIGURE_COUNT {
+        columns[i] = Figure::ALL[f].key();
+        i += 1;
+        f += 1;
+    }
+    let mut l = 0;
+    while l < LOG_COLUMNS.len() {
+        columns[i] = LOG_COLUMNS[l];
+        i += 1;
+        l += 1;
+    }
+    columns
+}
 
 /// How far into the register its header line is looked for.
 const HEADER_WINDOW: u64 = 4096;
@@ -73,8 +75,6 @@ pub fn cells(s: &Summary) -> Vec<String> {
     // Escaped before line breaks and tabs become spaces: a text starting with CR or tab keeps
     // its `'`, so a reader that trims leading spaces cannot turn `\r=…` into a formula.
     let text = |v: Option<&str>| one_line(&escape_text(v.unwrap_or("")));
-    let num =
-        |v: Option<f64>, decimals: usize| v.map_or(String::new(), |v| format!("{v:.decimals$}"));
     let machine = s.machine.as_ref();
     let alarm_log: Vec<String> = s
         .alarm_log
@@ -88,7 +88,7 @@ pub fn cells(s: &Summary) -> Vec<String> {
                 "A{} {} {} {} {}: {}",
                 i + 1,
                 offset_hms(a.raised_s),
-                a.priority,
+                a.priority.code(),
                 a.code,
                 duration,
                 one_line(&escape_text(&a.text))
@@ -118,44 +118,29 @@ pub fn cells(s: &Summary) -> Vec<String> {
         .iter()
         .map(|u| format!("{}: {}", u.figure, u.reason))
         .collect();
-    vec![
+    let mut cells = vec![
         text(s.recording_file.as_deref()),
         text(s.patient_id.as_deref()),
         text(machine.map(|m| m.model.as_str())),
         text(machine.map(|m| m.serial_no.as_str())),
         text(machine.map(|m| m.software_version.as_str())),
         text(s.operator.as_deref()),
-        text(s.started_utc.as_deref()),
-        text(s.ended_utc.as_deref()),
-        num(s.duration_s, 1),
-        num(s.run_time_s, 1),
-        s.pause_count.map_or(String::new(), |n| n.to_string()),
-        num(s.pause_time_s, 1),
-        num(s.inlet_ml, 1),
-        num(s.ac_ml, 1),
-        num(s.collect_ml, 1),
-        num(s.plasma_ml, 1),
-        num(s.replace_ml, 1),
-        num(s.wb_processed_ml, 1),
-        num(s.tbv_ml, 0),
-        num(s.tbv_processed, 3),
-        num(s.mean_inlet_ml_min, 2),
-        num(s.citrate_mean_mg_kg_min, 3),
-        num(s.citrate_peak_mg_kg_min, 3),
-        s.alarms_high.to_string(),
-        s.alarms_medium.to_string(),
-        s.alarms_low.to_string(),
-        s.notes.to_string(),
-        s.lost_sentences.to_string(),
-        s.link_losses.to_string(),
-        s.rows_skipped.to_string(),
-        num(s.cd3_yield_cells, 0),
-        num(s.ce2_percent, 2),
-        num(s.wb_needed_for_target_ml, 0),
+    ];
+    cells.extend(Figure::ALL.iter().map(|&figure| {
+        let decimals = figure.def().register_decimals;
+        match s.get(figure) {
+            None => String::new(),
+            Some(Value::Time(time)) => text(Some(&format_time_utc(time))),
+            Some(Value::Count(n)) => n.to_string(),
+            Some(Value::Number(v)) => format!("{v:.decimals$}"),
+        }
+    }));
+    cells.extend([
         escape_text(&alarm_log.join(" | ")),
         escape_text(&note_log.join(" | ")),
         escape_text(&unavailable.join("; ")),
-    ]
+    ]);
+    cells
 }
 
 /// Line breaks and tabs inside a log cell become spaces, so each session stays one line.
@@ -259,9 +244,9 @@ mod tests {
             ..SummaryInput::default()
         });
         s.patient_id = Some("=cmd|' /C calc'!A0".into());
-        s.notes = 1;
+        s.set(Figure::Notes, 1u64);
         s.note_log = vec![NoteRecord {
-            time_utc: "2026-03-14T08:10:00.000Z".into(),
+            time_utc: "2026-03-14T08:10:00.000Z".parse().unwrap(),
             at_s: 300.0,
             code: String::new(),
             text: text.into(),
@@ -277,6 +262,27 @@ mod tests {
             .records()
             .map(|r| r.unwrap().iter().map(str::to_owned).collect())
             .collect()
+    }
+
+    /// Registers already written have these columns: a register refuses rows under another
+    /// header, so they keep their names and order. A figure added to the table comes after
+    /// them (a new register format), before the logs.
+    #[test]
+    fn the_register_keeps_the_columns_registers_already_have() {
+        let written = "recording_file,patient_id,machine_model,machine_serial_no,\
+            machine_software_version,operator,started_utc,ended_utc,duration_s,run_time_s,\
+            pause_count,pause_time_s,inlet_ml,ac_ml,collect_ml,plasma_ml,replace_ml,\
+            wb_processed_ml,tbv_ml,tbv_processed,mean_inlet_ml_min,citrate_mean_mg_kg_min,\
+            citrate_peak_mg_kg_min,alarms_high,alarms_medium,alarms_low,notes,lost_sentences,\
+            link_losses,rows_skipped,cd3_yield_cells,ce2_percent,wb_needed_for_target_ml";
+        let columns = REGISTER_COLUMNS.join(",");
+        assert!(columns.starts_with(written), "{columns}");
+        assert!(
+            columns.ends_with(",alarm_log,note_log,unavailable"),
+            "{columns}"
+        );
+        let header = String::from_utf8(header_row()).unwrap();
+        assert_eq!(header, format!("{columns}\r\n"));
     }
 
     #[test]

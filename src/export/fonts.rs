@@ -102,9 +102,17 @@ impl Metrics {
     }
 }
 
+/// The report's font cannot be used. It is compiled in, so this would be a defect of the build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FontError {
+    /// Plotters cannot read it for the chart.
+    #[error("the report font cannot be read")]
+    Unreadable,
+}
+
 /// Registers the font with plotters under [`CHART_FAMILY`] (once per process).
-pub fn register_chart_font() -> Result<(), String> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+pub fn register_chart_font() -> Result<(), FontError> {
+    static REGISTERED: OnceLock<Result<(), FontError>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
             plotters::style::register_font(
@@ -112,9 +120,9 @@ pub fn register_chart_font() -> Result<(), String> {
                 plotters::style::FontStyle::Normal,
                 FONT_BYTES,
             )
-            .map_err(|_| "the report font cannot be read".to_owned())
+            .map_err(|_| FontError::Unreadable)
         })
-        .clone()
+        .to_owned()
 }
 
 #[cfg(test)]

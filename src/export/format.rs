@@ -1,10 +1,13 @@
-//! How the summary's figures are written for people, shared by the text and PDF reports.
+//! How the summary's figures are written for people, shared by the text and PDF reports: the
+//! lines of the figures table are generated from the table of figures, each figure where its
+//! row says it is shown.
 
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
+use std::fmt::Write as _;
 
-use crate::analysis::summary::{AlarmRecord, Summary};
+use crate::analysis::summary::figures::{Column, Join, Shown};
+use crate::analysis::summary::{AlarmRecord, Figure, Summary, Value};
 use crate::model::Priority;
+use crate::present::text::{self, duration};
 
 /// One line of the figures table.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,94 +17,11 @@ pub struct FigureRow {
     pub value: Option<String>,
 }
 
-fn row(label: &'static str, value: Option<String>) -> FigureRow {
-    FigureRow { label, value }
-}
-
-/// A duration as `4 h 05 min`, `12 min 30 s` or `45 s`.
-pub fn duration(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    if h > 0 {
-        format!("{h} h {m:02} min")
-    } else if m > 0 {
-        format!("{m} min {s:02} s")
-    } else {
-        format!("{s} s")
-    }
-}
-
-/// Session time from the start of the recording as `+1:02:03`.
-pub fn offset_hms(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    format!("+{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
-}
-
-/// Session time as `1:02` (hours:minutes), for chart axes.
-pub fn offset_hm(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    format!("{}:{:02}", total / 3600, total / 60 % 60)
-}
-
-/// A summary time (RFC 3339) in the local time zone: `2026-03-14 09:05:00 +01:00`.
-pub fn local_time(utc: &str) -> String {
-    match utc.parse::<Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(TimeZone::system())
-            .strftime("%Y-%m-%d %H:%M:%S %:z")
-            .to_string(),
-        Err(_) => utc.to_owned(),
-    }
-}
-
-/// A summary time (RFC 3339) as the local time of day, `09:05:00`.
-pub fn local_clock(utc: &str) -> String {
-    match utc.parse::<Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(TimeZone::system())
-            .strftime("%H:%M:%S")
-            .to_string(),
-        Err(_) => utc.to_owned(),
-    }
-}
-
-/// A summary time (RFC 3339) as the local date, `2026-03-14`.
-pub fn local_date(utc: &str) -> String {
-    match utc.parse::<Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(TimeZone::system())
-            .strftime("%Y-%m-%d")
-            .to_string(),
-        Err(_) => utc.to_owned(),
-    }
-}
-
-/// A cell count as `2.20 × 10^8`.
-pub fn cells(count: f64) -> String {
-    if count <= 0.0 || !count.is_finite() {
-        return format!("{count}");
-    }
-    let exponent = count.log10().floor();
-    let mantissa = count / 10f64.powf(exponent);
-    // Rounding can carry 9.996 up to 10.00.
-    let (mantissa, exponent) = if mantissa >= 9.995 {
-        (mantissa / 10.0, exponent + 1.0)
-    } else {
-        (mantissa, exponent)
-    };
-    format!("{mantissa:.2} × 10^{exponent}")
-}
-
-/// The priority as people read it: `HIGH`, `MEDIUM`, `LOW`, `INFO`.
-pub fn priority_name(code: &str) -> &'static str {
-    Priority::from_code(code).map_or("?", Priority::name)
-}
-
 /// How long an alarm lasted, or why there is no duration.
 pub fn alarm_duration(alarm: &AlarmRecord) -> String {
-    match (alarm.duration_s, alarm.priority.as_str()) {
+    match (alarm.duration_s, alarm.priority) {
         (Some(d), _) => duration(d),
-        (None, "I") => "event".to_owned(),
+        (None, Priority::Info) => "event".to_owned(),
         (None, _) => "not cleared".to_owned(),
     }
 }
@@ -120,94 +40,76 @@ pub fn machine(summary: &Summary) -> Option<String> {
     })
 }
 
+/// The figures shown in the report's identity block (the start and end), in table order.
+pub fn header_rows(s: &Summary) -> Vec<FigureRow> {
+    Figure::ALL
+        .iter()
+        .filter(|f| f.def().shown == Shown::Header)
+        .map(|&f| FigureRow {
+            label: f.def().label,
+            value: s.get(f).map(|v| text::figure(f.def(), v)),
+        })
+        .collect()
+}
+
+/// The lines of one column of figures: the column's lead first, then the others in table
+/// order, each with the figures joined to it.
+pub fn column_rows(s: &Summary, column: Column) -> Vec<FigureRow> {
+    let mut leads = Vec::new();
+    let mut rows = Vec::new();
+    // The line the figure before belongs to, with that line's first value, when it is in this
+    // column: whether it is a lead, its index, and its first figure's value.
+    let mut open: Option<(bool, usize, Option<Value>)> = None;
+    for &figure in Figure::ALL {
+        let def = figure.def();
+        let value = s.get(figure);
+        match def.shown {
+            Shown::Header => open = None,
+            Shown::Line(c) | Shown::Lead(c) if c != column => open = None,
+            Shown::Line(_) | Shown::Lead(_) => {
+                let lead = matches!(def.shown, Shown::Lead(_));
+                let list = if lead { &mut leads } else { &mut rows };
+                list.push(FigureRow {
+                    label: def.label,
+                    value: value.map(|v| text::figure(def, v)),
+                });
+                open = Some((lead, list.len() - 1, value));
+            }
+            Shown::Joined(join) => {
+                let Some((lead, index, first)) = open else {
+                    continue;
+                };
+                let list = if lead { &mut leads } else { &mut rows };
+                // A line whose first figure was not computed says so, and nothing more; a
+                // joined figure that was not computed is left out.
+                let (Some(line), Some(value)) = (&mut list[index].value, value) else {
+                    continue;
+                };
+                let written = text::figure(def, value);
+                match join {
+                    Join::List => {
+                        line.push_str(", ");
+                        line.push_str(&written);
+                    }
+                    Join::InTotal => {
+                        if matches!(first, Some(Value::Count(n)) if n > 0) {
+                            let _ = write!(line, " ({written} in total)");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    leads.extend(rows);
+    leads
+}
+
 /// The procedure figures (times, rates, events), in report order.
 pub fn procedure_rows(s: &Summary) -> Vec<FigureRow> {
-    vec![
-        row("Duration", s.duration_s.map(duration)),
-        row("Run time", s.run_time_s.map(duration)),
-        row(
-            "Pauses",
-            s.pause_count.map(|n| match s.pause_time_s {
-                Some(t) if n > 0 => format!("{n} ({} in total)", duration(t)),
-                _ => n.to_string(),
-            }),
-        ),
-        row(
-            "Mean inlet flow (RUN)",
-            s.mean_inlet_ml_min.map(|v| format!("{v:.1} mL/min")),
-        ),
-        row(
-            "Citrate, mean (RUN)",
-            s.citrate_mean_mg_kg_min
-                .map(|v| format!("{v:.2} mg/kg/min")),
-        ),
-        row(
-            "Citrate, peak 1-min",
-            s.citrate_peak_mg_kg_min
-                .map(|v| format!("{v:.2} mg/kg/min")),
-        ),
-        row(
-            "Alarms",
-            Some(format!(
-                "{} high, {} medium, {} low",
-                s.alarms_high, s.alarms_medium, s.alarms_low
-            )),
-        ),
-        row("Nurse notes", Some(s.notes.to_string())),
-        row(
-            "Data link",
-            Some(format!(
-                "{} sentence{} lost, {} interruption{}",
-                s.lost_sentences,
-                plural(s.lost_sentences),
-                s.link_losses,
-                plural(s.link_losses)
-            )),
-        ),
-        row("Rows skipped", Some(s.rows_skipped.to_string())),
-    ]
+    column_rows(s, Column::Procedure)
 }
 
 /// The volume and collection figures, in report order.
 pub fn volume_rows(s: &Summary) -> Vec<FigureRow> {
-    let ml = |v: Option<f64>| v.map(|v| format!("{v:.1} mL"));
-    vec![
-        row("WB processed", ml(s.wb_processed_ml)),
-        row("Inlet volume", ml(s.inlet_ml)),
-        row("AC volume", ml(s.ac_ml)),
-        row("Product volume", ml(s.collect_ml)),
-        row("Plasma volume", ml(s.plasma_ml)),
-        row("Replacement volume", ml(s.replace_ml)),
-        row("TBV (Nadler)", s.tbv_ml.map(|v| format!("{v:.0} mL"))),
-        row("TBV processed", s.tbv_processed.map(|v| format!("{v:.2}"))),
-        row(
-            "CD3+ yield",
-            s.cd3_yield_cells.map(|v| format!("{} cells", cells(v))),
-        ),
-        row("CE2", s.ce2_percent.map(|v| format!("{v:.1} %"))),
-        row(
-            "WB for target dose",
-            s.wb_needed_for_target_ml.map(|v| format!("{v:.0} mL")),
-        ),
-    ]
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_and_counts_read_well() {
-        assert_eq!(duration(4.0 * 3600.0 + 5.0 * 60.0 + 29.0), "4 h 05 min");
-        assert_eq!(duration(750.0), "12 min 30 s");
-        assert_eq!(duration(45.4), "45 s");
-        assert_eq!(offset_hms(3723.0), "+1:02:03");
-        assert_eq!(offset_hm(3723.0), "1:02");
-        assert_eq!(cells(2.2e8), "2.20 × 10^8");
-        assert_eq!(cells(9.999e8), "1.00 × 10^9");
-    }
+    column_rows(s, Column::Volumes)
 }

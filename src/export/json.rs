@@ -1,5 +1,6 @@
-//! The summary as one JSON object. The keys are [`Summary`]'s field names; a figure that could
-//! not be computed is `null` and listed in `unavailable` with the reason.
+//! The summary as one JSON object: the identity, every figure of the table under its key, the
+//! logs (see `analysis/summary/json.rs`); a figure that could not be computed is `null` and
+//! listed in `unavailable` with the reason.
 
 use std::path::Path;
 
@@ -26,7 +27,7 @@ pub fn write_json(path: &Path, summary: &Summary) -> Result<(), ExportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::summary::{SummaryInput, summarize_input};
+    use crate::analysis::summary::{Figure, SummaryInput, summarize_input};
 
     #[test]
     fn every_key_is_present_and_missing_figures_are_null() {
@@ -71,7 +72,27 @@ mod tests {
         ] {
             assert!(object.contains_key(key), "{key}");
         }
-        assert_eq!(object.len(), 34, "no other keys");
+        // No other keys: the identity, the figures of the table, the logs.
+        let not_figures = [
+            "recording_file",
+            "patient_id",
+            "machine",
+            "operator",
+            "alarm_log",
+            "note_log",
+            "unavailable",
+        ];
+        assert_eq!(
+            object.len(),
+            not_figures.len() + Figure::ALL.len(),
+            "no other keys"
+        );
+        for key in object.keys() {
+            assert!(
+                not_figures.contains(&key.as_str()) || Figure::from_key(key).is_some(),
+                "{key}"
+            );
+        }
         assert!(object["inlet_ml"].is_null());
         assert!(
             object["unavailable"]

@@ -1,8 +1,12 @@
 //! Exporting a session summary for the patient record: JSON, a CSV row (and a register of
 //! sessions, one row each), a plain-text summary and an A4 PDF report with a timeline chart.
 //!
+//! [`write()`] saves a [`Report`] in any [`Format`]; the summary command and the app both go
+//! through it.
+//!
 //! Architecture Invariant: no screen and no GUI toolkit here; the figures come from
-//! [`crate::analysis::summary`], this layer only writes them down.
+//! [`crate::analysis::summary`] and are laid out by its table of figures, the colours and
+//! text formats from [`crate::present`]; this layer only writes them down.
 //! Architecture Invariant: every file written is private to its owner and written atomically
 //! (a private temporary file, fsync, rename), except the register, which is appended to.
 
@@ -25,9 +29,11 @@ use crate::analysis::Timeline;
 use crate::analysis::summary::{Summary, summarize};
 use crate::recording::{self, LoadError, Recording, create_private_file};
 
+pub use self::chart::ChartError;
 pub use self::csv::{REGISTER_COLUMNS, append_to_register, csv_header_and_row, write_csv};
+pub use self::fonts::FontError;
 pub use self::json::{to_json, write_json};
-pub use self::pdf::{render_pdf, write_pdf};
+pub use self::pdf::{PdfError, render_pdf, write_pdf};
 pub use self::text::render_text;
 
 /// Why an export failed.
@@ -46,31 +52,51 @@ pub enum ExportError {
     #[error("refusing to write the report over the recording itself ({path})")]
     OverRecording { path: PathBuf },
     #[error("cannot draw the timeline chart: {0}")]
-    Chart(String),
+    Chart(#[from] ChartError),
     #[error("cannot build the PDF: {0}")]
-    Pdf(String),
+    Pdf(#[from] PdfError),
 }
 
 /// Everything an exported report needs, computed once from a recording.
 #[derive(Debug, Clone)]
 pub struct Report {
     pub summary: Summary,
+    /// Where the recording is.
+    pub recording_path: PathBuf,
+    /// What only the PDF needs; `None` in a report made for the other formats alone.
+    pub pdf: Option<PdfParts>,
+}
+
+/// What the PDF report adds to the summary: the chart and the recording's fingerprint. Making
+/// them takes a second pass over the rows and a read of the whole file.
+#[derive(Debug, Clone)]
+pub struct PdfParts {
+    /// The session's timeline, for the chart.
     pub timeline: Timeline,
     /// SHA-256 of the recording file as it was when the report was made (lower-case hex);
     /// `None` when the file could not be read.
     pub recording_sha256: Option<String>,
-    /// Where the recording is.
-    pub recording_path: PathBuf,
 }
 
 impl Report {
-    /// Builds the report of a loaded recording (reads the file once more for its SHA-256).
+    /// Builds the report of a loaded recording, for every format (reads the file once more
+    /// for its SHA-256).
     pub fn from_recording(recording: &Recording) -> Report {
         Report {
+            pdf: Some(PdfParts {
+                timeline: Timeline::from_entries(&recording.entries),
+                recording_sha256: sha256_file(&recording.path).ok(),
+            }),
+            ..Report::summary_only(recording)
+        }
+    }
+
+    /// Builds the report of a loaded recording for the formats other than the PDF.
+    pub fn summary_only(recording: &Recording) -> Report {
+        Report {
             summary: summarize(recording),
-            timeline: Timeline::from_entries(&recording.entries),
-            recording_sha256: sha256_file(&recording.path).ok(),
             recording_path: recording.path.clone(),
+            pdf: None,
         }
     }
 
@@ -78,6 +104,82 @@ impl Report {
     pub fn load(path: &Path) -> Result<Report, ExportError> {
         let recording = recording::load(path, |_, _| true)?;
         Ok(Report::from_recording(&recording))
+    }
+}
+
+/// The formats a report is saved in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Pdf,
+    Csv,
+    Json,
+    /// One row appended to a register CSV.
+    Register,
+}
+
+impl Format {
+    /// The file name extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Pdf => "pdf",
+            Format::Csv | Format::Register => "csv",
+            Format::Json => "json",
+        }
+    }
+
+    /// What the file is, for people: `PDF report`, `CSV row`, `JSON`, `register`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Pdf => "PDF report",
+            Format::Csv => "CSV row",
+            Format::Json => "JSON",
+            Format::Register => "register",
+        }
+    }
+}
+
+/// The default file for `format` beside `recording`: `<stem>.summary.<ext>`.
+pub fn beside(recording: &Path, format: Format) -> PathBuf {
+    let stem = recording
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    recording.with_file_name(format!("{stem}.summary.{}", format.extension()))
+}
+
+/// What [`write()`] put in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// A PDF of this many pages.
+    Pages(usize),
+    /// A CSV file of the header and the session's row.
+    Row,
+    /// A JSON file of one object.
+    Object,
+    /// The session's row, appended to a register.
+    RowAppended,
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Written::Pages(pages) => write!(f, "{pages} page(s)"),
+            Written::Row => f.write_str("one row"),
+            Written::Object => f.write_str("one object"),
+            Written::RowAppended => f.write_str("row appended"),
+        }
+    }
+}
+
+/// Saves `report` as `format` to `out`: the PDF, the CSV and the JSON replace `out`
+/// atomically (never the recording itself), a register gets the session's row appended. Every
+/// file is owner-only.
+pub fn write(format: Format, report: &Report, out: &Path) -> Result<Written, ExportError> {
+    match format {
+        Format::Pdf => write_pdf(out, report).map(Written::Pages),
+        Format::Csv => write_csv(out, &report.summary).map(|()| Written::Row),
+        Format::Json => write_json(out, &report.summary).map(|()| Written::Object),
+        Format::Register => append_to_register(out, &report.summary).map(|()| Written::RowAppended),
     }
 }
 
@@ -183,6 +285,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn export_errors_say_what_failed_and_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<ExportError>();
+        assert_eq!(
+            ExportError::Chart(ChartError::Font(FontError::Unreadable)).to_string(),
+            "cannot draw the timeline chart: the report font cannot be read"
+        );
+        assert_eq!(
+            ExportError::Chart(ChartError::Split).to_string(),
+            "cannot draw the timeline chart: cannot split the chart area"
+        );
+        assert_eq!(
+            ExportError::Pdf(PdfError::FontNotEmbeddable).to_string(),
+            "cannot build the PDF: the font cannot be embedded"
+        );
+        let source = std::error::Error::source(&ExportError::Chart(ChartError::Split));
+        assert!(source.is_some(), "the chart's error is kept as the source");
+    }
+
+    #[test]
     fn atomic_write_replaces_privately_and_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.pdf");
@@ -196,6 +318,55 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn each_format_has_its_file_beside_the_recording() {
+        let recording = Path::new("/data/sessions/2026-03-14_0805.csv");
+        let beside = |format| beside(recording, format);
+        assert_eq!(
+            beside(Format::Pdf),
+            Path::new("/data/sessions/2026-03-14_0805.summary.pdf")
+        );
+        assert_eq!(
+            beside(Format::Csv),
+            Path::new("/data/sessions/2026-03-14_0805.summary.csv")
+        );
+        assert_eq!(
+            beside(Format::Json),
+            Path::new("/data/sessions/2026-03-14_0805.summary.json")
+        );
+        assert_eq!(Written::Pages(2).to_string(), "2 page(s)");
+    }
+
+    #[test]
+    fn a_report_made_without_its_chart_writes_every_format_but_the_pdf() {
+        let dir = tempfile::tempdir().unwrap();
+        let recording = Recording {
+            path: dir.path().join("s.csv"),
+            entries: Vec::new(),
+            problems: Vec::new(),
+            skipped_rows: 0,
+            meta: None,
+            meta_problem: None,
+        };
+        let report = Report::summary_only(&recording);
+        for (format, written) in [
+            (Format::Csv, Written::Row),
+            (Format::Json, Written::Object),
+            (Format::Register, Written::RowAppended),
+        ] {
+            let out = dir.path().join(format.name());
+            assert_eq!(write(format, &report, &out).unwrap(), written);
+            assert!(out.exists());
+        }
+        let out = dir.path().join("s.pdf");
+        let err = write(Format::Pdf, &report, &out).unwrap_err();
+        assert!(
+            matches!(err, ExportError::Pdf(PdfError::MadeWithoutChart)),
+            "{err}"
+        );
+        assert!(!out.exists());
     }
 
     #[test]

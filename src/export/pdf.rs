@@ -11,152 +11,46 @@ use std::path::Path;
 use std::sync::Arc;
 
 use krilla::Document;
-use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::metadata::Metadata;
-use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
-use krilla::paint::{Fill, FillRule, Stroke};
-use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
-use krilla_svg::{SurfaceExt as _, SvgSettings};
+use krilla::text::Font;
 
-use crate::analysis::summary::Summary;
-use crate::model::Priority;
+use crate::analysis::summary::{Figure, Summary};
+use crate::present::palette;
+use crate::present::text::{clock_hms, local_date, local_time, offset_hms};
 
-use super::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT, chart_svg, priority_rgb};
+use super::chart::{CHART_HEIGHT_PT, ChartError, chart_svg};
 use super::fonts::{FONT_BYTES, Metrics};
-use super::format::{
-    FigureRow, alarm_duration, local_clock, local_date, local_time, machine, offset_hms,
-    priority_name, procedure_rows, volume_rows,
-};
+use super::format::{FigureRow, alarm_duration, machine, procedure_rows, volume_rows};
 use super::text::NOT_COMPUTED;
 use super::{ExportError, Report, check_not_recording, write_atomically};
 
-/// A4, points.
-pub const PAGE_WIDTH_PT: f32 = 595.28;
-pub const PAGE_HEIGHT_PT: f32 = 841.89;
-const LEFT: f32 = 42.0;
-const RIGHT: f32 = PAGE_WIDTH_PT - 42.0;
-const CONTENT_WIDTH: f32 = RIGHT - LEFT;
-const TOP: f32 = 40.0;
-/// Lowest point of the content; the footer sits below.
-const BOTTOM: f32 = PAGE_HEIGHT_PT - 62.0;
+mod page;
 
-const BLACK: Rgb = Rgb(0x10, 0x10, 0x10);
-const GREY: Rgb = Rgb(0x60, 0x60, 0x60);
-const LIGHT: Rgb = Rgb(0xB0, 0xB0, 0xB0);
-/// What stands in for a figure that could not be computed.
-const MUTED: Rgb = Rgb(0x8A, 0x8A, 0x8A);
-const STRIPE: Rgb = Rgb(0xF2, 0xF4, 0xF6);
-const ACCENT: Rgb = Rgb(0x00, 0x62, 0xB2);
+pub use page::{PAGE_HEIGHT_PT, PAGE_WIDTH_PT};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Rgb(u8, u8, u8);
+use page::{
+    BLACK, CONTENT_WIDTH, GREY, LEFT, LIGHT, Layout, MUTED, Op, RIGHT, STRIPE, TOP, col, draw,
+    table_header, table_row,
+};
 
-/// One drawing operation on a page. `y` of text is its baseline; coordinates run from the top
-/// left corner, in points.
-#[derive(Debug, Clone)]
-enum Op {
-    Text {
-        x: f32,
-        y: f32,
-        size: f32,
-        text: String,
-        bold: bool,
-        color: Rgb,
-    },
-    Line {
-        from: (f32, f32),
-        to: (f32, f32),
-        width: f32,
-        color: Rgb,
-    },
-    Rect {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        color: Rgb,
-    },
-    Chart {
-        x: f32,
-        y: f32,
-    },
-}
-
-/// Pages being laid out, top to bottom.
-struct Layout<'m> {
-    m: &'m Metrics,
-    pages: Vec<Vec<Op>>,
-    /// Top of the free space on the current page.
-    y: f32,
-}
-
-impl<'m> Layout<'m> {
-    fn new(m: &'m Metrics) -> Layout<'m> {
-        Layout {
-            m,
-            pages: vec![Vec::new()],
-            y: TOP,
-        }
-    }
-
-    fn new_page(&mut self) {
-        self.pages.push(Vec::new());
-        self.y = TOP;
-    }
-
-    /// Starts a new page unless `height` points still fit on this one.
-    fn ensure(&mut self, height: f32) {
-        if self.y + height > BOTTOM {
-            self.new_page();
-        }
-    }
-
-    fn push(&mut self, op: Op) {
-        if let Some(page) = self.pages.last_mut() {
-            page.push(op);
-        }
-    }
-
-    fn text(&mut self, x: f32, y: f32, size: f32, text: impl Into<String>, bold: bool, color: Rgb) {
-        let text = text.into();
-        if !text.is_empty() {
-            self.push(Op::Text {
-                x,
-                y,
-                size,
-                text,
-                bold,
-                color,
-            });
-        }
-    }
-
-    fn text_right(&mut self, right: f32, y: f32, size: f32, text: &str, color: Rgb) {
-        let x = right - self.m.width(text, size);
-        self.text(x, y, size, text, false, color);
-    }
-
-    fn rule(&mut self, y: f32, color: Rgb) {
-        self.push(Op::Line {
-            from: (LEFT, y),
-            to: (RIGHT, y),
-            width: 0.6,
-            color,
-        });
-    }
-
-    /// A section heading, kept on the page with at least `keep` points of what follows.
-    fn heading(&mut self, title: &str, keep: f32) {
-        self.ensure(22.0 + keep);
-        self.y += 8.0;
-        self.text(LEFT, self.y + 10.0, 11.0, title, true, ACCENT);
-        self.y += 15.0;
-        self.rule(self.y, LIGHT);
-        self.y += 5.0;
-    }
+/// Why the PDF could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// The report's font cannot be measured (it is compiled in: a defect of the build).
+    #[error("the font cannot be read")]
+    FontUnreadable,
+    #[error("the font cannot be embedded")]
+    FontNotEmbeddable,
+    #[error("bad page size")]
+    PageSize,
+    /// The report was made for the other formats, without the chart's timeline and the
+    /// recording's hash ([`Report::summary_only`]).
+    #[error("the report was made without its chart")]
+    MadeWithoutChart,
+    /// krilla could not write the document.
+    #[error(transparent)]
+    Build(krilla::error::KrillaError),
 }
 
 /// Builds the PDF report.
@@ -174,15 +68,14 @@ pub fn write_pdf(path: &Path, report: &Report) -> Result<usize, ExportError> {
 }
 
 fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
-    let metrics =
-        Metrics::get().ok_or_else(|| ExportError::Pdf("the font cannot be read".into()))?;
-    let svg = chart_svg(&report.timeline).map_err(ExportError::Chart)?;
+    let metrics = Metrics::get().ok_or(PdfError::FontUnreadable)?;
+    let parts = report.pdf.as_ref().ok_or(PdfError::MadeWithoutChart)?;
+    let svg = chart_svg(&parts.timeline)?;
     let tree = svg.as_deref().map(parse_svg).transpose()?;
     let pages = lay_out(metrics, report, tree.is_some());
-    let font = Font::new(krilla::Data::from(FONT_BYTES), 0)
-        .ok_or_else(|| ExportError::Pdf("the font cannot be embedded".into()))?;
-    let page_settings = PageSettings::from_wh(PAGE_WIDTH_PT, PAGE_HEIGHT_PT)
-        .ok_or_else(|| ExportError::Pdf("bad page size".into()))?;
+    let font = Font::new(krilla::Data::from(FONT_BYTES), 0).ok_or(PdfError::FontNotEmbeddable)?;
+    let page_settings =
+        PageSettings::from_wh(PAGE_WIDTH_PT, PAGE_HEIGHT_PT).ok_or(PdfError::PageSize)?;
 
     let mut document = Document::new();
     document.set_metadata(
@@ -201,9 +94,7 @@ fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
         surface.finish();
         page.finish();
     }
-    let bytes = document
-        .finish()
-        .map_err(|e| ExportError::Pdf(e.to_string()))?;
+    let bytes = document.finish().map_err(PdfError::Build)?;
     Ok((bytes, count))
 }
 
@@ -223,91 +114,7 @@ fn parse_svg(svg: &str) -> Result<usvg::Tree, ExportError> {
         ..usvg::Options::default()
     };
     usvg::Tree::from_data(svg.as_bytes(), &options)
-        .map_err(|e| ExportError::Chart(format!("the chart's SVG cannot be read: {e}")))
-}
-
-fn paint(color: Rgb) -> krilla::paint::Paint {
-    rgb::Color::new(color.0, color.1, color.2).into()
-}
-
-fn draw(surface: &mut Surface<'_>, font: &Font, chart: Option<&usvg::Tree>, op: &Op) {
-    match op {
-        Op::Text {
-            x,
-            y,
-            size,
-            text,
-            bold,
-            color,
-        } => {
-            surface.set_fill(Some(Fill {
-                paint: paint(*color),
-                opacity: NormalizedF32::ONE,
-                rule: FillRule::NonZero,
-            }));
-            // The one typeface has no bold: a thin outline in the same colour thickens it,
-            // and the text stays text.
-            surface.set_stroke(bold.then(|| Stroke {
-                paint: paint(*color),
-                width: size * 0.04,
-                ..Stroke::default()
-            }));
-            surface.draw_text(
-                Point::from_xy(*x, *y),
-                font.clone(),
-                *size,
-                text,
-                false,
-                TextDirection::Auto,
-            );
-            surface.set_stroke(None);
-        }
-        Op::Line {
-            from,
-            to,
-            width,
-            color,
-        } => {
-            let mut builder = PathBuilder::new();
-            builder.move_to(from.0, from.1);
-            builder.line_to(to.0, to.1);
-            if let Some(path) = builder.finish() {
-                surface.set_fill(None);
-                surface.set_stroke(Some(Stroke {
-                    paint: paint(*color),
-                    width: *width,
-                    ..Stroke::default()
-                }));
-                surface.draw_path(&path);
-                surface.set_stroke(None);
-            }
-        }
-        Op::Rect { x, y, w, h, color } => {
-            let mut builder = PathBuilder::new();
-            if let Some(rect) = Rect::from_xywh(*x, *y, *w, *h) {
-                builder.push_rect(rect);
-            }
-            if let Some(path) = builder.finish() {
-                surface.set_stroke(None);
-                surface.set_fill(Some(Fill {
-                    paint: paint(*color),
-                    opacity: NormalizedF32::ONE,
-                    rule: FillRule::NonZero,
-                }));
-                surface.draw_path(&path);
-            }
-        }
-        Op::Chart { x, y } => {
-            if let (Some(tree), Some(size)) = (
-                chart,
-                Size::from_wh(CHART_WIDTH_PT as f32, CHART_HEIGHT_PT as f32),
-            ) {
-                surface.push_transform(&Transform::from_translate(*x, *y));
-                surface.draw_svg(tree, size, SvgSettings::default());
-                surface.pop();
-            }
-        }
-    }
+        .map_err(|e| ExportError::Chart(ChartError::Svg(e)))
 }
 
 /// Lays the report out on pages.
@@ -353,10 +160,7 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
         true,
         BLACK,
     );
-    let generated = format!(
-        "generated {}",
-        local_time(&jiff::Timestamp::now().to_string())
-    );
+    let generated = format!("generated {}", local_time(jiff::Timestamp::now()));
     l.text_right(RIGHT, l.y + 15.0, 7.5, &generated, GREY);
     l.y += 24.0;
     l.rule(l.y, BLACK);
@@ -382,12 +186,13 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
                 }),
             }
         };
-    let date = match (&s.started_utc, &s.ended_utc) {
+    let (started, ended) = (s.time(Figure::StartedUtc), s.time(Figure::EndedUtc));
+    let date = match (started, ended) {
         (Some(start), Some(end)) => Some(format!(
             "{}   {}–{}",
             local_date(start),
-            local_clock(start),
-            local_clock(end)
+            clock_hms(start),
+            clock_hms(end)
         )),
         _ => None,
     };
@@ -414,8 +219,11 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
     let machine_text =
         l.m.ellipsize(machine_text, 9.0, right_col - LEFT - label_w - 8.0);
     field(l, LEFT, y, "Machine", Some(&machine_text), false);
-    let tz = local_time(s.started_utc.as_deref().unwrap_or_default());
-    let tz = tz.rsplit(' ').next().filter(|z| z.starts_with(['+', '-']));
+    let tz = started.map(local_time);
+    let tz = tz
+        .as_deref()
+        .and_then(|t| t.rsplit(' ').next())
+        .filter(|z| z.starts_with(['+', '-']));
     field(
         l,
         right_col,
@@ -475,6 +283,7 @@ fn unavailable(l: &mut Layout<'_>, s: &Summary) {
     l.text(LEFT, l.y + 8.0, 8.0, "Not computed, and why:", true, GREY);
     l.y += 11.0;
     for (figures, reason) in groups {
+        let figures: Vec<&str> = figures.iter().map(|f| f.key()).collect();
         let text = format!("{}: {reason}", figures.join(", "));
         let lines = l.m.wrap(&text, size, CONTENT_WIDTH - 10.0);
         l.ensure(lines.len() as f32 * line_h);
@@ -484,62 +293,6 @@ fn unavailable(l: &mut Layout<'_>, s: &Summary) {
             l.y += line_h;
         }
     }
-}
-
-/// A column of a log table: header, left edge (from the margin) and width.
-struct Col {
-    title: &'static str,
-    x: f32,
-    w: f32,
-}
-
-const fn col(title: &'static str, x: f32, w: f32) -> Col {
-    Col { title, x, w }
-}
-
-const TABLE_SIZE: f32 = 8.0;
-const TABLE_LINE_H: f32 = 10.0;
-
-/// Draws a table header row.
-fn table_header(l: &mut Layout<'_>, cols: &[Col]) {
-    for col in cols {
-        l.text(LEFT + col.x, l.y + 8.0, 7.5, col.title, true, GREY);
-    }
-    l.y += 11.0;
-    l.rule(l.y, LIGHT);
-    l.y += 2.0;
-}
-
-/// Draws one table row of wrapped cells, starting a new page (with the header again) if it
-/// does not fit.
-fn table_row(l: &mut Layout<'_>, cols: &[Col], cells: &[(String, Rgb)], stripe: bool) {
-    let wrapped: Vec<Vec<String>> = cols
-        .iter()
-        .zip(cells)
-        .map(|(col, (text, _))| l.m.wrap(text, TABLE_SIZE, col.w - 4.0))
-        .collect();
-    let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
-    let height = lines as f32 * TABLE_LINE_H + 3.0;
-    if l.y + height > BOTTOM {
-        l.new_page();
-        table_header(l, cols);
-    }
-    if stripe {
-        l.push(Op::Rect {
-            x: LEFT,
-            y: l.y,
-            w: CONTENT_WIDTH,
-            h: height,
-            color: STRIPE,
-        });
-    }
-    for ((col, (_, color)), cell) in cols.iter().zip(cells).zip(wrapped) {
-        for (i, line) in cell.into_iter().enumerate() {
-            let y = l.y + 8.5 + i as f32 * TABLE_LINE_H;
-            l.text(LEFT + col.x, y, TABLE_SIZE, line, false, *color);
-        }
-    }
-    l.y += height;
 }
 
 /// Where the alarm table's priority colour square goes, from the margin.
@@ -578,8 +331,8 @@ fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
             &[
                 (format!("A{}", i + 1), BLACK),
                 (offset_hms(a.raised_s), BLACK),
-                (local_clock(&a.raised_utc), BLACK),
-                (priority_name(&a.priority).to_owned(), BLACK),
+                (clock_hms(a.raised_utc), BLACK),
+                (a.priority.name().to_owned(), BLACK),
                 (a.code.clone(), BLACK),
                 (
                     alarm_duration(a),
@@ -595,14 +348,12 @@ fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
         } else {
             TOP + 13.0
         };
-        let priority = Priority::from_code(&a.priority).unwrap_or(Priority::Info);
-        let c = priority_rgb(priority);
         l.push(Op::Rect {
             x: LEFT + PRIORITY_X,
             y: top + 2.5,
             w: 6.5,
             h: 6.5,
-            color: Rgb(c.0, c.1, c.2),
+            color: palette::priority(a.priority),
         });
     }
 }
@@ -629,7 +380,7 @@ fn note_table(l: &mut Layout<'_>, s: &Summary) {
             &[
                 (format!("N{}", i + 1), BLACK),
                 (offset_hms(n.at_s), BLACK),
-                (local_clock(&n.time_utc), BLACK),
+                (clock_hms(n.time_utc), BLACK),
                 (n.code.clone(), GREY),
                 (n.text.clone(), BLACK),
             ],
@@ -650,8 +401,9 @@ fn footer(m: &Metrics, page: &mut Vec<Op>, report: &Report, number: usize, pages
     let size = 7.0;
     let file = s.recording_file.as_deref().unwrap_or("(unnamed)");
     let sha = report
-        .recording_sha256
-        .as_deref()
+        .pdf
+        .as_ref()
+        .and_then(|parts| parts.recording_sha256.as_deref())
         .unwrap_or("(the file could not be read)");
     let line1 = m.ellipsize(
         &format!("Recording {file}   SHA-256 {sha}"),

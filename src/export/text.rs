@@ -4,10 +4,9 @@ use std::fmt::Write as _;
 
 use crate::analysis::summary::Summary;
 
-use super::format::{
-    FigureRow, alarm_duration, local_clock, local_time, machine, offset_hms, priority_name,
-    procedure_rows, volume_rows,
-};
+use crate::present::text::{clock_hms, offset_hms};
+
+use super::format::{FigureRow, alarm_duration, header_rows, machine, procedure_rows, volume_rows};
 
 /// Width of the label column.
 const LABEL_WIDTH: usize = 22;
@@ -45,20 +44,13 @@ pub fn render_text(s: &Summary) -> String {
         "Operator",
         s.operator.as_deref().unwrap_or("(not recorded)"),
     );
-    line(
-        &mut out,
-        "Started",
-        &s.started_utc
-            .as_deref()
-            .map_or(NOT_COMPUTED.into(), local_time),
-    );
-    line(
-        &mut out,
-        "Ended",
-        &s.ended_utc
-            .as_deref()
-            .map_or(NOT_COMPUTED.into(), local_time),
-    );
+    for r in header_rows(s) {
+        line(
+            &mut out,
+            r.label,
+            r.value.as_deref().unwrap_or(NOT_COMPUTED),
+        );
+    }
     out.push('\n');
     let figures = |out: &mut String, rows: Vec<FigureRow>| {
         for r in rows {
@@ -73,6 +65,7 @@ pub fn render_text(s: &Summary) -> String {
     if !groups.is_empty() {
         out.push_str("\nNot computed:\n");
         for (figures, reason) in groups {
+            let figures: Vec<&str> = figures.iter().map(|f| f.key()).collect();
             let _ = writeln!(out, "  {}: {reason}", figures.join(", "));
         }
     }
@@ -88,8 +81,8 @@ pub fn render_text(s: &Summary) -> String {
                 "  A{:<3} {} {}  {:<6} {:<24} {:<12} {}",
                 i + 1,
                 offset_hms(a.raised_s),
-                local_clock(&a.raised_utc),
-                priority_name(&a.priority),
+                clock_hms(a.raised_utc),
+                a.priority.name(),
                 a.code,
                 alarm_duration(a),
                 a.text
@@ -113,7 +106,7 @@ pub fn render_text(s: &Summary) -> String {
                 "  N{:<3} {} {}  {code}{}",
                 i + 1,
                 offset_hms(n.at_s),
-                local_clock(&n.time_utc),
+                clock_hms(n.time_utc),
                 n.text
             );
         }

@@ -7,57 +7,11 @@ use std::path::{Path, PathBuf};
 use crossbeam_channel::Receiver;
 use egui::RichText;
 
-use crate::export::{self, Report};
-
-/// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Pdf,
-    Csv,
-    Json,
-    /// One row appended to a register CSV.
-    Register,
-}
-
-impl Format {
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Pdf => "pdf",
-            Format::Csv | Format::Register => "csv",
-            Format::Json => "json",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Format::Pdf => "PDF report",
-            Format::Csv => "CSV row",
-            Format::Json => "JSON",
-            Format::Register => "register",
-        }
-    }
-}
-
-/// The default file for `format` beside `recording`: `<stem>.summary.<ext>`.
-pub fn beside(recording: &Path, format: Format) -> PathBuf {
-    let stem = recording
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    recording.with_file_name(format!("{stem}.summary.{}", format.extension()))
-}
+use crate::export::{self, Format, Report, beside};
 
 /// Writes `report` as `format` to `out`; returns a line for the nurse.
 pub fn write(report: &Report, format: Format, out: &Path) -> Result<String, String> {
-    let result = match format {
-        Format::Pdf => export::write_pdf(out, report).map(|pages| format!("{pages} page(s)")),
-        Format::Csv => export::write_csv(out, &report.summary).map(|()| "one row".into()),
-        Format::Json => export::write_json(out, &report.summary).map(|()| "one object".into()),
-        Format::Register => {
-            export::append_to_register(out, &report.summary).map(|()| "row appended".into())
-        }
-    };
-    result
+    export::write(format, report, out)
         .map(|what| format!("Saved {} ({what}) to {}", format.name(), out.display()))
         .map_err(|e| e.to_string())
 }

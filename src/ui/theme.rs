@@ -1,11 +1,12 @@
-//! Colours and type: one colour per quantity everywhere (tile, plot, report), a palette that
-//! stays distinguishable for colour-blind readers (Okabe–Ito), and alarm colours kept for
-//! alarms alone.
+//! Colours and type on screen: the palette of [`crate::present::palette`] (one colour per
+//! quantity everywhere, Okabe–Ito, alarm colours for alarms alone) as egui colours, the night
+//! and day themes and the bedside type sizes.
 
 use egui::{Color32, FontId, TextStyle};
 
 use crate::analysis::Series;
 use crate::model::{MachineState, Priority, Quantity};
+use crate::present::palette::{self, Rgb};
 
 /// Night (dark) or day (light).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -48,104 +49,140 @@ pub fn apply(ctx: &egui::Context, theme: Theme) {
     });
 }
 
+fn color(rgb: Rgb) -> Color32 {
+    Color32::from_rgb(rgb.0, rgb.1, rgb.2)
+}
+
 /// The colour of a series, the same on every plot, tile and report.
 pub fn series_color(series: Series, dark: bool) -> Color32 {
-    let quantity = match series {
-        Series::WbProcessedMl => Quantity::InletMl,
-        Series::Measured(q) => q,
-    };
-    quantity_color(quantity, dark)
+    color(palette::series(series, dark))
 }
 
 /// The colour of a quantity (flows and volumes of one line share it).
 pub fn quantity_color(quantity: Quantity, dark: bool) -> Color32 {
-    use Quantity::{
-        AcMl, AcMlMin, AcRatio, AccessMmhg, CentrifugeRpm, CollectMl, CollectMlMin, InletMl,
-        InletMlMin, PlasmaMl, PlasmaMlMin, ReplaceMl, ReturnMlMin, ReturnMmhg,
-    };
-    let (light_theme, dark_theme) = match quantity {
-        // Blood drawn: blue.
-        InletMlMin | InletMl => (
-            Color32::from_rgb(0x00, 0x62, 0xB2),
-            Color32::from_rgb(0x4C, 0x9B, 0xFF),
-        ),
-        // Anticoagulant: orange.
-        AcMlMin | AcMl | AcRatio => (
-            Color32::from_rgb(0xC0, 0x7A, 0x00),
-            Color32::from_rgb(0xE6, 0x9F, 0x00),
-        ),
-        // Product: bluish green.
-        CollectMlMin | CollectMl => (
-            Color32::from_rgb(0x00, 0x7A, 0x5A),
-            Color32::from_rgb(0x00, 0xB8, 0x8A),
-        ),
-        // Plasma: reddish purple.
-        PlasmaMlMin | PlasmaMl => (
-            Color32::from_rgb(0xA0, 0x4A, 0x80),
-            Color32::from_rgb(0xCC, 0x79, 0xA7),
-        ),
-        // Return line: grey.
-        ReturnMlMin | ReturnMmhg | ReplaceMl => (
-            Color32::from_rgb(0x50, 0x50, 0x50),
-            Color32::from_rgb(0xC8, 0xC8, 0xC8),
-        ),
-        // Access line: violet.
-        AccessMmhg => (
-            Color32::from_rgb(0x6A, 0x3D, 0x9A),
-            Color32::from_rgb(0xB3, 0x9D, 0xDB),
-        ),
-        CentrifugeRpm => (
-            Color32::from_rgb(0x70, 0x70, 0x70),
-            Color32::from_rgb(0xA0, 0xA0, 0xA0),
-        ),
-    };
-    if dark { dark_theme } else { light_theme }
+    color(palette::quantity(quantity, dark))
 }
 
 /// Alarm colours (IEC 60601-1-8): high red, medium yellow, low cyan. Used for nothing else.
 pub fn priority_color(priority: Priority) -> Color32 {
-    match priority {
-        Priority::High => Color32::from_rgb(0xE0, 0x1B, 0x1B),
-        Priority::Medium => Color32::from_rgb(0xF5, 0xC2, 0x11),
-        Priority::Low => Color32::from_rgb(0x00, 0xD8, 0xE8),
-        Priority::Info => Color32::from_rgb(0x90, 0x90, 0x90),
-    }
+    color(palette::priority(priority))
 }
 
 /// Text colour readable on an alarm colour.
 pub fn on_priority_color(priority: Priority) -> Color32 {
-    match priority {
-        Priority::High => Color32::WHITE,
-        _ => Color32::BLACK,
-    }
+    color(palette::on_priority(priority))
 }
 
-/// Background band for a machine state on the plots (transparent for RUN).
+/// Background band for a machine state on the plots (transparent for RUN): the state's band
+/// colour, translucent, a pause more strongly and the idle and ended states less.
 pub fn state_band_color(state: MachineState, dark: bool) -> Option<Color32> {
     let alpha = if dark { 34 } else { 40 };
-    match state {
-        MachineState::Prime => Some(Color32::from_rgba_unmultiplied(0x80, 0x80, 0xFF, alpha)),
-        MachineState::Pause => Some(Color32::from_rgba_unmultiplied(
-            0xB0,
-            0xB0,
-            0xB0,
-            alpha + 20,
-        )),
-        MachineState::Rinseback => Some(Color32::from_rgba_unmultiplied(0x00, 0xB8, 0x8A, alpha)),
-        MachineState::Idle | MachineState::End => {
-            Some(Color32::from_rgba_unmultiplied(0x60, 0x60, 0x60, alpha / 2))
-        }
-        MachineState::Run => None,
-    }
+    let alpha = match state {
+        MachineState::Pause => alpha + 20,
+        MachineState::Idle | MachineState::End => alpha / 2,
+        MachineState::Prime | MachineState::Rinseback | MachineState::Run => alpha,
+    };
+    palette::state_band(state).map(|Rgb(r, g, b)| Color32::from_rgba_unmultiplied(r, g, b, alpha))
 }
 
 /// Colour of the machine state pill in the header.
 pub fn state_color(state: MachineState) -> Color32 {
-    match state {
-        MachineState::Run => Color32::from_rgb(0x00, 0x9E, 0x73),
-        MachineState::Pause => Color32::from_rgb(0x9A, 0x9A, 0x9A),
-        MachineState::Prime => Color32::from_rgb(0x6A, 0x6A, 0xE0),
-        MachineState::Rinseback => Color32::from_rgb(0x00, 0x80, 0x80),
-        MachineState::Idle | MachineState::End => Color32::from_rgb(0x60, 0x60, 0x60),
+    color(palette::state(state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn rgb(r: u8, g: u8, b: u8) -> Color32 {
+        Color32::from_rgb(r, g, b)
+    }
+
+    /// The screen's colours, value by value: they must not change when the palette moves.
+    #[test]
+    fn the_screen_colours_are_the_specified_ones() {
+        use Quantity::*;
+        // (quantity, day, night)
+        let quantities = [
+            (InletMlMin, rgb(0x00, 0x62, 0xB2), rgb(0x4C, 0x9B, 0xFF)),
+            (InletMl, rgb(0x00, 0x62, 0xB2), rgb(0x4C, 0x9B, 0xFF)),
+            (AcMlMin, rgb(0xC0, 0x7A, 0x00), rgb(0xE6, 0x9F, 0x00)),
+            (AcMl, rgb(0xC0, 0x7A, 0x00), rgb(0xE6, 0x9F, 0x00)),
+            (AcRatio, rgb(0xC0, 0x7A, 0x00), rgb(0xE6, 0x9F, 0x00)),
+            (CollectMlMin, rgb(0x00, 0x7A, 0x5A), rgb(0x00, 0xB8, 0x8A)),
+            (CollectMl, rgb(0x00, 0x7A, 0x5A), rgb(0x00, 0xB8, 0x8A)),
+            (PlasmaMlMin, rgb(0xA0, 0x4A, 0x80), rgb(0xCC, 0x79, 0xA7)),
+            (PlasmaMl, rgb(0xA0, 0x4A, 0x80), rgb(0xCC, 0x79, 0xA7)),
+            (ReturnMlMin, rgb(0x50, 0x50, 0x50), rgb(0xC8, 0xC8, 0xC8)),
+            (ReturnMmhg, rgb(0x50, 0x50, 0x50), rgb(0xC8, 0xC8, 0xC8)),
+            (ReplaceMl, rgb(0x50, 0x50, 0x50), rgb(0xC8, 0xC8, 0xC8)),
+            (AccessMmhg, rgb(0x6A, 0x3D, 0x9A), rgb(0xB3, 0x9D, 0xDB)),
+            (CentrifugeRpm, rgb(0x70, 0x70, 0x70), rgb(0xA0, 0xA0, 0xA0)),
+        ];
+        assert_eq!(quantities.len(), Quantity::ALL.len());
+        for (q, day, night) in quantities {
+            assert_eq!(quantity_color(q, false), day, "{q:?}");
+            assert_eq!(quantity_color(q, true), night, "{q:?}");
+            assert_eq!(series_color(Series::Measured(q), true), night, "{q:?}");
+        }
+        // Whole blood processed is drawn in the inlet's blue.
+        assert_eq!(
+            series_color(Series::WbProcessedMl, false),
+            rgb(0x00, 0x62, 0xB2)
+        );
+        assert_eq!(
+            series_color(Series::WbProcessedMl, true),
+            rgb(0x4C, 0x9B, 0xFF)
+        );
+
+        for (p, color, text) in [
+            (Priority::High, rgb(0xE0, 0x1B, 0x1B), Color32::WHITE),
+            (Priority::Medium, rgb(0xF5, 0xC2, 0x11), Color32::BLACK),
+            (Priority::Low, rgb(0x00, 0xD8, 0xE8), Color32::BLACK),
+            (Priority::Info, rgb(0x90, 0x90, 0x90), Color32::BLACK),
+        ] {
+            assert_eq!(priority_color(p), color, "{p:?}");
+            assert_eq!(on_priority_color(p), text, "{p:?}");
+        }
+
+        let band = Color32::from_rgba_unmultiplied;
+        // (state, pill, band by day, band by night)
+        for (state, pill, day, night) in [
+            (MachineState::Run, rgb(0x00, 0x9E, 0x73), None, None),
+            (
+                MachineState::Pause,
+                rgb(0x9A, 0x9A, 0x9A),
+                Some(band(0xB0, 0xB0, 0xB0, 60)),
+                Some(band(0xB0, 0xB0, 0xB0, 54)),
+            ),
+            (
+                MachineState::Prime,
+                rgb(0x6A, 0x6A, 0xE0),
+                Some(band(0x80, 0x80, 0xFF, 40)),
+                Some(band(0x80, 0x80, 0xFF, 34)),
+            ),
+            (
+                MachineState::Rinseback,
+                rgb(0x00, 0x80, 0x80),
+                Some(band(0x00, 0xB8, 0x8A, 40)),
+                Some(band(0x00, 0xB8, 0x8A, 34)),
+            ),
+            (
+                MachineState::Idle,
+                rgb(0x60, 0x60, 0x60),
+                Some(band(0x60, 0x60, 0x60, 20)),
+                Some(band(0x60, 0x60, 0x60, 17)),
+            ),
+            (
+                MachineState::End,
+                rgb(0x60, 0x60, 0x60),
+                Some(band(0x60, 0x60, 0x60, 20)),
+                Some(band(0x60, 0x60, 0x60, 17)),
+            ),
+        ] {
+            assert_eq!(state_color(state), pill, "{state:?}");
+            assert_eq!(state_band_color(state, false), day, "{state:?}");
+            assert_eq!(state_band_color(state, true), night, "{state:?}");
+        }
     }
 }

@@ -1,0 +1,88 @@
+//! The colours: one per quantity everywhere (tile, plot, report chart), a palette that stays
+//! distinguishable for colour-blind readers (Okabe–Ito), alarm colours kept for alarms alone,
+//! and the colours of the machine states.
+
+use crate::analysis::Series;
+use crate::model::{MachineState, Priority, Quantity};
+
+/// A colour, 8 bits per channel, opaque.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+pub const WHITE: Rgb = Rgb(0xFF, 0xFF, 0xFF);
+pub const BLACK: Rgb = Rgb(0x00, 0x00, 0x00);
+
+/// The colour of a series: its quantity's (whole blood processed takes the inlet's).
+pub fn series(series: Series, dark: bool) -> Rgb {
+    let quantity = match series {
+        Series::WbProcessedMl => Quantity::InletMl,
+        Series::Measured(q) => q,
+    };
+    self::quantity(quantity, dark)
+}
+
+/// The colour of a quantity (flows and volumes of one line share it), on a dark background
+/// (`dark`) or a light one (day theme, paper).
+pub fn quantity(quantity: Quantity, dark: bool) -> Rgb {
+    use Quantity::{
+        AcMl, AcMlMin, AcRatio, AccessMmhg, CentrifugeRpm, CollectMl, CollectMlMin, InletMl,
+        InletMlMin, PlasmaMl, PlasmaMlMin, ReplaceMl, ReturnMlMin, ReturnMmhg,
+    };
+    let (light, on_dark) = match quantity {
+        // Blood drawn: blue.
+        InletMlMin | InletMl => (Rgb(0x00, 0x62, 0xB2), Rgb(0x4C, 0x9B, 0xFF)),
+        // Anticoagulant: orange.
+        AcMlMin | AcMl | AcRatio => (Rgb(0xC0, 0x7A, 0x00), Rgb(0xE6, 0x9F, 0x00)),
+        // Product: bluish green.
+        CollectMlMin | CollectMl => (Rgb(0x00, 0x7A, 0x5A), Rgb(0x00, 0xB8, 0x8A)),
+        // Plasma: reddish purple.
+        PlasmaMlMin | PlasmaMl => (Rgb(0xA0, 0x4A, 0x80), Rgb(0xCC, 0x79, 0xA7)),
+        // Return line: grey.
+        ReturnMlMin | ReturnMmhg | ReplaceMl => (Rgb(0x50, 0x50, 0x50), Rgb(0xC8, 0xC8, 0xC8)),
+        // Access line: violet.
+        AccessMmhg => (Rgb(0x6A, 0x3D, 0x9A), Rgb(0xB3, 0x9D, 0xDB)),
+        CentrifugeRpm => (Rgb(0x70, 0x70, 0x70), Rgb(0xA0, 0xA0, 0xA0)),
+    };
+    if dark { on_dark } else { light }
+}
+
+/// Alarm colours (IEC 60601-1-8): high red, medium yellow, low cyan. Used for nothing else.
+pub fn priority(priority: Priority) -> Rgb {
+    match priority {
+        Priority::High => Rgb(0xE0, 0x1B, 0x1B),
+        Priority::Medium => Rgb(0xF5, 0xC2, 0x11),
+        Priority::Low => Rgb(0x00, 0xD8, 0xE8),
+        Priority::Info => Rgb(0x90, 0x90, 0x90),
+    }
+}
+
+/// Text colour readable on an alarm colour.
+pub fn on_priority(priority: Priority) -> Rgb {
+    match priority {
+        Priority::High => WHITE,
+        _ => BLACK,
+    }
+}
+
+/// The machine state's own colour (the state pill in the header).
+pub fn state(state: MachineState) -> Rgb {
+    match state {
+        MachineState::Run => Rgb(0x00, 0x9E, 0x73),
+        MachineState::Pause => Rgb(0x9A, 0x9A, 0x9A),
+        MachineState::Prime => Rgb(0x6A, 0x6A, 0xE0),
+        MachineState::Rinseback => Rgb(0x00, 0x80, 0x80),
+        MachineState::Idle | MachineState::End => Rgb(0x60, 0x60, 0x60),
+    }
+}
+
+/// The colour a machine state shades the time axis with, behind the lines; RUN is not shaded.
+/// Each medium lays it on translucent, as strongly as suits it.
+pub fn state_band(state: MachineState) -> Option<Rgb> {
+    match state {
+        MachineState::Prime => Some(Rgb(0x80, 0x80, 0xFF)),
+        MachineState::Pause => Some(Rgb(0xB0, 0xB0, 0xB0)),
+        MachineState::Rinseback => Some(Rgb(0x00, 0xB8, 0x8A)),
+        MachineState::Idle | MachineState::End => Some(Rgb(0x60, 0x60, 0x60)),
+        MachineState::Run => None,
+    }
+}
