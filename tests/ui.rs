@@ -710,6 +710,12 @@ fn a_recorded_session_exports_its_summary_from_the_replay_view() {
     });
     let csv = std::fs::read_to_string(dir.path().join("session.summary.csv")).unwrap();
     assert!(csv.starts_with("recording_file,"), "{csv}");
+    // The replay exported from what it already held; the file, summarised afresh, says the same.
+    let from_file = apheresis_monitor::export::Report::load(&path).unwrap();
+    let again = dir.path().join("again.csv");
+    apheresis_monitor::export::write(apheresis_monitor::export::Format::Csv, &from_file, &again)
+        .unwrap();
+    assert_eq!(csv, std::fs::read_to_string(&again).unwrap());
 }
 
 #[test]

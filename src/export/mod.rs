@@ -22,6 +22,7 @@ use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 
@@ -71,8 +72,8 @@ pub struct Report {
 /// them takes a second pass over the rows and a read of the whole file.
 #[derive(Debug, Clone)]
 pub struct PdfParts {
-    /// The session's timeline, for the chart.
-    pub timeline: Timeline,
+    /// The session's timeline, for the chart (shared with a replay that already holds it).
+    pub timeline: Arc<Timeline>,
     /// SHA-256 of the recording file as it was when the report was made (lower-case hex);
     /// `None` when the file could not be read.
     pub recording_sha256: Option<String>,
@@ -84,7 +85,7 @@ impl Report {
     pub fn from_recording(recording: &Recording) -> Report {
         Report {
             pdf: Some(PdfParts {
-                timeline: Timeline::from_entries(&recording.entries),
+                timeline: Arc::new(Timeline::from_entries(&recording.entries)),
                 recording_sha256: sha256_file(&recording.path).ok(),
             }),
             ..Report::summary_only(recording)
@@ -97,6 +98,23 @@ impl Report {
             summary: summarize(recording),
             recording_path: recording.path.clone(),
             pdf: None,
+        }
+    }
+
+    /// The report of a session already summarised and laid out on a timeline (a replay's),
+    /// without reading the rows again; the file is read once for its SHA-256.
+    pub fn from_parts(
+        recording_path: PathBuf,
+        summary: Summary,
+        timeline: Arc<Timeline>,
+    ) -> Report {
+        Report {
+            summary,
+            pdf: Some(PdfParts {
+                timeline,
+                recording_sha256: sha256_file(&recording_path).ok(),
+            }),
+            recording_path,
         }
     }
 

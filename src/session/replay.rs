@@ -7,6 +7,9 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use crate::analysis::summary::{Summary, summarize};
 use crate::analysis::{Moment, Patient, Target, Timeline};
 use crate::recording::{Recording, SessionMeta};
 
@@ -15,7 +18,7 @@ pub const SPEED_RANGE: (f64, f64) = (1.0, 600.0);
 
 /// A recording being played back.
 pub struct Player {
-    full: Timeline,
+    full: Arc<Timeline>,
     position_x: f64,
     playing: bool,
     speed: f64,
@@ -27,7 +30,7 @@ pub struct Player {
 impl Player {
     pub fn new(mut recording: Recording) -> Player {
         let entries = std::mem::take(&mut recording.entries);
-        let full = Timeline::from_entries(&entries);
+        let full = Arc::new(Timeline::from_entries(&entries));
         let rows = entries.len();
         drop(entries);
         let start = full.x_range().map_or(0.0, |r| r.0);
@@ -44,6 +47,11 @@ impl Player {
     /// The whole session.
     pub fn full(&self) -> &Timeline {
         &self.full
+    }
+
+    /// The whole session, to share (with an export, for instance).
+    pub fn shared_timeline(&self) -> Arc<Timeline> {
+        self.full.clone()
     }
 
     /// The session as it stood at the playhead.
@@ -134,6 +142,9 @@ impl Player {
 /// metadata gives them (checked once, when the metadata changes).
 pub struct Replay {
     pub player: Player,
+    /// The summary of the recording with the metadata it was loaded with (what an export
+    /// of the file says), computed once while the rows were at hand.
+    summary: Summary,
     patient: Patient,
     target: Target,
     /// What the nurse should know about the file (skipped rows, unreadable metadata).
@@ -141,8 +152,10 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// Opens a loaded recording, paused at its start, to play at `speed`.
+    /// Opens a loaded recording, paused at its start, to play at `speed`. Lays the whole
+    /// session out and summarises it: run it off the UI thread for a long recording.
     pub fn new(recording: Recording, speed: f64) -> Replay {
+        let summary = summarize(&recording);
         let notice = recording
             .problems_summary()
             .into_iter()
@@ -153,12 +166,18 @@ impl Replay {
         player.set_speed(speed);
         let mut replay = Replay {
             player,
+            summary,
             patient: Patient::default(),
             target: Target::from_meta(None).0,
             notice: (!notice.is_empty()).then_some(notice),
         };
         replay.refresh();
         replay
+    }
+
+    /// The summary of the recording as loaded (its file's metadata, not edits made since).
+    pub fn summary(&self) -> &Summary {
+        &self.summary
     }
 
     pub fn meta(&self) -> Option<&SessionMeta> {

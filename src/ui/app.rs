@@ -79,8 +79,7 @@ pub enum Command {
 /// A recording being loaded off the UI thread, to open for replay.
 struct Loading {
     path: PathBuf,
-    speed: f64,
-    job: Job<Result<Recording, String>>,
+    job: Job<Result<Replay, String>>,
 }
 
 /// What to do once a live session has stopped.
@@ -315,11 +314,11 @@ impl MonitorApp {
         if let Some(loading) = &mut self.loading {
             match loading.job.poll() {
                 Poll::Pending => {}
-                Poll::Ready(Ok(recording)) => {
-                    let (path, speed) = (loading.path.clone(), loading.speed);
+                Poll::Ready(Ok(replay)) => {
+                    let path = loading.path.clone();
                     self.loading = None;
                     self.settings.remember_session(path);
-                    self.open_loaded(recording, speed);
+                    self.open_replay(replay);
                 }
                 Poll::Ready(Err(why)) | Poll::Lost(why) => {
                     self.loading = None;
@@ -428,9 +427,8 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
-        let wake = self.wake();
         self.windows
-            .show(ctx, &mut self.settings, &wake, &mut self.commands);
+            .show(ctx, &mut self.settings, &mut self.commands);
     }
 
     fn run_commands(&mut self) {
@@ -500,8 +498,18 @@ impl MonitorApp {
                 }
             }
             Command::ExportSummary(path) => {
-                let wake = self.wake();
-                self.windows.export = Some(ExportWindow::open(path, Box::new(move || wake())));
+                self.windows.export = Some(match &self.active {
+                    // The replay has the session laid out and summarised already.
+                    Active::Replay(replay) if replay.player.recording.path == path => {
+                        ExportWindow::from_parts(
+                            path,
+                            replay.summary().clone(),
+                            replay.player.shared_timeline(),
+                            self.wake(),
+                        )
+                    }
+                    _ => ExportWindow::open(path, self.wake()),
+                });
             }
             Command::Resume(listing) => self.resume(&listing),
             Command::PickSessionFolder => {
@@ -631,8 +639,11 @@ impl MonitorApp {
 
     /// Opens an already loaded recording for replay (tests and benchmarks).
     pub fn open_loaded(&mut self, recording: Recording, speed: f64) {
+        self.open_replay(Replay::new(recording, speed));
+    }
+
+    fn open_replay(&mut self, replay: Replay) {
         self.plot_view = PlotView::default();
-        let replay = Replay::new(recording, speed);
         let mut setup = SetupWindow::new(self.settings.default_target_tbv);
         if let Some(meta) = replay.meta() {
             setup.form = super::setup::SetupForm::from_meta(meta, self.settings.default_target_tbv);
@@ -646,7 +657,8 @@ impl MonitorApp {
         &mut self.plot_view
     }
 
-    /// Loads a recording off the UI thread, then opens it for replay.
+    /// Loads a recording, lays it out and summarises it off the UI thread, then opens it for
+    /// replay.
     pub fn open_recording(&mut self, path: PathBuf, speed: f64) {
         if matches!(
             self.active,
@@ -667,11 +679,12 @@ impl MonitorApp {
                 wake();
                 true
             })
+            .map(|recording| Replay::new(recording, speed))
             .map_err(|e| e.to_string())
         });
         self.message = None;
         self.active = Active::None;
-        self.loading = Some(Loading { path, speed, job });
+        self.loading = Some(Loading { path, job });
     }
 
     /// Stops any live session and waits for its recording to close. For the end of the

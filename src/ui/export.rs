@@ -3,11 +3,14 @@
 //! Loading, rendering and writing run off the UI thread.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crossbeam_channel::Receiver;
 use egui::RichText;
 
+use crate::analysis::Timeline;
+use crate::analysis::summary::Summary;
 use crate::export::{self, Format, Report, beside};
+use crate::job::{Job, Poll, Wake};
 
 /// Writes `report` as `format` to `out`; returns a line for the nurse.
 pub fn write(report: &Report, format: Format, out: &Path) -> Result<String, String> {
@@ -19,106 +22,134 @@ pub fn write(report: &Report, format: Format, out: &Path) -> Result<String, Stri
 /// The window's state.
 pub struct ExportWindow {
     pub recording: PathBuf,
-    report: Option<Result<Report, String>>,
-    loading: Option<Receiver<Result<Report, String>>>,
-    job: Option<Receiver<Option<Result<String, String>>>>,
+    report: Option<Result<Arc<Report>, String>>,
+    building: Option<Job<Result<Report, String>>>,
+    /// Saving, and where: `None` when the nurse closed the file dialog without a name.
+    saving: Option<Job<Option<Result<String, String>>>>,
     /// The outcome of the last save, for the nurse.
     pub status: Option<Result<String, String>>,
     text: String,
+    wake: Wake,
 }
 
 impl ExportWindow {
-    /// Opens the window and starts building the report of `recording` in the background.
-    pub fn open(recording: PathBuf, wake: Box<dyn Fn() + Send>) -> ExportWindow {
-        let (tx, rx) = crossbeam_channel::bounded(1);
+    /// Opens the window and starts building the report of `recording` from the file.
+    pub fn open(recording: PathBuf, wake: Wake) -> ExportWindow {
         let path = recording.clone();
-        let spawned = std::thread::Builder::new()
-            .name("build-report".into())
-            .spawn(move || {
-                let _ = tx.send(Report::load(&path).map_err(|e| e.to_string()));
-                wake();
-            });
-        let mut window = ExportWindow {
+        let building = Job::spawn("build-report", wake.clone(), move || {
+            Report::load(&path).map_err(|e| e.to_string())
+        });
+        ExportWindow::with_job(recording, building, wake)
+    }
+
+    /// Opens the window over a session already summarised and laid out (a replay's): the rows
+    /// are not read again, only the file's fingerprint.
+    pub fn from_parts(
+        recording: PathBuf,
+        summary: Summary,
+        timeline: Arc<Timeline>,
+        wake: Wake,
+    ) -> ExportWindow {
+        let path = recording.clone();
+        let building = Job::spawn("build-report", wake.clone(), move || {
+            Ok(Report::from_parts(path, summary, timeline))
+        });
+        ExportWindow::with_job(recording, building, wake)
+    }
+
+    fn with_job(
+        recording: PathBuf,
+        building: Job<Result<Report, String>>,
+        wake: Wake,
+    ) -> ExportWindow {
+        ExportWindow {
             recording,
             report: None,
-            loading: None,
-            job: None,
+            building: Some(building),
+            saving: None,
             status: None,
             text: String::new(),
-        };
-        match spawned {
-            Ok(_) => window.loading = Some(rx),
-            Err(e) => window.report = Some(Err(format!("cannot start a thread: {e}"))),
+            wake,
         }
-        window
     }
 
     /// Takes in finished background work.
     pub fn poll(&mut self) {
-        if let Some(rx) = &self.loading
-            && let Ok(report) = rx.try_recv()
-        {
-            self.loading = None;
-            if let Ok(report) = &report {
-                self.text = export::render_text(&report.summary);
+        if let Some(job) = &mut self.building {
+            let built = match job.poll() {
+                Poll::Pending => None,
+                Poll::Ready(report) => Some(report),
+                Poll::Lost(why) => Some(Err(why)),
+            };
+            if let Some(report) = built {
+                self.building = None;
+                if let Ok(report) = &report {
+                    self.text = export::render_text(&report.summary);
+                }
+                self.report = Some(report.map(Arc::new));
             }
-            self.report = Some(report);
         }
-        if let Some(rx) = &self.job
-            && let Ok(outcome) = rx.try_recv()
-        {
-            self.job = None;
-            if let Some(outcome) = outcome {
-                self.status = Some(outcome);
+        if let Some(job) = &mut self.saving {
+            match job.poll() {
+                Poll::Pending => {}
+                Poll::Ready(outcome) => {
+                    self.saving = None;
+                    if outcome.is_some() {
+                        self.status = outcome;
+                    }
+                }
+                Poll::Lost(why) => {
+                    self.saving = None;
+                    self.status = Some(Err(why));
+                }
             }
         }
     }
 
     /// Whether a report is being built or saved.
     pub fn busy(&self) -> bool {
-        self.loading.is_some() || self.job.is_some()
+        self.building.is_some() || self.saving.is_some()
     }
 
     /// Saves as `format`: to `to`, or to a file the nurse picks when `to` is `None`.
-    fn save(&mut self, format: Format, to: Option<PathBuf>, wake: Box<dyn Fn() + Send>) {
+    fn save(&mut self, format: Format, to: Option<PathBuf>) {
         let Some(Ok(report)) = &self.report else {
             return;
         };
         let report = report.clone();
         let recording = self.recording.clone();
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let spawned = std::thread::Builder::new()
-            .name("export".into())
-            .spawn(move || {
-                let out = to.or_else(|| {
-                    let suggested = beside(&recording, format);
-                    let mut dialog = rfd::FileDialog::new()
-                        .set_title(format!("Save the session {}", format.name()))
-                        .add_filter(format.name(), &[format.extension()]);
-                    if let Some(dir) = suggested.parent() {
-                        dialog = dialog.set_directory(dir);
-                    }
-                    if let Some(name) = suggested.file_name() {
-                        dialog = dialog.set_file_name(name.to_string_lossy());
-                    }
-                    dialog.save_file()
-                });
-                let _ = tx.send(out.map(|out| write(&report, format, &out)));
-                wake();
+        self.saving = Some(Job::spawn("export", self.wake.clone(), move || {
+            let out = to.or_else(|| {
+                let suggested = beside(&recording, format);
+                let mut dialog = rfd::FileDialog::new()
+                    .set_title(format!("Save the session {}", format.name()))
+                    .add_filter(format.name(), &[format.extension()]);
+                if let Some(dir) = suggested.parent() {
+                    dialog = dialog.set_directory(dir);
+                }
+                if let Some(name) = suggested.file_name() {
+                    dialog = dialog.set_file_name(name.to_string_lossy());
+                }
+                dialog.save_file()
             });
-        match spawned {
-            Ok(_) => self.job = Some(rx),
-            Err(e) => self.status = Some(Err(format!("cannot start a thread: {e}"))),
-        }
+            out.map(|out| write(&report, format, &out))
+        }));
+    }
+
+    /// Draws the window if it is open; returns whether it is still open.
+    pub fn show(&mut self, ctx: &egui::Context) -> bool {
+        let mut open = true;
+        egui::Window::new("Export summary")
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(720.0)
+            .show(ctx, |ui| export_ui(ui, self));
+        open
     }
 }
 
-/// Draws the window's contents. `wake` wakes the UI when background work ends.
-pub fn export_ui(
-    ui: &mut egui::Ui,
-    window: &mut ExportWindow,
-    wake: &dyn Fn() -> Box<dyn Fn() + Send>,
-) {
+/// Draws the window's contents.
+fn export_ui(ui: &mut egui::Ui, window: &mut ExportWindow) {
     ui.label(RichText::new(window.recording.display().to_string()).weak());
     match &window.report {
         None => {
@@ -146,7 +177,7 @@ pub fn export_ui(
             let label = format!("Save {} beside the recording", format.name());
             if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
                 let to = beside(&window.recording, format);
-                window.save(format, Some(to), wake());
+                window.save(format, Some(to));
             }
         }
     });
@@ -158,7 +189,7 @@ pub fn export_ui(
                 format!("Save {} as…", format.name())
             };
             if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
-                window.save(format, None, wake());
+                window.save(format, None);
             }
         }
     });

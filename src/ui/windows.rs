@@ -1,13 +1,11 @@
 //! The windows that open over the screens, drawn in one place.
 
-use std::sync::Arc;
-
 use crate::session::library::SessionListing;
 
 use super::about::{AboutWindow, QuitChoice, QuitWindow};
 use super::alarm_settings::AlarmLimitsWindow;
 use super::app::Command;
-use super::export::{ExportWindow, export_ui};
+use super::export::ExportWindow;
 use super::library::{RecoveryChoice, RecoveryWindow};
 use super::notes::NoteWindow;
 use super::settings::Settings;
@@ -27,30 +25,18 @@ pub struct Windows {
 }
 
 impl Windows {
-    /// Draws the open windows; what the nurse asks for goes into `commands`. `wake` wakes the
-    /// UI when a window's background work ends.
+    /// Draws the open windows; what the nurse asks for goes into `commands`.
     pub fn show(
         &mut self,
         ctx: &egui::Context,
         settings: &mut Settings,
-        wake: &Arc<dyn Fn() + Send + Sync>,
         commands: &mut Vec<Command>,
     ) {
         self.about.show(ctx, &settings.session_folder());
-        if let Some(export) = &mut self.export {
-            let mut open = true;
-            let make_wake = || -> Box<dyn Fn() + Send> {
-                let wake = wake.clone();
-                Box::new(move || wake())
-            };
-            egui::Window::new("Export summary")
-                .open(&mut open)
-                .collapsible(false)
-                .default_width(720.0)
-                .show(ctx, |ui| export_ui(ui, export, &make_wake));
-            if !open {
-                self.export = None;
-            }
+        if let Some(export) = &mut self.export
+            && !export.show(ctx)
+        {
+            self.export = None;
         }
         self.alarm_limits.show(ctx, &mut settings.alarms);
         let port = self
