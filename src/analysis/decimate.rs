@@ -196,6 +196,20 @@ pub fn decimate(
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_flat_column_keeps_no_pyramid_and_answers_from_its_values() {
+        let mut flat = Column::flat();
+        let mut full = Column::default();
+        for v in [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0] {
+            flat.push(v);
+            full.push(v);
+        }
+        assert!(flat.levels.is_empty(), "a flat column built a pyramid");
+        assert!(!full.levels.is_empty());
+        assert_eq!(flat.min_max(1..7), Some((1.0, 9.0)));
+        assert_eq!(flat.min_max(1..7), full.min_max(1..7));
+    }
+
     fn column(values: &[f32]) -> Column {
         let mut c = Column::default();
         for v in values {

@@ -1006,6 +1006,25 @@ mod tests {
         assert_eq!(peak_window_mean(&[(0.0, 59.0, 1.0)], 60.0), None);
         // Exactly one minute at 3 mL/min: that minute is the peak.
         close(peak_window_mean(&[(0.0, 60.0, 3.0)], 60.0), 3.0);
+        // 40 s of RUN starting 40 s into the session is still less than a minute, and so is
+        // a hair less than a minute (within the tolerance the window edges are compared with).
+        assert_eq!(peak_window_mean(&[(40.0, 80.0, 5.0)], 60.0), None);
+        assert_eq!(peak_window_mean(&[(40.0, 100.0 - 5e-10, 5.0)], 60.0), None);
+    }
+
+    #[test]
+    fn a_run_span_of_no_length_adds_no_piece_and_does_not_stretch_the_peak_window() {
+        // RUN at 10.5 s and PAUSE at the same 10.5 s, between two samples; then RUN 20–75 s.
+        // A sample every second.
+        let points: Vec<(f64, f64)> = (0..=100).map(|t| (f64::from(t), 4.0)).collect();
+        let runs = [(10.5, 10.5), (20.0, 75.0)];
+        let pieces = run_pieces(&points, &runs);
+        assert!(pieces.iter().all(|&(a, b, _)| b > a), "{pieces:?}");
+        assert_eq!(pieces.first().map(|p| p.0), Some(20.0));
+        assert_eq!(pieces.last().map(|p| p.1), Some(75.0));
+        assert_eq!(pieces.len(), 55, "one piece per second of RUN");
+        // 55 s of RUN: no minute to take a peak over.
+        assert_eq!(peak_window_mean(&pieces, 60.0), None);
     }
 
     #[test]
