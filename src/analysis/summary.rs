@@ -1013,6 +1013,27 @@ mod tests {
     }
 
     #[test]
+    fn the_peak_minute_may_start_at_a_step_or_end_at_one() {
+        // 0 until 100 s, 10 from 100 to 130 s, then 5: the best minute starts at the step,
+        // 100–160 s: (10 × 30 + 5 × 30) ÷ 60 = 7.5. No minute that ends at a step does as
+        // well (ending at 130: 10 × 30 ÷ 60 = 5; at 300: 5).
+        let pieces = [(0.0, 100.0, 0.0), (100.0, 130.0, 10.0), (130.0, 300.0, 5.0)];
+        close(peak_window_mean(&pieces, 60.0), 7.5);
+        // Its mirror: 5 until 170 s, 10 from 170 to 200 s, then 0: the best minute ends at the
+        // step, 140–200 s: (5 × 30 + 10 × 30) ÷ 60 = 7.5; none starting at a step does as well.
+        let pieces = [(0.0, 170.0, 5.0), (170.0, 200.0, 10.0), (200.0, 300.0, 0.0)];
+        close(peak_window_mean(&pieces, 60.0), 7.5);
+    }
+
+    #[test]
+    fn the_peak_minute_lies_within_the_session() {
+        // Two minutes at −1: every minute within them averages −1. A minute hanging over
+        // either end would take in nothing beyond it and average more; it does not count.
+        let pieces = [(0.0, 60.0, -1.0), (60.0, 120.0, -1.0)];
+        close(peak_window_mean(&pieces, 60.0), -1.0);
+    }
+
+    #[test]
     fn a_run_span_of_no_length_adds_no_piece_and_does_not_stretch_the_peak_window() {
         // RUN at 10.5 s and PAUSE at the same 10.5 s, between two samples; then RUN 20–75 s.
         // A sample every second.

@@ -76,7 +76,7 @@ pub fn peak_window_mean(pieces: &[Piece], window_s: f64) -> Option<f64> {
     let (mut end_cursor, mut start_cursor) = (0, 0);
     let tolerance = 1e-9;
     let mut best: Option<f64> = None;
-    while i < edges.len() || j < edges.len() {
+    loop {
         let shifted = edges.get(j).map(|e| e + window_s);
         let end = match (edges.get(i), shifted) {
             (Some(&e), Some(s)) if e <= s => {
@@ -87,11 +87,9 @@ pub fn peak_window_mean(pieces: &[Piece], window_s: f64) -> Option<f64> {
                 j += 1;
                 s
             }
-            (Some(&e), None) => {
-                i += 1;
-                e
-            }
-            (None, None) => break,
+            // Every shifted edge lies past its own edge, so the edges run out first: once the
+            // shifted ones have too, every candidate has been tried.
+            (_, None) => break,
         };
         if end - window_s >= first - tolerance && end <= last + tolerance {
             let mean = (integral_to(&mut end_cursor, end)
