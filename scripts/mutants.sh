@@ -15,7 +15,8 @@ files=("$@")
 if [[ ${#files[@]} -eq 0 ]]; then
   files=(
     src/analysis/patient.rs src/analysis/progress.rs src/analysis/timeline.rs
-    src/analysis/summary.rs src/analysis/decimate.rs
+    src/analysis/summary.rs src/analysis/summary/rates.rs src/analysis/summary/lab.rs
+    src/analysis/decimate.rs
     src/alarms/engine.rs
     src/protocol/decoder.rs src/protocol/mod.rs
   )

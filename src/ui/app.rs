@@ -12,13 +12,13 @@ use egui::RichText;
 
 use crate::acquisition::{PortListing, list_ports};
 use crate::job::{Job, Poll, Wake};
-use crate::model::Note;
 use crate::recording::Recording;
 use crate::session::library::{SessionListing, recoverable};
 use crate::session::replay::{Replay, SPEED_RANGE};
 use crate::session::{LiveSession, SessionStart, StartError, start_live_in_background};
 
 pub use super::clock::Clock;
+pub use super::command::Command;
 use super::export::ExportWindow;
 use super::frame_stats::FrameStats;
 use super::live_view::live_view;
@@ -41,39 +41,6 @@ pub enum Launch {
     Demo { speed: f64 },
     /// Straight into a recorded session.
     Replay { path: PathBuf, speed: f64 },
-}
-
-/// Something the user asked for, run after the frame is drawn.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    RefreshPorts,
-    Connect {
-        port: String,
-        baud: u32,
-    },
-    StartDemo {
-        speed: f64,
-    },
-    PickRecording,
-    OpenRecording(PathBuf),
-    SaveSetup,
-    AddNote(Note),
-    StopRecording,
-    CloseSession,
-    SetTheme(Theme),
-    RefreshLibrary,
-    Reveal(PathBuf),
-    ExportSummary(PathBuf),
-    Resume(Box<SessionListing>),
-    PickSessionFolder,
-    SetSessionFolder(Option<PathBuf>),
-    AcknowledgeAlarms,
-    ShowAbout,
-    ShowSetup,
-    ShowNote,
-    ShowAlarmLimits,
-    /// Stop the recording, then close the window.
-    StopAndQuit,
 }
 
 /// A recording being loaded off the UI thread, to open for replay.

@@ -4,6 +4,7 @@ pub mod about;
 pub mod alarm_settings;
 pub mod app;
 pub mod clock;
+pub mod command;
 pub mod export;
 pub mod format;
 pub mod frame_stats;

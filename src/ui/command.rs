@@ -1,0 +1,42 @@
+//! What the nurse asks for. Widgets record intent as a [`Command`]; the app runs the commands
+//! after the frame is drawn.
+
+use std::path::PathBuf;
+
+use crate::model::Note;
+use crate::session::library::SessionListing;
+
+use super::theme::Theme;
+
+/// Something the user asked for, run after the frame is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    RefreshPorts,
+    Connect {
+        port: String,
+        baud: u32,
+    },
+    StartDemo {
+        speed: f64,
+    },
+    PickRecording,
+    OpenRecording(PathBuf),
+    SaveSetup,
+    AddNote(Note),
+    StopRecording,
+    CloseSession,
+    SetTheme(Theme),
+    RefreshLibrary,
+    Reveal(PathBuf),
+    ExportSummary(PathBuf),
+    Resume(Box<SessionListing>),
+    PickSessionFolder,
+    SetSessionFolder(Option<PathBuf>),
+    AcknowledgeAlarms,
+    ShowAbout,
+    ShowSetup,
+    ShowNote,
+    ShowAlarmLimits,
+    /// Stop the recording, then close the window.
+    StopAndQuit,
+}
