@@ -30,15 +30,16 @@ figure:
   next state row (the last one until the latest session time); END lasts no time.
   `run_time_s`, `pause_time_s`: the sums for RUN and PAUSE; `pause_count`: PAUSE spans. All
   `null` when the recording has no state row.
-- Volumes (counters): each quantity on its own, as ../shared/protocol-APH1.md states: a fall of
-  1 mL or less is jitter and the value is taken as sent; a fall of more than 1 mL restarts
-  that quantity (its total is what it had reached plus the new count); a machine restart (the
-  machine's time went back, see above) restarts every quantity. The figure is the total at the
-  last sample carrying the quantity. `wb_processed_ml` = inlet − AC.
-  (Known difference, issue 13: today's monitor carries *every* counter at each MACHINE_RESET
-  row, which its journal also writes for a single counter's fall, and carries nothing without
-  such a row. Both agree on a real machine restart; tests/summary_oracle.rs pins the bag-change
-  case where they do not.)
+- Volumes (counters), as ../shared/protocol-APH1.md states and docs/counters.md makes exact,
+  from the sample values alone (`link` rows are not read for this): each quantity on its own.
+  A value more than 1 mL below the one the same counter sent before ends that counter's count
+  and starts a new one (a product-bag change); a fall of 1 mL or less is jitter and changes
+  nothing. The machine restarting ends every counter's count: its time went back (see above),
+  or, in one sample, every counter that had passed 1 mL fell by more than 1 mL, and there were
+  at least two of them. A count contributes the highest value it reached (so jitter is
+  neither counted twice nor counted down), and a counter's total is the sum over its counts.
+  Differences are taken in exact decimals (the recording writes each value as its shortest
+  decimal), so "exactly 1 mL" is exact. `wb_processed_ml` = inlet − AC.
 - Rates over RUN: each sample's value holds until the next sample carrying that quantity; an
   interval longer than 30 s (or of no length) holds nothing; only the part of an interval
   inside a RUN span counts. `mean_inlet_ml_min` and the AC mean are time-weighted means over
@@ -74,6 +75,7 @@ import json
 import math
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -188,17 +190,27 @@ def session_axis(df):
     return df["elapsed_s"] + offset, restarts
 
 
-def counter_total(samples, q):
-    """Total of counter `q` at its last sample, each restart adding what it had reached."""
-    s = samples[["restarts", q]].dropna()
-    if s.empty:
-        return None
-    milli = (s[q] * 1000).round().astype("int64")  # values have at most 3 decimals
-    fell = milli.shift() - milli > JITTER_ML * 1000
-    machine_restart = s["restarts"] != s["restarts"].shift()
-    restart = (fell | machine_restart) & s[q].shift().notna()
-    carried = s[q].shift().where(restart, 0.0).sum()
-    return float(carried + s[q].iloc[-1])
+def counter_totals(samples):
+    """Each counter's total at its last sample: the sum, over its counts, of the highest value
+    each count reached (the rule is in the module doc). `samples` in recording order."""
+    counts = {q: [] for q in COUNTERS}  # per counter, its counts: lists of values
+    before = {}  # per counter, its value in the sample before, within the current count
+    epoch = None  # the number of times the machine's time went back
+    one = Decimal(JITTER_ML)
+    for row in samples[["restarts"] + COUNTERS].itertuples(index=False):
+        row = row._asdict()
+        if row["restarts"] != epoch:
+            epoch, before = row["restarts"], {}
+        values = {q: Decimal(repr(row[q])) for q in COUNTERS if not math.isnan(row[q])}
+        witnesses = [q for q in values if q in before and before[q] > one]
+        if len(witnesses) >= 2 and all(before[q] - values[q] > one for q in witnesses):
+            before = {}  # the machine restarted its totals
+        for q, value in values.items():
+            if q not in before or before[q] - value > one:
+                counts[q].append([])
+            counts[q][-1].append(value)
+            before[q] = value
+    return {q: float(sum(max(c) for c in counts[q])) if counts[q] else None for q in COUNTERS}
 
 
 def run_pieces(samples, column, runs):
@@ -285,8 +297,7 @@ def summarise(path):
 
     # Volumes.
     samples = df.loc[(df["kind"] == "sample") & has_x]
-    for q in COUNTERS:
-        out[q] = counter_total(samples, q)
+    out.update(counter_totals(samples))
     inlet, ac = out["inlet_ml"], out["ac_ml"]
     out["wb_processed_ml"] = inlet - ac if inlet is not None and ac is not None else None
 
