@@ -26,6 +26,10 @@ figure:
   (a state, alarm or note without one is put at the latest session time so far).
 - `started_utc`/`ended_utc`: receipt time of the first and last readable row;
   `duration_s`: from the first row's session time to the latest session time.
+- The procedure's times, receipt times of state rows (issue 13 §6): `run_start_utc` the first
+  RUN row; `collection_end_utc` the first RINSEBACK or END row after it; `end_utc` the first END
+  row after it, or, when there is no RUN row, the first END row. `null` when there is no such
+  row.
 - States: a state row repeating the state in force opens nothing; each state lasts until the
   next state row (the last one until the latest session time); END lasts no time.
   `run_time_s`, `pause_time_s`: the sums for RUN and PAUSE; `pause_count`: PAUSE spans. All
@@ -52,8 +56,9 @@ figure:
 - Alarms: an `ON` for a code that is not active raises an alarm (logged, counted by its
   priority H/M/L); an `ON` for a code already active is the same alarm announced again and is
   ignored; `OFF` clears the active alarm of that code (an `OFF` with none active is ignored).
-  Information events (`I`) are logged, never active, never counted. Monitor alarms (`MON_`
-  codes) are alarm rows like the machine's and are counted with them (issue 13 will split them).
+  Information events (`I`) are logged, never active, never counted. `alarms_high`/`_medium`/
+  `_low` count the machine's alarms; the monitor's own, whose codes begin with `MON_`, are
+  counted apart in `monitor_alarms_high`/`_medium`/`_low`.
 - `notes`: every `note` row, `ALARM_ACK` included: an acknowledgement is a recorded act of the
   nurse and appears in the report's note log (decision documented in src/analysis/summary.rs).
 - `lost_sentences`: the sum of the leading numbers of the `SEQ_GAP` rows' text;
@@ -257,6 +262,22 @@ def peak_mean(pieces, window):
     return float(means.max())
 
 
+def procedure_times(df):
+    """`run_start_utc`, `collection_end_utc`, `end_utc` from the state rows (see the doc)."""
+    states = df.loc[df["kind"] == "state", ["time_utc", "state"]].reset_index(drop=True)
+    runs = states.index[states["state"] == "RUN"]
+    first = lambda rows: utc(rows["time_utc"].iloc[0]) if len(rows) else None
+    if len(runs) == 0:
+        return {"run_start_utc": None, "collection_end_utc": None,
+                "end_utc": first(states[states["state"] == "END"])}
+    after = states.iloc[runs[0]:]
+    return {
+        "run_start_utc": first(after),
+        "collection_end_utc": first(after[after["state"].isin(["RINSEBACK", "END"])]),
+        "end_utc": first(after[after["state"] == "END"]),
+    }
+
+
 def utc(text):
     t = pd.Timestamp(text).tz_convert("UTC")
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
@@ -276,6 +297,7 @@ def summarise(path):
     out["started_utc"] = utc(df["time_utc"].iloc[0]) if len(df) else None
     out["ended_utc"] = utc(df["time_utc"].iloc[-1]) if len(df) else None
     out["duration_s"] = last_x - first_x if has_x.any() else None
+    out.update(procedure_times(df))
 
     # States.
     states = df.loc[df["kind"] == "state", ["x_at", "state"]]
@@ -337,10 +359,13 @@ def summarise(path):
                 active[row.code] = len(log) - 1
         elif row.code in active:
             log[active.pop(row.code)]["cleared_s"] = row.x_at - origin
-    counted = pd.Series([a["priority"] for a in log], dtype=object)
-    out["alarms_high"] = int((counted == "H").sum())
-    out["alarms_medium"] = int((counted == "M").sum())
-    out["alarms_low"] = int((counted == "L").sum())
+    counted = pd.DataFrame(
+        {"priority": [a["priority"] for a in log], "code": [a["code"] for a in log]}, dtype=object
+    )
+    monitor = counted["code"].str.startswith("MON_").astype(bool)
+    for prefix, rows in (("alarms", counted[~monitor]), ("monitor_alarms", counted[monitor])):
+        for name, letter in (("high", "H"), ("medium", "M"), ("low", "L")):
+            out[f"{prefix}_{name}"] = int((rows["priority"] == letter).sum())
     out["alarm_log"] = log
 
     # Notes and link quality.

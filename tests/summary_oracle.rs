@@ -22,10 +22,13 @@ use serde_json::Value;
 const REL_TOLERANCE: f64 = 1e-9;
 
 /// The figures compared, with the monitor's JSON keys.
-const FIGURES: [&str; 29] = [
+const FIGURES: [&str; 35] = [
     "rows_skipped",
     "started_utc",
     "ended_utc",
+    "run_start_utc",
+    "collection_end_utc",
+    "end_utc",
     "duration_s",
     "run_time_s",
     "pause_count",
@@ -44,6 +47,9 @@ const FIGURES: [&str; 29] = [
     "alarms_high",
     "alarms_medium",
     "alarms_low",
+    "monitor_alarms_high",
+    "monitor_alarms_medium",
+    "monitor_alarms_low",
     "notes",
     "lost_sentences",
     "link_losses",
@@ -257,14 +263,29 @@ fn the_hard_cases_agree_with_the_oracle_and_with_the_hand_calculation() {
         // (9 × 20 + 5 × 40) ÷ 60 = 6.333 mL/min × 0.3 = 1.9 mg/kg/min (a count-based
         // rolling mean of the samples would not give this).
         assert_close(&s["citrate_peak_mg_kg_min"], 1.9, "citrate peak");
-        // ACCESS_PRESSURE_LOW raised at 230, announced again at 236 (same alarm), cleared at
-        // 290, raised again at 500: 2 high. RETURN_PRESSURE_HIGH and MON_CITRATE_HIGH: 2 medium.
+        // The machine's alarms: ACCESS_PRESSURE_LOW raised at 230, announced again at 236 (same
+        // alarm), cleared at 290, raised again at 500: 2 high. RETURN_PRESSURE_HIGH: 1 medium.
         // AC_RATE_LIMIT: 1 low. The information event and the OFF of an alarm never raised
-        // count nothing.
+        // count nothing. The monitor's own: MON_CITRATE_HIGH, 1 medium.
         assert_eq!(
             (&s["alarms_high"], &s["alarms_medium"], &s["alarms_low"]),
-            (&Value::from(2), &Value::from(2), &Value::from(1))
+            (&Value::from(2), &Value::from(1), &Value::from(1))
         );
+        assert_eq!(
+            (
+                &s["monitor_alarms_high"],
+                &s["monitor_alarms_medium"],
+                &s["monitor_alarms_low"]
+            ),
+            (&Value::from(0), &Value::from(1), &Value::from(0))
+        );
+        // The procedure: RUN first at 60 s of the first procedure (received 08:01:00); the first
+        // RINSEBACK after it is the second procedure's, at its 300 s (received 605 + 300 s after
+        // 08:00:00 = 08:15:05); END at its 360 s (08:16:05). (The recording's last row read is
+        // RECORDING_CLOSED, also at 08:16:05.)
+        assert_eq!(s["run_start_utc"], "2026-03-14T08:01:00.000Z");
+        assert_eq!(s["collection_end_utc"], "2026-03-14T08:15:05.000Z");
+        assert_eq!(s["end_utc"], "2026-03-14T08:16:05.000Z");
         // ALARM_ACK, OBSERVATION and FREE_TEXT: 3 notes.
         assert_eq!(s["notes"], 3);
         // SEQ_GAP 3 + 2; LINK_LOST and LINK_SILENT.
@@ -306,6 +327,11 @@ fn a_bag_change_and_a_jitter_dip_agree_with_the_oracle_and_the_hand_calculation(
             275.0 / BAG_CHANGE_TBV_ML,
             "TBV processed",
         );
+        // RUN at 0 s (09:00:00), END at 300 s (09:05:00), no RINSEBACK: END ends the
+        // collection.
+        assert_eq!(s["run_start_utc"], "2026-03-15T09:00:00.000Z");
+        assert_eq!(s["collection_end_utc"], "2026-03-15T09:05:00.000Z");
+        assert_eq!(s["end_utc"], "2026-03-15T09:05:00.000Z");
         // RUN 0–300 at inlet 60, AC 5 mL/min; citrate 5 × 21.3 ÷ 60 = 1.775 mg/kg/min.
         assert_close(&s["run_time_s"], 300.0, "run time");
         assert_close(&s["mean_inlet_ml_min"], 60.0, "mean inlet");
