@@ -304,6 +304,17 @@ mod tests {
         );
         assert_eq!(verdict.change(InletMl), Some(Change::First));
         assert_eq!(verdict.change(CollectMl), Some(Change::First));
+        // Time went back and every counter fell too: the time says why.
+        let all_fell = sample(&[(InletMl, 0.0), (CollectMl, 0.0)]);
+        let verdict = judge(Some(1000), &before, 0, Some(&all_fell));
+        assert_eq!(
+            verdict.machine_restart,
+            Some(MachineRestart::TimeWentBack {
+                from_ms: 1000,
+                to_ms: 0
+            })
+        );
+        assert_eq!(verdict.change(CollectMl), Some(Change::First));
         // The same time again: the counters are judged one by one.
         let verdict = judge(Some(1000), &before, 1000, Some(&now));
         assert_eq!(verdict.machine_restart, None);
