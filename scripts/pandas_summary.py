@@ -26,19 +26,24 @@ figure:
   (a state, alarm or note without one is put at the latest session time so far).
 - `started_utc`/`ended_utc`: receipt time of the first and last readable row;
   `duration_s`: from the first row's session time to the latest session time.
+- The procedure's times, receipt times of state rows (issue 13 §6): `run_start_utc` the first
+  RUN row; `collection_end_utc` the first RINSEBACK or END row after it; `end_utc` the first END
+  row after it, or, when there is no RUN row, the first END row. `null` when there is no such
+  row.
 - States: a state row repeating the state in force opens nothing; each state lasts until the
   next state row (the last one until the latest session time); END lasts no time.
   `run_time_s`, `pause_time_s`: the sums for RUN and PAUSE; `pause_count`: PAUSE spans. All
   `null` when the recording has no state row.
-- Volumes (counters): each quantity on its own, as ../shared/protocol-APH1.md states: a fall of
-  1 mL or less is jitter and the value is taken as sent; a fall of more than 1 mL restarts
-  that quantity (its total is what it had reached plus the new count); a machine restart (the
-  machine's time went back, see above) restarts every quantity. The figure is the total at the
-  last sample carrying the quantity. `wb_processed_ml` = inlet − AC.
-  (Known difference, issue 13: today's monitor carries *every* counter at each MACHINE_RESET
-  row, which its journal also writes for a single counter's fall, and carries nothing without
-  such a row. Both agree on a real machine restart; tests/summary_oracle.rs pins the bag-change
-  case where they do not.)
+- Volumes (counters), as ../shared/protocol-APH1.md states and docs/counters.md makes exact,
+  from the sample values alone (`link` rows are not read for this): each quantity on its own.
+  A value more than 1 mL below the one the same counter sent before ends that counter's count
+  and starts a new one (a product-bag change); a fall of 1 mL or less is jitter and changes
+  nothing. The machine restarting ends every counter's count: its time went back (see above),
+  or, in one sample, every counter that had passed 1 mL fell by more than 1 mL, and there were
+  at least two of them. A count contributes the highest value it reached (so jitter is
+  neither counted twice nor counted down), and a counter's total is the sum over its counts.
+  Differences are taken in exact decimals (the recording writes each value as its shortest
+  decimal), so "exactly 1 mL" is exact. `wb_processed_ml` = inlet − AC.
 - Rates over RUN: each sample's value holds until the next sample carrying that quantity; an
   interval longer than 30 s (or of no length) holds nothing; only the part of an interval
   inside a RUN span counts. `mean_inlet_ml_min` and the AC mean are time-weighted means over
@@ -51,8 +56,9 @@ figure:
 - Alarms: an `ON` for a code that is not active raises an alarm (logged, counted by its
   priority H/M/L); an `ON` for a code already active is the same alarm announced again and is
   ignored; `OFF` clears the active alarm of that code (an `OFF` with none active is ignored).
-  Information events (`I`) are logged, never active, never counted. Monitor alarms (`MON_`
-  codes) are alarm rows like the machine's and are counted with them (issue 13 will split them).
+  Information events (`I`) are logged, never active, never counted. `alarms_high`/`_medium`/
+  `_low` count the machine's alarms; the monitor's own, whose codes begin with `MON_`, are
+  counted apart in `monitor_alarms_high`/`_medium`/`_low`.
 - `notes`: every `note` row, `ALARM_ACK` included: an acknowledgement is a recorded act of the
   nurse and appears in the report's note log (decision documented in src/analysis/summary.rs).
 - `lost_sentences`: the sum of the leading numbers of the `SEQ_GAP` rows' text;
@@ -74,6 +80,7 @@ import json
 import math
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -188,17 +195,27 @@ def session_axis(df):
     return df["elapsed_s"] + offset, restarts
 
 
-def counter_total(samples, q):
-    """Total of counter `q` at its last sample, each restart adding what it had reached."""
-    s = samples[["restarts", q]].dropna()
-    if s.empty:
-        return None
-    milli = (s[q] * 1000).round().astype("int64")  # values have at most 3 decimals
-    fell = milli.shift() - milli > JITTER_ML * 1000
-    machine_restart = s["restarts"] != s["restarts"].shift()
-    restart = (fell | machine_restart) & s[q].shift().notna()
-    carried = s[q].shift().where(restart, 0.0).sum()
-    return float(carried + s[q].iloc[-1])
+def counter_totals(samples):
+    """Each counter's total at its last sample: the sum, over its counts, of the highest value
+    each count reached (the rule is in the module doc). `samples` in recording order."""
+    counts = {q: [] for q in COUNTERS}  # per counter, its counts: lists of values
+    before = {}  # per counter, its value in the sample before, within the current count
+    epoch = None  # the number of times the machine's time went back
+    one = Decimal(JITTER_ML)
+    for row in samples[["restarts"] + COUNTERS].itertuples(index=False):
+        row = row._asdict()
+        if row["restarts"] != epoch:
+            epoch, before = row["restarts"], {}
+        values = {q: Decimal(repr(row[q])) for q in COUNTERS if not math.isnan(row[q])}
+        witnesses = [q for q in values if q in before and before[q] > one]
+        if len(witnesses) >= 2 and all(before[q] - values[q] > one for q in witnesses):
+            before = {}  # the machine restarted its totals
+        for q, value in values.items():
+            if q not in before or before[q] - value > one:
+                counts[q].append([])
+            counts[q][-1].append(value)
+            before[q] = value
+    return {q: float(sum(max(c) for c in counts[q])) if counts[q] else None for q in COUNTERS}
 
 
 def run_pieces(samples, column, runs):
@@ -245,6 +262,22 @@ def peak_mean(pieces, window):
     return float(means.max())
 
 
+def procedure_times(df):
+    """`run_start_utc`, `collection_end_utc`, `end_utc` from the state rows (see the doc)."""
+    states = df.loc[df["kind"] == "state", ["time_utc", "state"]].reset_index(drop=True)
+    runs = states.index[states["state"] == "RUN"]
+    first = lambda rows: utc(rows["time_utc"].iloc[0]) if len(rows) else None
+    if len(runs) == 0:
+        return {"run_start_utc": None, "collection_end_utc": None,
+                "end_utc": first(states[states["state"] == "END"])}
+    after = states.iloc[runs[0]:]
+    return {
+        "run_start_utc": first(after),
+        "collection_end_utc": first(after[after["state"].isin(["RINSEBACK", "END"])]),
+        "end_utc": first(after[after["state"] == "END"]),
+    }
+
+
 def utc(text):
     t = pd.Timestamp(text).tz_convert("UTC")
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
@@ -264,6 +297,7 @@ def summarise(path):
     out["started_utc"] = utc(df["time_utc"].iloc[0]) if len(df) else None
     out["ended_utc"] = utc(df["time_utc"].iloc[-1]) if len(df) else None
     out["duration_s"] = last_x - first_x if has_x.any() else None
+    out.update(procedure_times(df))
 
     # States.
     states = df.loc[df["kind"] == "state", ["x_at", "state"]]
@@ -285,8 +319,7 @@ def summarise(path):
 
     # Volumes.
     samples = df.loc[(df["kind"] == "sample") & has_x]
-    for q in COUNTERS:
-        out[q] = counter_total(samples, q)
+    out.update(counter_totals(samples))
     inlet, ac = out["inlet_ml"], out["ac_ml"]
     out["wb_processed_ml"] = inlet - ac if inlet is not None and ac is not None else None
 
@@ -326,10 +359,13 @@ def summarise(path):
                 active[row.code] = len(log) - 1
         elif row.code in active:
             log[active.pop(row.code)]["cleared_s"] = row.x_at - origin
-    counted = pd.Series([a["priority"] for a in log], dtype=object)
-    out["alarms_high"] = int((counted == "H").sum())
-    out["alarms_medium"] = int((counted == "M").sum())
-    out["alarms_low"] = int((counted == "L").sum())
+    counted = pd.DataFrame(
+        {"priority": [a["priority"] for a in log], "code": [a["code"] for a in log]}, dtype=object
+    )
+    monitor = counted["code"].str.startswith("MON_").astype(bool)
+    for prefix, rows in (("alarms", counted[~monitor]), ("monitor_alarms", counted[monitor])):
+        for name, letter in (("high", "H"), ("medium", "M"), ("low", "L")):
+            out[f"{prefix}_{name}"] = int((rows["priority"] == letter).sum())
     out["alarm_log"] = log
 
     # Notes and link quality.

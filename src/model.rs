@@ -348,8 +348,12 @@ pub enum LinkCode {
     SequenceGap,
     /// `seq` went backwards without wrapping: the machine restarted its numbering.
     SequenceRestart,
-    /// `t_ms` or a cumulative volume went backwards: the machine restarted its procedure.
+    /// The machine restarted: `t_ms` went backwards (a new procedure), or every counter fell at
+    /// once. Every cumulative counter starts a new count.
     MachineReset,
+    /// One cumulative counter fell by more than 1 mL while the others went on (a product-bag
+    /// change): that counter alone starts a new count.
+    CounterRestart,
     /// The machine identified itself (first `APHI` of a connection, or a different one).
     Identity,
     /// Recording stopped cleanly (the user stopped it, or the procedure ended).
@@ -359,7 +363,7 @@ pub enum LinkCode {
 }
 
 impl LinkCode {
-    pub const ALL: [LinkCode; 10] = [
+    pub const ALL: [LinkCode; 11] = [
         LinkCode::Connected,
         LinkCode::Lost,
         LinkCode::Silent,
@@ -367,6 +371,7 @@ impl LinkCode {
         LinkCode::SequenceGap,
         LinkCode::SequenceRestart,
         LinkCode::MachineReset,
+        LinkCode::CounterRestart,
         LinkCode::Identity,
         LinkCode::Closed,
         LinkCode::Resumed,
@@ -382,6 +387,7 @@ impl LinkCode {
             LinkCode::SequenceGap => "SEQ_GAP",
             LinkCode::SequenceRestart => "SEQ_RESTART",
             LinkCode::MachineReset => "MACHINE_RESET",
+            LinkCode::CounterRestart => "COUNTER_RESTART",
             LinkCode::Identity => "MACHINE_IDENTITY",
             LinkCode::Closed => "RECORDING_CLOSED",
             LinkCode::Resumed => "RECORDING_RESUMED",

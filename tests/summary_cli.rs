@@ -207,12 +207,24 @@ fn a_complete_recording_is_summarised_in_every_format() {
     let text = stdout(&text);
     assert!(text.contains("P-TEST-7"), "{text}");
     assert!(text.contains("Run time              13 min 00 s"), "{text}");
+    // The procedure's times, as local times (in whatever zone the test runs in).
+    for label in ["Run started", "Collection ended", "Procedure ended"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("{label} in {text}"));
+        assert!(line[22..].starts_with("2026-03-"), "{line}");
+    }
 
     let s = json(&path);
     // Rows from 0 s (CONNECTED) to 900 s (END).
     assert_eq!(s["duration_s"], 900.0);
     assert_eq!(s["started_utc"], "2026-03-14T08:05:00.000Z");
     assert_eq!(s["ended_utc"], "2026-03-14T08:20:00.000Z");
+    // RUN at 60 s, RINSEBACK at 840 s (the end of collection), END at 900 s.
+    assert_eq!(s["run_start_utc"], "2026-03-14T08:06:00.000Z");
+    assert_eq!(s["collection_end_utc"], "2026-03-14T08:19:00.000Z");
+    assert_eq!(s["end_utc"], "2026-03-14T08:20:00.000Z");
     // RUN 60–840 s: 780 s; inlet 60 mL/min, AC 5 mL/min all through it. No PAUSE.
     assert_eq!(s["run_time_s"], 780.0);
     assert_eq!(s["pause_count"], 0);
@@ -236,6 +248,10 @@ fn a_complete_recording_is_summarised_in_every_format() {
     assert_eq!(s["alarms_high"], 1);
     assert_eq!(s["alarms_medium"], 0);
     assert_eq!(s["alarms_low"], 0);
+    // No alarm of the monitor's own in this recording.
+    assert_eq!(s["monitor_alarms_high"], 0);
+    assert_eq!(s["monitor_alarms_medium"], 0);
+    assert_eq!(s["monitor_alarms_low"], 0);
     assert_eq!(s["alarm_log"][0]["duration_s"], 30.0);
     assert_eq!(s["notes"], 1);
     assert_eq!(s["note_log"][0]["text"], "=arm repositioned");
@@ -265,6 +281,7 @@ fn a_complete_recording_is_summarised_in_every_format() {
     assert_eq!(cell("tbv_processed"), "0.147");
     assert_eq!(cell("citrate_peak_mg_kg_min"), "1.500");
     assert_eq!(cell("alarms_high"), "1");
+    assert_eq!(cell("collection_end_utc"), "2026-03-14T08:19:00.000Z");
     assert!(csv.contains("OBSERVATION: '=arm repositioned"), "{csv}");
 
     let pdf = f.path("report.pdf");
@@ -300,6 +317,8 @@ fn a_complete_recording_is_summarised_in_every_format() {
         "715.0 mL",
         "13 min 00 s",
         "1.50 mg/kg/min",
+        "Collection ended",
+        "Monitor alarms",
     ] {
         assert!(extracted.contains(expected), "{expected} in {extracted}");
     }

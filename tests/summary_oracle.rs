@@ -4,11 +4,9 @@
 //!
 //! Each figure is compared one by one. Counts, strings and `null`s must be equal; a float may
 //! differ by a relative 1e-9, because the two sum the same products in a different order
-//! (pandas/numpy against a running sum), which changes the last bits and nothing else.
-//!
-//! Where the oracle and the monitor follow different rules, the difference is listed in
-//! [`KNOWN_DIFFERENCES`] with both values worked out by hand, so the test fails when either side
-//! changes: today there is one, the counter-restart rule that issue 13 changes.
+//! (pandas/numpy against a running sum), which changes the last bits and nothing else. No
+//! difference is tolerated beyond that: the two follow the same rules, the counter rule of
+//! docs/counters.md included.
 //!
 //! The oracle needs python3 with pandas; without them these tests fail (a skipped oracle would
 //! be a test that cannot fail). CI installs `python3-pandas`.
@@ -24,10 +22,13 @@ use serde_json::Value;
 const REL_TOLERANCE: f64 = 1e-9;
 
 /// The figures compared, with the monitor's JSON keys.
-const FIGURES: [&str; 29] = [
+const FIGURES: [&str; 35] = [
     "rows_skipped",
     "started_utc",
     "ended_utc",
+    "run_start_utc",
+    "collection_end_utc",
+    "end_utc",
     "duration_s",
     "run_time_s",
     "pause_count",
@@ -46,6 +47,9 @@ const FIGURES: [&str; 29] = [
     "alarms_high",
     "alarms_medium",
     "alarms_low",
+    "monitor_alarms_high",
+    "monitor_alarms_medium",
+    "monitor_alarms_low",
     "notes",
     "lost_sentences",
     "link_losses",
@@ -56,71 +60,10 @@ const FIGURES: [&str; 29] = [
     "alarm_log",
 ];
 
-/// A figure on which the monitor and the oracle knowingly disagree: both values by hand.
-struct KnownDifference {
-    fixture: &'static str,
-    figure: &'static str,
-    monitor: f64,
-    oracle: f64,
-    why: &'static str,
-}
-
 /// TBV of the bag-change fixture's patient (female, 160 cm, 60 kg), Nadler:
 /// 0.3561 × 1.6³ + 0.03308 × 60 + 0.1833 = 0.3561 × 4.096 + 1.9848 + 0.1833
 ///   = 1.4585856 + 1.9848 + 0.1833 = 3.6266856 L.
 const BAG_CHANGE_TBV_ML: f64 = 3_626.685_6;
-
-const ISSUE_13: &str = "issue 13 §1: today the monitor carries every counter at each \
-    MACHINE_RESET row, and its journal writes one for a bag change (collect_ml alone falls) and \
-    for a 0.1 mL dip; the shared protocol (and the oracle) restart only the counter that fell \
-    by more than 1 mL. When issue 13 lands the monitor's value becomes the oracle's: delete \
-    this entry then.";
-
-/// The bag-change fixture, by hand (samples every 10 s, `inlet_ml` = t, `ac_ml` = t/12 to 0.1,
-/// collect 1 mL/min restarting at 150 s; `MACHINE_RESET` rows before the samples at 150 and 200):
-/// - monitor: at 150 it carries the values at 140 (inlet 140, AC 11.7, collect 2.3), at 200 the
-///   values at 190 (inlet 190, AC 15.8, collect 0.7); last sample 300 / 25.0 / 2.5. Inlet
-///   140 + 190 + 300 = 630, AC 11.7 + 15.8 + 25.0 = 52.5, collect 2.3 + 0.7 + 2.5 = 5.5,
-///   WB 630 − 52.5 = 577.5.
-/// - oracle: inlet never fell: 300; AC fell 0.1 mL (jitter): 25.0; collect fell 2.3 mL
-///   (restart): 2.3 + 2.5 = 4.8; WB 300 − 25 = 275.
-const KNOWN_DIFFERENCES: [KnownDifference; 5] = [
-    KnownDifference {
-        fixture: "bag-change.csv",
-        figure: "inlet_ml",
-        monitor: 630.0,
-        oracle: 300.0,
-        why: ISSUE_13,
-    },
-    KnownDifference {
-        fixture: "bag-change.csv",
-        figure: "ac_ml",
-        monitor: 52.5,
-        oracle: 25.0,
-        why: ISSUE_13,
-    },
-    KnownDifference {
-        fixture: "bag-change.csv",
-        figure: "collect_ml",
-        monitor: 5.5,
-        oracle: 4.8,
-        why: ISSUE_13,
-    },
-    KnownDifference {
-        fixture: "bag-change.csv",
-        figure: "wb_processed_ml",
-        monitor: 577.5,
-        oracle: 275.0,
-        why: ISSUE_13,
-    },
-    KnownDifference {
-        fixture: "bag-change.csv",
-        figure: "tbv_processed",
-        monitor: 577.5 / BAG_CHANGE_TBV_ML,
-        oracle: 275.0 / BAG_CHANGE_TBV_ML,
-        why: ISSUE_13,
-    },
-];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -246,28 +189,8 @@ fn compare(path: &Path) -> (Value, Value) {
             o.get(figure).is_some(),
             "the oracle gives no {figure} for {name}"
         );
-        let known = KNOWN_DIFFERENCES
-            .iter()
-            .find(|k| k.fixture == name && k.figure == figure);
-        match known {
-            Some(k) => {
-                let close = |v: &Value, expected: f64| {
-                    v.as_f64().is_some_and(|v| {
-                        (v - expected).abs() <= REL_TOLERANCE * expected.abs().max(1.0)
-                    })
-                };
-                if !close(&mv, k.monitor) || !close(&ov, k.oracle) {
-                    problems.push(format!(
-                        "{figure}: known difference changed: monitor {mv} (expected {}), \
-                         oracle {ov} (expected {}). {}",
-                        k.monitor, k.oracle, k.why
-                    ));
-                }
-            }
-            None if !agree(&mv, &ov) => {
-                problems.push(format!("{figure}: monitor {mv}, oracle {ov}"));
-            }
-            None => {}
+        if !agree(&mv, &ov) {
+            problems.push(format!("{figure}: monitor {mv}, oracle {ov}"));
         }
     }
     assert!(
@@ -340,14 +263,29 @@ fn the_hard_cases_agree_with_the_oracle_and_with_the_hand_calculation() {
         // (9 × 20 + 5 × 40) ÷ 60 = 6.333 mL/min × 0.3 = 1.9 mg/kg/min (a count-based
         // rolling mean of the samples would not give this).
         assert_close(&s["citrate_peak_mg_kg_min"], 1.9, "citrate peak");
-        // ACCESS_PRESSURE_LOW raised at 230, announced again at 236 (same alarm), cleared at
-        // 290, raised again at 500: 2 high. RETURN_PRESSURE_HIGH and MON_CITRATE_HIGH: 2 medium.
+        // The machine's alarms: ACCESS_PRESSURE_LOW raised at 230, announced again at 236 (same
+        // alarm), cleared at 290, raised again at 500: 2 high. RETURN_PRESSURE_HIGH: 1 medium.
         // AC_RATE_LIMIT: 1 low. The information event and the OFF of an alarm never raised
-        // count nothing.
+        // count nothing. The monitor's own: MON_CITRATE_HIGH, 1 medium.
         assert_eq!(
             (&s["alarms_high"], &s["alarms_medium"], &s["alarms_low"]),
-            (&Value::from(2), &Value::from(2), &Value::from(1))
+            (&Value::from(2), &Value::from(1), &Value::from(1))
         );
+        assert_eq!(
+            (
+                &s["monitor_alarms_high"],
+                &s["monitor_alarms_medium"],
+                &s["monitor_alarms_low"]
+            ),
+            (&Value::from(0), &Value::from(1), &Value::from(0))
+        );
+        // The procedure: RUN first at 60 s of the first procedure (received 08:01:00); the first
+        // RINSEBACK after it is the second procedure's, at its 300 s (received 605 + 300 s after
+        // 08:00:00 = 08:15:05); END at its 360 s (08:16:05). (The recording's last row read is
+        // RECORDING_CLOSED, also at 08:16:05.)
+        assert_eq!(s["run_start_utc"], "2026-03-14T08:01:00.000Z");
+        assert_eq!(s["collection_end_utc"], "2026-03-14T08:15:05.000Z");
+        assert_eq!(s["end_utc"], "2026-03-14T08:16:05.000Z");
         // ALARM_ACK, OBSERVATION and FREE_TEXT: 3 notes.
         assert_eq!(s["notes"], 3);
         // SEQ_GAP 3 + 2; LINK_LOST and LINK_SILENT.
@@ -369,18 +307,60 @@ fn the_hard_cases_agree_with_the_oracle_and_with_the_hand_calculation() {
     assert_eq!(m["note_log"][2]["text"], "-5 mL/min inlet by order");
 }
 
-/// The bag change and the jitter dip: the rules differ today (issue 13); every other figure
-/// agrees, and the differing ones are pinned to the hand values of both rules.
+/// The bag change and the jitter dip (see `make_fixtures.py`): both agree, and with the hand
+/// calculation (samples every 10 s, `inlet_ml` = t, `ac_ml` = t/12 to 0.1, collect 1 mL/min
+/// restarting at 150 s).
 #[test]
-fn a_bag_change_and_a_jitter_dip_are_the_known_difference_of_issue_13() {
+fn a_bag_change_and_a_jitter_dip_agree_with_the_oracle_and_the_hand_calculation() {
     let (m, o) = compare(&fixture("bag-change.csv"));
     for s in [&m, &o] {
+        // Inlet never fell: 300 mL. AC fell 0.1 mL at 200 s (15.7 after 15.8), jitter: 25.0 mL
+        // at 300 s, counted neither twice nor down. The bag restarted after 2.3 mL: 2.3 + 2.5
+        // = 4.8 mL. WB 300 − 25 = 275 mL. (Before issue 13 the monitor carried every counter at
+        // both: inlet 630, AC 52.5, collect 5.5, WB 577.5.)
+        assert_close(&s["inlet_ml"], 300.0, "inlet");
+        assert_close(&s["ac_ml"], 25.0, "AC");
+        assert_close(&s["collect_ml"], 4.8, "collect");
+        assert_close(&s["wb_processed_ml"], 275.0, "WB");
+        assert_close(
+            &s["tbv_processed"],
+            275.0 / BAG_CHANGE_TBV_ML,
+            "TBV processed",
+        );
+        // RUN at 0 s (09:00:00), END at 300 s (09:05:00), no RINSEBACK: END ends the
+        // collection.
+        assert_eq!(s["run_start_utc"], "2026-03-15T09:00:00.000Z");
+        assert_eq!(s["collection_end_utc"], "2026-03-15T09:05:00.000Z");
+        assert_eq!(s["end_utc"], "2026-03-15T09:05:00.000Z");
         // RUN 0–300 at inlet 60, AC 5 mL/min; citrate 5 × 21.3 ÷ 60 = 1.775 mg/kg/min.
         assert_close(&s["run_time_s"], 300.0, "run time");
         assert_close(&s["mean_inlet_ml_min"], 60.0, "mean inlet");
         assert_close(&s["citrate_mean_mg_kg_min"], 1.775, "citrate mean");
         assert_close(&s["citrate_peak_mg_kg_min"], 1.775, "citrate peak");
         assert_close(&s["tbv_ml"], BAG_CHANGE_TBV_ML, "TBV");
+    }
+}
+
+/// The counter rule's corners (see `make_fixtures.py` for the table of values): both agree,
+/// and with the hand calculation. A counter's total is the sum, over its counts, of the
+/// highest value each reached.
+#[test]
+fn the_counter_rule_corners_agree_with_the_oracle_and_the_hand_calculation() {
+    let (m, o) = compare(&fixture("counters.csv"));
+    for s in [&m, &o] {
+        // Inlet: 0 … 50, dips to 49.5 and 49 (jitter), restarts alone at 2 (carrying 50),
+        // 12; the machine restarts its totals at 1, then 11 … 51. 50 + 12 + 51 = 113 mL.
+        assert_close(&s["inlet_ml"], 113.0, "inlet");
+        // AC: 0 … 7.5; the machine's restart; 0.1 … 4.3, then 4.2 on the last sample (jitter):
+        // 7.5 + 4.3 = 11.8 mL.
+        assert_close(&s["ac_ml"], 11.8, "AC");
+        // Collect: 0 … 1.5; the restart; 0 … 1.0 (0.3 at 120 s alone in its sample): 2.5 mL.
+        assert_close(&s["collect_ml"], 2.5, "collect");
+        // Replacement: 0.5, then 0 at the machine's restart (a fall of 0.5 mL, a restart only
+        // because every counter restarted), then 0.2: 0.7 mL. Plasma stayed 0.
+        assert_close(&s["replace_ml"], 0.7, "replacement");
+        assert_close(&s["plasma_ml"], 0.0, "plasma");
+        assert_close(&s["wb_processed_ml"], 113.0 - 11.8, "WB");
     }
 }
 

@@ -1,15 +1,21 @@
 //! Turns decoded sentences into journal entries, and notices what the machine's numbering and
 //! volumes say about the link: lost sentences, restarts, resets, a new identity.
 //!
+//! What a counter's fall means is decided by the protocol's counter rule,
+//! [`crate::analysis::counters`], the same one the timeline totals by: a counter that restarted
+//! alone is recorded as a `COUNTER_RESTART` row naming it, a machine restart as a
+//! `MACHINE_RESET` row, and jitter (a fall of 1 mL or less) as nothing: the value is recorded
+//! as sent.
+//!
 //! Pure: the time of receipt is passed in, so tests run on fake time.
 
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
 
+use crate::analysis::counters::{Change, Counters, MachineRestart, Verdict};
 use crate::model::{
-    Entry, EntryBody, LinkCode, LinkEvent, MachineIdentity, Note, Payload, QUANTITY_COUNT,
-    Quantity, Sentence,
+    Entry, EntryBody, LinkCode, LinkEvent, MachineIdentity, Note, Payload, Sample, Sentence,
 };
 use crate::protocol::{Decoded, SeqCheck};
 use crate::recording::format::sequence_gap_text;
@@ -26,7 +32,8 @@ pub enum Observed {
 pub struct Journalist {
     last_t_ms: Option<u64>,
     last_seq: Option<u32>,
-    last_cumulative: [Option<f64>; QUANTITY_COUNT],
+    /// The machine's counters, judged by the protocol's rule.
+    counters: Counters,
     identity: Option<MachineIdentity>,
     /// The link went down or silent and no sentence has arrived since.
     link_down_since: Option<(Timestamp, LinkCode)>,
@@ -49,10 +56,19 @@ impl Journalist {
         Journalist {
             last_t_ms,
             last_seq,
+            counters: Counters::resuming(last_t_ms, &Sample::default()),
             link_down_since: Some((last_row_utc, LinkCode::Lost)),
             seq_before_loss: last_seq,
             ..Journalist::default()
         }
+    }
+
+    /// Takes the counters' last values from the resumed recording (its last samples), so that
+    /// a counter that restarted while the monitor was down is recorded as such.
+    #[must_use]
+    pub fn with_last_counters(mut self, last_values: &Sample) -> Journalist {
+        self.counters = Counters::resuming(self.last_t_ms, last_values);
+        self
     }
 
     /// The machine's last known procedure time.
@@ -167,18 +183,13 @@ impl Journalist {
             SeqCheck::First | SeqCheck::InOrder => {}
         }
         self.last_seq = Some(sentence.seq);
-        if let Some(last) = self.last_t_ms
-            && sentence.t_ms < last
-        {
-            out.push(machine_entry(EntryBody::Link(LinkEvent::new(
-                LinkCode::MachineReset,
-                format!(
-                    "machine time went back from {:.3} s to {:.3} s: a new procedure",
-                    last as f64 / 1000.0,
-                    sentence.t_ms as f64 / 1000.0
-                ),
-            ))));
-            self.last_cumulative = [None; QUANTITY_COUNT];
+        let sample = match &sentence.payload {
+            Payload::Sample(sample) => Some(sample),
+            _ => None,
+        };
+        let verdict = self.counters.observe(sentence.t_ms, sample);
+        for event in counter_events(&verdict, sample) {
+            out.push(machine_entry(EntryBody::Link(event)));
         }
         self.last_t_ms = Some(sentence.t_ms);
         match sentence.payload {
@@ -201,41 +212,63 @@ impl Journalist {
             }
             Payload::State(state) => out.push(machine_entry(EntryBody::State(state))),
             Payload::Alarm(alarm) => out.push(machine_entry(EntryBody::Alarm(alarm))),
-            Payload::Sample(sample) => {
-                if let Some((quantity, before, now_value)) = self.cumulative_decrease(&sample) {
-                    out.push(machine_entry(EntryBody::Link(LinkEvent::new(
-                        LinkCode::MachineReset,
-                        format!(
-                            "{} went back from {before} to {now_value} {}: the machine reset its totals",
-                            quantity.key(),
-                            quantity.unit()
-                        ),
-                    ))));
-                    self.last_cumulative = [None; QUANTITY_COUNT];
-                }
-                for (quantity, value) in sample.iter() {
-                    if quantity.is_cumulative() {
-                        self.last_cumulative[quantity.index()] = Some(value);
-                    }
-                }
-                out.push(machine_entry(EntryBody::Sample(sample)));
-            }
+            Payload::Sample(sample) => out.push(machine_entry(EntryBody::Sample(sample))),
         }
         None
     }
+}
 
-    fn cumulative_decrease(&self, sample: &crate::model::Sample) -> Option<(Quantity, f64, f64)> {
-        sample.iter().find_map(|(quantity, value)| {
-            let before = self.last_cumulative[quantity.index()]?;
-            (quantity.is_cumulative() && value < before).then_some((quantity, before, value))
+/// The `link` rows a verdict of the counter rule is recorded as: the machine's restart, or each
+/// counter that restarted alone. Jitter is recorded as nothing but the sample itself.
+fn counter_events(verdict: &Verdict, sample: Option<&Sample>) -> Vec<LinkEvent> {
+    let restarted = || {
+        verdict.changes().filter_map(|(q, change)| match change {
+            Change::Restarted { from } => Some((q, from, sample?.get(q)?)),
+            Change::First | Change::Counted | Change::Jitter { .. } => None,
         })
+    };
+    match verdict.machine_restart {
+        Some(MachineRestart::TimeWentBack { from_ms, to_ms }) => vec![LinkEvent::new(
+            LinkCode::MachineReset,
+            format!(
+                "machine time went back from {:.3} s to {:.3} s: a new procedure",
+                from_ms as f64 / 1000.0,
+                to_ms as f64 / 1000.0
+            ),
+        )],
+        Some(MachineRestart::CountersFell) => {
+            let falls: Vec<String> = restarted()
+                .filter(|&(_, from, to)| to < from)
+                .map(|(q, from, to)| format!("{} {from} to {to} {}", q.key(), q.unit()))
+                .collect();
+            vec![LinkEvent::new(
+                LinkCode::MachineReset,
+                format!(
+                    "every counter fell at once ({}): the machine restarted its totals",
+                    falls.join(", ")
+                ),
+            )]
+        }
+        None => restarted()
+            .map(|(q, from, to)| {
+                LinkEvent::new(
+                    LinkCode::CounterRestart,
+                    format!(
+                        "{} fell from {from} to {to} {}: it restarted alone; its total goes on \
+                         from what it had reached",
+                        q.key(),
+                        q.unit()
+                    ),
+                )
+            })
+            .collect(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{MachineState, Sample};
+    use crate::model::{MachineState, Quantity};
     use crate::protocol::{Decoder, encode};
 
     fn t(seconds: i64) -> Timestamp {
@@ -303,7 +336,9 @@ mod tests {
                 "sample",
                 "SEQ_GAP",
                 "sample",
-                "MACHINE_RESET",
+                // inlet_ml fell from 40 to 5 with the machine's time going on: that counter
+                // restarted alone (the only one the samples carry).
+                "COUNTER_RESTART",
                 "sample",
                 "SEQ_RESTART",
                 "sample",
@@ -348,5 +383,148 @@ mod tests {
             "data again after 3.0 s; 4 sentences sent while disconnected"
         );
         assert!(!j.link_down());
+    }
+
+    fn counters(values: &[(Quantity, f64)]) -> Payload {
+        Payload::Sample(
+            values
+                .iter()
+                .fold(Sample::default(), |s, &(q, v)| s.with(q, v)),
+        )
+    }
+
+    fn link_texts(entries: &[Entry]) -> Vec<(String, String)> {
+        entries
+            .iter()
+            .filter_map(|e| match &e.body {
+                EntryBody::Link(l) => Some((l.code.as_str().to_owned(), l.text.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_bag_change_is_a_counter_restart_and_a_dip_is_no_event() {
+        use Quantity::{AcMl, CollectMl, InletMl};
+        let mut j = Journalist::new();
+        let out = run(
+            &mut j,
+            &[
+                (
+                    0,
+                    140_000,
+                    counters(&[(InletMl, 140.0), (AcMl, 11.7), (CollectMl, 2.3)]),
+                ),
+                // The bag is changed.
+                (
+                    1,
+                    150_000,
+                    counters(&[(InletMl, 150.0), (AcMl, 12.5), (CollectMl, 0.0)]),
+                ),
+                (
+                    2,
+                    190_000,
+                    counters(&[(InletMl, 190.0), (AcMl, 15.8), (CollectMl, 0.7)]),
+                ),
+                // AC reads 0.1 mL less: jitter, recorded as sent.
+                (
+                    3,
+                    200_000,
+                    counters(&[(InletMl, 200.0), (AcMl, 15.7), (CollectMl, 0.8)]),
+                ),
+                // AC falls by exactly 1 mL: still jitter.
+                (
+                    4,
+                    210_000,
+                    counters(&[(InletMl, 210.0), (AcMl, 14.7), (CollectMl, 1.0)]),
+                ),
+            ],
+        );
+        assert_eq!(
+            codes(&out),
+            [
+                "sample",
+                "COUNTER_RESTART",
+                "sample",
+                "sample",
+                "sample",
+                "sample"
+            ]
+        );
+        assert_eq!(
+            link_texts(&out),
+            [(
+                "COUNTER_RESTART".to_owned(),
+                "collect_ml fell from 2.3 to 0 mL: it restarted alone; its total goes on from \
+                 what it had reached"
+                    .to_owned()
+            )]
+        );
+        // The link row sits at the sample's time and sequence number.
+        assert_eq!((out[1].elapsed_ms, out[1].seq), (Some(150_000), Some(1)));
+        // The dip is in the recording as the machine sent it.
+        let EntryBody::Sample(dipped) = &out[4].body else {
+            panic!()
+        };
+        assert_eq!(dipped.get(AcMl), Some(15.7));
+    }
+
+    #[test]
+    fn every_counter_falling_at_once_or_time_going_back_is_a_machine_reset() {
+        use Quantity::{AcMl, InletMl};
+        let mut j = Journalist::new();
+        let out = run(
+            &mut j,
+            &[
+                (0, 100_000, counters(&[(InletMl, 140.0), (AcMl, 11.7)])),
+                // Both counters fall to nothing while the machine's time goes on.
+                (1, 101_000, counters(&[(InletMl, 0.5), (AcMl, 0.0)])),
+                (2, 102_000, counters(&[(InletMl, 1.5), (AcMl, 0.1)])),
+                // The machine's time goes back (a state change is the first sentence).
+                (3, 1_000, Payload::State(MachineState::Run)),
+                (4, 2_000, counters(&[(InletMl, 1.0), (AcMl, 0.1)])),
+            ],
+        );
+        assert_eq!(
+            link_texts(&out),
+            [
+                (
+                    "MACHINE_RESET".to_owned(),
+                    "every counter fell at once (inlet_ml 140 to 0.5 mL, ac_ml 11.7 to 0 mL): \
+                     the machine restarted its totals"
+                        .to_owned()
+                ),
+                (
+                    "MACHINE_RESET".to_owned(),
+                    "machine time went back from 102.000 s to 1.000 s: a new procedure".to_owned()
+                ),
+            ]
+        );
+        // After a new procedure, the first values are a new count, not a fall: no more rows.
+        assert_eq!(
+            codes(&out).iter().filter(|c| *c == "MACHINE_RESET").count(),
+            2
+        );
+        assert_eq!(codes(&out).len(), 7);
+    }
+
+    #[test]
+    fn a_resumed_journal_judges_the_first_sample_against_the_recording() {
+        use Quantity::{CollectMl, InletMl};
+        let recorded = Sample::default().with(InletMl, 140.0).with(CollectMl, 2.3);
+        let mut j =
+            Journalist::resuming(Some(140_000), Some(9), t(0)).with_last_counters(&recorded);
+        let out = run(
+            &mut j,
+            &[(10, 150_000, counters(&[(InletMl, 150.0), (CollectMl, 0.0)]))],
+        );
+        assert_eq!(codes(&out), ["LINK_RESTORED", "COUNTER_RESTART", "sample"]);
+        // Without the recorded values the first sample starts the counts: nothing to say.
+        let mut j = Journalist::resuming(Some(140_000), Some(9), t(0));
+        let out = run(
+            &mut j,
+            &[(10, 150_000, counters(&[(InletMl, 150.0), (CollectMl, 0.0)]))],
+        );
+        assert_eq!(codes(&out), ["LINK_RESTORED", "sample"]);
     }
 }

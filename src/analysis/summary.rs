@@ -9,7 +9,15 @@
 //!
 //! Decisions taken where the protocol is silent:
 //! - Times are on the [`Timeline`]'s session axis, which keeps running forward across a machine
-//!   reset; totals are carried across a reset, so they are totals of the whole session.
+//!   reset. Totals are the timeline's, by the protocol's counter rule
+//!   ([`super::counters`]): each counter on its own, a fall of 1 mL or less is jitter (held,
+//!   never counted twice or down), a larger fall restarts that counter alone (a bag change), a
+//!   machine restart restarts them all; so they are totals of the whole session.
+//! - `started_utc`/`ended_utc` are the recording's first and last rows; the procedure's own
+//!   times are `run_start_utc` (the first RUN), `collection_end_utc` (the first RINSEBACK or
+//!   END after it) and `end_utc` (the first END after it; the first END when the machine never
+//!   ran), each the receipt time of its state row. A recording begun mid-run (the monitor
+//!   connected late) has the first RUN the machine announced to it.
 //! - Rates over RUN time hold each sample's value until the next sample (sample-and-hold),
 //!   counting only the part of that interval spent in RUN. An interval longer than
 //!   [`MAX_HOLD_S`] (the link was lost, samples stopped) is not counted: the value there is
@@ -26,15 +34,11 @@
 //! - The citrate peak is the highest mean over any 60 s *of session time* (a time window over
 //!   the sample-and-hold RUN pieces, zero outside them), not the mean of a number of samples:
 //!   samples are not evenly spaced.
-//! - Monitor alarms (`MON_` codes) are counted with the machine's (issue 13 will split them).
+//! - `alarms_high`/`_medium`/`_low` count the machine's alarms; the monitor's own (`MON_`
+//!   codes) are counted apart, in `monitor_alarms_high`/`_medium`/`_low`.
 //!
 //! `scripts/pandas_summary.py` computes these figures independently, from the recording format
-//! and the rules above; `tests/summary_oracle.rs` compares the two figure by figure. One
-//! difference is known and pinned there: the counter-restart rule. Today the timeline carries
-//! every cumulative counter at each `MACHINE_RESET` row (which the journal also writes when a
-//! single counter falls, e.g. a bag change or a 0.1 mL dip) and nothing without one; the shared
-//! protocol restarts only the counter that fell by more than 1 mL, and every counter when the
-//! machine restarts. Issue 13 changes the monitor to the protocol's rule.
+//! and the rules above; `tests/summary_oracle.rs` compares the two figure by figure.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -61,6 +65,8 @@ use rates::{peak_window_mean, run_pieces, time_weighted_mean};
 pub const MAX_HOLD_S: f64 = 30.0;
 /// Window of the moving average the citrate peak is taken over, seconds.
 pub const CITRATE_PEAK_WINDOW_S: f64 = 60.0;
+/// The code prefix of the monitor's own alarms (the machine's have none).
+pub const MONITOR_ALARM_PREFIX: &str = "MON_";
 
 /// The machine that ran the session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,14 +254,16 @@ const VOLUMES: [(Quantity, Figure); 5] = [
 pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
     use Figure::{
         AcMl, AlarmsHigh, AlarmsLow, AlarmsMedium, CitrateMeanMgKgMin, CitratePeakMgKgMin,
-        DurationS, EndedUtc, InletMl, LinkLosses, LostSentences, MeanInletMlMin, Notes, PauseCount,
-        PauseTimeS, RowsSkipped, RunTimeS, StartedUtc, TbvMl, TbvProcessed, WbProcessedMl,
+        DurationS, EndedUtc, InletMl, LinkLosses, LostSentences, MeanInletMlMin, MonitorAlarmsHigh,
+        MonitorAlarmsLow, MonitorAlarmsMedium, Notes, PauseCount, PauseTimeS, RowsSkipped,
+        RunTimeS, StartedUtc, TbvMl, TbvProcessed, WbProcessedMl,
     };
 
     let mut timeline = Timeline::for_analysis();
     let mut inlet_flow: Vec<(f64, f64)> = Vec::new();
     let mut ac_flow: Vec<(f64, f64)> = Vec::new();
     let mut state_rows = 0usize;
+    let mut procedure = ProcedureTimes::default();
     let mut identity_text: Option<&str> = None;
     let mut lost_sentences = 0u64;
     let mut link_losses = 0u64;
@@ -272,7 +280,10 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
                     }
                 }
             }
-            EntryBody::State(_) => state_rows += 1,
+            EntryBody::State(state) => {
+                state_rows += 1;
+                procedure.see(*state, entry.time_utc);
+            }
             EntryBody::Link(link) => match link.code {
                 LinkCode::SequenceGap => lost_sentences += link.lost,
                 LinkCode::Lost | LinkCode::Silent => link_losses += 1,
@@ -314,16 +325,20 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
         ..Summary::default()
     };
     s.set(RowsSkipped, input.rows_skipped);
-    let count = |priority| {
+    let count = |priority, monitor: bool| {
         timeline
             .alarms
             .iter()
             .filter(|a| a.priority == priority)
+            .filter(|a| a.code.starts_with(MONITOR_ALARM_PREFIX) == monitor)
             .count() as u64
     };
-    s.set(AlarmsHigh, count(Priority::High));
-    s.set(AlarmsMedium, count(Priority::Medium));
-    s.set(AlarmsLow, count(Priority::Low));
+    s.set(AlarmsHigh, count(Priority::High, false));
+    s.set(AlarmsMedium, count(Priority::Medium, false));
+    s.set(AlarmsLow, count(Priority::Low, false));
+    s.set(MonitorAlarmsHigh, count(Priority::High, true));
+    s.set(MonitorAlarmsMedium, count(Priority::Medium, true));
+    s.set(MonitorAlarmsLow, count(Priority::Low, true));
     s.set(Notes, timeline.notes.len() as u64);
     s.set(LostSentences, lost_sentences);
     s.set(LinkLosses, link_losses);
@@ -340,6 +355,7 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
         Some((first, last)) => s.set(DurationS, last - first),
         None => gaps.add(&[DurationS], "no row carries the machine's time"),
     }
+    procedure.set(&mut s, &mut gaps, state_rows > 0);
     let run_spans: Vec<(f64, f64)> = if state_rows == 0 {
         gaps.add(
             &[
@@ -448,6 +464,78 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
     lab_figures(&mut s, meta.and_then(|m| m.lab.as_ref()), &mut gaps);
     s.unavailable = gaps.0;
     s
+}
+
+/// The procedure's times, from the state rows in order: their receipt times.
+#[derive(Debug, Default)]
+struct ProcedureTimes {
+    run_start: Option<Timestamp>,
+    collection_end: Option<Timestamp>,
+    /// The first END after the first RUN.
+    end_after_run: Option<Timestamp>,
+    first_end: Option<Timestamp>,
+}
+
+impl ProcedureTimes {
+    fn see(&mut self, state: MachineState, time_utc: Timestamp) {
+        let running = self.run_start.is_some();
+        match state {
+            MachineState::Run => {
+                self.run_start.get_or_insert(time_utc);
+            }
+            MachineState::Rinseback if running => {
+                self.collection_end.get_or_insert(time_utc);
+            }
+            MachineState::End => {
+                self.first_end.get_or_insert(time_utc);
+                if running {
+                    self.collection_end.get_or_insert(time_utc);
+                    self.end_after_run.get_or_insert(time_utc);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets the three figures, or says why each is missing.
+    fn set(&self, s: &mut Summary, gaps: &mut Unavailables, any_state: bool) {
+        use Figure::{CollectionEndUtc, EndUtc, RunStartUtc};
+        if !any_state {
+            gaps.add(
+                &[RunStartUtc, CollectionEndUtc, EndUtc],
+                "no machine state in the recording",
+            );
+            return;
+        }
+        let end = match self.run_start {
+            Some(_) => self.end_after_run,
+            None => self.first_end,
+        };
+        match self.run_start {
+            Some(t) => s.set(RunStartUtc, t),
+            None => gaps.add(
+                &[RunStartUtc, CollectionEndUtc],
+                "the machine never entered RUN",
+            ),
+        }
+        match (self.run_start, self.collection_end) {
+            (Some(_), Some(t)) => s.set(CollectionEndUtc, t),
+            (Some(_), None) => gaps.add(
+                &[CollectionEndUtc],
+                "no RINSEBACK or END after RUN: collection had not ended when the recording \
+                 stopped",
+            ),
+            (None, _) => {}
+        }
+        match (end, self.run_start) {
+            (Some(t), _) => s.set(EndUtc, t),
+            (None, Some(_)) => gaps.add(
+                &[EndUtc],
+                "no END after RUN: the recording stopped before the procedure ended",
+            ),
+            (None, None) => gaps.add(&[EndUtc], "no END in the recording"),
+        }
+    }
 }
 
 /// Collects unavailable figures.
@@ -709,6 +797,20 @@ mod tests {
             Some(utc("2026-03-14T08:17:00.000Z"))
         );
         close(s.number(Figure::DurationS), 720.0);
+        // The procedure: RUN from 60 s (08:06:00), RINSEBACK at 660 s (08:16:00) ends the
+        // collection, END at 720 s (08:17:00).
+        assert_eq!(
+            s.time(Figure::RunStartUtc),
+            Some(utc("2026-03-14T08:06:00.000Z"))
+        );
+        assert_eq!(
+            s.time(Figure::CollectionEndUtc),
+            Some(utc("2026-03-14T08:16:00.000Z"))
+        );
+        assert_eq!(
+            s.time(Figure::EndUtc),
+            Some(utc("2026-03-14T08:17:00.000Z"))
+        );
 
         // RUN 60–300 and 360–660: 240 + 300 = 540 s. One PAUSE, 300–360: 60 s.
         close(s.number(Figure::RunTimeS), 540.0);
@@ -747,6 +849,15 @@ mod tests {
                 s.count(Figure::AlarmsLow)
             ),
             (Some(1), Some(1), Some(1))
+        );
+        // No monitor alarm in this session.
+        assert_eq!(
+            (
+                s.count(Figure::MonitorAlarmsHigh),
+                s.count(Figure::MonitorAlarmsMedium),
+                s.count(Figure::MonitorAlarmsLow)
+            ),
+            (Some(0), Some(0), Some(0))
         );
         let log: Vec<(&str, f64, Option<f64>)> = s
             .alarm_log
@@ -1125,5 +1236,170 @@ mod tests {
             s.unavailable_reason(Figure::WbNeededForTargetMl),
             Some("needs ce2_percent")
         );
+    }
+
+    #[test]
+    fn the_procedure_runs_from_the_first_run_to_the_first_end_after_it() {
+        use MachineState::{End, Idle, Pause, Prime, Rinseback, Run};
+        // (states at their seconds, run start, collection end, end)
+        type Case = (
+            Vec<(u64, MachineState)>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        );
+        let t = |secs: i64| Timestamp::from_second(T0 + secs).unwrap();
+        let cases: Vec<Case> = vec![
+            // An END left from before (machine time 10 s) and a RINSEBACK before any RUN do not
+            // count; the second RUN is no start; no RINSEBACK, so END ends the collection.
+            (
+                vec![
+                    (0, Idle),
+                    (5, Rinseback),
+                    (10, End),
+                    (20, Prime),
+                    (60, Run),
+                    (100, Pause),
+                    (120, Run),
+                    (300, End),
+                    (310, Run),
+                    (400, End),
+                ],
+                Some(60),
+                Some(300),
+                Some(300),
+            ),
+            // RINSEBACK ends the collection, END the procedure.
+            (
+                vec![
+                    (60, Run),
+                    (200, Rinseback),
+                    (210, Run),
+                    (220, Rinseback),
+                    (260, End),
+                ],
+                Some(60),
+                Some(200),
+                Some(260),
+            ),
+            // Never ran: the END is the end all the same.
+            (vec![(0, Prime), (50, End)], None, None, Some(50)),
+            // Still running when the recording stopped.
+            (
+                vec![(0, Prime), (60, Run), (90, Pause)],
+                Some(60),
+                None,
+                None,
+            ),
+            // RINSEBACK and never END.
+            (vec![(60, Run), (90, Rinseback)], Some(60), Some(90), None),
+        ];
+        for (states, run_start, collection_end, end) in cases {
+            let entries: Vec<Entry> = states
+                .iter()
+                .map(|&(secs, state)| entry(secs, EntryBody::State(state)))
+                .collect();
+            let s = summarize_entries(&entries, None);
+            assert_eq!(s.time(Figure::RunStartUtc), run_start.map(t), "{states:?}");
+            assert_eq!(
+                s.time(Figure::CollectionEndUtc),
+                collection_end.map(t),
+                "{states:?}"
+            );
+            assert_eq!(s.time(Figure::EndUtc), end.map(t), "{states:?}");
+            // Each missing time says why.
+            for figure in [
+                Figure::RunStartUtc,
+                Figure::CollectionEndUtc,
+                Figure::EndUtc,
+            ] {
+                assert_eq!(
+                    s.time(figure).is_none(),
+                    s.unavailable_reason(figure).is_some(),
+                    "{figure} {states:?}"
+                );
+            }
+        }
+        let s = summarize_entries(&[entry(0, EntryBody::State(Prime))], None);
+        assert_eq!(
+            s.unavailable_reason(Figure::RunStartUtc),
+            Some("the machine never entered RUN")
+        );
+        assert_eq!(
+            s.unavailable_reason(Figure::CollectionEndUtc),
+            Some("the machine never entered RUN")
+        );
+        assert_eq!(
+            s.unavailable_reason(Figure::EndUtc),
+            Some("no END in the recording")
+        );
+        let s = summarize_entries(&[entry(0, EntryBody::State(Run))], None);
+        assert_eq!(
+            s.unavailable_reason(Figure::CollectionEndUtc),
+            Some(
+                "no RINSEBACK or END after RUN: collection had not ended when the recording \
+                 stopped"
+            )
+        );
+        assert_eq!(
+            s.unavailable_reason(Figure::EndUtc),
+            Some("no END after RUN: the recording stopped before the procedure ended")
+        );
+        let s = summarize_entries(&[entry(0, flows(60.0, 5.0))], None);
+        for figure in [
+            Figure::RunStartUtc,
+            Figure::CollectionEndUtc,
+            Figure::EndUtc,
+        ] {
+            assert_eq!(
+                s.unavailable_reason(figure),
+                Some("no machine state in the recording"),
+                "{figure}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_machines_alarms_and_the_monitors_are_counted_apart() {
+        let entries = [
+            entry(0, EntryBody::State(MachineState::Run)),
+            entry(10, alarm("AIR_DETECTED", Priority::High, true)),
+            entry(20, alarm("MON_ACCESS_PRESSURE_LOW", Priority::High, true)),
+            entry(25, alarm("MON_ACCESS_PRESSURE_LOW", Priority::High, false)),
+            entry(30, alarm("MON_ACCESS_PRESSURE_LOW", Priority::High, true)),
+            entry(40, alarm("MON_CITRATE_HIGH", Priority::Medium, true)),
+            entry(50, alarm("RETURN_PRESSURE_HIGH", Priority::Medium, true)),
+            entry(55, alarm("AC_RATE_LIMIT", Priority::Low, true)),
+            entry(60, alarm("MON_TARGET_REACHED", Priority::Low, true)),
+            entry(61, alarm("MON_TARGET_REACHED", Priority::Low, false)),
+            entry(62, alarm("MON_TARGET_REACHED", Priority::Low, true)),
+            entry(63, alarm("MON_TARGET_REACHED", Priority::Low, false)),
+            entry(64, alarm("MON_TARGET_REACHED", Priority::Low, true)),
+            // Information events are no alarms, the machine's or the monitor's.
+            entry(70, alarm("SAMPLE_TAKEN", Priority::Info, true)),
+            entry(71, alarm("MON_NOTE", Priority::Info, true)),
+            // "MON" without the underscore is a machine's code.
+            entry(80, alarm("MONITOR_LINE", Priority::Medium, true)),
+        ];
+        let s = summarize_entries(&entries, None);
+        // The machine: AIR_DETECTED high; RETURN_PRESSURE_HIGH and MONITOR_LINE medium;
+        // AC_RATE_LIMIT low.
+        let counts = |figures: [Figure; 3]| figures.map(|f| s.count(f));
+        assert_eq!(
+            counts([Figure::AlarmsHigh, Figure::AlarmsMedium, Figure::AlarmsLow]),
+            [Some(1), Some(2), Some(1)]
+        );
+        // The monitor: access pressure raised twice (high), citrate once (medium), the target
+        // three times (low).
+        assert_eq!(
+            counts([
+                Figure::MonitorAlarmsHigh,
+                Figure::MonitorAlarmsMedium,
+                Figure::MonitorAlarmsLow
+            ]),
+            [Some(2), Some(1), Some(3)]
+        );
+        // The log keeps every raise: 1 + 2 + 1 + 1 + 1 + 3 + 2 information + 1 = 12.
+        assert_eq!(s.alarm_log.len(), 12);
     }
 }

@@ -2,8 +2,11 @@
 //! series, state spans, alarms, notes and link events the monitor view and the summary need.
 //!
 //! The axis is *session seconds*: the machine's `t_ms` in seconds, shifted after a machine reset
-//! so that time never runs backwards. Cumulative volumes are carried across a reset, so totals
-//! are totals of the whole session.
+//! so that time never runs backwards. Cumulative volumes are the session's totals, by the
+//! protocol's counter rule ([`Counters`]: each counter on its own, jitter of 1 mL or less held,
+//! a larger fall restarting that counter alone, a machine restart restarting them all), decided
+//! from the values themselves, so a recording with or without the journal's `link` rows gives
+//! the same totals.
 
 use std::collections::HashMap;
 
@@ -13,6 +16,7 @@ use crate::model::{
     Entry, EntryBody, LinkCode, MachineState, Priority, QUANTITY_COUNT, Quantity, Sample,
 };
 
+use super::counters::Counters;
 use super::decimate::{Column, decimate};
 
 /// A series the timeline keeps: a sample quantity, or one derived from them.
@@ -129,9 +133,8 @@ pub struct Timeline {
     anchor: Option<(Timestamp, f64)>,
     offset_secs: f64,
     last_elapsed_secs: Option<f64>,
-    /// Cumulative totals carried over machine resets.
-    carried: [f64; QUANTITY_COUNT],
-    last_raw: [Option<f64>; QUANTITY_COUNT],
+    /// The machine's counters, and so the session's totals.
+    counters: Counters,
     first_utc: Option<Timestamp>,
     last_utc: Option<Timestamp>,
     first_x: Option<f64>,
@@ -264,6 +267,13 @@ impl Timeline {
                 EntryBody::Sample(_) | EntryBody::State(_) | EntryBody::Alarm(_)
             );
         let x = entry.elapsed_ms.map(|ms| self.session_x(ms, from_machine));
+        if from_machine && let Some(ms) = entry.elapsed_ms {
+            let sample = match &entry.body {
+                EntryBody::Sample(sample) => Some(sample),
+                _ => None,
+            };
+            self.counters.observe(ms, sample);
+        }
         if let Some(x) = x {
             self.first_x.get_or_insert(x);
             self.last_x = Some(self.last_x.map_or(x, |l| l.max(x)));
@@ -327,13 +337,6 @@ impl Timeline {
                 if link.code.is_loss() || link.code == LinkCode::MachineReset {
                     self.break_next = true;
                 }
-                if link.code == LinkCode::MachineReset {
-                    for q in Quantity::ALL.into_iter().filter(|q| q.is_cumulative()) {
-                        if let Some(raw) = self.last_raw[q.index()].take() {
-                            self.carried[q.index()] += raw;
-                        }
-                    }
-                }
                 self.links.push(LinkMark {
                     x: x.or(self.last_x),
                     time_utc: entry.time_utc,
@@ -378,13 +381,11 @@ impl Timeline {
         self.last_sample_utc = Some(time_utc);
         let mut values = [f64::NAN; SERIES_COUNT];
         for (q, raw) in sample.iter() {
-            let value = if q.is_cumulative() {
-                self.last_raw[q.index()] = Some(raw);
-                raw + self.carried[q.index()]
+            values[q.index()] = if q.is_cumulative() {
+                self.counters.total(q).unwrap_or(raw)
             } else {
                 raw
             };
-            values[q.index()] = value;
         }
         let (inlet, ac) = (
             values[Quantity::InletMl.index()],
@@ -651,6 +652,77 @@ mod tests {
             t.plot_points(Series::WbProcessedMl, 0.0, 100.0, 100).len(),
             2
         );
+    }
+
+    /// The bag-change stream of `tests/fixtures/bag-change.csv`, every 10 s from 0 to 300 s:
+    /// inlet = t mL, AC = t/12 mL to 0.1 except a 0.1 mL dip at 200 s (15.7 after 15.8), collect
+    /// 1 mL/min to 0.1, the bag changed at 150 s (2.3 mL, then from 0 again). `links` adds the
+    /// rows an older journal wrote before the bag change and the dip.
+    fn bag_change(links: Option<LinkCode>) -> Vec<Entry> {
+        let tenth = |v: f64| (v * 10.0).round() / 10.0;
+        let mut entries = vec![entry(0, EntryBody::State(MachineState::Run))];
+        for t in (0..=300u64).step_by(10) {
+            let secs = t as f64;
+            let ac = if t == 200 {
+                15.7
+            } else {
+                tenth(secs * 5.0 / 60.0)
+            };
+            let collect = tenth(if t < 150 { secs } else { secs - 150.0 } / 60.0);
+            if let (Some(code), 150 | 200) = (links, t) {
+                entries.push(entry(
+                    t,
+                    EntryBody::Link(LinkEvent::new(code, "older journal")),
+                ));
+            }
+            entries.push(entry(
+                t,
+                EntryBody::Sample(
+                    Sample::default()
+                        .with(Quantity::InletMl, secs)
+                        .with(Quantity::AcMl, ac)
+                        .with(Quantity::CollectMl, collect),
+                ),
+            ));
+        }
+        entries
+    }
+
+    #[test]
+    fn a_bag_change_restarts_the_bag_alone_and_a_dip_is_held_whatever_the_link_rows_say() {
+        let inlet = Series::Measured(Quantity::InletMl);
+        let ac = Series::Measured(Quantity::AcMl);
+        let collect = Series::Measured(Quantity::CollectMl);
+        // By hand: inlet never fell, 300 mL; AC dipped 0.1 mL (jitter), 25.0 mL; the bag
+        // restarted after 2.3 mL, + 2.5 mL = 4.8 mL; WB 300 − 25 = 275 mL.
+        for links in [
+            None,
+            Some(LinkCode::MachineReset),
+            Some(LinkCode::CounterRestart),
+        ] {
+            let t = Timeline::from_entries(&bag_change(links));
+            assert_eq!(t.latest_value(inlet), Some(300.0), "{links:?}");
+            assert_eq!(t.latest_value(ac), Some(25.0), "{links:?}");
+            assert_eq!(t.latest_value(collect), Some(4.8), "{links:?}");
+            assert_eq!(
+                t.latest_value(Series::WbProcessedMl),
+                Some(275.0),
+                "{links:?}"
+            );
+            // Samples 19, 20, 21 are at 190, 200 (the dip) and 210 s: AC holds at 15.8 through
+            // the dip, never 15.8 + 15.7, never down to 15.7.
+            let at = |i| t.value(ac, i).map(|v| (v * 10.0).round() / 10.0);
+            assert_eq!(
+                [at(19), at(20), at(21)],
+                [Some(15.8), Some(15.8), Some(17.5)]
+            );
+            // The bag: 2.3 at 140 s, then 2.3 + 0 at 150 s, 2.3 + 0.2 at 160 s.
+            let bag = |i| t.value(collect, i).map(|v| (v * 10.0).round() / 10.0);
+            assert_eq!(
+                [bag(14), bag(15), bag(16)],
+                [Some(2.3), Some(2.3), Some(2.5)]
+            );
+        }
     }
 
     #[test]

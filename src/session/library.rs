@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use crate::analysis::Patient;
-use crate::model::{Entry, EntryBody, LinkCode, MachineIdentity, MachineState, Quantity};
+use crate::model::{Entry, EntryBody, LinkCode, MachineIdentity, MachineState, Quantity, Sample};
 use crate::recording::format::{COLUMNS, entry_from_cells, header_row};
 use crate::recording::read_meta;
 
@@ -54,6 +54,9 @@ pub struct SessionListing {
     pub last_state: Option<MachineState>,
     /// The simulated machine's seed and speed, when the recording was a demo.
     pub demo: Option<crate::recording::meta::DemoMarker>,
+    /// Each cumulative counter's last value in the recording's last rows (for the journal of a
+    /// resumed recording to judge the next one by).
+    pub last_counters: Sample,
 }
 
 /// Bytes read from each end of a file to describe it.
@@ -177,7 +180,29 @@ pub fn inspect(path: &Path) -> Result<SessionListing, InspectError> {
             _ => None,
         }),
         demo,
+        last_counters: last_counters(&tail_rows),
     })
+}
+
+/// Each cumulative counter's value in the last sample that carries it, since the machine's
+/// time last went back (a new procedure starts every count afresh).
+fn last_counters(rows: &[Entry]) -> Sample {
+    let mut last = Sample::default();
+    let mut last_t_ms = None;
+    for entry in rows.iter().filter(|e| e.seq.is_some()) {
+        if let Some(t_ms) = entry.elapsed_ms {
+            if last_t_ms.is_some_and(|before| t_ms < before) {
+                last = Sample::default();
+            }
+            last_t_ms = Some(t_ms);
+        }
+        if let EntryBody::Sample(sample) = &entry.body {
+            for (q, value) in sample.iter().filter(|(q, _)| q.is_cumulative()) {
+                last.set(q, value);
+            }
+        }
+    }
+    last
 }
 
 /// Parses whole rows from a chunk; with `skip_first`, the chunk starts mid-row and its first
@@ -301,5 +326,40 @@ mod tests {
         assert_eq!(inspect(&path).unwrap().status, SessionStatus::InUse);
         drop(recorder);
         assert_eq!(inspect(&path).unwrap().status, SessionStatus::Interrupted);
+    }
+
+    #[test]
+    fn a_listing_keeps_each_counters_last_value_since_the_machine_last_restarted() {
+        let dir = tempfile::tempdir().unwrap();
+        let counters = |secs: u64, values: &[(Quantity, f64)]| {
+            let sample = values
+                .iter()
+                .fold(Sample::default(), |s, &(q, v)| s.with(q, v));
+            entry(secs, EntryBody::Sample(sample))
+        };
+        let rows = [
+            counters(
+                10,
+                &[(Quantity::InletMl, 100.0), (Quantity::CollectMl, 2.3)],
+            ),
+            // A partial sample: collect alone, then a flow (no counter).
+            counters(20, &[(Quantity::CollectMl, 0.5)]),
+            counters(30, &[(Quantity::InletMlMin, 60.0)]),
+        ];
+        let path = dir.path().join("a.csv");
+        write(&path, &rows);
+        let last = inspect(&path).unwrap().last_counters;
+        assert_eq!(last.get(Quantity::InletMl), Some(100.0));
+        assert_eq!(last.get(Quantity::CollectMl), Some(0.5));
+        assert_eq!(last.get(Quantity::InletMlMin), None);
+        // The machine's time went back (a new procedure): the counters before it are gone.
+        let path = dir.path().join("b.csv");
+        write(
+            &path,
+            &[rows[0].clone(), counters(5, &[(Quantity::InletMl, 3.0)])],
+        );
+        let last = inspect(&path).unwrap().last_counters;
+        assert_eq!(last.get(Quantity::InletMl), Some(3.0));
+        assert_eq!(last.get(Quantity::CollectMl), None);
     }
 }

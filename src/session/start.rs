@@ -256,7 +256,8 @@ impl SessionStart {
                     listing.last_t_ms,
                     listing.last_seq,
                     listing.last_row_utc.unwrap_or(now),
-                );
+                )
+                .with_last_counters(&listing.last_counters);
                 config.resume = Some(ResumeCheck {
                     last_t_ms: listing.last_t_ms.unwrap_or(0),
                     identity: meta.machine.clone(),
@@ -397,6 +398,7 @@ mod tests {
             last_seq: Some(60),
             last_state: None,
             demo,
+            last_counters: crate::model::Sample::default(),
         }
     }
 

@@ -92,7 +92,8 @@ pub enum Shown {
     Header,
     /// On a line of its own, under its label, in one of the two columns of figures.
     Line(Column),
-    /// On a line of its own at the top of its column: the column's headline figure.
+    /// On a line of its own at the top of its column: the column's headline figures (several
+    /// leads stand in table order).
     Lead(Column),
     /// On the line of the figure before it in the table, after that figure's value.
     Joined(Join),
@@ -196,14 +197,16 @@ use Unit::{Cells, MgPerKgPerMin, Ml, MlPerMin, Percent, Ratio, Seconds, Time};
 const COUNT: Unit = Unit::Count(Noun::NONE);
 
 figures! {
-    /// Receipt time of the first record.
+    /// Receipt time of the first record (the recording's start, not the procedure's: see
+    /// `run_start_utc`).
     StartedUtc => FigureDef {
-        key: "started_utc", label: "Started", unit: Time,
+        key: "started_utc", label: "Recording started", unit: Time,
         decimals: 0, register_decimals: 0, shown: Header,
     },
-    /// Receipt time of the last record.
+    /// Receipt time of the last record (the recording's end, not the procedure's: see
+    /// `end_utc`).
     EndedUtc => FigureDef {
-        key: "ended_utc", label: "Ended", unit: Time,
+        key: "ended_utc", label: "Recording ended", unit: Time,
         decimals: 0, register_decimals: 0, shown: Header,
     },
     /// Session time from the first record to the last.
@@ -276,8 +279,9 @@ figures! {
         key: "citrate_peak_mg_kg_min", label: "Citrate, peak 1-min", unit: MgPerKgPerMin,
         decimals: 2, register_decimals: 3, shown: Line(Procedure),
     },
+    /// The machine's alarms (`APHE`) raised, by priority; the monitor's own are counted apart.
     AlarmsHigh => FigureDef {
-        key: "alarms_high", label: "Alarms", unit: Unit::Count(Noun::same("high")),
+        key: "alarms_high", label: "Machine alarms", unit: Unit::Count(Noun::same("high")),
         decimals: 0, register_decimals: 0, shown: Line(Procedure),
     },
     AlarmsMedium => FigureDef {
@@ -324,6 +328,39 @@ figures! {
     WbNeededForTargetMl => FigureDef {
         key: "wb_needed_for_target_ml", label: "WB for target dose", unit: Ml,
         decimals: 0, register_decimals: 0, shown: Line(Volumes),
+    },
+    /// Receipt time of the first RUN: the procedure's start.
+    RunStartUtc => FigureDef {
+        key: "run_start_utc", label: "Run started", unit: Time,
+        decimals: 0, register_decimals: 0, shown: Lead(Procedure),
+    },
+    /// Receipt time of the first RINSEBACK or END after the first RUN: the end of collection
+    /// (for the product's shipping papers).
+    CollectionEndUtc => FigureDef {
+        key: "collection_end_utc", label: "Collection ended", unit: Time,
+        decimals: 0, register_decimals: 0, shown: Lead(Procedure),
+    },
+    /// Receipt time of the first END after the first RUN (of the first END, when the machine
+    /// never ran): the procedure's end.
+    EndUtc => FigureDef {
+        key: "end_utc", label: "Procedure ended", unit: Time,
+        decimals: 0, register_decimals: 0, shown: Lead(Procedure),
+    },
+    /// The monitor's own alarms (`MON_` codes) raised, by priority.
+    MonitorAlarmsHigh => FigureDef {
+        key: "monitor_alarms_high", label: "Monitor alarms",
+        unit: Unit::Count(Noun::same("high")),
+        decimals: 0, register_decimals: 0, shown: Line(Procedure),
+    },
+    MonitorAlarmsMedium => FigureDef {
+        key: "monitor_alarms_medium", label: "Medium monitor alarms",
+        unit: Unit::Count(Noun::same("medium")),
+        decimals: 0, register_decimals: 0, shown: Joined(List),
+    },
+    MonitorAlarmsLow => FigureDef {
+        key: "monitor_alarms_low", label: "Low monitor alarms",
+        unit: Unit::Count(Noun::same("low")),
+        decimals: 0, register_decimals: 0, shown: Joined(List),
     },
 }
 
