@@ -11,7 +11,8 @@ for the monitor's load + summary speed. Needs pandas (`apt-get install python3-p
 
 It is written from the contracts, not from the Rust code: the recording format
 (docs/protocol-APH1.md and ../shared/protocol-APH1.md), the summary's definitions in the doc
-comment of src/analysis/summary.rs and its field docs, and Nadler's formula. The rules, one per
+comment of src/analysis/summary.rs and its field docs, docs/tbv-and-change-trail.md for the
+total blood volume, and Nadler's formula. The rules, one per
 figure:
 
 - Rows: the first line must be the header; a row with fewer than 23 cells, an unknown `kind`,
@@ -59,16 +60,27 @@ figure:
   Information events (`I`) are logged, never active, never counted. `alarms_high`/`_medium`/
   `_low` count the machine's alarms; the monitor's own, whose codes begin with `MON_`, are
   counted apart in `monitor_alarms_high`/`_medium`/`_low`.
-- `notes`: every `note` row, `ALARM_ACK` included: an acknowledgement is a recorded act of the
-  nurse and appears in the report's note log (decision documented in src/analysis/summary.rs).
+- `notes`: every `note` row, `ALARM_ACK` and `PATIENT_CHANGED` included: an acknowledgement
+  and a change of the patient's details are recorded acts of the nurse and appear in the
+  report's note log (decision documented in src/analysis/summary.rs).
 - `lost_sentences`: the sum of the leading numbers of the `SEQ_GAP` rows' text;
   `link_losses`: `LINK_LOST` and `LINK_SILENT` rows.
 - Patient (`<stem>.session.json`, format `aph-session/1`): weight a JSON number in 2–300 kg,
   height a JSON number in 40–230 cm, sex exactly `male` or `female` (the monitor also accepts
-  `m`/`f` in any case: a leniency, not used by the fixtures). Nadler's total blood volume
-  (Nadler, Hidalgo, Bloch, Surgery 1962), height in metres, weight in kg, litres:
-  male 0.3669 H³ + 0.03219 W + 0.6041, female 0.3561 H³ + 0.03308 W + 0.1833.
-  `tbv_processed` = WB ÷ TBV.
+  `m`/`f` in any case: a leniency, not used by the fixtures), age `{"value": number, "unit":
+  "years" | "months" | "weeks" | "days"}` with the value from 0 to 120 years (1440 months,
+  6260 weeks, 43830 days).
+- Total blood volume (docs/tbv-and-change-trail.md), and `tbv_method`, its key:
+  1. `tbv_entered_ml`, when present, overrides: a JSON number in 100–15000 mL and, when the
+     weight is valid, 35–150 mL per kg (`entered`); present but not so, there is no TBV.
+  2. From 25 kg up: Nadler (Nadler, Hidalgo, Bloch, Surgery 1962), height in metres, weight in
+     kg, litres: male 0.3669 H³ + 0.03219 W + 0.6041, female 0.3561 H³ + 0.03308 W + 0.1833
+     (`nadler`).
+  3. Under 25 kg: weight × mL/kg by the age in days (a year is 365.25 days, a month a twelfth
+     of it, a week 7 days): under 28 days 85 (`ml_per_kg_neonate`), 28 days to under a year 80
+     (`ml_per_kg_infant`), a year and over 75 (`ml_per_kg_child`); no valid age, no TBV.
+  `tbv_processed` = WB ÷ TBV. The citrate figures use the weight in the metadata (the last
+  saved) for the whole session, whatever PATIENT_CHANGED notes say.
 - Lab values (each a positive JSON number): CD3+ yield = product/µL × 1000 × product mL;
   CE2 % = 100 × yield ÷ (pre/µL × 1000 × WB mL); WB for the target = target ÷ (pre/µL × 1000 ×
   CE2 ÷ 100).
@@ -112,6 +124,17 @@ NADLER = {
     "male": (0.3669, 0.03219, 0.6041),
     "female": (0.3561, 0.03308, 0.1833),
 }
+NADLER_FROM_KG = 25.0
+DAYS_PER = {"years": 365.25, "months": 365.25 / 12, "weeks": 7.0, "days": 1.0}
+AGE_MAX = {"years": 120.0, "months": 1440.0, "weeks": 6260.0, "days": 43830.0}
+# Under 25 kg: (youngest age in days, mL/kg, method), youngest first.
+PER_KG_BANDS = [
+    (0.0, 85.0, "ml_per_kg_neonate"),
+    (28.0, 80.0, "ml_per_kg_infant"),
+    (365.25, 75.0, "ml_per_kg_child"),
+]
+ENTERED_TBV_ML = (100.0, 15000.0)
+ENTERED_TBV_ML_PER_KG = (35.0, 150.0)
 
 
 def readable(cells):
@@ -176,6 +199,35 @@ def number_in(value, bounds):
         return None
     value = float(value)
     return value if math.isfinite(value) and bounds[0] <= value <= bounds[1] else None
+
+
+def age_in_days(age):
+    """Days of a valid `{"value", "unit"}` age, else None."""
+    if not isinstance(age, dict) or age.get("unit") not in DAYS_PER:
+        return None
+    value = number_in(age.get("value"), (0.0, AGE_MAX[age["unit"]]))
+    return None if value is None else value * DAYS_PER[age["unit"]]
+
+
+def total_blood_volume(patient, weight, height, sex):
+    """(TBV mL, method) by the rule in the docstring, or (None, None)."""
+    if patient.get("tbv_entered_ml") is not None:
+        ml = number_in(patient["tbv_entered_ml"], ENTERED_TBV_ML)
+        if ml is None or (weight is not None and number_in(ml / weight, ENTERED_TBV_ML_PER_KG) is None):
+            return None, None
+        return ml, "entered"
+    if weight is None:
+        return None, None
+    if weight >= NADLER_FROM_KG:
+        if height is None or sex is None:
+            return None, None
+        a, b, c = NADLER[sex]
+        return (a * (height / 100) ** 3 + b * weight + c) * 1000, "nadler"
+    days = age_in_days(patient.get("age"))
+    if days is None:
+        return None, None
+    _, ml_per_kg, method = [band for band in PER_KG_BANDS if days >= band[0]][-1]
+    return weight * ml_per_kg, method
 
 
 def positive(value):
@@ -328,11 +380,7 @@ def summarise(path):
     weight = number_in(patient.get("weight_kg"), WEIGHT_KG)
     height = number_in(patient.get("height_cm"), HEIGHT_CM)
     sex = patient.get("sex") if patient.get("sex") in NADLER else None
-    if weight is not None and height is not None and sex is not None:
-        a, b, c = NADLER[sex]
-        out["tbv_ml"] = (a * (height / 100) ** 3 + b * weight + c) * 1000
-    else:
-        out["tbv_ml"] = None
+    out["tbv_ml"], out["tbv_method"] = total_blood_volume(patient, weight, height, sex)
     wb, tbv = out["wb_processed_ml"], out["tbv_ml"]
     out["tbv_processed"] = wb / tbv if wb is not None and tbv is not None else None
 

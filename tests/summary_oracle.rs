@@ -22,7 +22,7 @@ use serde_json::Value;
 const REL_TOLERANCE: f64 = 1e-9;
 
 /// The figures compared, with the monitor's JSON keys.
-const FIGURES: [&str; 35] = [
+const FIGURES: [&str; 36] = [
     "rows_skipped",
     "started_utc",
     "ended_utc",
@@ -40,6 +40,7 @@ const FIGURES: [&str; 35] = [
     "replace_ml",
     "wb_processed_ml",
     "tbv_ml",
+    "tbv_method",
     "tbv_processed",
     "mean_inlet_ml_min",
     "citrate_mean_mg_kg_min",
@@ -377,4 +378,94 @@ fn the_sample_sessions_agree_with_the_oracle() {
         }
     }
     assert_eq!(compared, 3, "the three sample sessions");
+}
+
+/// A 10 kg, 3-year-old boy whose weight was corrected from 12 to 10 kg during the run (see
+/// `make_fixtures.py`), by hand; then the same recording under other patients' details, each
+/// TBV rule worked out by hand and by the oracle.
+#[test]
+fn a_small_childs_tbv_is_per_kg_by_age_band_in_the_monitor_and_the_oracle() {
+    let (m, o) = compare(&fixture("small-child.csv"));
+    for s in [&m, &o] {
+        // Under 25 kg, 3 years: 75 mL/kg × 10 kg = 750 mL (Nadler's 1114 mL would be
+        // 111 mL/kg). WB 100 − 7.5 = 92.5 mL; 92.5 ÷ 750 TBV.
+        assert_close(&s["tbv_ml"], 750.0, "TBV");
+        assert_eq!(s["tbv_method"], "ml_per_kg_child");
+        assert_close(&s["wb_processed_ml"], 92.5, "WB");
+        assert_close(&s["tbv_processed"], 92.5 / 750.0, "TBV processed");
+        // With the weight as last saved, 10 kg, for the whole run: 1.5 × 21.3 ÷ 10.
+        assert_close(&s["citrate_mean_mg_kg_min"], 3.195, "citrate mean");
+        assert_eq!(s["note_log"][0]["code"], "PATIENT_CHANGED");
+    }
+    // The monitor says plainly that the weight changed and which one it used.
+    let notices = m["notices"].as_array().expect("notices");
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert!(
+        notices[0]
+            .as_str()
+            .unwrap()
+            .starts_with("The weight changed during the session (from 12 to 10 kg;"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[0]
+            .as_str()
+            .unwrap()
+            .ends_with("the weight last saved, 10 kg.")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("child.csv");
+    std::fs::copy(fixture("small-child.csv"), &csv).unwrap();
+    let cases: [(&str, Option<f64>, Value); 6] = [
+        // 8 months: 80 × 10 = 800 mL.
+        (
+            r#""weight_kg":10,"age":{"value":8,"unit":"months"}"#,
+            Some(800.0),
+            Value::from("ml_per_kg_infant"),
+        ),
+        // 10 days, 3.5 kg: 85 × 3.5 = 297.5 mL.
+        (
+            r#""weight_kg":3.5,"age":{"value":10,"unit":"days"}"#,
+            Some(297.5),
+            Value::from("ml_per_kg_neonate"),
+        ),
+        // Entered: overrides the estimate (820 ÷ 10 = 82 mL/kg, plausible).
+        (
+            r#""weight_kg":10,"age":{"value":3,"unit":"years"},"tbv_entered_ml":820"#,
+            Some(820.0),
+            Value::from("entered"),
+        ),
+        // Entered 5.6 (litres typed as mL): refused, and no estimate stands in.
+        (
+            r#""weight_kg":10,"age":{"value":3,"unit":"years"},"tbv_entered_ml":5.6"#,
+            None,
+            Value::Null,
+        ),
+        // Under 25 kg without an age: no TBV.
+        (
+            r#""weight_kg":10,"height_cm":80,"sex":"male""#,
+            None,
+            Value::Null,
+        ),
+        // 30 kg, 135 cm girl of 9: Nadler, 0.3561 × 1.35³ + 0.03308 × 30 + 0.1833
+        //   = 0.3561 × 2.460375 + 0.9924 + 0.1833 = 0.8761395375 + 1.1757 = 2.0518395375 L.
+        (
+            r#""weight_kg":30,"height_cm":135,"sex":"female","age":{"value":9,"unit":"years"}"#,
+            Some(2_051.839_537_5),
+            Value::from("nadler"),
+        ),
+    ];
+    for (patient, tbv_ml, method) in cases {
+        let meta = format!(r#"{{"format":"aph-session/1","patient":{{{patient}}}}}"#);
+        std::fs::write(dir.path().join("child.session.json"), &meta).unwrap();
+        let (m, o) = compare(&csv);
+        for s in [&m, &o] {
+            match tbv_ml {
+                Some(ml) => assert_close(&s["tbv_ml"], ml, patient),
+                None => assert!(s["tbv_ml"].is_null(), "{patient}: {}", s["tbv_ml"]),
+            }
+            assert_eq!(s["tbv_method"], method, "{patient}");
+        }
+    }
 }

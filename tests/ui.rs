@@ -101,6 +101,13 @@ impl Rig {
         }
     }
 
+    fn wait_for_label_contains(&mut self, part: &str) {
+        let wanted = part.to_owned();
+        self.step_until(&format!("a label with `{part}` shows"), move |h| {
+            h.query_by_label_contains(&wanted).is_some()
+        });
+    }
+
     fn wait_for_label(&mut self, label: &str) {
         let wanted = label.to_owned();
         self.step_until(&format!("`{label}` shows"), move |h| {
@@ -247,6 +254,68 @@ fn setup_shows_nadler_tbv_for_valid_inputs_and_a_reason_for_an_invalid_weight() 
             .query_by_label_contains("is not a number")
             .is_some()
     );
+}
+
+#[test]
+fn setup_estimates_a_small_childs_tbv_per_kg_and_a_later_change_is_recorded() {
+    let mut rig = rig_with(true);
+    rig.harness.get_by_label("Setup").click();
+    rig.wait_for_label("Session setup");
+    let set = |rig: &mut Rig, field: &str, text: &str| {
+        rig.harness
+            .get_by_role_and_label(Role::TextInput, field)
+            .set_text_value_accesskit(text);
+        rig.harness.step();
+    };
+    set(&mut rig, "Weight (kg)", "10");
+    set(&mut rig, "Height (cm)", "80");
+    rig.harness.get_by_label("Male").click();
+    rig.harness.step();
+    // Under 25 kg the age is needed; Nadler (1.11 L for this boy) is not used.
+    rig.wait_for_label_contains("needs the patient's age");
+    assert!(rig.harness.query_by_label_contains("TBV 1.11").is_none());
+    set(&mut rig, "Age", "3");
+    rig.harness.step();
+    // 3 years (the default unit): 75 mL/kg × 10 kg = 0.75 L.
+    rig.wait_for_label("TBV 0.75 L");
+    assert!(
+        rig.harness
+            .query_by_label("75 mL/kg × weight (child, 1 year and over; under 25 kg)")
+            .is_some()
+    );
+    // 8 months: 80 mL/kg × 10 kg = 0.80 L.
+    set(&mut rig, "Age", "8");
+    rig.harness.get_by_label("months").click();
+    rig.harness.step();
+    rig.wait_for_label("TBV 0.80 L");
+    // A nonsense age is refused with a reason, and there is no TBV.
+    set(&mut rig, "Age", "-8");
+    rig.harness.step();
+    rig.wait_for_label_contains("age -8 months is outside 0–1440 months");
+    assert!(rig.harness.query_by_label_contains("TBV 0.").is_none());
+    set(&mut rig, "Age", "3");
+    rig.harness.get_by_label("years").click();
+    rig.harness.step();
+    rig.harness.get_by_label("Save patient details").click();
+    rig.harness.step();
+    // The header names the method beside the TBV.
+    rig.wait_for_label_contains("TBV 0.75 L (75 mL/kg, child)");
+
+    // The weight corrected from 10 to 12 kg during the session is recorded, old and new.
+    rig.harness.get_by_label("Setup").click();
+    rig.wait_for_label("Session setup");
+    set(&mut rig, "Weight (kg)", "12");
+    rig.harness.step();
+    rig.harness.get_by_label("Save patient details").click();
+    rig.harness.step();
+    // 75 mL/kg: 10 kg → 750 mL, 12 kg → 900 mL.
+    rig.step_until("the change is recorded", |h| {
+        h.state().live().unwrap().timeline.notes.iter().any(|n| {
+            n.code == "PATIENT_CHANGED"
+                && n.text == "patient.weight_kg: 10 -> 12; tbv_ml: 750 -> 900"
+        })
+    });
+    rig.wait_for_label_contains("TBV 0.90 L (75 mL/kg, child)");
 }
 
 #[test]

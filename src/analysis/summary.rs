@@ -29,8 +29,14 @@
 //! - `link_losses` counts `LINK_LOST` and `LINK_SILENT` rows alike: the recorder writes one of
 //!   them, once, for each interruption of the data (the first failure of an outage only), so
 //!   together they count the interruptions.
-//! - `notes` counts every note row, `ALARM_ACK` included: acknowledging an alarm is an act of
-//!   the nurse that belongs in the record, and the note log shows it with the others.
+//! - `notes` counts every note row, `ALARM_ACK` and `PATIENT_CHANGED` included: acknowledging
+//!   an alarm and changing the patient's details are acts of the nurse that belong in the
+//!   record, and the note log shows them with the others.
+//! - The TBV is the patient's as last saved in the metadata, by the rule of
+//!   [`Patient::tbv`] (Nadler from 25 kg, per kg by age band below, or entered); its method is
+//!   `tbv_method`. The figures per kg (citrate) and per TBV (TBV processed) use the details as
+//!   last saved for the whole session; when the weight or the TBV changed during the session
+//!   (the `PATIENT_CHANGED` notes of [`super::changes`]) the summary says so in `notices`.
 //! - The citrate peak is the highest mean over any 60 s *of session time* (a time window over
 //!   the sample-and-hold RUN pieces, zero outside them), not the mean of a number of samples:
 //!   samples are not evenly spaced.
@@ -46,7 +52,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Entry, EntryBody, LinkCode, MachineIdentity, MachineState, Priority, Quantity};
 use crate::recording::{Recording, SessionMeta};
 
-use super::patient::{Patient, citrate_mg_kg_min};
+use super::changes;
+use super::patient::{Patient, TbvMethod, citrate_mg_kg_min};
 use super::timeline::{Series, Timeline};
 
 pub mod figures;
@@ -126,6 +133,11 @@ pub struct Summary {
     pub patient_id: Option<String>,
     pub machine: Option<MachineSummary>,
     pub operator: Option<String>,
+    /// How the TBV (`tbv_ml`) was arrived at, when there is one.
+    pub tbv_method: Option<TbvMethod>,
+    /// What the reader must know to read the figures right (a weight changed during the
+    /// session, and which one the figures use).
+    pub notices: Vec<String>,
     /// The figures' values, in [`Figure`]'s order; `None` when not computed.
     values: [Option<Value>; FIGURE_COUNT],
     pub alarm_log: Vec<AlarmRecord>,
@@ -141,6 +153,8 @@ impl Default for Summary {
             patient_id: None,
             machine: None,
             operator: None,
+            tbv_method: None,
+            notices: Vec::new(),
             values: [None; FIGURE_COUNT],
             alarm_log: Vec::new(),
             note_log: Vec::new(),
@@ -409,8 +423,9 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
 
     // Patient.
     let patient_detail = patient_detail(&patient, meta.is_some(), input.meta_problem);
-    if let Some(tbv) = patient.tbv_ml() {
-        s.set(TbvMl, tbv);
+    if let Some(tbv) = patient.tbv() {
+        s.set(TbvMl, tbv.ml);
+        s.tbv_method = Some(tbv.method);
     } else {
         let reason = patient.tbv_unavailable_reason().unwrap_or_default();
         gaps.add(&[TbvMl], &format!("{reason}{patient_detail}"));
@@ -461,6 +476,13 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
         }
     }
 
+    s.notices = changes::notices(
+        timeline
+            .notes
+            .iter()
+            .map(|n| (n.code.as_str(), n.text.as_str())),
+        &patient,
+    );
     lab_figures(&mut s, meta.and_then(|m| m.lab.as_ref()), &mut gaps);
     s.unavailable = gaps.0;
     s
@@ -995,6 +1017,76 @@ mod tests {
         assert_eq!(
             s.unavailable_reason(Figure::RunTimeS),
             Some("no machine state in the recording")
+        );
+    }
+
+    #[test]
+    fn a_small_childs_tbv_is_per_kg_by_age_and_the_summary_names_the_method() {
+        let mut meta = hand_meta();
+        meta.patient = Some(
+            serde_json::from_str(
+                r#"{"weight_kg":10,"height_cm":80,"sex":"male","age":{"value":3,"unit":"years"}}"#,
+            )
+            .unwrap(),
+        );
+        let s = summarize_entries(&hand_session(), Some(&meta));
+        // 75 mL/kg × 10 kg = 750 mL (Nadler would say 1114 mL); TBV processed 550 ÷ 750.
+        close(s.number(Figure::TbvMl), 750.0);
+        assert_eq!(
+            s.tbv_method,
+            Some(TbvMethod::PerKg(super::super::patient::AgeBand::Child))
+        );
+        close(s.number(Figure::TbvProcessed), 550.0 / 750.0);
+        // Without the age, no TBV, and the reason says what to enter.
+        meta.patient.as_mut().unwrap().age = None;
+        let s = summarize_entries(&hand_session(), Some(&meta));
+        assert_eq!((s.number(Figure::TbvMl), s.tbv_method), (None, None));
+        assert!(
+            s.unavailable_reason(Figure::TbvMl)
+                .unwrap()
+                .starts_with("needs the patient's age")
+        );
+        // The adult of the hand session: Nadler.
+        let s = summarize_entries(&hand_session(), Some(&hand_meta()));
+        assert_eq!(s.tbv_method, Some(TbvMethod::Nadler));
+        assert!(s.notices.is_empty());
+    }
+
+    #[test]
+    fn a_weight_changed_during_the_session_is_stated_with_the_weight_used() {
+        // The nurse entered 80 kg, then corrected it to 71 kg at 400 s (in RUN).
+        let mut before = hand_meta();
+        before.patient.as_mut().unwrap().weight_kg = Some(80.into());
+        let after = hand_meta();
+        let change = changes::change_note(&before, &after).unwrap();
+        let mut entries = hand_session();
+        let at = entries
+            .iter()
+            .position(|e| e.elapsed_ms == Some(400_000))
+            .unwrap();
+        entries.insert(at, entry(400, EntryBody::Note(change)));
+        let s = summarize_entries(&entries, Some(&after));
+        // Nadler, male, 1.75 m: 0.3669 × 5.359375 = 1.9663546875;
+        //   80 kg: + 2.5752 + 0.6041 = 5.1456546875 L → 5146 mL;
+        //   71 kg: + 2.28549 + 0.6041 = 4.8559446875 L → 4856 mL.
+        assert_eq!(
+            s.notices,
+            [
+                "The weight changed during the session (from 80 to 71 kg; see the PATIENT_CHANGED \
+                 notes): the citrate figures (per kg) are computed for the whole session with \
+                 the weight last saved, 71 kg.",
+                "The TBV changed during the session (from 5146 to 4856 mL): TBV processed is \
+                 computed with the TBV last saved, 4856 mL (Nadler).",
+            ]
+        );
+        // The figures use 71 kg for the whole session: 6.1111 mL/min × 21.3 ÷ 71 = 1.8333.
+        close(s.number(Figure::CitrateMeanMgKgMin), 3300.0 / 540.0 * 0.3);
+        // The change is in the note log (and counted with the notes: 2 + 1).
+        assert_eq!(s.count(Figure::Notes), Some(3));
+        assert_eq!(s.note_log[1].code, "PATIENT_CHANGED");
+        assert_eq!(
+            s.note_log[1].text,
+            "patient.weight_kg: 80 -> 71; tbv_ml: 5146 -> 4856"
         );
     }
 

@@ -11,6 +11,7 @@ use std::fs::OpenOptions;
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
+use crate::analysis::patient::TbvMethod;
 use crate::analysis::summary::{FIGURE_COUNT, Figure, Summary, Value};
 use crate::recording::format::{format_time_utc, write_record};
 use crate::recording::{create_private_file, escape_text};
@@ -28,14 +29,19 @@ const IDENTITY_COLUMNS: [&str; 6] = [
     "operator",
 ];
 
+/// The register's columns after the figures: the TBV's method and the notices (text, so not
+/// figures of the table; they came with the register format that has them).
+const TEXT_COLUMNS: [&str; 2] = ["tbv_method", "notices"];
+
 /// The register's last columns: the logs and what could not be computed.
 const LOG_COLUMNS: [&str; 3] = ["alarm_log", "note_log", "unavailable"];
 
 /// How many columns the register has.
-pub const REGISTER_WIDTH: usize = IDENTITY_COLUMNS.len() + FIGURE_COUNT + LOG_COLUMNS.len();
+pub const REGISTER_WIDTH: usize =
+    IDENTITY_COLUMNS.len() + FIGURE_COUNT + TEXT_COLUMNS.len() + LOG_COLUMNS.len();
 
 /// The register's columns, in order: the identity, every figure of the table (its key), the
-/// logs.
+/// TBV's method and the notices, the logs.
 pub const REGISTER_COLUMNS: [&str; REGISTER_WIDTH] = register_columns();
 
 const fn register_columns() -> [&'static str; REGISTER_WIDTH] {
@@ -50,6 +56,12 @@ const fn register_columns() -> [&'static str; REGISTER_WIDTH] {
         columns[i] = Figure::ALL[f].key();
         i += 1;
         f += 1;
+    }
+    let mut t = 0;
+    while t < TEXT_COLUMNS.len() {
+        columns[i] = TEXT_COLUMNS[t];
+        i += 1;
+        t += 1;
     }
     let mut l = 0;
     while l < LOG_COLUMNS.len() {
@@ -136,6 +148,8 @@ pub fn cells(s: &Summary) -> Vec<String> {
         }
     }));
     cells.extend([
+        text(s.tbv_method.map(TbvMethod::key)),
+        escape_text(&one_line(&s.notices.join(" | "))),
         escape_text(&alarm_log.join(" | ")),
         escape_text(&note_log.join(" | ")),
         escape_text(&unavailable.join("; ")),

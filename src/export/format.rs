@@ -69,9 +69,16 @@ pub fn column_rows(s: &Summary, column: Column) -> Vec<FigureRow> {
             Shown::Line(_) | Shown::Lead(_) => {
                 let lead = matches!(def.shown, Shown::Lead(_));
                 let list = if lead { &mut leads } else { &mut rows };
+                let mut written = value.map(|v| text::figure(def, v));
+                // The TBV says how it was arrived at, wherever it is shown.
+                if let (Figure::TbvMl, Some(line), Some(method)) =
+                    (figure, &mut written, s.tbv_method)
+                {
+                    let _ = write!(line, " ({})", method.short());
+                }
                 list.push(FigureRow {
                     label: def.label,
-                    value: value.map(|v| text::figure(def, v)),
+                    value: written,
                 });
                 open = Some((lead, list.len() - 1, value));
             }

@@ -75,18 +75,22 @@ mod tests {
             "operator",
             "recording_file",
             "rows_skipped",
+            "tbv_method",
+            "notices",
         ] {
             assert!(object.contains_key(key), "{key}");
         }
-        // No other keys: the identity, the figures of the table, the logs.
+        // No other keys: the identity, the figures of the table, the logs, the notices.
         let not_figures = [
             "recording_file",
             "patient_id",
             "machine",
             "operator",
+            "tbv_method",
             "alarm_log",
             "note_log",
             "unavailable",
+            "notices",
         ];
         assert_eq!(
             object.len(),

@@ -123,6 +123,7 @@ fn lay_out(m: &Metrics, report: &Report, has_chart: bool) -> Vec<Vec<Op>> {
     let mut l = Layout::new(m);
     header(&mut l, s);
     figures(&mut l, s);
+    notices(&mut l, s);
     unavailable(&mut l, s);
 
     l.heading("Timeline", CHART_HEIGHT_PT as f32);
@@ -272,24 +273,39 @@ fn figures(l: &mut Layout<'_>, s: &Summary) {
 }
 
 fn unavailable(l: &mut Layout<'_>, s: &Summary) {
-    let groups = s.unavailable_grouped();
-    if groups.is_empty() {
+    let items: Vec<String> = s
+        .unavailable_grouped()
+        .into_iter()
+        .map(|(figures, reason)| {
+            let figures: Vec<&str> = figures.iter().map(|f| f.key()).collect();
+            format!("{}: {reason}", figures.join(", "))
+        })
+        .collect();
+    bullets(l, "Not computed, and why:", &items, GREY);
+}
+
+/// What the reader must know to read the figures right, in black under them.
+fn notices(l: &mut Layout<'_>, s: &Summary) {
+    bullets(l, "Notices:", &s.notices, BLACK);
+}
+
+/// A heading and a bulleted list of wrapped lines; nothing when there are no items.
+fn bullets(l: &mut Layout<'_>, heading: &str, items: &[String], color: palette::Rgb) {
+    if items.is_empty() {
         return;
     }
     l.y += 6.0;
     let size = 7.5;
     let line_h = 9.5;
     l.ensure(line_h * 2.0);
-    l.text(LEFT, l.y + 8.0, 8.0, "Not computed, and why:", true, GREY);
+    l.text(LEFT, l.y + 8.0, 8.0, heading, true, color);
     l.y += 11.0;
-    for (figures, reason) in groups {
-        let figures: Vec<&str> = figures.iter().map(|f| f.key()).collect();
-        let text = format!("{}: {reason}", figures.join(", "));
-        let lines = l.m.wrap(&text, size, CONTENT_WIDTH - 10.0);
+    for text in items {
+        let lines = l.m.wrap(text, size, CONTENT_WIDTH - 10.0);
         l.ensure(lines.len() as f32 * line_h);
-        l.text(LEFT + 2.0, l.y + 7.0, size, "•", false, GREY);
+        l.text(LEFT + 2.0, l.y + 7.0, size, "•", false, color);
         for line in lines {
-            l.text(LEFT + 10.0, l.y + 7.0, size, line, false, GREY);
+            l.text(LEFT + 10.0, l.y + 7.0, size, line, false, color);
             l.y += line_h;
         }
     }

@@ -13,8 +13,8 @@ const LABEL_WIDTH: usize = 22;
 /// What an unavailable figure shows.
 pub const NOT_COMPUTED: &str = "not computed";
 
-/// The summary as readable plain text: identity, figures, what could not be computed and why,
-/// the alarm log and the notes.
+/// The summary as readable plain text: identity, figures, notices, what could not be computed
+/// and why, the alarm log and the notes.
 pub fn render_text(s: &Summary) -> String {
     let mut out = String::new();
     let line = |out: &mut String, label: &str, value: &str| {
@@ -60,6 +60,13 @@ pub fn render_text(s: &Summary) -> String {
     figures(&mut out, procedure_rows(s));
     out.push('\n');
     figures(&mut out, volume_rows(s));
+
+    if !s.notices.is_empty() {
+        out.push_str("\nNotices:\n");
+        for notice in &s.notices {
+            let _ = writeln!(out, "  {notice}");
+        }
+    }
 
     let groups = s.unavailable_grouped();
     if !groups.is_empty() {

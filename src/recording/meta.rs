@@ -27,6 +27,18 @@ pub struct PatientMeta {
     pub height_cm: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sex: Option<Value>,
+    /// Age at the session: `{"value": 3, "unit": "years"}` (`months`, `weeks`, `days`). Under
+    /// 25 kg the TBV is estimated per kg by age band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<Value>,
+    /// A TBV the nurse entered, mL: it overrides the estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tbv_entered_ml: Option<Value>,
+    /// How the monitor arrived at the TBV (`nadler`, `ml_per_kg_neonate`, `ml_per_kg_infant`,
+    /// `ml_per_kg_child`, `entered`), written for other readers of the file: the monitor works
+    /// it out again from the details above whenever it reads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tbv_method: Option<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -311,5 +323,36 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_eq!(read_meta(&dir.path().join("none.csv")).unwrap(), None);
+    }
+
+    #[test]
+    fn the_age_and_the_tbv_keys_round_trip_and_older_files_read_as_before() {
+        let text = r#"{"format":"aph-session/1","patient":{"weight_kg":10,
+            "age":{"value":3,"unit":"years"},"tbv_entered_ml":820,"tbv_method":"entered",
+            "ward":"7B"}}"#;
+        let meta = parse_meta(text).unwrap();
+        let patient = meta.patient.as_ref().unwrap();
+        assert_eq!(
+            patient.age,
+            Some(serde_json::json!({"value": 3, "unit": "years"}))
+        );
+        assert_eq!(patient.tbv_entered_ml, Some(Value::from(820)));
+        assert_eq!(patient.tbv_method, Some(Value::from("entered")));
+        assert!(patient.extra.contains_key("ward"));
+        let again = parse_meta(&serde_json::to_string(&meta).unwrap()).unwrap();
+        assert_eq!(again, meta);
+        // Wrong types still load (they are reported when validated, never used).
+        let odd = parse_meta(
+            r#"{"format":"aph-session/1","patient":{"age":"three","tbv_entered_ml":[1],"tbv_method":7}}"#,
+        )
+        .unwrap();
+        assert_eq!(odd.patient.unwrap().age, Some(Value::from("three")));
+        // A file written before these keys: none appear when it is written back.
+        let old = parse_meta(r#"{"format":"aph-session/1","patient":{"weight_kg":70}}"#).unwrap();
+        let written = serde_json::to_string(&old).unwrap();
+        assert_eq!(
+            written,
+            r#"{"format":"aph-session/1","patient":{"weight_kg":70}}"#
+        );
     }
 }

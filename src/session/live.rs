@@ -9,6 +9,8 @@ use jiff::Timestamp;
 
 use crate::acquisition::{AcqEvent, Acquisition, LinkState, WorkerReport};
 use crate::alarms::{AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource};
+use crate::analysis::changes::change_note;
+use crate::analysis::patient::stamp_tbv_method;
 use crate::analysis::{Patient, Target, Timeline};
 use crate::job::{Job, Poll, Wake};
 use crate::model::{MachineIdentity, Note, Priority};
@@ -276,12 +278,23 @@ impl LiveSession {
         }
     }
 
-    /// Changes the metadata here and in the file beside the recording.
+    /// Changes the metadata here and in the file beside the recording. A change to the
+    /// session's clinical details is recorded first, as a `PATIENT_CHANGED` note saying what
+    /// changed from what to what (see [`crate::analysis::changes`]); the TBV method stored is
+    /// the one the new details give.
     pub fn edit_meta(&mut self, edit: impl Fn(&mut SessionMeta) + Send + Clone + 'static) {
+        let edit = move |meta: &mut SessionMeta| {
+            edit(meta);
+            stamp_tbv_method(meta);
+        };
         let mut meta = self.meta.clone();
         edit(&mut meta);
+        let note = change_note(&self.meta, &meta);
         self.set_meta(meta);
         if let Some(acquisition) = &self.acquisition {
+            if let Some(note) = note {
+                acquisition.add_note(note);
+            }
             acquisition.edit_meta(Box::new(edit));
         }
     }

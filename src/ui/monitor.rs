@@ -136,7 +136,8 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
         let mut who = patient.id.clone().unwrap_or_else(|| "No patient ID".into());
         let mut body = Vec::new();
         if let Some(w) = patient.weight_kg {
-            body.push(format!("{w:.0} kg"));
+            // To 0.1 kg: a 3.5 kg neonate is not "4 kg".
+            body.push(format!("{} kg", (w * 10.0).round() / 10.0));
         }
         if let Some(h) = patient.height_cm {
             body.push(format!("{h:.0} cm"));
@@ -151,12 +152,20 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
                 .to_owned(),
             );
         }
+        if let Some(age) = patient.age {
+            body.push(age.to_string());
+        }
         if !body.is_empty() {
             who.push_str(" · ");
             who.push_str(&body.join(" "));
         }
-        if let Some(tbv) = patient.tbv_ml() {
-            let _ = write!(who, " · TBV {:.2} L", tbv / 1000.0);
+        if let Some(tbv) = patient.tbv() {
+            let _ = write!(
+                who,
+                " · TBV {:.2} L ({})",
+                tbv.ml / 1000.0,
+                tbv.method.short()
+            );
         }
         ui.label(RichText::new(who).size(20.0).strong());
         if let Some(machine) = &model.machine {

@@ -1,12 +1,14 @@
-//! Session setup: the patient's pseudonymous id, weight, height and sex (→ total blood volume)
-//! and the target. Every input is checked where it is typed; nothing is computed from an
-//! invalid value.
+//! Session setup: the patient's pseudonymous id, weight, height, sex and age (→ total blood
+//! volume, or the TBV the nurse enters) and the target. Every input is checked where it is
+//! typed; nothing is computed from an invalid value.
 
 use egui::{Color32, RichText};
 use serde_json::Value;
 
+use crate::analysis::Patient;
 use crate::analysis::patient::{
-    NumberError, Sex, nadler_tbv_ml, parse_number, validate_height_cm, validate_weight_kg,
+    AgeUnit, NumberError, Sex, Tbv, parse_number, stamp_tbv_method, validate_age,
+    validate_entered_tbv_ml, validate_height_cm, validate_weight_kg,
 };
 use crate::recording::SessionMeta;
 
@@ -17,6 +19,11 @@ pub struct SetupForm {
     pub weight: String,
     pub height: String,
     pub sex: Option<Sex>,
+    /// The age at the session, in `age_unit`.
+    pub age: String,
+    pub age_unit: AgeUnit,
+    /// A TBV in mL that overrides the estimate (empty: estimated).
+    pub tbv_entered: String,
     pub target_in_litres: bool,
     pub target: String,
     pub operator: String,
@@ -29,6 +36,9 @@ impl SetupForm {
             weight: String::new(),
             height: String::new(),
             sex: None,
+            age: String::new(),
+            age_unit: AgeUnit::Years,
+            tbv_entered: String::new(),
             target_in_litres: false,
             target: format!("{default_target_tbv}"),
             operator: String::new(),
@@ -48,6 +58,13 @@ impl SetupForm {
             form.weight = text(&p.weight_kg);
             form.height = text(&p.height_cm);
             form.sex = p.sex.as_ref().and_then(Value::as_str).and_then(Sex::parse);
+            if let Some(age) = &p.age {
+                form.age = text(&age.get("value").cloned());
+                if let Some(unit) = age.get("unit").and_then(Value::as_str) {
+                    form.age_unit = AgeUnit::parse(unit).unwrap_or(AgeUnit::Years);
+                }
+            }
+            form.tbv_entered = text(&p.tbv_entered_ml);
         }
         if let Some(t) = &meta.targets {
             if t.wb_processed_l.is_some() {
@@ -70,6 +87,21 @@ impl SetupForm {
         field(&self.height, "height", validate_height_cm)
     }
 
+    /// The age in its unit if valid, else why not (`None` when empty).
+    pub fn age_value(&self) -> Option<Result<f64, String>> {
+        let unit = self.age_unit;
+        field_with(&self.age, "age", |v| validate_age(v, unit).map(|a| a.value))
+    }
+
+    /// The TBV entered in mL if valid (for the weight typed, when it is valid), else why not
+    /// (`None` when empty).
+    pub fn tbv_entered_ml(&self) -> Option<Result<f64, String>> {
+        let weight = self.weight_kg().and_then(Result::ok);
+        field_with(&self.tbv_entered, "TBV entered", |v| {
+            validate_entered_tbv_ml(v, weight)
+        })
+    }
+
     pub fn target_value(&self) -> Result<f64, String> {
         let value = parse_number(&self.target, "target").map_err(|e| e.to_string())?;
         let (low, high, unit) = if self.target_in_litres {
@@ -86,18 +118,39 @@ impl SetupForm {
         }
     }
 
-    /// Nadler's TBV in mL when sex, height and weight are all valid.
+    /// The patient as the form would save it.
+    pub fn patient(&self) -> Patient {
+        let mut meta = SessionMeta::default();
+        self.apply_to(&mut meta);
+        Patient::from_meta(meta.patient.as_ref())
+    }
+
+    /// The TBV and its method by the monitor's rule, when the patient's fields are valid.
+    pub fn tbv(&self) -> Option<Tbv> {
+        self.patient_fields_valid()
+            .then(|| self.patient().tbv())
+            .flatten()
+    }
+
+    /// The TBV in mL (see [`SetupForm::tbv`]).
     pub fn tbv_ml(&self) -> Option<f64> {
-        let weight = self.weight_kg()?.ok()?;
-        let height = self.height_cm()?.ok()?;
-        Some(nadler_tbv_ml(self.sex?, height, weight))
+        self.tbv().map(|t| t.ml)
+    }
+
+    fn patient_fields_valid(&self) -> bool {
+        [
+            self.weight_kg(),
+            self.height_cm(),
+            self.age_value(),
+            self.tbv_entered_ml(),
+        ]
+        .iter()
+        .all(|f| !matches!(f, Some(Err(_))))
     }
 
     /// Whether every filled field is valid (empty optional fields are fine).
     pub fn is_valid(&self) -> bool {
-        !matches!(self.weight_kg(), Some(Err(_)))
-            && !matches!(self.height_cm(), Some(Err(_)))
-            && self.target_value().is_ok()
+        self.patient_fields_valid() && self.target_value().is_ok()
     }
 
     /// Writes the form's valid values into `meta` (invalid ones are never stored).
@@ -108,7 +161,16 @@ impl SetupForm {
         patient.weight_kg = self.weight_kg().and_then(Result::ok).map(Value::from);
         patient.height_cm = self.height_cm().and_then(Result::ok).map(Value::from);
         patient.sex = self.sex.map(|s| Value::from(s.as_str()));
+        patient.age = self.age_value().and_then(Result::ok).map(|value| {
+            crate::analysis::patient::Age {
+                value,
+                unit: self.age_unit,
+            }
+            .to_json()
+        });
+        patient.tbv_entered_ml = self.tbv_entered_ml().and_then(Result::ok).map(Value::from);
         meta.patient = Some(patient);
+        stamp_tbv_method(meta);
         let mut targets = meta.targets.clone().unwrap_or_default();
         if let Ok(value) = self.target_value() {
             if self.target_in_litres {
@@ -129,6 +191,14 @@ fn field(
     text: &str,
     name: &str,
     validate: fn(f64) -> Result<f64, NumberError>,
+) -> Option<Result<f64, String>> {
+    field_with(text, name, validate)
+}
+
+fn field_with(
+    text: &str,
+    name: &str,
+    validate: impl FnOnce(f64) -> Result<f64, NumberError>,
 ) -> Option<Result<f64, String>> {
     if text.trim().is_empty() {
         return None;
@@ -181,21 +251,50 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
             ui.label("");
             ui.end_row();
 
+            let age_label = ui.label("Age");
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.age)
+                        .hint_text("number")
+                        .desired_width(90.0),
+                )
+                .labelled_by(age_label.id);
+                for unit in AgeUnit::ALL {
+                    ui.radio_value(&mut form.age_unit, unit, unit.as_str());
+                }
+            });
+            problem_label(ui, form.age_value(), error_color);
+            ui.end_row();
+
+            labelled_edit(
+                ui,
+                "TBV entered (mL)",
+                &mut form.tbv_entered,
+                "empty: estimated",
+            );
+            problem_label(ui, form.tbv_entered_ml(), error_color);
+            ui.end_row();
+
             ui.label("Total blood volume");
-            match form.tbv_ml() {
-                Some(tbv) => {
+            // The TBV with how it was arrived at (or why there is none) beneath it.
+            ui.vertical(|ui| {
+                if let Some(tbv) = form.tbv() {
                     ui.label(
-                        RichText::new(format!("TBV {:.2} L", tbv / 1000.0))
+                        RichText::new(format!("TBV {:.2} L", tbv.ml / 1000.0))
                             .strong()
                             .size(20.0),
-                    )
-                    .on_hover_text("Nadler's formula from sex, height and weight");
+                    );
+                    ui.label(tbv.method.describe());
+                } else {
+                    ui.label(RichText::new("—").size(20.0));
+                    let why = if form.patient_fields_valid() {
+                        form.patient().tbv_unavailable_reason().unwrap_or_default()
+                    } else {
+                        "needs valid patient details".to_owned()
+                    };
+                    ui.label(why);
                 }
-                None => {
-                    ui.label(RichText::new("—").size(20.0))
-                        .on_hover_text("Needs a valid weight, height and sex");
-                }
-            }
+            });
             ui.label("");
             ui.end_row();
 
@@ -322,5 +421,83 @@ mod tests {
         let mut meta = SessionMeta::default();
         form.apply_to(&mut meta);
         assert_eq!(meta.patient.unwrap().weight_kg, None);
+    }
+
+    #[test]
+    fn a_small_child_gets_the_per_kg_estimate_and_the_method_is_saved() {
+        let mut form = SetupForm::new(2.5);
+        form.weight = "10".into();
+        form.height = "80".into();
+        form.sex = Some(Sex::Male);
+        // Under 25 kg without an age: no TBV, and the form says what is missing.
+        assert_eq!(form.tbv(), None);
+        assert!(
+            form.patient()
+                .tbv_unavailable_reason()
+                .unwrap()
+                .starts_with("needs the patient's age")
+        );
+        form.age = "3".into();
+        // 75 mL/kg × 10 kg = 750 mL.
+        let tbv = form.tbv().unwrap();
+        assert_eq!((tbv.ml, tbv.method.key()), (750.0, "ml_per_kg_child"));
+        form.age = "8".into();
+        form.age_unit = AgeUnit::Months;
+        // 80 mL/kg × 10 kg = 800 mL.
+        assert_eq!(form.tbv_ml(), Some(800.0));
+        let mut meta = SessionMeta::default();
+        form.apply_to(&mut meta);
+        let patient = meta.patient.as_ref().unwrap();
+        assert_eq!(
+            patient.age,
+            Some(serde_json::json!({"value": 8.0, "unit": "months"}))
+        );
+        assert_eq!(patient.tbv_method, Some(Value::from("ml_per_kg_infant")));
+        let again = SetupForm::from_meta(&meta, 2.5);
+        assert_eq!(
+            (again.age.as_str(), again.age_unit),
+            ("8.0", AgeUnit::Months)
+        );
+        assert_eq!(again.tbv_ml(), Some(800.0));
+    }
+
+    #[test]
+    fn an_entered_tbv_overrides_and_nonsense_is_refused_never_saved() {
+        let mut form = SetupForm::new(2.5);
+        form.weight = "80".into();
+        form.height = "178".into();
+        form.sex = Some(Sex::Male);
+        form.tbv_entered = "5600".into();
+        let tbv = form.tbv().unwrap();
+        assert_eq!((tbv.ml, tbv.method.key()), (5600.0, "entered"));
+        // 5.6 typed as if mL were L: refused, no TBV at all, not saved.
+        form.tbv_entered = "5.6".into();
+        assert_eq!(
+            form.tbv_entered_ml().unwrap().unwrap_err(),
+            "TBV entered 5.6 mL is outside 100–15000 mL"
+        );
+        assert_eq!(form.tbv(), None);
+        assert!(!form.is_valid());
+        // An age of −3 years or 200 years.
+        form.tbv_entered.clear();
+        form.age = "-3".into();
+        assert_eq!(
+            form.age_value().unwrap().unwrap_err(),
+            "age -3 years is outside 0–120 years"
+        );
+        assert!(!form.is_valid());
+        form.age = "200".into();
+        assert!(!form.is_valid());
+        form.age = "three".into();
+        assert_eq!(
+            form.age_value().unwrap().unwrap_err(),
+            "age `three` is not a number"
+        );
+        let mut meta = SessionMeta::default();
+        form.apply_to(&mut meta);
+        let patient = meta.patient.unwrap();
+        assert_eq!((patient.age, patient.tbv_entered_ml), (None, None));
+        // Nadler still applies from 25 kg up whatever the age field holds.
+        assert_eq!(patient.tbv_method, Some(Value::from("nadler")));
     }
 }

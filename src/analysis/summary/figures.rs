@@ -254,9 +254,10 @@ figures! {
         key: "wb_processed_ml", label: "WB processed", unit: Ml,
         decimals: 1, register_decimals: 1, shown: Lead(Volumes),
     },
-    /// Nadler's total blood volume.
+    /// The total blood volume: Nadler's from 25 kg, per kg by age band below, or entered by
+    /// the nurse (the summary's `tbv_method` says which).
     TbvMl => FigureDef {
-        key: "tbv_ml", label: "TBV (Nadler)", unit: Ml,
+        key: "tbv_ml", label: "TBV", unit: Ml,
         decimals: 0, register_decimals: 0, shown: Line(Volumes),
     },
     /// `wb_processed_ml ÷ tbv_ml`.

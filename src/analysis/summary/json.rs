@@ -1,6 +1,7 @@
-//! The summary in JSON (serde): the identity, then every figure of the table under its key
-//! (`null` when it could not be computed), then the alarm and note logs and the list of what
-//! could not be computed. Times are RFC 3339 in UTC to the millisecond, as in the recording;
+//! The summary in JSON (serde): the identity (with `tbv_method`, the key of
+//! [`TbvMethod`]), then every figure of the table under its key (`null` when it could not be
+//! computed), then the alarm and note logs, the list of what could not be computed and the
+//! `notices`. Times are RFC 3339 in UTC to the millisecond, as in the recording;
 //! priorities their one-letter code.
 
 use serde::de::Error as _;
@@ -8,7 +9,7 @@ use serde::ser::SerializeMap as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::figures::{Figure, Kind, Value};
-use super::{AlarmRecord, MachineSummary, NoteRecord, Summary, Unavailable};
+use super::{AlarmRecord, MachineSummary, NoteRecord, Summary, TbvMethod, Unavailable};
 use crate::recording::format::format_time_utc;
 
 impl Serialize for Figure {
@@ -45,12 +46,14 @@ impl Serialize for Summary {
         map.serialize_entry("patient_id", &self.patient_id)?;
         map.serialize_entry("machine", &self.machine)?;
         map.serialize_entry("operator", &self.operator)?;
+        map.serialize_entry("tbv_method", &self.tbv_method.map(TbvMethod::key))?;
         for &figure in Figure::ALL {
             map.serialize_entry(figure.key(), &Written(self.get(figure)))?;
         }
         map.serialize_entry("alarm_log", &self.alarm_log)?;
         map.serialize_entry("note_log", &self.note_log)?;
         map.serialize_entry("unavailable", &self.unavailable)?;
+        map.serialize_entry("notices", &self.notices)?;
         map.end()
     }
 }
@@ -63,18 +66,31 @@ impl<'de> Deserialize<'de> for Summary {
             patient_id: Option<String>,
             machine: Option<MachineSummary>,
             operator: Option<String>,
+            /// Absent from summaries written before the TBV had methods.
+            #[serde(default)]
+            tbv_method: Option<String>,
             alarm_log: Vec<AlarmRecord>,
             note_log: Vec<NoteRecord>,
             unavailable: Vec<Unavailable>,
+            #[serde(default)]
+            notices: Vec<String>,
             #[serde(flatten)]
             figures: serde_json::Map<String, serde_json::Value>,
         }
         let fields = Fields::deserialize(d)?;
+        let tbv_method = match fields.tbv_method.as_deref() {
+            None => None,
+            Some(key) => Some(TbvMethod::from_key(key).ok_or_else(|| {
+                D::Error::custom(format!("tbv_method {key:?} is not a TBV method"))
+            })?),
+        };
         let mut summary = Summary {
             recording_file: fields.recording_file,
             patient_id: fields.patient_id,
             machine: fields.machine,
             operator: fields.operator,
+            tbv_method,
+            notices: fields.notices,
             ..Summary::default()
         };
         for &figure in Figure::ALL {
