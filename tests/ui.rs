@@ -10,12 +10,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use apheresis_monitor::acquisition::AcqEvent;
+use apheresis_monitor::acquisition::{AcqEvent, LinkState};
 use apheresis_monitor::model::{
-    Alarm, Entry, EntryBody, MachineState, Payload, Priority, Quantity, Sample, Sentence,
+    Alarm, Entry, EntryBody, LinkCode, LinkEvent, MachineState, Payload, Priority, Quantity,
+    Sample, Sentence,
 };
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording;
+use apheresis_monitor::session::Monotonic;
 use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -27,6 +29,8 @@ struct Rig {
     master: Option<serialport::TTYPort>,
     seq: u32,
     clock: Arc<Mutex<Timestamp>>,
+    /// The app's monotonic clock, which data ages are measured on.
+    monotonic: Arc<Mutex<Instant>>,
     /// The pseudo-terminal the monitor reads (the slave side).
     port: String,
     _dir: tempfile::TempDir,
@@ -50,7 +54,9 @@ fn rig_prepared(launch_port: bool, prepare: impl FnOnce(&std::path::Path, &str))
         session_folder: Some(dir.path().to_owned()),
         ..Settings::default()
     };
+    let (monotonic, monotonic_cell) = Monotonic::fake(Instant::now());
     let (clock, cell) = Clock::fake(Timestamp::now());
+    let clock = clock.with_monotonic(monotonic);
     let launch = if launch_port {
         Launch::Port {
             port: path.clone(),
@@ -74,6 +80,7 @@ fn rig_prepared(launch_port: bool, prepare: impl FnOnce(&std::path::Path, &str))
         master: Some(master),
         seq: 0,
         clock: cell,
+        monotonic: monotonic_cell,
         port: path,
         _dir: dir,
     };
@@ -148,24 +155,40 @@ impl Rig {
         *self.clock.lock().unwrap()
     }
 
+    /// Sets the wall clock alone (the monotonic clock stays).
     fn set_clock(&self, t: Timestamp) {
         *self.clock.lock().unwrap() = t;
     }
 
-    fn advance_clock(&self, secs: i64) {
+    /// Time passes: the wall clock and the monotonic clock move on together.
+    fn advance_ms(&self, ms: u64) {
         let t = self.now();
-        self.set_clock(t.checked_add(SignedDuration::from_secs(secs)).unwrap());
+        self.set_clock(plus_ms(t, ms as i64));
+        *self.monotonic.lock().unwrap() += Duration::from_millis(ms);
     }
 
-    /// When the live session's last sample was received (the worker stamps it).
-    fn last_receipt(&self) -> Timestamp {
-        self.harness
-            .state()
-            .live()
-            .unwrap()
-            .timeline
-            .last_sample_utc()
-            .unwrap()
+    fn advance_clock(&self, secs: i64) {
+        self.advance_ms(secs as u64 * 1000);
+    }
+
+    /// Runs frames until the app has drawn what the clocks say now.
+    fn settle(&mut self) {
+        self.frames(2);
+    }
+
+    /// Hands the live session a link event and its row, as the worker does when the port is
+    /// lost or data comes back.
+    fn inject_link(&mut self, code: LinkCode, state: LinkState) {
+        let at = self.now();
+        let live = self.harness.state_mut().live_mut().unwrap();
+        let last_ms = live.timeline.x_range().map(|(_, x)| (x * 1000.0) as u64);
+        live.apply(AcqEvent::Entry(Entry {
+            time_utc: at,
+            elapsed_ms: last_ms,
+            seq: None,
+            body: EntryBody::Link(LinkEvent::new(code, String::new())),
+        }));
+        live.apply(AcqEvent::Link(state));
     }
 
     /// Hands the live session an entry received at `time_utc`, as the worker would: the test
@@ -188,6 +211,52 @@ impl Rig {
 
 fn plus_ms(t: Timestamp, ms: i64) -> Timestamp {
     t.checked_add(SignedDuration::from_millis(ms)).unwrap()
+}
+
+/// The colours the text `text` was painted in, in the last frame (once per time it was drawn).
+fn text_colors(rig: &Rig, text: &str) -> Vec<egui::Color32> {
+    rig.harness
+        .output()
+        .shapes
+        .iter()
+        .filter_map(|clipped| match &clipped.shape {
+            egui::Shape::Text(shape) if shape.galley.text() == text => {
+                let format = shape.galley.job.sections[0].format.color;
+                Some(
+                    shape
+                        .override_text_color
+                        .unwrap_or(if format == egui::Color32::PLACEHOLDER {
+                            shape.fallback_color
+                        } else {
+                            format
+                        }),
+                )
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The one colour `text` was painted in (it must have been painted exactly once).
+fn text_color(rig: &Rig, text: &str) -> egui::Color32 {
+    let colors = text_colors(rig, text);
+    assert_eq!(colors.len(), 1, "`{text}` painted {} times", colors.len());
+    colors[0]
+}
+
+/// Whether `dim` is `bright` dimmed: every channel, alpha included, at most 40 % of it (the
+/// tiles keep 35 %).
+fn dimmed(dim: egui::Color32, bright: egui::Color32) -> bool {
+    dim.to_array()
+        .iter()
+        .zip(bright.to_array())
+        .all(|(&d, b)| f32::from(d) <= 0.4 * f32::from(b))
+        && bright.a() > 0
+}
+
+/// How many value tiles say `label` (their age, when not current).
+fn tiles_saying(rig: &Rig, label: &str) -> usize {
+    rig.harness.query_all_by_label(label).count()
 }
 
 fn sample(inlet_ml_min: f64, inlet_ml: f64) -> Payload {
@@ -319,11 +388,12 @@ fn setup_estimates_a_small_childs_tbv_per_kg_and_a_later_change_is_recorded() {
 }
 
 #[test]
-fn the_stale_data_banner_shows_from_5_s_without_a_sample_and_new_data_clears_it() {
-    // The banner compares the app's clock with the receipt time of the last sample, which the
-    // serial worker stamps. The test reads that receipt time back and puts the app's (fake)
-    // clock at exact offsets from it, so nothing depends on how long the machine takes.
-    let stale = |rig: &Rig| {
+fn from_10_s_without_a_sample_the_no_data_alarm_shows_and_the_tiles_dim_with_their_age() {
+    // One definition of stale: the engine's no-data alarm, the dimmed tiles and the header all
+    // change at the same 10 s. Ages run on the app's monotonic clock from the frame the
+    // session took the sample in; the test holds both clocks still while data arrives, then
+    // moves them, so nothing depends on how long the machine takes.
+    let no_data = |rig: &Rig| {
         rig.harness
             .query_by_label_contains("No data from machine")
             .is_some()
@@ -332,44 +402,89 @@ fn the_stale_data_banner_shows_from_5_s_without_a_sample_and_new_data_clears_it(
     rig.send(0, Payload::State(MachineState::Run));
     rig.send(1000, sample(55.0, 100.0));
     rig.wait_for_label("55.0");
-    let first = rig.last_receipt();
-    // The rule: a banner once the last sample is 5 s old or older.
-    rig.set_clock(plus_ms(first, 4_999));
-    rig.frames(2);
-    assert!(!stale(&rig), "banner at 4.999 s");
-    rig.set_clock(plus_ms(first, 5_000));
-    rig.frames(2);
+    let fresh = text_color(&rig, "55.0");
+    // 9.999 s: current. No alarm, full-strength tiles, no age on them.
+    rig.advance_ms(9_999);
+    rig.settle();
+    assert!(!no_data(&rig), "no-data alarm at 9.999 s");
+    assert_eq!(text_color(&rig, "55.0"), fresh, "dimmed at 9.999 s");
+    assert_eq!(tiles_saying(&rig, "9 s old"), 0);
+    assert!(rig.harness.query_by_label("link ok (9.9 s)").is_some());
+    // 10 s: stale, everywhere at once.
+    rig.advance_ms(1);
+    rig.settle();
     assert!(
         rig.harness
-            .query_by_label("!! MEDIUM  No data from machine for 0:05")
+            .query_by_label("!! MEDIUM  No data from machine for 0:10")
             .is_some(),
-        "no banner at 5 s"
+        "no alarm at 10 s"
     );
-    rig.set_clock(plus_ms(first, 12_000));
-    rig.frames(2);
+    assert!(
+        dimmed(text_color(&rig, "55.0"), fresh),
+        "not dimmed at 10 s"
+    );
+    assert_eq!(tiles_saying(&rig, "10 s old"), 7, "every tile says its age");
+    assert!(rig.harness.query_by_label("no data (0:10)").is_some());
+    // The alarm is the engine's: it sounds, and it is the only no-data message.
+    assert_eq!(
+        rig.harness
+            .state()
+            .live()
+            .unwrap()
+            .alarms
+            .sounding(rig.now()),
+        Some(Priority::Medium)
+    );
+    assert_eq!(
+        rig.harness
+            .query_all_by_label_contains("No data from")
+            .count(),
+        1
+    );
+    // 18 s: the counters and the ages follow the clock.
+    rig.advance_ms(8_000);
+    rig.settle();
     assert!(
         rig.harness
-            .query_by_label("!! MEDIUM  No data from machine for 0:12")
+            .query_by_label("!! MEDIUM  No data from machine for 0:18")
             .is_some(),
-        "the banner counts"
+        "the alarm counts"
     );
-    // New data while the clock stays at 5 s after the first sample: the banner goes.
-    rig.set_clock(plus_ms(first, 5_000));
-    rig.frames(2);
-    assert!(stale(&rig), "still 5 s since the last sample");
+    assert_eq!(tiles_saying(&rig, "18 s old"), 7);
+    // New data while the clocks stand still: current again at once.
     rig.send(2000, sample(56.0, 101.0));
     rig.wait_for_label("56.0");
-    let second = rig.last_receipt();
-    assert!(second > first);
-    assert_eq!(rig.now(), plus_ms(first, 5_000), "the clock did not move");
-    assert!(!stale(&rig), "new data did not clear the banner");
-    // And the 5 s now count from the new sample.
-    rig.set_clock(plus_ms(second, 4_999));
-    rig.frames(2);
-    assert!(!stale(&rig));
-    rig.set_clock(plus_ms(second, 5_000));
-    rig.frames(2);
-    assert!(stale(&rig));
+    rig.settle();
+    assert!(!no_data(&rig), "new data did not clear the alarm");
+    assert_eq!(text_color(&rig, "56.0"), fresh, "new data still dimmed");
+    assert_eq!(tiles_saying(&rig, "18 s old"), 0);
+    // And the 10 s now count from the new sample.
+    rig.advance_ms(9_999);
+    rig.settle();
+    assert!(!no_data(&rig));
+    rig.advance_ms(1);
+    rig.settle();
+    assert!(no_data(&rig));
+    assert_eq!(tiles_saying(&rig, "10 s old"), 7);
+}
+
+#[test]
+fn a_wall_clock_jump_back_does_not_make_old_data_look_fresh_on_screen() {
+    let mut rig = rig_with(true);
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    let fresh = text_color(&rig, "55.0");
+    // 30 s pass, then the wall clock is put back an hour (NTP, a nurse fixing the time).
+    rig.advance_clock(30);
+    rig.set_clock(plus_ms(rig.now(), -3_600_000));
+    rig.settle();
+    assert_eq!(tiles_saying(&rig, "30 s old"), 7);
+    assert!(dimmed(text_color(&rig, "55.0"), fresh));
+    assert!(
+        rig.harness
+            .query_by_label_contains("No data from machine for 0:30")
+            .is_some()
+    );
 }
 
 #[test]
@@ -377,10 +492,183 @@ fn a_pulled_cable_shows_the_link_lost_banner() {
     let mut rig = rig_with(true);
     rig.send(1000, sample(55.0, 100.0));
     rig.wait_for_label("55.0");
+    let fresh = text_color(&rig, "55.0");
     rig.master = None;
     rig.step_until("the link-lost banner shows", |h| {
         h.query_by_label_contains("Link to machine lost").is_some()
     });
+    // No value is presented as current, however young: the clocks have not moved.
+    rig.settle();
+    assert_eq!(tiles_saying(&rig, "link lost · 0 s old"), 7);
+    assert!(dimmed(text_color(&rig, "55.0"), fresh));
+    assert!(rig.harness.query_by_label("link lost").is_some(), "header");
+}
+
+#[test]
+fn a_rule_switched_off_or_missing_an_input_shows_alarm_off_naming_it() {
+    let off = |rig: &Rig, text: &str| rig.harness.query_by_label(text).is_some();
+    let mut rig = rig_with(true);
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    // No patient entered: the citrate rule cannot run, nor can a target in TBV.
+    assert!(off(&rig, "ALARM OFF"));
+    assert!(off(
+        &rig,
+        "Citrate rate high: needs the patient's weight (Setup)"
+    ));
+    assert!(off(
+        &rig,
+        "Target reached: needs the TBV, which needs a valid sex, height, weight (Setup)"
+    ));
+    // 70 kg, 175 cm, male: every rule can run, and the indicator goes.
+    rig.harness
+        .state_mut()
+        .live_mut()
+        .unwrap()
+        .edit_meta(|meta| {
+            meta.patient = Some(apheresis_monitor::recording::meta::PatientMeta {
+                weight_kg: Some(70.0.into()),
+                height_cm: Some(175.0.into()),
+                sex: Some("male".into()),
+                ..Default::default()
+            });
+        });
+    rig.settle();
+    assert!(!off(&rig, "ALARM OFF"));
+    assert!(
+        rig.harness
+            .query_by_label_contains("needs the patient's weight")
+            .is_none()
+    );
+    // The no-data rule switched off in Alarm limits: named, and it stays shown.
+    rig.harness.state_mut().settings.alarms.no_data.enabled = false;
+    rig.settle();
+    assert!(off(&rig, "ALARM OFF"));
+    assert!(off(&rig, "No data: switched off (Alarm limits)"));
+    // A minute without data: no alarm of any kind (the banner has no alarm of its own), but
+    // the tiles still say the data is old.
+    rig.advance_clock(60);
+    rig.settle();
+    assert!(
+        rig.harness
+            .query_by_label_contains("No data from machine")
+            .is_none()
+    );
+    assert!(
+        rig.harness
+            .state()
+            .live()
+            .unwrap()
+            .alarms
+            .active()
+            .is_empty()
+    );
+    assert!(rig.harness.query_by_label("Acknowledge").is_none());
+    assert_eq!(tiles_saying(&rig, "1 min old"), 7);
+    assert!(off(&rig, "No data: switched off (Alarm limits)"));
+}
+
+#[test]
+fn after_a_reconnection_the_machines_alarms_show_as_unknown_until_it_re_announces_itself() {
+    let unknown = |rig: &Rig| {
+        rig.harness
+            .query_by_label_contains(
+                "Machine alarms unknown since the link was lost — check the machine's own screen",
+            )
+            .is_some()
+    };
+    let mut rig = rig_with(true);
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.send(
+        1500,
+        Payload::Alarm(Alarm {
+            code: "AIR_DETECTED".into(),
+            priority: Priority::High,
+            active: true,
+            text: "Air detected in return line".into(),
+        }),
+    );
+    rig.step_until("the machine's alarm shows", |h| {
+        h.query_by_label("!!! HIGH  Air detected in return line")
+            .is_some()
+    });
+    assert!(!unknown(&rig));
+    // The cable is pulled (the worker's events, handed in on the app's clock).
+    let lost_at = rig.now();
+    rig.inject_link(
+        LinkCode::Lost,
+        LinkState::Down {
+            reason: "cable pulled".into(),
+        },
+    );
+    rig.settle();
+    assert!(unknown(&rig), "unknown while the link is down");
+    assert!(
+        rig.harness
+            .query_by_label_contains("Link to machine lost for 0:00")
+            .is_some()
+    );
+    let unconfirmed = format!(
+        "Air detected in return line — not confirmed since the link was lost at {}",
+        apheresis_monitor::present::text::clock_hms(lost_at)
+    );
+    assert!(
+        rig.harness.query_by_label_contains(&unconfirmed).is_some(),
+        "the air alarm is not shown as unconfirmed"
+    );
+    // 20 s later the link is back and samples arrive: the link alarm goes, the machine's
+    // alarms are still unknown (it may have raised or cleared alarms meanwhile).
+    rig.advance_clock(20);
+    rig.inject_link(LinkCode::Restored, LinkState::Up);
+    rig.inject(
+        rig.now(),
+        22_000,
+        EntryBody::Sample(Sample::default().with(Quantity::InletMlMin, 57.0)),
+    );
+    rig.settle();
+    assert!(rig.harness.query_by_label("57.0").is_some());
+    assert!(
+        rig.harness
+            .query_by_label_contains("Link to machine lost")
+            .is_none()
+    );
+    assert!(
+        unknown(&rig),
+        "known again before the machine re-announced itself"
+    );
+    assert!(rig.harness.query_by_label_contains(&unconfirmed).is_some());
+    assert!(
+        rig.harness
+            .query_by_label_contains("! LOW  Machine alarms unknown")
+            .is_some(),
+        "shown at low priority"
+    );
+    // The machine re-announces itself (its state, as at connect): known again. It did not
+    // re-announce the air alarm, which stays unconfirmed until it does or the nurse
+    // acknowledges it.
+    rig.inject(rig.now(), 22_500, EntryBody::State(MachineState::Run));
+    rig.settle();
+    assert!(!unknown(&rig));
+    assert!(rig.harness.query_by_label_contains(&unconfirmed).is_some());
+    // The machine clears it: gone.
+    rig.inject(
+        rig.now(),
+        23_000,
+        EntryBody::Alarm(Alarm {
+            code: "AIR_DETECTED".into(),
+            priority: Priority::High,
+            active: false,
+            text: String::new(),
+        }),
+    );
+    rig.settle();
+    assert!(
+        rig.harness
+            .query_by_label_contains("Air detected")
+            .is_none()
+    );
 }
 
 #[test]

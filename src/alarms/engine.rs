@@ -4,6 +4,12 @@
 //! The monitor is a secondary display; the machine's alarm system stays the alarm system of
 //! record. Its rules add what only the monitor knows: the estimated citrate rate from the
 //! patient's weight, data that stopped, a failing recording.
+//!
+//! The engine is the one truth of what is alarming: the banner shows its alarms and nothing
+//! else. It also says which rules are off ([`AlarmEngine::alarms_off`]: switched off, or
+//! missing an input) and, from the rows it is shown ([`AlarmEngine::observe`]), whether the
+//! machine's own alarms are known: after a link loss they are unknown until the machine
+//! re-announces itself (see docs/stale-data-and-alarm-off.md).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +19,13 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::patient::citrate_mg_kg_min;
 use crate::analysis::{Patient, Series, Target, Timeline, progress};
 use crate::model::{Alarm, MachineState, Priority, Quantity};
+
+use super::stale::{STALE_AFTER_S, is_fresh};
+
+mod status;
+
+pub use status::AlarmOff;
+use status::MachineKnowledge;
 
 /// One configurable rule's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -50,7 +63,9 @@ pub struct AlarmSettings {
     pub citrate_high: RuleSettings,
     /// Inlet flow at zero for more than `delay_s` while the machine is in RUN.
     pub inlet_stopped: RuleSettings,
-    /// No sample for `limit` seconds while connected.
+    /// No sample for [`STALE_AFTER_S`] while connected: the data is stale. Its `limit` and
+    /// `delay_s` are not used (one definition of stale for the engine, tiles and header); they
+    /// stay so that saved settings still load.
     pub no_data: RuleSettings,
     /// The serial link lost.
     pub link_lost: RuleSettings,
@@ -84,7 +99,7 @@ impl Default for AlarmSettings {
                 ..RuleSettings::default()
             },
             no_data: RuleSettings {
-                limit: 10.0,
+                limit: STALE_AFTER_S,
                 ..RuleSettings::default()
             },
             link_lost: RuleSettings::default(),
@@ -105,6 +120,9 @@ pub enum AlarmSource {
     LinkLost,
     TargetReached,
     RecordingFailed,
+    /// The machine's own alarms are not known: the link was lost and the machine has not
+    /// re-announced itself since.
+    MachineAlarmsUnknown,
     /// A machine alarm (`APHE`) by its code.
     Machine(String),
 }
@@ -121,6 +139,23 @@ impl AlarmSource {
             AlarmSource::LinkLost => "MON_LINK_LOST".into(),
             AlarmSource::TargetReached => "MON_TARGET_REACHED".into(),
             AlarmSource::RecordingFailed => "MON_RECORDING_FAILED".into(),
+            AlarmSource::MachineAlarmsUnknown => "MON_MACHINE_ALARMS_UNKNOWN".into(),
+            AlarmSource::Machine(code) => code.clone(),
+        }
+    }
+
+    /// The rule's name as the nurse reads it (the alarm-off indicator, the settings window).
+    pub fn rule_name(&self) -> String {
+        match self {
+            AlarmSource::AccessLow => "Access pressure low".into(),
+            AlarmSource::ReturnHigh => "Return pressure high".into(),
+            AlarmSource::CitrateHigh => "Citrate rate high".into(),
+            AlarmSource::InletStopped => "Inlet stopped".into(),
+            AlarmSource::NoData => "No data".into(),
+            AlarmSource::LinkLost => "Link lost".into(),
+            AlarmSource::TargetReached => "Target reached".into(),
+            AlarmSource::RecordingFailed => "Recording failed".into(),
+            AlarmSource::MachineAlarmsUnknown => "Machine alarms unknown".into(),
             AlarmSource::Machine(code) => code.clone(),
         }
     }
@@ -150,6 +185,9 @@ pub struct AlarmInputs {
     pub target_fraction: Option<f64>,
     /// Machine alarms active now (from `APHE`).
     pub machine: Vec<Alarm>,
+    /// Rules that cannot be evaluated for want of an input, and what they need (see
+    /// [`AlarmInputs::unavailable_rules`]); shown as "alarm off".
+    pub unavailable: Vec<(AlarmSource, String)>,
 }
 
 impl AlarmInputs {
@@ -195,6 +233,9 @@ pub struct ActiveAlarm {
     /// Acknowledged since it was raised: the audio pause covers it. An alarm raised again (a
     /// new alarm condition) starts unacknowledged.
     pub acknowledged: bool,
+    /// A machine alarm active when the link was lost at this time, and not re-announced by the
+    /// machine since: it may have cleared unseen. Shown, silent, removed by acknowledgement.
+    pub unconfirmed_since: Option<Timestamp>,
 }
 
 /// A change to record: raise, clear or acknowledge.
@@ -250,6 +291,8 @@ pub struct AlarmEngine {
     holding_since: BTreeMap<AlarmSource, Timestamp>,
     audio_paused_until: Option<Timestamp>,
     target_reached_once: bool,
+    /// What the engine knows of the machine's own alarms (see [`AlarmEngine::observe`]).
+    machine_knowledge: MachineKnowledge,
 }
 
 fn secs(s: f64) -> SignedDuration {
@@ -287,6 +330,7 @@ impl AlarmEngine {
         self.active
             .values()
             .filter(|a| a.priority >= Priority::Medium && a.condition_ended.is_none())
+            .filter(|a| a.unconfirmed_since.is_none())
             .filter(|a| !(paused && a.acknowledged))
             .map(|a| a.priority)
             .max()
@@ -294,7 +338,8 @@ impl AlarmEngine {
 
     /// Acknowledges every alarm shown: silences these alarm conditions for the audio pause
     /// (the visual indication stays while the condition lasts) and removes latched alarms whose
-    /// condition has ended. Alarm conditions that start later are not covered.
+    /// condition has ended, and machine alarms left unconfirmed by a link loss (the nurse has
+    /// checked the machine). Alarm conditions that start later are not covered.
     pub fn acknowledge(&mut self, now: Timestamp) -> Option<AlarmEvent> {
         if self.active.is_empty() {
             return None;
@@ -307,7 +352,9 @@ impl AlarmEngine {
         for alarm in self.active.values_mut() {
             alarm.acknowledged = true;
         }
-        self.active.retain(|_, a| a.condition_ended.is_none());
+        self.dismiss_unconfirmed();
+        self.active
+            .retain(|_, a| a.condition_ended.is_none() && a.unconfirmed_since.is_none());
         Some(AlarmEvent::Acknowledged {
             sources,
             audio_paused_until: until,
@@ -321,9 +368,7 @@ impl AlarmEngine {
         let running = inputs.state == Some(MachineState::Run);
         let below = |v: Option<f64>, limit: f64| v.is_some_and(|v| v < limit);
         let above = |v: Option<f64>, limit: f64| v.is_some_and(|v| v > limit);
-        let fresh = inputs
-            .sample_age_s
-            .is_some_and(|a| a < s.no_data.limit.max(1.0));
+        let fresh = inputs.sample_age_s.is_some_and(is_fresh);
         let conditions: [(AlarmSource, RuleSettings, Priority, bool, String); 6] = [
             (
                 AlarmSource::AccessLow,
@@ -383,8 +428,8 @@ impl AlarmEngine {
                 Priority::Medium,
                 inputs.connected
                     && !inputs.link_lost
-                    && inputs.sample_age_s.is_some_and(|a| a >= s.no_data.limit),
-                format!("No data from the machine for over {:.0} s", s.no_data.limit),
+                    && inputs.sample_age_s.is_some_and(|a| !is_fresh(a)),
+                format!("No data from the machine for over {STALE_AFTER_S:.0} s"),
             ),
             (
                 AlarmSource::LinkLost,
@@ -434,6 +479,7 @@ impl AlarmEngine {
                     raised: now,
                     condition_ended: None,
                     acknowledged: false,
+                    unconfirmed_since: None,
                 },
             );
             events.push(AlarmEvent::Raised {
@@ -442,6 +488,7 @@ impl AlarmEngine {
                 text,
             });
         }
+        self.machine_alarms_unknown(now, &mut events);
         self.sync_machine(now, &inputs.machine);
         events
     }
@@ -486,6 +533,7 @@ impl AlarmEngine {
                             raised: now,
                             condition_ended: None,
                             acknowledged: false,
+                            unconfirmed_since: None,
                         },
                     );
                     events.push(AlarmEvent::Raised {
@@ -517,9 +565,16 @@ impl AlarmEngine {
     }
 
     fn sync_machine(&mut self, now: Timestamp, machine: &[Alarm]) {
-        for alarm in machine.iter().filter(|a| a.priority != Priority::Info) {
+        let knowledge = &self.machine_knowledge;
+        let shown = |a: &&Alarm| !knowledge.dismissed.contains(&a.code);
+        for alarm in machine
+            .iter()
+            .filter(|a| a.priority != Priority::Info)
+            .filter(shown)
+        {
             let source = AlarmSource::Machine(alarm.code.clone());
-            self.active
+            let active = self
+                .active
                 .entry(source.clone())
                 .or_insert_with(|| ActiveAlarm {
                     source,
@@ -532,10 +587,14 @@ impl AlarmEngine {
                     raised: now,
                     condition_ended: None,
                     acknowledged: false,
+                    unconfirmed_since: None,
                 });
+            active.unconfirmed_since = knowledge.unconfirmed.get(&alarm.code).copied();
         }
         self.active.retain(|source, _| match source {
-            AlarmSource::Machine(code) => machine.iter().any(|a| &a.code == code),
+            AlarmSource::Machine(code) => {
+                machine.iter().any(|a| &a.code == code) && !knowledge.dismissed.contains(code)
+            }
             _ => true,
         });
     }

@@ -3,7 +3,10 @@
 
 pub mod engine;
 pub mod sound;
+pub mod stale;
 
 pub use engine::{
-    ActiveAlarm, AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource, RuleSettings,
+    ActiveAlarm, AlarmEngine, AlarmEvent, AlarmInputs, AlarmOff, AlarmSettings, AlarmSource,
+    RuleSettings,
 };
+pub use stale::{STALE_AFTER_S, SampleAge};

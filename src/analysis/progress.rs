@@ -1,4 +1,10 @@
 //! Progress towards the collection target and the projected end.
+//!
+//! The projection is a time still to go at the recent rate ([`Progress::remaining_s`]), and
+//! the end is counted from *now* ([`Progress::projected_end`]), not from the last sample: when
+//! data stops, the end moves later with the clock instead of drawing nearer unseen.
+
+use jiff::{SignedDuration, Timestamp};
 
 use crate::recording::meta::TargetsMeta;
 
@@ -79,10 +85,21 @@ pub struct Progress {
     /// 0 to 1 (or above, past the target).
     pub fraction: Option<f64>,
     pub rate_ml_min: Option<f64>,
-    /// Session time at which the target will be reached at the recent rate.
+    /// Session time at which the target will be reached at the recent rate, counted from the
+    /// last sample (for the time axis; the screen counts from now, [`Progress::projected_end`]).
     pub end_x: Option<f64>,
+    /// Seconds of processing still to go at the recent rate (0 once the target is reached).
+    pub remaining_s: Option<f64>,
     /// Why there is no fraction or projection, for the screen.
     pub unavailable: Option<String>,
+}
+
+impl Progress {
+    /// When the target will be reached at the recent rate, counted from `now`.
+    pub fn projected_end(&self, now: Timestamp) -> Option<Timestamp> {
+        let remaining = SignedDuration::try_from_secs_f64(self.remaining_s?).ok()?;
+        now.checked_add(remaining).ok()
+    }
 }
 
 /// Computes progress from the timeline, the validated patient and the target.
@@ -112,12 +129,15 @@ pub fn progress(timeline: Moment<'_>, patient: &Patient, target: Target) -> Prog
     let remaining = target_ml - done;
     if remaining <= 0.0 {
         p.end_x = Some(x);
+        p.remaining_s = Some(0.0);
         return p;
     }
     match timeline.recent_wb_rate_ml_min(RATE_WINDOW_SECS) {
         Some(rate) if rate > 0.5 => {
+            let remaining_s = remaining / rate * 60.0;
             p.rate_ml_min = Some(rate);
-            p.end_x = Some(x + remaining / rate * 60.0);
+            p.end_x = Some(x + remaining_s);
+            p.remaining_s = Some(remaining_s);
         }
         _ => p.unavailable = Some("projection needs a minute of processing".into()),
     }
@@ -282,6 +302,8 @@ mod tests {
         // 8 347.509 mL left at 89.8 mL/min = 92.956 67 min = 5 577.40 s after 900 s.
         let end = p.end_x.unwrap();
         assert!((end - 6477.40).abs() < 0.01, "{end}");
+        let remaining = p.remaining_s.unwrap();
+        assert!((remaining - 5577.40).abs() < 0.01, "{remaining}");
         assert_eq!(p.unavailable, None);
     }
 
@@ -360,7 +382,36 @@ mod tests {
             let p = progress(t.now(), &patient(), Target::WbLitres(litres));
             assert!((p.fraction.unwrap() - 1.3 / litres).abs() < 1e-12);
             assert_eq!(p.end_x, Some(900.0));
+            assert_eq!(p.remaining_s, Some(0.0));
+            assert_eq!(p.projected_end(at(5000)), Some(at(5000)));
             assert_eq!((p.rate_ml_min, p.unavailable), (None, None));
         }
+    }
+
+    #[test]
+    fn the_projected_end_counts_from_now_not_from_the_last_sample() {
+        // RUN 0–60 s at 1 mL/s, target 1 L: 60 mL/min, 940 mL left = 940 s to go.
+        let mut t = Timeline::new();
+        state(&mut t, 0, MachineState::Run);
+        for s in 0..=60 {
+            sample(&mut t, s, s as f64);
+        }
+        let p = progress(t.now(), &patient(), Target::WbLitres(1.0));
+        assert!((p.remaining_s.unwrap() - 940.0).abs() < 1e-9, "{p:?}");
+        // Seen at the last sample: the end is 940 s later.
+        let end = p.projected_end(at(60)).unwrap();
+        assert!(
+            (end.duration_since(at(1000)).as_secs_f64()).abs() < 1e-6,
+            "{end}"
+        );
+        // No data for two minutes: 940 s still to go from now, so the end is two minutes
+        // later, not drawing nearer unseen.
+        let end = p.projected_end(at(180)).unwrap();
+        assert!(
+            (end.duration_since(at(1120)).as_secs_f64()).abs() < 1e-6,
+            "{end}"
+        );
+        // No projection, no end.
+        assert_eq!(Progress::default().projected_end(at(60)), None);
     }
 }

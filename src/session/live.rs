@@ -8,7 +8,9 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use jiff::Timestamp;
 
 use crate::acquisition::{AcqEvent, Acquisition, LinkState, WorkerReport};
-use crate::alarms::{AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource};
+use crate::alarms::{
+    AlarmEngine, AlarmEvent, AlarmInputs, AlarmOff, AlarmSettings, AlarmSource, SampleAge,
+};
 use crate::analysis::changes::change_note;
 use crate::analysis::patient::stamp_tbv_method;
 use crate::analysis::{Patient, Target, Timeline};
@@ -19,6 +21,7 @@ use crate::recording::SessionMeta;
 #[cfg(unix)]
 use crate::simulator::DemoMachine;
 
+use super::monotonic::Monotonic;
 use super::start::{SessionStart, StartError};
 
 /// The note code an acknowledgement is recorded under. It is the nurse's act, so the summary
@@ -57,6 +60,16 @@ pub struct LiveSession {
     pub notice: Option<String>,
     /// The alarm engine: machine alarms and the monitor's own rules.
     pub alarms: AlarmEngine,
+    /// The rules that cannot raise their alarm (switched off, or missing an input), as of the
+    /// last [`LiveSession::update_alarms`].
+    pub alarms_off: Vec<AlarmOff>,
+    /// Where data ages are measured (the system's monotonic clock unless a test hands one in).
+    monotonic: Monotonic,
+    /// When the latest sample was taken in, on `monotonic`; `None` before the first sample
+    /// of this run of the monitor (a resumed recording's rows have only their wall-clock time).
+    last_sample_received: Option<Instant>,
+    /// When the link state last changed, on `monotonic`.
+    link_changed: Instant,
 }
 
 impl LiveSession {
@@ -70,6 +83,7 @@ impl LiveSession {
         let now = Timestamp::now();
         let prepared = plan.prepare(now)?;
         let mut timeline = Timeline::new();
+        let mut alarms = AlarmEngine::default();
         if prepared.is_resumed() {
             // The rows so far, read before the worker appends to the file.
             let recording =
@@ -81,6 +95,12 @@ impl LiveSession {
                 })?;
             for entry in &recording.entries {
                 timeline.push(entry);
+                alarms.observe(entry);
+            }
+            // The monitor did not hear the machine while it was down: the machine's alarms are
+            // unknown from the last row until it re-announces itself.
+            if let Some(last) = recording.entries.last() {
+                alarms.machine_link_lost(last.time_utc);
             }
         }
         let started = prepared.start(wake)?;
@@ -109,7 +129,40 @@ impl LiveSession {
             identity: None,
             finished: None,
             notice: None,
-            alarms: AlarmEngine::default(),
+            alarms,
+            alarms_off: Vec::new(),
+            monotonic: Monotonic::default(),
+            last_sample_received: None,
+            link_changed: Instant::now(),
+        })
+    }
+
+    /// Measures data ages on `clock` from now on (a test's fake; the system's by default).
+    pub fn set_monotonic_clock(&mut self, clock: Monotonic) {
+        self.link_changed = clock.now();
+        self.monotonic = clock;
+    }
+
+    /// How old the latest sample is at wall-clock time `now`: on the monotonic clock since the
+    /// session took it in, or, for a sample read back from a resumed recording, on the wall
+    /// clock (a receipt time after `now` is an unknown age). `None` before any sample.
+    pub fn sample_age(&self, now: Timestamp) -> Option<SampleAge> {
+        SampleAge::of_latest(
+            self.last_sample_received
+                .map(|received| (received, self.monotonic.now())),
+            self.timeline
+                .last_sample_utc()
+                .map(|received| (received, now)),
+        )
+    }
+
+    /// How long the link has been down, seconds (monotonic), while it is.
+    pub fn link_down_for_s(&self) -> Option<f64> {
+        matches!(self.link.state, LinkState::Down { .. }).then(|| {
+            self.monotonic
+                .now()
+                .saturating_duration_since(self.link_changed)
+                .as_secs_f64()
         })
     }
 
@@ -173,6 +226,10 @@ impl LiveSession {
         match event {
             AcqEvent::Entry(entry) => {
                 self.timeline.push(&entry);
+                if matches!(entry.body, crate::model::EntryBody::Sample(_)) {
+                    self.last_sample_received = Some(self.monotonic.now());
+                }
+                self.alarms.observe(&entry);
             }
             AcqEvent::Identity(identity) => {
                 self.meta.machine = Some(identity.clone());
@@ -195,6 +252,7 @@ impl LiveSession {
                 ));
                 self.recording = path;
                 self.timeline = Timeline::new();
+                self.last_sample_received = None;
                 self.set_meta(SessionMeta::default());
                 self.identity = None;
             }
@@ -206,6 +264,7 @@ impl LiveSession {
         if self.link.state != state {
             self.link.state = state;
             self.link.since = Timestamp::now();
+            self.link_changed = self.monotonic.now();
         }
     }
 
@@ -233,21 +292,21 @@ impl LiveSession {
         self.finished = Some(report);
     }
 
-    /// Runs the alarm rules at `now` with `settings`, records what the monitor raised or
-    /// cleared, and returns the priority that should sound.
+    /// Runs the alarm rules at `now` with `settings` (data ages on the session's monotonic
+    /// clock), records what the monitor raised or cleared, notes which rules are off, and
+    /// returns the priority that should sound.
     pub fn update_alarms(&mut self, now: Timestamp, settings: AlarmSettings) -> Option<Priority> {
         self.alarms.settings = settings;
         let recording = self.is_recording();
         let inputs = AlarmInputs {
-            sample_age_s: self
-                .timeline
-                .last_sample_utc()
-                .map(|t| now.duration_since(t).as_secs_f64()),
+            sample_age_s: self.sample_age(now).map(SampleAge::as_secs),
             connected: recording && matches!(self.link.state, LinkState::Up | LinkState::Silent),
             link_lost: recording && matches!(self.link.state, LinkState::Down { .. }),
             recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
+            unavailable: AlarmInputs::unavailable_rules(&self.patient, self.target),
             ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target)
         };
+        self.alarms_off = self.alarms.alarms_off(&inputs);
         for event in self.alarms.evaluate(now, &inputs) {
             if let (Some(row), Some(acquisition)) = (event.monitor_alarm_row(), &self.acquisition) {
                 acquisition.record_alarm(row);

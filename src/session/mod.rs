@@ -3,9 +3,11 @@
 
 pub mod library;
 pub mod live;
+pub mod monotonic;
 pub mod replay;
 pub mod start;
 
 pub use live::{ACK_NOTE_CODE, Link, LiveSession, start_live_in_background};
+pub use monotonic::Monotonic;
 pub use replay::{Player, SPEED_RANGE};
 pub use start::{Destination, Machine, Prepared, SessionStart, StartError, Started};

@@ -2,7 +2,7 @@
 
 use egui::RichText;
 
-use crate::alarms::{AlarmSettings, RuleSettings};
+use crate::alarms::{AlarmSettings, RuleSettings, STALE_AFTER_S};
 
 /// Draws the settings; changes apply at once and persist with the app's settings.
 pub fn alarm_settings_ui(ui: &mut egui::Ui, settings: &mut AlarmSettings) {
@@ -41,10 +41,11 @@ pub fn alarm_settings_ui(ui: &mut egui::Ui, settings: &mut AlarmSettings) {
                 None,
                 &mut settings.inlet_stopped,
             );
+            // The stale limit is one constant for the alarm, the tiles and the header.
             rule_row(
                 ui,
-                "No data for",
-                Some(("s", 3.0..=120.0)),
+                &format!("No data for {STALE_AFTER_S:.0} s"),
+                None,
                 &mut settings.no_data,
             );
             rule_row(ui, "Link lost", None, &mut settings.link_lost);

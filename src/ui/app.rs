@@ -316,7 +316,8 @@ impl MonitorApp {
         }
     }
 
-    fn started(&mut self, session: LiveSession) {
+    fn started(&mut self, mut session: LiveSession) {
+        session.set_monotonic_clock(self.clock.monotonic());
         self.settings.remember_session(session.recording.clone());
         let mut setup = SetupWindow::new(self.settings.default_target_tbv);
         setup.form =

@@ -1,5 +1,5 @@
-//! The live view: header, attention banner, tiles and progress, the plots, and the footer with
-//! the session's actions.
+//! The live view: header, attention banner, alarm-off indicator, tiles and progress, the
+//! plots, and the footer with the session's actions.
 
 use egui::{Align, Layout, RichText};
 use jiff::Timestamp;
@@ -8,7 +8,9 @@ use crate::analysis::progress;
 use crate::session::LiveSession;
 
 use super::app::Command;
-use super::monitor::{MonitorModel, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui};
+use super::monitor::{
+    MonitorModel, alarms_off_ui, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui,
+};
 use super::plots::{PlotView, PressureLimits, plots_ui};
 use super::start_screen::file_name;
 
@@ -32,6 +34,8 @@ pub fn live_view(
             .map(|m| format!("{} {}", m.model, m.serial_no)),
         now,
         link: Some(&session.link),
+        link_down_s: session.link_down_for_s(),
+        sample_age: session.sample_age(now),
         badge: session.demo_speed().map(|speed| format!("DEMO {speed}×")),
     };
     let engine_alarms = session.alarms.active();
@@ -59,6 +63,9 @@ pub fn live_view(
             commands.push(Command::AcknowledgeAlarms);
         }
     });
+    if !session.alarms_off.is_empty() {
+        egui::Panel::top("alarms-off").show(ui, |ui| alarms_off_ui(ui, &session.alarms_off));
+    }
     egui::Panel::top("tiles").show(ui, |ui| {
         tiles_ui(ui, &model);
         progress_ui(ui, &model);

@@ -3,6 +3,7 @@
 pub mod about;
 pub mod alarm_settings;
 pub mod app;
+pub mod banner;
 pub mod clock;
 pub mod command;
 pub mod export;

@@ -1,5 +1,10 @@
-//! The monitor view: header, attention banner, value tiles, progress, plots, footer.
-//! Readable from two metres: the biggest type is for what the nurse acts on.
+//! The monitor view: header, attention banner, alarm-off indicator, value tiles, progress,
+//! plots, footer. Readable from two metres: the biggest type is for what the nurse acts on.
+//!
+//! The banner shows the alarm engine's alarms and nothing else; the link, data and recording
+//! alarms get live counters here. Data older than the one stale limit
+//! ([`crate::alarms::STALE_AFTER_S`]), or from a link that is down, is never shown as current:
+//! the tiles are dimmed with their age and the header says so.
 
 use std::fmt::Write as _;
 
@@ -7,17 +12,15 @@ use egui::{Align, Color32, Layout, RichText, Stroke};
 use jiff::Timestamp;
 
 use crate::acquisition::LinkState;
-use crate::alarms::{ActiveAlarm, AlarmSource};
+use crate::alarms::{AlarmOff, SampleAge};
 use crate::analysis::patient::citrate_mg_kg_min;
 use crate::analysis::{Moment, Patient, Progress, Series, Target};
 use crate::model::{MachineState, Priority, Quantity};
 use crate::session::Link;
 
-use super::format::{age, clock_hm, clock_hms, duration_hms, grouped, in_duration};
-use super::theme::{on_priority_color, priority_color, quantity_color, series_color, state_color};
-
-/// No sample for this long while connected raises the stale-data banner.
-pub const STALE_AFTER_SECS: f64 = 5.0;
+pub use super::banner::{BannerMessage, banner_messages, banner_ui, flash_hz, flash_on};
+use super::format::{age, clock_hm, duration_hms, grouped, in_duration};
+use super::theme::{priority_color, quantity_color, series_color, state_color};
 
 /// Everything the monitor view shows, gathered from a live or replayed session.
 pub struct MonitorModel<'a> {
@@ -30,103 +33,41 @@ pub struct MonitorModel<'a> {
     pub now: Timestamp,
     /// The live session's link; `None` for a recorded session.
     pub link: Option<&'a Link>,
+    /// How long the live link has been down, seconds (monotonic), while it is.
+    pub link_down_s: Option<f64>,
+    /// How old the latest sample is (live: on the monotonic clock); `None` before the first.
+    pub sample_age: Option<SampleAge>,
     /// Demo speed factor, or replay description, shown in the header.
     pub badge: Option<String>,
 }
 
-/// One message in the attention banner.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BannerMessage {
-    pub priority: Priority,
-    pub text: String,
-    pub detail: String,
-    /// The condition is over but the alarm latches until acknowledged.
-    pub latched: bool,
+impl MonitorModel<'_> {
+    /// Why the values shown are not current, if they are not: the link is down or closed, or
+    /// the latest sample is stale (`"18 s old"`, `"link lost · 3 s old"`).
+    pub fn not_current(&self) -> Option<String> {
+        let old = match self.sample_age? {
+            SampleAge::Secs(s) => format!("{} old", age_words(s)),
+            SampleAge::Unknown => "age unknown".to_owned(),
+        };
+        match self.link.map(|l| &l.state) {
+            Some(LinkState::Down { .. }) => Some(format!("link lost · {old}")),
+            Some(LinkState::Closed) => Some(format!("recording stopped · {old}")),
+            _ if self.sample_age.is_some_and(SampleAge::is_fresh) => None,
+            _ => Some(old),
+        }
+    }
 }
 
-/// The messages that need attention now, most urgent first.
-pub fn banner_messages(
-    model: &MonitorModel<'_>,
-    recorder_error: Option<&(String, usize)>,
-    alarms: Option<&[&ActiveAlarm]>,
-) -> Vec<BannerMessage> {
-    let mut out = Vec::new();
-    if let Some((message, pending)) = recorder_error {
-        out.push(BannerMessage {
-            priority: Priority::High,
-            text: format!("Recording is failing — {pending} rows kept in memory"),
-            detail: message.clone(),
-            latched: false,
-        });
+/// An age in words for a value's label: `18 s`, `4 min`, `2 h 05 min`. Ages of data are
+/// rounded down everywhere (banner, header, tiles), so the screen never shows two ages for one
+/// sample, nor a value younger than it is.
+pub fn age_words(secs: f64) -> String {
+    let total = secs.max(0.0).floor() as u64;
+    match total {
+        0..60 => format!("{total} s"),
+        60..3600 => format!("{} min", total / 60),
+        _ => format!("{} h {:02} min", total / 3600, total / 60 % 60),
     }
-    let sample_age = model
-        .timeline
-        .last_sample_utc()
-        .map(|t| model.now.duration_since(t).as_secs_f64());
-    if let Some(link) = model.link {
-        match &link.state {
-            LinkState::Down { reason } => out.push(BannerMessage {
-                priority: Priority::Medium,
-                text: format!(
-                    "Link to machine lost for {} — reconnecting to {}",
-                    age(model.now.duration_since(link.since).as_secs_f64()),
-                    link.port
-                ),
-                detail: reason.clone(),
-                latched: false,
-            }),
-            LinkState::Up | LinkState::Silent => {
-                if let Some(secs) = sample_age.filter(|s| *s >= STALE_AFTER_SECS) {
-                    out.push(BannerMessage {
-                        priority: Priority::Medium,
-                        text: format!("No data from machine for {}", age(secs)),
-                        detail: format!("The port {} is open but no sample has arrived", link.port),
-                        latched: false,
-                    });
-                }
-            }
-            LinkState::Closed => {}
-        }
-    }
-    if let Some(engine) = alarms {
-        for alarm in engine {
-            // The link, data and recording states are shown above with live counters.
-            if matches!(
-                alarm.source,
-                AlarmSource::NoData | AlarmSource::LinkLost | AlarmSource::RecordingFailed
-            ) && alarm.condition_ended.is_none()
-            {
-                continue;
-            }
-            out.push(BannerMessage {
-                priority: alarm.priority,
-                text: alarm.text.clone(),
-                detail: format!("{} since {}", alarm.source.code(), clock_hms(alarm.raised)),
-                latched: alarm.condition_ended.is_some(),
-            });
-        }
-    } else {
-        let mut recorded: Vec<_> = model.timeline.active_alarms().collect();
-        recorded.sort_by(|a, b| {
-            b.priority
-                .cmp(&a.priority)
-                .then(b.raised_x.total_cmp(&a.raised_x))
-        });
-        for alarm in recorded {
-            out.push(BannerMessage {
-                priority: alarm.priority,
-                text: if alarm.text.is_empty() {
-                    alarm.code.clone()
-                } else {
-                    alarm.text.clone()
-                },
-                detail: format!("alarm {} since {}", alarm.code, clock_hms(alarm.raised_utc)),
-                latched: false,
-            });
-        }
-    }
-    out.sort_by_key(|m| std::cmp::Reverse(m.priority));
-    out
 }
 
 /// The header line.
@@ -198,18 +139,19 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             );
         }
         ui.separator();
-        let sample_age = model
-            .timeline
-            .last_sample_utc()
-            .map(|t| model.now.duration_since(t).as_secs_f64());
         let (link_text, link_color) = match model.link.map(|l| &l.state) {
-            Some(LinkState::Up | LinkState::Silent) => match sample_age {
-                Some(a) if a < STALE_AFTER_SECS => (
-                    format!("link ok ({a:.1} s)"),
+            Some(LinkState::Up | LinkState::Silent) => match model.sample_age {
+                Some(SampleAge::Secs(a)) if SampleAge::Secs(a).is_fresh() => (
+                    // Tenths rounded down: 9.99 s old is never shown as "10.0 s".
+                    format!("link ok ({:.1} s)", (a * 10.0).floor() / 10.0),
                     Color32::from_rgb(0x00, 0x9E, 0x73),
                 ),
-                Some(a) => (
-                    format!("no data ({})", age(a)),
+                Some(SampleAge::Secs(a)) => (
+                    format!("no data ({})", age(a.floor())),
+                    priority_color(Priority::Medium),
+                ),
+                Some(SampleAge::Unknown) => (
+                    "no data (age unknown)".into(),
                     priority_color(Priority::Medium),
                 ),
                 None => ("port open, waiting for data".into(), Color32::GRAY),
@@ -249,102 +191,6 @@ fn first_state_x(timeline: Moment<'_>, state: MachineState) -> Option<f64> {
         .map(|s| s.start_x)
 }
 
-/// Flash rates after IEC 60601-1-8: high about 2 Hz, medium about 0.5 Hz, low steady.
-pub fn flash_hz(priority: Priority) -> Option<f64> {
-    match priority {
-        Priority::High => Some(2.0),
-        Priority::Medium => Some(0.5),
-        Priority::Low | Priority::Info => None,
-    }
-}
-
-/// Whether a flashing alarm is in its bright half at `seconds` (a monotonic clock).
-pub fn flash_on(priority: Priority, seconds: f64) -> bool {
-    flash_hz(priority).is_none_or(|hz| (seconds * hz).fract() < 0.5)
-}
-
-/// The attention banner: the most urgent message large, the others listed below it, and the
-/// acknowledge button with the audio pause countdown. Returns whether acknowledge was clicked.
-pub fn banner_ui(
-    ui: &mut egui::Ui,
-    messages: &[BannerMessage],
-    audio_paused_s: Option<f64>,
-    can_acknowledge: bool,
-) -> bool {
-    let Some(first) = messages.first() else {
-        return false;
-    };
-    let seconds = ui.input(|i| i.time);
-    let mut acknowledged = false;
-    let bright = first.latched || flash_on(first.priority, seconds);
-    let base = priority_color(first.priority);
-    let fill = if bright {
-        base
-    } else {
-        base.gamma_multiply(0.55)
-    };
-    let text_color = on_priority_color(first.priority);
-    if messages
-        .iter()
-        .any(|m| !m.latched && flash_hz(m.priority).is_some())
-    {
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(125));
-    }
-    egui::Frame::new()
-        .fill(fill)
-        .inner_margin(egui::Margin::symmetric(12, 6))
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
-                let latched = if first.latched { "  (ended — acknowledge to clear)" } else { "" };
-                ui.label(
-                    RichText::new(format!(
-                        "{} {}  {}{latched}",
-                        first.priority.marker(),
-                        first.priority.name(),
-                        first.text
-                    ))
-                    .size(24.0)
-                    .strong()
-                    .color(text_color),
-                )
-                .on_hover_text(&first.detail);
-                if can_acknowledge {
-                    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                        if let Some(left) = audio_paused_s {
-                            ui.label(
-                                RichText::new(format!("audio paused {}", age(left)))
-                                    .size(18.0)
-                                    .strong()
-                                    .color(text_color),
-                            );
-                        }
-                        let label = RichText::new("Acknowledge").size(18.0).strong();
-                        if ui.button(label).on_hover_text("Silences the sound for 2 minutes; the alarm stays shown while it lasts").clicked() {
-                            acknowledged = true;
-                        }
-                    });
-                }
-            });
-            for other in &messages[1..] {
-                let latched = if other.latched { " (ended)" } else { "" };
-                ui.label(
-                    RichText::new(format!(
-                        "{} {}  {}{latched}",
-                        other.priority.marker(),
-                        other.priority.name(),
-                        other.text
-                    ))
-                    .size(16.0)
-                    .color(text_color),
-                )
-                .on_hover_text(&other.detail);
-            }
-        });
-    acknowledged
-}
-
 /// One value tile.
 struct Tile<'a> {
     title: &'a str,
@@ -355,7 +201,13 @@ struct Tile<'a> {
     hover: Option<&'a str>,
 }
 
-fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>) {
+/// How much of its colour a value keeps when it is not current: dim enough to read as "not
+/// now" from two metres, in either theme, while the number stays legible up close.
+pub const STALE_DIM: f32 = 0.35;
+
+/// Draws one tile; `not_current` (why the value is not current, with its age) dims the title,
+/// the value and the unit and puts the age in place of the tile's second line.
+fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>, not_current: Option<&str>) {
     let frame = egui::Frame::new()
         .stroke(Stroke::new(
             1.0,
@@ -363,6 +215,15 @@ fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>) {
         ))
         .corner_radius(6.0)
         .inner_margin(egui::Margin::symmetric(10, 6));
+    let strong = ui.visuals().strong_text_color();
+    let normal = ui.visuals().text_color();
+    let dim = |color: Color32| {
+        if not_current.is_some() {
+            color.gamma_multiply(STALE_DIM)
+        } else {
+            color
+        }
+    };
     let response = frame
         .show(ui, |ui| {
             ui.set_width(width - 22.0);
@@ -372,23 +233,57 @@ fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>) {
                 ui.label(
                     RichText::new(tile.title)
                         .size(16.0)
-                        .color(tile.color)
+                        .color(dim(tile.color))
                         .strong(),
                 );
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     ui.add(
-                        egui::Label::new(RichText::new(&tile.value).size(value_size).strong())
-                            .extend(),
+                        egui::Label::new(
+                            RichText::new(&tile.value)
+                                .size(value_size)
+                                .strong()
+                                .color(dim(strong)),
+                        )
+                        .extend(),
                     );
-                    ui.label(RichText::new(tile.unit).size(15.0));
+                    ui.label(RichText::new(tile.unit).size(15.0).color(dim(normal)));
                 });
-                ui.add(egui::Label::new(RichText::new(&tile.sub).size(15.0)).truncate());
+                match not_current {
+                    // A badge in the text colours inverted: it catches the eye from the bed
+                    // without taking an alarm colour.
+                    Some(why) => {
+                        egui::Frame::new()
+                            .fill(strong)
+                            .corner_radius(4.0)
+                            .inner_margin(egui::Margin::symmetric(6, 0))
+                            .show(ui, |ui| {
+                                let panel = ui.visuals().panel_fill;
+                                ui.add(
+                                    egui::Label::new(
+                                        RichText::new(why).size(18.0).strong().color(panel),
+                                    )
+                                    .truncate(),
+                                );
+                            });
+                    }
+                    None => {
+                        ui.add(egui::Label::new(RichText::new(&tile.sub).size(15.0)).truncate());
+                    }
+                }
             });
         })
         .response;
-    if let Some(hover) = tile.hover {
-        response.on_hover_text(hover);
+    match (not_current, tile.hover) {
+        (Some(why), _) => {
+            response.on_hover_text(format!(
+                "Not current ({why}): the last value received, kept for reference"
+            ));
+        }
+        (None, Some(hover)) => {
+            response.on_hover_text(hover);
+        }
+        (None, None) => {}
     }
 }
 
@@ -488,29 +383,23 @@ pub fn tiles_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
     let count = tiles.len() as f32;
     let spacing = ui.spacing().item_spacing.x;
     let width = ((ui.available_width() - spacing * (count - 1.0)) / count).max(120.0);
+    let not_current = model.not_current();
     ui.horizontal(|ui| {
         for tile in &tiles {
-            tile_ui(ui, width, tile);
+            tile_ui(ui, width, tile, not_current.as_deref());
         }
     });
 }
 
-/// Progress to target with the projected end.
+/// Progress to target with the projected end, counted from now (or from the replay's
+/// moment): when data stops, the end moves later with the clock. Dimmed, with the data's age,
+/// when the data is not current.
 pub fn progress_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
     let p = &model.progress;
-    let text = match (p.fraction, p.end_x) {
-        (Some(f), Some(end_x)) if f >= 1.0 => {
-            let _ = end_x;
-            format!("{:.0} %  target reached", f * 100.0)
-        }
-        (Some(f), Some(end_x)) => {
-            let last_x = model.timeline.x_range().map_or(end_x, |r| r.1);
-            let remaining = end_x - last_x;
-            let clock = model
-                .timeline
-                .clock_at(end_x)
-                .map(clock_hm)
-                .unwrap_or_default();
+    let mut text = match (p.fraction, p.remaining_s) {
+        (Some(f), Some(_)) if f >= 1.0 => format!("{:.0} %  target reached", f * 100.0),
+        (Some(f), Some(remaining)) => {
+            let clock = p.projected_end(model.now).map(clock_hm).unwrap_or_default();
             format!(
                 "{:.0} %   projected end {clock} (in {})   at {:.0} mL/min WB",
                 f * 100.0,
@@ -525,10 +414,68 @@ pub fn progress_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
         ),
         (None, _) => p.unavailable.clone().unwrap_or_else(|| "no target".into()),
     };
+    let not_current = model.not_current();
+    if let Some(why) = &not_current {
+        let _ = write!(text, "   · {why}");
+    }
     let fraction = p.fraction.unwrap_or(0.0).clamp(0.0, 1.0) as f32;
-    ui.add(
-        egui::ProgressBar::new(fraction)
-            .text(RichText::new(text).size(18.0).strong())
-            .desired_height(30.0),
-    );
+    let mut bar = egui::ProgressBar::new(fraction)
+        .text(RichText::new(text).size(18.0).strong())
+        .desired_height(30.0);
+    if not_current.is_some() {
+        bar = bar.fill(ui.visuals().selection.bg_fill.gamma_multiply(STALE_DIM));
+    }
+    ui.add(bar);
+}
+
+/// The persistent "alarm off" indicator: every rule that cannot raise its alarm, named, with
+/// why (IEC 60601-1-8). Neutral colours: it must be seen, not mistaken for an alarm.
+pub fn alarms_off_ui(ui: &mut egui::Ui, off: &[AlarmOff]) {
+    if off.is_empty() {
+        return;
+    }
+    let dark = ui.visuals().dark_mode;
+    let (fill, text) = if dark {
+        (Color32::from_gray(0x3C), Color32::from_gray(0xF0))
+    } else {
+        (Color32::from_gray(0xD8), Color32::from_gray(0x10))
+    };
+    egui::Frame::new()
+        .fill(fill)
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(12, 4))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new("ALARM OFF").size(18.0).strong().color(text));
+                for rule in off {
+                    ui.label(
+                        RichText::new(format!("{}: {}", rule.source.rule_name(), rule.why))
+                            .size(18.0)
+                            .color(text),
+                    );
+                }
+            });
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age_words;
+
+    #[test]
+    fn an_age_is_said_in_whole_units_rounded_down() {
+        for (secs, words) in [
+            (-3.0, "0 s"),
+            (0.4, "0 s"),
+            (18.9, "18 s"),
+            (59.99, "59 s"),
+            (60.0, "1 min"),
+            (3599.0, "59 min"),
+            (3600.0, "1 h 00 min"),
+            (7530.0, "2 h 05 min"),
+        ] {
+            assert_eq!(age_words(secs), words, "{secs} s");
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use egui::{Align, Layout, RichText};
 use jiff::Timestamp;
 
+use crate::alarms::SampleAge;
 use crate::analysis::progress;
 use crate::session::replay::{Player, Replay};
 
@@ -32,6 +33,7 @@ pub fn replay_view(
     let player = &replay.player;
     let position = player.position();
     let shown = player.full().moment(position);
+    let shown_now = shown.clock_at(position).unwrap_or(now);
     let model = MonitorModel {
         timeline: shown,
         progress: progress(shown, replay.patient(), replay.target()),
@@ -41,8 +43,11 @@ pub fn replay_view(
             .meta()
             .and_then(|m| m.machine.as_ref())
             .map(|m| format!("{} {}", m.model, m.serial_no)),
-        now: shown.clock_at(position).unwrap_or(now),
+        now: shown_now,
         link: None,
+        link_down_s: None,
+        // As it stood at the playhead: a gap in the recording shows as stale data.
+        sample_age: SampleAge::of_latest(None, shown.last_sample_utc().map(|t| (t, shown_now))),
         badge: Some(format!(
             "REPLAY {} {}×",
             if player.is_playing() {
