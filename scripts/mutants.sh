@@ -16,8 +16,8 @@ if [[ ${#files[@]} -eq 0 ]]; then
   files=(
     src/analysis/patient.rs src/analysis/progress.rs src/analysis/timeline.rs
     src/analysis/summary.rs src/analysis/summary/rates.rs src/analysis/summary/lab.rs
-    src/analysis/decimate.rs
-    src/alarms/engine.rs
+    src/analysis/decimate.rs src/analysis/counters.rs src/analysis/changes.rs
+    src/alarms/engine.rs src/alarms/engine/status.rs src/alarms/stale.rs
     src/protocol/decoder.rs src/protocol/mod.rs
   )
 fi
