@@ -242,7 +242,7 @@ fn make(path: &Path, plan: &Plan) {
         let inputs = AlarmInputs {
             sample_age_s: Some(0.5),
             connected: true,
-            ..AlarmInputs::from_timeline(&timeline, &patient, target)
+            ..AlarmInputs::from_timeline(&timeline, &patient, target, &engine.settings)
         };
         for event in engine.evaluate(now, &inputs) {
             if let Some(alarm) = event.monitor_alarm_row() {

@@ -1,9 +1,14 @@
-//! Alarms: the engine that decides what is alarming (`engine`) and the tones that say so
+//! Alarms: the engine that decides what is alarming (`engine`, with the citrate rule in
+//! `citrate`), the limits of a patient's session (`limits`) and the tones that say so
 //! (`sound`).
 
+pub mod citrate;
 pub mod engine;
+pub mod limits;
 pub mod sound;
 
+pub use citrate::{CitrateReading, CitrateSettings};
 pub use engine::{
     ActiveAlarm, AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource, RuleSettings,
 };
+pub use limits::{SessionLimits, limits_meta};

@@ -4,6 +4,7 @@
 //! Architecture Invariant: no I/O and no screen here; every figure is a function of the
 //! entries and metadata it is given.
 
+pub mod citrate;
 pub mod decimate;
 pub mod patient;
 pub mod progress;

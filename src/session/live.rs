@@ -8,7 +8,9 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use jiff::Timestamp;
 
 use crate::acquisition::{AcqEvent, Acquisition, LinkState, WorkerReport};
-use crate::alarms::{AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource};
+use crate::alarms::{
+    AlarmEngine, AlarmEvent, AlarmInputs, AlarmSettings, AlarmSource, SessionLimits, limits_meta,
+};
 use crate::analysis::{Patient, Target, Timeline};
 use crate::job::{Job, Poll, Wake};
 use crate::model::{MachineIdentity, Note, Priority};
@@ -55,6 +57,8 @@ pub struct LiveSession {
     pub notice: Option<String>,
     /// The alarm engine: machine alarms and the monitor's own rules.
     pub alarms: AlarmEngine,
+    /// The app's alarm settings last given and the session's limits over them.
+    limits: Option<(AlarmSettings, AlarmSettings)>,
 }
 
 impl LiveSession {
@@ -108,6 +112,7 @@ impl LiveSession {
             finished: None,
             notice: None,
             alarms: AlarmEngine::default(),
+            limits: None,
         })
     }
 
@@ -211,6 +216,7 @@ impl LiveSession {
         self.patient = Patient::from_meta(meta.patient.as_ref());
         self.target = Target::from_meta(meta.targets.as_ref()).0;
         self.meta = meta;
+        self.limits = None;
     }
 
     fn finish(&mut self, report: WorkerReport) {
@@ -231,9 +237,37 @@ impl LiveSession {
         self.finished = Some(report);
     }
 
-    /// Runs the alarm rules at `now` with `settings`, records what the monitor raised or
-    /// cleared, and returns the priority that should sound.
-    pub fn update_alarms(&mut self, now: Timestamp, settings: AlarmSettings) -> Option<Priority> {
+    /// The settings this session's rules run with: its limits (in its metadata) over
+    /// `defaults`, the app's settings.
+    pub fn alarm_settings(&self, defaults: &AlarmSettings) -> AlarmSettings {
+        match self.limits {
+            Some((given, settings)) if given == *defaults => settings,
+            _ => SessionLimits::from_meta(defaults, self.meta.limits.as_ref()).settings,
+        }
+    }
+
+    /// Stores `settings` as this session's alarm limits, in its metadata.
+    pub fn set_alarm_limits(&mut self, settings: AlarmSettings) {
+        self.edit_meta(move |meta| {
+            meta.limits = Some(limits_meta(&settings, meta.limits.as_ref()));
+        });
+    }
+
+    /// Gives a session without limits of its own (a new one, or one recorded before limits
+    /// were stored) `defaults`, the app's settings now, as its limits: later changes to the
+    /// app's settings then do not move them.
+    pub fn keep_alarm_limits(&mut self, defaults: AlarmSettings) {
+        if self.meta.limits.is_none() {
+            self.set_alarm_limits(defaults);
+        }
+    }
+
+    /// Runs the alarm rules at `now` with the session's limits over `defaults` (the app's
+    /// settings), records what the monitor raised or cleared, and returns the priority that
+    /// should sound.
+    pub fn update_alarms(&mut self, now: Timestamp, defaults: AlarmSettings) -> Option<Priority> {
+        let settings = self.alarm_settings(&defaults);
+        self.limits = Some((defaults, settings));
         self.alarms.settings = settings;
         let recording = self.is_recording();
         let inputs = AlarmInputs {
@@ -244,7 +278,7 @@ impl LiveSession {
             connected: recording && matches!(self.link.state, LinkState::Up | LinkState::Silent),
             link_lost: recording && matches!(self.link.state, LinkState::Down { .. }),
             recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
-            ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target)
+            ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target, &settings)
         };
         for event in self.alarms.evaluate(now, &inputs) {
             if let (Some(row), Some(acquisition)) = (event.monitor_alarm_row(), &self.acquisition) {

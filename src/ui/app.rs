@@ -349,8 +349,9 @@ impl MonitorApp {
         }
     }
 
-    fn started(&mut self, session: LiveSession) {
+    fn started(&mut self, mut session: LiveSession) {
         self.settings.remember_session(session.recording.clone());
+        session.keep_alarm_limits(self.settings.alarms);
         let mut setup = SetupWindow::new(self.settings.default_target_tbv);
         setup.form =
             super::setup::SetupForm::from_meta(session.meta(), self.settings.default_target_tbv);
@@ -427,8 +428,12 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
+        let live = match &mut self.active {
+            Active::Live(session) => Some(session.as_mut()),
+            _ => None,
+        };
         self.windows
-            .show(ctx, &mut self.settings, &mut self.commands);
+            .show(ctx, &mut self.settings, live, &mut self.commands);
     }
 
     fn run_commands(&mut self) {
