@@ -152,16 +152,15 @@ pub fn limit_mg_kg_min(limit: f64, patient: &Patient) -> Option<f64> {
 }
 
 /// The alarm's text: the reading, its unit and window, mg/kg/min, the limit and where it
-/// clears. A value shown next to its limit is written with enough decimals to tell them apart.
+/// clears. A value above the limit that rounds to it reads "just over" it, never as the limit.
 pub fn alarm_text(reading: Option<&CitrateReading>, limit: f64) -> String {
     let Some(r) = reading else {
         return format!("Citrate rate unknown; limit {limit:.2} mL/min per L TBV");
     };
-    let shown = |v: f64, decimals: usize| format!("{v:.decimals$}");
-    let decimals = (2..6)
-        .find(|&d| r.ml_min_per_l <= limit || shown(r.ml_min_per_l, d) != shown(limit, d))
-        .unwrap_or(6);
-    let value = shown(r.ml_min_per_l, decimals);
+    let mut value = format!("{:.2}", r.ml_min_per_l);
+    if r.ml_min_per_l > limit && value == format!("{limit:.2}") {
+        value = format!("just over {limit:.2}");
+    }
     let equivalent = if r.anticoagulant == Anticoagulant::AcdA {
         "ACD-A"
     } else {
@@ -219,14 +218,20 @@ mod tests {
         };
         assert_eq!(
             alarm_text(Some(&barely), 1.2),
-            "Citrate 1.2004 mL/min per L TBV as ACD-A (2.5-min mean); limit 1.20, clears below \
+            "Citrate just over 1.20 mL/min per L TBV as ACD-A (2.5-min mean); limit 1.20, clears below \
              1.08 — watch for tingling, consider calcium"
         );
         let barely = CitrateReading {
             ml_min_per_l: 1.2049,
             ..barely
         };
-        assert!(alarm_text(Some(&barely), 1.2).starts_with("Citrate 1.205 mL/min"));
+        assert!(alarm_text(Some(&barely), 1.2).starts_with("Citrate just over 1.20 mL/min"));
+        // At the limit or under it (while the alarm holds), the value as it is.
+        let under = CitrateReading {
+            ml_min_per_l: 1.1,
+            ..barely
+        };
+        assert!(alarm_text(Some(&under), 1.2).starts_with("Citrate 1.10 mL/min"));
     }
 
     #[test]

@@ -1330,8 +1330,8 @@ mod tests {
                 raised_at,
                 [(
                     1368,
-                    "Citrate 1.201 mL/min per L TBV ACD-A (5-min mean, 1.76 mg/kg/min); limit \
-                     1.20, clears below 1.08 — watch for tingling, consider calcium"
+                    "Citrate just over 1.20 mL/min per L TBV ACD-A (5-min mean, 1.76 mg/kg/min); \
+                     limit 1.20, clears below 1.08 — watch for tingling, consider calcium"
                         .to_owned()
                 )]
             );

@@ -1,7 +1,8 @@
 //! Alarms: the engine that decides what is alarming (`engine`, with the citrate rule in
-//! `citrate`), the limits of a patient's session (`limits`) and the tones that say so
-//! (`sound`).
+//! `citrate`), the limits of a patient's session (`limits`), the replay of a recording through
+//! the engine (`audit`) and the tones that say so (`sound`).
 
+pub mod audit;
 pub mod citrate;
 pub mod engine;
 pub mod limits;
