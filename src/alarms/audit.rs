@@ -513,6 +513,61 @@ mod tests {
         assert_eq!(times, [("MON_LINK_LOST", 20.5, Some(80.057))]);
     }
 
+    /// A RUN replayed with one sample a second at `ac(s)` mL/min, from 0 s to `end` s; the
+    /// citrate alarms found, as (raised, cleared) session seconds.
+    fn citrate_alarms(end: u32, ac: impl Fn(u32) -> f64) -> Vec<(f64, Option<f64>)> {
+        let mut entries = vec![
+            entry(0.0, link(LinkCode::Connected)),
+            entry(0.0, EntryBody::State(MachineState::Run)),
+        ];
+        for s in 0..=end {
+            entries.push(entry(f64::from(s), sample(ac(s), -60.0)));
+        }
+        audit(
+            &entries,
+            &patient(),
+            Target::default(),
+            &AlarmSettings::default(),
+        )
+        .of("MON_CITRATE_HIGH")
+        .map(|a| (a.raised_elapsed_s, a.cleared_elapsed_s))
+        .collect()
+    }
+
+    #[test]
+    fn a_brief_spike_raises_nothing() {
+        // RUN at 4 mL/min (0.83 per L). A 30-s spike to the pump's 20 mL/min, and later a
+        // 60-s one to 12 mL/min (12 × 21.3 ÷ 70 = 3.65 mg/kg/min: the old instantaneous rule
+        // would have alarmed after its 30 s). The 5-min mean of the samples T − 300 … T − 1
+        // peaks at (4 × 270 + 20 × 30) ÷ 300 = 5.6 and (4 × 240 + 12 × 60) ÷ 300 = 5.6 mL/min,
+        // under 1.2 × 4.8237547 = 5.7885.
+        let found = citrate_alarms(1500, |s| match s {
+            600..630 => 20.0,
+            1000..1060 => 12.0,
+            _ => 4.0,
+        });
+        assert_eq!(found, []);
+    }
+
+    #[test]
+    fn hysteresis_keeps_the_alarm_on_until_ten_percent_under_the_limit() {
+        // 4 mL/min to 600 s, 6.5 (1.35 per L) to 1200 s, 5.5 (1.14 per L: under the 1.2 limit,
+        // over the 1.08 that clears it) to 2400 s, then 4 again.
+        // Raised: k samples of 6.5 in the window (T = 600 + k): (1200 + 2.5 k) ÷ 300 > 5.78851
+        //   ⇔ 2.5 k > 536.55 ⇔ k ≥ 215: T = 815 s.
+        // From 1200 s the mean falls from 6.5 towards 5.5 and stays above 5.20966
+        //   (1.08 × 4.8237547): the alarm stays on for those 20 minutes (without hysteresis it
+        //   would have cleared at 1414 s, where (1950 − j) ÷ 300 ≤ 5.78851, j ≥ 214).
+        // Cleared: j samples of 4 (T = 2400 + j): (1650 − 1.5 j) ÷ 300 < 5.20966
+        //   ⇔ 1.5 j > 87.10 ⇔ j ≥ 59: T = 2459 s.
+        let found = citrate_alarms(3000, |s| match s {
+            600..1200 => 6.5,
+            1200..2400 => 5.5,
+            _ => 4.0,
+        });
+        assert_eq!(found, [(815.0, Some(2459.0))]);
+    }
+
     #[test]
     fn no_entries_no_alarms() {
         let found = audit(
