@@ -1,6 +1,7 @@
-//! Makes the recordings in `sample-data/` from the simulated machine, with realistic times.
+//! Makes the recordings in `sample-data/` from the simulated machine, with realistic times, and
+//! the simulated fixtures of `tests/fixtures/`.
 //!
-//!     cargo run --release --example sample_data -- sample-data
+//!     cargo run --release --example sample_data -- sample-data tests/fixtures
 //!
 //! Each session runs the simulator's APH/1 bytes (with wire faults where asked) through the
 //! real decoder, journalist, alarm engine and recorder, with receipt times a monitor on a 1×
@@ -40,6 +41,10 @@ fn main() {
         .unwrap_or_else(|| "sample-data".into());
     let out = Path::new(&out);
     std::fs::create_dir_all(out).unwrap();
+    let fixtures = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "tests/fixtures".into());
+    let fixtures = Path::new(&fixtures);
     let plans = [
         Plan {
             file: "adult-typical-5h.csv",
@@ -115,7 +120,36 @@ fn main() {
             lab: None,
         },
     ];
-    for plan in plans {
+    // Fixtures for tests, not samples: every shipped sample must be a routine run.
+    let fixture_plans = [Plan {
+        // A 40 kg teenager whose AC runs at 2.2 mg/kg/min: 2.2 × 40 ÷ 21.3 = 4.13 mL/min of
+        // ACD-A, 4.13 ÷ 2.83 L TBV = 1.46 mL/min per L, a sustained excess over 1.2. Short
+        // (0.5 TBV) with one comfort pause and no other alarm.
+        file: "citrate-excess.csv",
+        patient_id: "FIXTURE-CITRATE-01",
+        config: SimConfig {
+            seed: 404,
+            weight_kg: 40.0,
+            height_cm: 155.0,
+            sex: Sex::Female,
+            target_tbv: 0.5,
+            citrate_target_mg_kg_min: 2.2,
+            comfort_pauses: 1,
+            access_alarms: 0,
+            return_alarms: 0,
+            ..SimConfig::default()
+        },
+        faults: 0.0,
+        start: "2026-06-11T10:20:00.500Z",
+        notes: vec![],
+        cable_pulls: vec![],
+        lab: None,
+    }];
+    let plans = plans
+        .into_iter()
+        .map(|p| (out, p))
+        .chain(fixture_plans.into_iter().map(|p| (fixtures, p)));
+    for (out, plan) in plans {
         let path = out.join(plan.file);
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(apheresis_monitor::recording::meta_path_for(&path));
@@ -242,7 +276,7 @@ fn make(path: &Path, plan: &Plan) {
         let inputs = AlarmInputs {
             sample_age_s: Some(0.5),
             connected: true,
-            ..AlarmInputs::from_timeline(&timeline, &patient, target)
+            ..AlarmInputs::from_timeline(&timeline, &patient, target, &engine.settings)
         };
         for event in engine.evaluate(now, &inputs) {
             if let Some(alarm) = event.monitor_alarm_row() {

@@ -1,8 +1,8 @@
-//! The headless commands of the binary: `record`, `simulate`, `ports`, `summary`. Only
+//! The headless commands of the binary: `record`, `simulate`, `ports`, `summary`, `alarms`. Only
 //! `main.rs` uses them; the library crate knows nothing of clap or anyhow.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -11,7 +11,9 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 
 use apheresis_monitor::acquisition::{AcqEvent, DEFAULT_BAUD, LinkState, StopReason, list_ports};
+use apheresis_monitor::alarms::{AlarmSettings, SessionLimits, audit};
 use apheresis_monitor::analysis::patient::Sex;
+use apheresis_monitor::analysis::{Patient, Target};
 use apheresis_monitor::export::{self, ExportError, Format, Report, Written};
 use apheresis_monitor::model::{MachineState, Payload};
 use apheresis_monitor::recording::{self, LoadError, SessionMeta};
@@ -462,4 +464,125 @@ pub fn summary(args: &SummaryArgs) -> Result<i32> {
 fn export_failed(e: &ExportError) -> i32 {
     eprintln!("error: {e}");
     1
+}
+
+/// `alarms`: every alarm of the monitor's own a recorded session would raise, found by
+/// replaying it through the alarm engine the window runs, with the session's patient and
+/// limits or the limits of a file.
+#[derive(Debug, Args)]
+pub struct AlarmsArgs {
+    /// The session recording; its `.session.json` metadata (patient, target, limits) is read
+    /// from beside it.
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    /// Limits to try instead of the session's: a JSON object shaped like the metadata's
+    /// `limits` (what it leaves out stays as the session had it), or a session's metadata file,
+    /// whose limits are taken.
+    #[arg(long, value_name = "LIMITS.json")]
+    pub limits: Option<PathBuf>,
+    /// Print the alarms as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Largest limits file read.
+const MAX_LIMITS_BYTES: u64 = 1 << 20;
+
+/// Runs `alarms` and returns the process exit code: 0 when the replay ran, 2 when the
+/// recording or the limits cannot be used, 1 when the output cannot be written.
+pub fn alarms(args: &AlarmsArgs) -> Result<i32> {
+    let recording = match recording::load(&args.file, |_, _| true) {
+        Ok(r) => r,
+        Err(e @ (LoadError::NotARecording { .. } | LoadError::Io { .. })) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(problems) = recording.problems_summary() {
+        if recording.entries.is_empty() {
+            eprintln!("error: no row could be read: {problems}");
+            return Ok(2);
+        }
+        eprintln!("warning: {problems}");
+    }
+    if let Some(problem) = &recording.meta_problem {
+        eprintln!("warning: {problem}");
+    }
+    let meta = recording.meta.as_ref();
+    let session = SessionLimits::from_meta(
+        &AlarmSettings::default(),
+        meta.and_then(|m| m.limits.as_ref()),
+    );
+    for complaint in session.complaints() {
+        eprintln!("warning: the session's {complaint}");
+    }
+    let (settings, whose) = match &args.limits {
+        None if meta.is_some_and(|m| m.limits.is_some()) => (session.settings, "its own limits"),
+        None => (session.settings, "the default limits"),
+        Some(path) => match limits_from_file(path, &session.settings) {
+            Ok(settings) => (settings, "the limits given"),
+            Err(why) => {
+                eprintln!("error: {why}");
+                return Ok(2);
+            }
+        },
+    };
+    let patient = Patient::from_meta(meta.and_then(|m| m.patient.as_ref()));
+    let target = Target::from_meta(meta.and_then(|m| m.targets.as_ref())).0;
+    let rule = audit::citrate_rule(&settings, &patient);
+    if settings.citrate_high.enabled && patient.tbv_ml().is_none() {
+        eprintln!("warning: {rule}");
+    }
+    let found = audit::audit(&recording.entries, &patient, target, &settings);
+    let mut stdout = std::io::stdout().lock();
+    let written = if args.json {
+        stdout.write_all(found.to_json().as_bytes())
+    } else {
+        writeln!(
+            stdout,
+            "{} replayed through the alarm engine with {whose}; {rule}",
+            args.file.display()
+        )
+        .and_then(|()| stdout.write_all(found.to_text().as_bytes()))
+    };
+    written
+        .and_then(|()| stdout.flush())
+        .context("cannot write to standard output")?;
+    Ok(0)
+}
+
+/// The limits in `path` over `session`'s; the error says why they cannot be used (any value
+/// or key that cannot be used: a file meant to change limits must not be half read).
+fn limits_from_file(path: &Path, session: &AlarmSettings) -> Result<AlarmSettings, String> {
+    let name = path.display();
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {name}: {e}"))?
+        .len();
+    if size > MAX_LIMITS_BYTES {
+        return Err(format!(
+            "{name} is not a limits file: {size} bytes is too large"
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
+    // A session's metadata: its limits.
+    let value = match value.get("format") {
+        Some(_) => match recording::meta::parse_meta(&text) {
+            Ok(meta) => match meta.limits {
+                Some(limits) => limits.0,
+                None => return Err(format!("{name} is session metadata without limits")),
+            },
+            Err(e) => return Err(format!("{name} is not session metadata: {e}")),
+        },
+        None => value,
+    };
+    let tried = SessionLimits::from_json(session, &value);
+    let complaints = tried.complaints();
+    if complaints.is_empty() {
+        Ok(tried.settings)
+    } else {
+        Err(format!("{name}: {}", complaints.join("; ")))
+    }
 }

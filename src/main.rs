@@ -29,6 +29,9 @@ enum Command {
     Ports,
     /// Summarise a recorded session: text (default), --json, --csv or a --pdf report.
     Summary(cli::SummaryArgs),
+    /// List the monitor's alarms a recorded session would raise, replayed through the alarm
+    /// engine with its patient and limits (or --limits LIMITS.json).
+    Alarms(cli::AlarmsArgs),
 }
 
 #[cfg(feature = "gui")]
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
         Some(Command::Simulate(args)) => cli::simulate(&args),
         Some(Command::Ports) => Ok(cli::ports()),
         Some(Command::Summary(args)) => cli::summary(&args),
+        Some(Command::Alarms(args)) => cli::alarms(&args),
         #[cfg(feature = "gui")]
         Some(Command::Gui(args)) => window(args.launch(), args.window_size),
         #[cfg(feature = "gui")]

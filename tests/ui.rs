@@ -515,7 +515,7 @@ fn a_rule_switched_off_or_missing_an_input_shows_alarm_off_naming_it() {
     assert!(off(&rig, "ALARM OFF"));
     assert!(off(
         &rig,
-        "Citrate rate high: needs the patient's weight (Setup)"
+        "Citrate rate high: needs the TBV, which needs a valid sex, height, weight (Setup)"
     ));
     assert!(off(
         &rig,
@@ -541,8 +541,15 @@ fn a_rule_switched_off_or_missing_an_input_shows_alarm_off_naming_it() {
             .query_by_label_contains("needs the patient's weight")
             .is_none()
     );
-    // The no-data rule switched off in Alarm limits: named, and it stays shown.
-    rig.harness.state_mut().settings.alarms.no_data.enabled = false;
+    // The no-data rule switched off in Alarm limits (the session's limits): named, and it
+    // stays shown.
+    let mut limits = rig.harness.state().settings.alarms;
+    limits.no_data.enabled = false;
+    rig.harness
+        .state_mut()
+        .live_mut()
+        .unwrap()
+        .set_alarm_limits(limits);
     rig.settle();
     assert!(off(&rig, "ALARM OFF"));
     assert!(off(&rig, "No data: switched off (Alarm limits)"));
@@ -886,29 +893,51 @@ fn acknowledging_an_alarm_shows_the_countdown_and_keeps_the_banner() {
 }
 
 #[test]
-fn the_citrate_alarm_shows_after_its_default_30_s_delay_on_the_apps_clock() {
+fn the_citrate_alarm_shows_when_the_sessions_mean_passes_its_limit_on_the_apps_clock() {
+    use apheresis_monitor::alarms::{AlarmSettings, SessionLimits};
     let mut rig = rig_with(true);
+    // The session took the app's settings as its limits when it started, in its metadata.
+    rig.step_until("the session's limits are in its metadata", |h| {
+        h.state().live().unwrap().meta().limits.is_some()
+    });
+    let live = rig.harness.state().live().unwrap();
+    let stored = SessionLimits::from_meta(&AlarmSettings::default(), live.meta().limits.as_ref());
+    assert_eq!(stored.settings, rig.harness.state().settings.alarms);
+    assert!(stored.complaints().is_empty(), "{:?}", stored.complaints());
+    // The defaults: 1.2 mL/min per L TBV, no delay (the mean is the delay), not latching.
+    let defaults = stored.settings.citrate_high;
     assert_eq!(
-        rig.harness.state().settings.alarms.citrate_high.delay_s,
-        30.0,
-        "the default delay"
+        (defaults.limit, defaults.delay_s, defaults.latching),
+        (1.2, 0.0, false)
     );
-    // 40 kg patient; AC 2.6 mL/min × 21.3 mg/mL ÷ 40 kg = 1.38 mg/kg/min, above 1.2.
+    assert_eq!(stored.settings.citrate.average_min, 5.0);
+    // Male, 175 cm, 70 kg: TBV 4.8237547 L (Nadler). This session averages over 2 minutes,
+    // set the way the alarm limits window sets it; the app's defaults stay as they were.
     rig.harness
         .state_mut()
         .live_mut()
         .unwrap()
         .edit_meta(|meta| {
             meta.patient = Some(apheresis_monitor::recording::meta::PatientMeta {
-                weight_kg: Some(40.0.into()),
+                weight_kg: Some(70.0.into()),
+                height_cm: Some(175.0.into()),
+                sex: Some("male".into()),
                 ..Default::default()
             });
         });
-    let high_citrate = || {
+    let mut session_limits = stored.settings;
+    session_limits.citrate.average_min = 2.0;
+    rig.harness
+        .state_mut()
+        .live_mut()
+        .unwrap()
+        .set_alarm_limits(session_limits);
+    assert_eq!(rig.harness.state().settings.alarms.citrate.average_min, 5.0);
+    let ac = |v: f64| {
         EntryBody::Sample(
             Sample::default()
-                .with(Quantity::InletMlMin, 31.0)
-                .with(Quantity::AcMlMin, 2.6)
+                .with(Quantity::InletMlMin, 60.0)
+                .with(Quantity::AcMlMin, v)
                 .with(Quantity::AccessMmhg, -40.0),
         )
     };
@@ -917,37 +946,42 @@ fn the_citrate_alarm_shows_after_its_default_30_s_delay_on_the_apps_clock() {
     let at = |s: u64| plus_ms(t0, s as i64 * 1000);
     let citrate_banner = |rig: &Rig| {
         rig.harness
-            .query_by_label_contains("Citrate rate")
+            .query_by_label_contains("MEDIUM  Citrate")
             .is_some()
     };
-    // Priming: the AC does not reach the patient; no alarm however long.
+    // Priming, 0–60 s, at 7.2 mL/min: the AC goes into the kit, not the patient.
     rig.inject(at(0), 0, EntryBody::State(MachineState::Prime));
     for s in 0..=60 {
         rig.set_clock(at(s));
-        rig.inject(at(s), s * 1000, high_citrate());
+        rig.inject(at(s), s * 1000, ac(7.2));
         rig.frames(2);
         assert!(!citrate_banner(&rig), "citrate alarm while priming, {s} s");
     }
-    assert!(rig.harness.query_by_label("1.38").is_some(), "citrate tile");
-    // RUN from 61 s: the alarm shows at 91 s, not a second before.
+    // RUN from 61 s at the same 7.2 mL/min. The 2-minute mean at the sample of T s is that of
+    // the samples T − 120 … T − 1 (each holds a second), the priming ones counting as none:
+    // 7.2 × (T − 61) ÷ 120 > 1.2 × 4.8237547 = 5.7885 ⇔ T − 61 > 96.5 ⇔ T ≥ 158.
     rig.inject(at(61), 61_000, EntryBody::State(MachineState::Run));
-    for s in 61..=90 {
+    for s in 61..=157 {
         rig.set_clock(at(s));
-        rig.inject(at(s), s * 1000, high_citrate());
+        rig.inject(at(s), s * 1000, ac(7.2));
         rig.frames(2);
         assert!(
             !citrate_banner(&rig),
-            "citrate alarm before its delay, {s} s"
+            "citrate alarm before the mean passes the limit, {s} s"
         );
     }
-    rig.set_clock(at(91));
-    rig.inject(at(91), 91_000, high_citrate());
+    rig.set_clock(at(158));
+    rig.inject(at(158), 158_000, ac(7.2));
     rig.frames(2);
+    // Its mean: 7.2 × 97 ÷ 120 = 5.82 mL/min; 5.82 ÷ 4.8237547 = 1.2065 per L;
+    // 5.82 × 21.3 ÷ 70 = 1.7709 mg/kg/min.
     assert!(
         rig.harness
-            .query_by_label_contains("!! MEDIUM  Citrate rate 1.38")
+            .query_by_label_contains(
+                "!! MEDIUM  Citrate 1.21 mL/min per L TBV ACD-A (2-min mean, 1.77 mg/kg/min)"
+            )
             .is_some(),
-        "no citrate alarm after 30 s of RUN"
+        "no citrate alarm when the 2-minute mean passed the limit"
     );
     // The monitor's alarm is recorded.
     rig.step_until("the citrate alarm row comes back from the recorder", |h| {
@@ -973,9 +1007,42 @@ fn the_citrate_alarm_shows_after_its_default_30_s_delay_on_the_apps_clock() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!((rows[0].priority, rows[0].active), (Priority::Medium, true));
     assert!(
-        rows[0].text.starts_with("Citrate rate 1.38 mg/kg/min"),
+        rows[0].text.starts_with("Citrate 1.21 mL/min per L TBV"),
         "{}",
         rows[0].text
+    );
+    // The session's limits are in its metadata on disk, with its 2-minute mean.
+    let meta = loaded.meta.expect("the metadata beside the recording");
+    let on_disk = SessionLimits::from_meta(&AlarmSettings::default(), meta.limits.as_ref());
+    assert_eq!(on_disk.settings, session_limits);
+}
+
+#[test]
+fn the_alarm_limits_window_shows_the_sessions_citrate_limit_in_mg_per_kg() {
+    let mut rig = rig_with(true);
+    rig.harness
+        .state_mut()
+        .live_mut()
+        .unwrap()
+        .edit_meta(|meta| {
+            meta.patient = Some(apheresis_monitor::recording::meta::PatientMeta {
+                weight_kg: Some(40.0.into()),
+                height_cm: Some(155.0.into()),
+                sex: Some("female".into()),
+                ..Default::default()
+            });
+        });
+    rig.harness.get_by_label("Alarm limits").click();
+    rig.wait_for_label("Limits of this session, saved with its recording");
+    // Female, 155 cm, 40 kg: Nadler 0.3561 × 1.55³ + 0.03308 × 40 + 0.1833 = 2.8325719 L;
+    // 1.2 mL/min per L × 21.3 mg/mL × 2.8325719 L ÷ 40 kg = 1.8101 mg/kg/min.
+    rig.wait_for_label("= 1.81 mg/kg/min");
+    // The anticoagulant, ACD-A by default, with its citrate content from the table.
+    assert!(rig.harness.query_by_label("21.3 mg/mL citrate").is_some());
+    assert!(
+        rig.harness
+            .query_by_label_contains("cleared below 1.08")
+            .is_some()
     );
 }
 

@@ -2,8 +2,9 @@
 //! priorities, latching, acknowledgement and audio pause. Pure: time is passed in.
 //!
 //! The monitor is a secondary display; the machine's alarm system stays the alarm system of
-//! record. Its rules add what only the monitor knows: the estimated citrate rate from the
-//! patient's weight, data that stopped, a failing recording.
+//! record. Its rules add what only the monitor knows: the citrate infused for the patient's
+//! blood volume (averaged, with hysteresis: [`super::citrate`]), data that stopped, a failing
+//! recording.
 //!
 //! The engine is the one truth of what is alarming: the banner shows its alarms and nothing
 //! else. It also says which rules are off ([`AlarmEngine::alarms_off`]: switched off, or
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::patient::citrate_mg_kg_min;
+use super::citrate::{self, CitrateReading, CitrateSettings};
 use crate::analysis::{Patient, Series, Target, Timeline, progress};
 use crate::model::{Alarm, MachineState, Priority, Quantity};
 
@@ -59,8 +60,13 @@ pub struct AlarmSettings {
     pub access_low: RuleSettings,
     /// Return pressure above `limit` mmHg.
     pub return_high: RuleSettings,
-    /// Estimated citrate rate above `limit` mg/kg/min (needs the patient's weight).
+    /// Citrate infused above `limit` ACD-A mL/min per L of TBV, averaged over
+    /// `citrate.average_min` (needs the patient's TBV). Stored under its own key: the limit of
+    /// the old `citrate_high` was in mg/kg/min and must not be read as this one.
+    #[serde(rename = "citrate_acd_a_ml_min_per_l_tbv")]
     pub citrate_high: RuleSettings,
+    /// The citrate rule's averaging window and the anticoagulant it converts.
+    pub citrate: CitrateSettings,
     /// Inlet flow at zero for more than `delay_s` while the machine is in RUN.
     pub inlet_stopped: RuleSettings,
     /// No sample for [`STALE_AFTER_S`] while connected: the data is stale. Its `limit` and
@@ -88,12 +94,15 @@ impl Default for AlarmSettings {
                 delay_s: 5.0,
                 ..RuleSettings::default()
             },
+            // The moving average is the delay; the alarm ends with its condition (hysteresis
+            // keeps it from coming and going).
             citrate_high: RuleSettings {
-                limit: 1.2,
-                delay_s: 30.0,
-                latching: true,
+                limit: citrate::DEFAULT_LIMIT,
+                delay_s: 0.0,
+                latching: false,
                 ..RuleSettings::default()
             },
+            citrate: CitrateSettings::default(),
             inlet_stopped: RuleSettings {
                 delay_s: 60.0,
                 ..RuleSettings::default()
@@ -173,7 +182,8 @@ pub struct AlarmInputs {
     pub access_mmhg: Option<f64>,
     pub return_mmhg: Option<f64>,
     pub inlet_ml_min: Option<f64>,
-    pub citrate_mg_kg_min: Option<f64>,
+    /// The citrate rule's reading (averaged AC flow for the patient's TBV).
+    pub citrate: Option<CitrateReading>,
     /// Seconds since the last sample arrived; `None` before the first.
     pub sample_age_s: Option<f64>,
     /// The port is open (or opening) and data is expected.
@@ -191,19 +201,22 @@ pub struct AlarmInputs {
 }
 
 impl AlarmInputs {
-    /// What the session's data says: state, pressures, inlet, citrate from the patient's
-    /// weight, progress to the target, and the machine's active alarms. The caller adds what
-    /// it knows of the link and the recording.
-    pub fn from_timeline(timeline: &Timeline, patient: &Patient, target: Target) -> AlarmInputs {
+    /// What the session's data says: state, pressures, inlet, the citrate reading for the
+    /// patient's TBV (over the window `settings` give), progress to the target, and the
+    /// machine's active alarms. The caller adds what it knows of the link and the recording.
+    pub fn from_timeline(
+        timeline: &Timeline,
+        patient: &Patient,
+        target: Target,
+        settings: &AlarmSettings,
+    ) -> AlarmInputs {
         let latest = |q: Quantity| timeline.latest_value(Series::Measured(q));
         AlarmInputs {
             state: timeline.state(),
             access_mmhg: latest(Quantity::AccessMmhg),
             return_mmhg: latest(Quantity::ReturnMmhg),
             inlet_ml_min: latest(Quantity::InletMlMin),
-            citrate_mg_kg_min: latest(Quantity::AcMlMin)
-                .zip(patient.weight_kg)
-                .map(|(ac, w)| citrate_mg_kg_min(ac, w)),
+            citrate: citrate::reading(timeline, patient, &settings.citrate),
             target_fraction: progress(timeline.now(), patient, target).fraction,
             // The monitor's own alarms come back as rows too; the engine keeps those itself.
             machine: timeline
@@ -400,14 +413,13 @@ impl AlarmEngine {
                 AlarmSource::CitrateHigh,
                 s.citrate_high,
                 Priority::Medium,
-                fresh && running && above(inputs.citrate_mg_kg_min, s.citrate_high.limit),
-                format!(
-                    "Citrate rate {} mg/kg/min above {} — watch for tingling, consider calcium",
-                    inputs
-                        .citrate_mg_kg_min
-                        .map_or_else(String::new, |v| format!("{v:.2}")),
-                    s.citrate_high.limit
-                ),
+                fresh
+                    && citrate::holds(
+                        inputs.citrate.as_ref(),
+                        s.citrate_high.limit,
+                        self.holding_since.contains_key(&AlarmSource::CitrateHigh),
+                    ),
+                citrate::alarm_text(inputs.citrate.as_ref(), s.citrate_high.limit),
             ),
             (
                 AlarmSource::InletStopped,
@@ -614,7 +626,7 @@ mod tests {
             access_mmhg: Some(access),
             return_mmhg: Some(110.0),
             inlet_ml_min: Some(55.0),
-            citrate_mg_kg_min: Some(1.0),
+            citrate: Some(CitrateReading::per_l(0.8)),
             sample_age_s: Some(0.5),
             connected: true,
             ..AlarmInputs::default()
@@ -654,11 +666,20 @@ mod tests {
         );
     }
 
+    /// The settings with the citrate rule latching after a 30 s delay, as it was before its
+    /// moving average: the generic latching and delay tests run on it.
+    fn latching_citrate() -> AlarmSettings {
+        let mut settings = AlarmSettings::default();
+        settings.citrate_high.latching = true;
+        settings.citrate_high.delay_s = 30.0;
+        settings
+    }
+
     #[test]
     fn a_latching_alarm_stays_until_acknowledged() {
-        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut engine = AlarmEngine::new(latching_citrate());
         let mut high = running(-40.0);
-        high.citrate_mg_kg_min = Some(1.35);
+        high.citrate = Some(CitrateReading::per_l(1.35));
         engine.evaluate(at(0), &high);
         assert_eq!(
             raised(&engine.evaluate(at(30), &high)),
@@ -995,10 +1016,10 @@ mod tests {
         // Everything out of range, but the last sample is 10 s old (the no-data limit).
         let mut stale = running(-300.0);
         stale.return_mmhg = Some(400.0);
-        stale.citrate_mg_kg_min = Some(2.0);
+        stale.citrate = Some(CitrateReading::per_l(2.0));
         stale.inlet_ml_min = Some(0.0);
         stale.sample_age_s = Some(10.0);
-        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut engine = AlarmEngine::new(latching_citrate());
         assert_eq!(raised(&engine.evaluate(at(0), &stale)), ["MON_NO_DATA"]);
         for s in 1..=300 {
             assert!(engine.evaluate(at(s), &stale).is_empty(), "at {s} s");
@@ -1012,7 +1033,7 @@ mod tests {
             assert!(engine.evaluate(at(s), &none_yet).is_empty(), "at {s} s");
         }
         // Just under the limit the values are current: each rule raises after its delay.
-        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut engine = AlarmEngine::new(latching_citrate());
         let mut fresh = stale.clone();
         fresh.sample_age_s = Some(9.9);
         assert!(engine.evaluate(at(0), &fresh).is_empty());
@@ -1050,37 +1071,80 @@ mod tests {
     }
 
     #[test]
-    fn the_citrate_rule_holds_only_in_run() {
-        let mut high = running(-40.0);
-        high.citrate_mg_kg_min = Some(1.35);
-        for state in [
-            None,
-            Some(MachineState::Idle),
-            Some(MachineState::Prime),
-            Some(MachineState::Pause),
-            Some(MachineState::Rinseback),
-            Some(MachineState::End),
-        ] {
-            let mut engine = AlarmEngine::new(AlarmSettings::default());
-            let mut inputs = high.clone();
-            inputs.state = state;
-            for s in 0..=120 {
-                assert!(engine.evaluate(at(s), &inputs).is_empty(), "{state:?}");
-            }
-            inputs.state = Some(MachineState::Run);
-            assert!(engine.evaluate(at(200), &inputs).is_empty());
-            assert!(engine.evaluate(at(229), &inputs).is_empty());
-            assert_eq!(
-                raised(&engine.evaluate(at(230), &inputs)),
-                ["MON_CITRATE_HIGH"]
-            );
-        }
+    fn the_citrate_rule_raises_above_its_limit_and_clears_ten_percent_below_it() {
+        // What the patient received is in the reading (AC in PRIME counts as none: see
+        // `from_the_timeline`), so the rule itself holds in any state: a pause lowers the
+        // average rather than ending the alarm at once.
+        let reading = |v| {
+            let mut inputs = running(-40.0);
+            inputs.citrate = Some(CitrateReading::per_l(v));
+            inputs
+        };
         // At the limit itself there is no alarm: only above it.
         let mut engine = AlarmEngine::new(AlarmSettings::default());
-        let mut at_limit = running(-40.0);
-        at_limit.citrate_mg_kg_min = Some(1.2);
         for s in 0..=120 {
-            assert!(engine.evaluate(at(s), &at_limit).is_empty());
+            assert!(engine.evaluate(at(s), &reading(1.2)).is_empty());
+        }
+        // Above it: raised at once (the average is the delay), medium priority, sounding.
+        assert_eq!(
+            raised(&engine.evaluate(at(121), &reading(1.21))),
+            ["MON_CITRATE_HIGH"]
+        );
+        assert_eq!(engine.active()[0].priority, Priority::Medium);
+        assert_eq!(engine.sounding(at(121)), Some(Priority::Medium));
+        // Back under the limit but not 10 % under (1.2 × 0.9 = 1.08): still on, in any state.
+        for (s, v, state) in [
+            (122, 1.19, MachineState::Run),
+            (123, 1.10, MachineState::Pause),
+            (124, 1.08, MachineState::Rinseback),
+        ] {
+            let mut inputs = reading(v);
+            inputs.state = Some(state);
+            assert!(engine.evaluate(at(s), &inputs).is_empty(), "{v}");
+            assert_eq!(codes(&engine), ["MON_CITRATE_HIGH"], "{v}");
+        }
+        // Under 1.08: cleared, and gone (not latching by default).
+        let events = engine.evaluate(at(125), &reading(1.079));
+        assert!(matches!(
+            events[..],
+            [AlarmEvent::Cleared {
+                source: AlarmSource::CitrateHigh,
+                ..
+            }]
+        ));
+        assert!(engine.active().is_empty());
+        // Between the two levels a cleared alarm stays cleared: it starts again only above
+        // the limit.
+        for s in 126..=200 {
+            assert!(engine.evaluate(at(s), &reading(1.15)).is_empty());
+        }
+        assert_eq!(
+            raised(&engine.evaluate(at(201), &reading(1.25))),
+            ["MON_CITRATE_HIGH"]
+        );
+        // Without a reading (no TBV, too little data) there is no condition.
+        let mut none = reading(2.0);
+        none.citrate = None;
+        assert!(matches!(
+            engine.evaluate(at(202), &none)[..],
+            [AlarmEvent::Cleared { .. }]
+        ));
+        // A limit set lower is honoured, its clearing level with it: 0.9 clears below 0.81.
+        let mut settings = AlarmSettings::default();
+        settings.citrate_high.limit = 0.9;
+        let mut engine = AlarmEngine::new(settings);
+        assert_eq!(
+            raised(&engine.evaluate(at(0), &reading(0.95))),
+            ["MON_CITRATE_HIGH"]
+        );
+        assert!(engine.evaluate(at(1), &reading(0.81)).is_empty());
+        assert_eq!(engine.evaluate(at(2), &reading(0.8)).len(), 1);
+        // Disabled, nothing.
+        let mut settings = AlarmSettings::default();
+        settings.citrate_high.enabled = false;
+        let mut engine = AlarmEngine::new(settings);
+        for s in 0..=60 {
+            assert!(engine.evaluate(at(s), &reading(3.0)).is_empty());
         }
     }
 
@@ -1179,23 +1243,23 @@ mod tests {
             "Access pressure -260 mmHg below -200 mmHg — check the patient's arm"
         );
 
-        // Citrate latches: after it ends, the alarm shown keeps the rate it reached.
-        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        // Citrate set to latch: after it ends, the alarm shown keeps the rate it reached.
+        let mut engine = AlarmEngine::new(latching_citrate());
         let mut high = running(-40.0);
-        high.citrate_mg_kg_min = Some(1.35);
+        high.citrate = Some(CitrateReading::per_l(1.35));
         engine.evaluate(at(0), &high);
         assert_eq!(
             raised(&engine.evaluate(at(30), &high)),
             ["MON_CITRATE_HIGH"]
         );
         engine.evaluate(at(40), &running(-40.0));
-        let latched =
-            "Citrate rate 1.35 mg/kg/min above 1.2 — watch for tingling, consider calcium";
+        let latched = "Citrate 1.35 mL/min per L TBV ACD-A (5-min mean); limit 1.20, clears \
+                       below 1.08 — watch for tingling, consider calcium";
         assert_eq!(engine.active()[0].text, latched);
         // A new rise, still within its 30 s delay, is not an alarm yet: the latched one is
         // unchanged (ended, silent, its own value).
         let mut higher = running(-40.0);
-        higher.citrate_mg_kg_min = Some(1.5);
+        higher.citrate = Some(CitrateReading::per_l(1.5));
         for s in 50..80 {
             assert!(engine.evaluate(at(s), &higher).is_empty(), "at {s} s");
             let shown = engine.active();
@@ -1209,7 +1273,8 @@ mod tests {
         );
         assert_eq!(
             engine.active()[0].text,
-            "Citrate rate 1.50 mg/kg/min above 1.2 — watch for tingling, consider calcium"
+            "Citrate 1.50 mL/min per L TBV ACD-A (5-min mean); limit 1.20, clears below 1.08 — \
+             watch for tingling, consider calcium"
         );
     }
 
@@ -1241,7 +1306,7 @@ mod tests {
                     .last_sample_utc()
                     .map(|t| now.duration_since(t).as_secs_f64()),
                 connected: true,
-                ..AlarmInputs::from_timeline(timeline, patient, target)
+                ..AlarmInputs::from_timeline(timeline, patient, target, &AlarmSettings::default())
             }
         }
 
@@ -1252,60 +1317,84 @@ mod tests {
             }))
         }
 
+        /// Male, 175 cm, 70 kg. Nadler: 0.3669 × 1.75³ + 0.03219 × 70 + 0.6041
+        ///   = 0.3669 × 5.359375 + 2.2533 + 0.6041 = 1.9663547 + 2.8574 = 4.8237547 L.
+        fn adult() -> Patient {
+            Patient::from_meta(Some(&PatientMeta {
+                weight_kg: Some(70.0.into()),
+                height_cm: Some(175.0.into()),
+                sex: Some("male".into()),
+                ..PatientMeta::default()
+            }))
+        }
+
         #[test]
-        fn the_citrate_alarm_follows_the_ac_flow_and_weight_with_the_default_30_s_delay() {
-            // 40 kg, AC 2.6 mL/min of ACD-A (21.3 mg/mL): 2.6 × 21.3 ÷ 40 = 1.3845 mg/kg/min,
-            // above the default 1.2.
-            let patient = weighing(40.0);
+        fn the_citrate_alarm_follows_the_ac_flow_averaged_over_5_min_for_the_tbv() {
+            // TBV 4.8237547 L: the 1.2 mL/min per L limit is an ACD-A flow of
+            // 1.2 × 4.8237547 = 5.7885 mL/min, and it clears below 1.08 × 4.8237547 = 5.20966.
+            // A sample a second; each holds its value for the second after it, so the 5-min
+            // mean at the latest sample T is the mean of the samples T − 300 … T − 1.
+            let patient = adult();
+            assert!((patient.tbv_ml().unwrap() - 4823.7547).abs() < 1e-3);
             let mut engine = AlarmEngine::new(AlarmSettings::default());
             let mut timeline = Timeline::new();
-            let sample = || EntryBody::Sample(Sample::default().with(Quantity::AcMlMin, 2.6));
-            // Priming for two minutes at that AC flow: not infused into the patient, no alarm.
-            timeline.push(&entry(0, EntryBody::State(MachineState::Prime)));
-            for s in 0..120 {
-                timeline.push(&entry(s, sample()));
-                let events = engine.evaluate(
-                    at(s),
-                    &inputs_at(at(s), &timeline, &patient, Target::default()),
-                );
-                assert!(events.is_empty(), "priming, {s} s: {events:?}");
-            }
-            // RUN from 120 s: raised at 150 s, not a second before.
-            timeline.push(&entry(120, EntryBody::State(MachineState::Run)));
-            for s in 120..=150 {
-                timeline.push(&entry(s, sample()));
+            let ac_at = |s: i64| match s {
+                // PRIME at 7.2 mL/min (AC into the kit, not the patient), then a sustained
+                // 7.2 mL/min (1.49 per L) from 1200 s.
+                0..600 | 1200..1800 => 7.2,
+                // A 30-s spike to the pump's 20 mL/min: at most 30 of the 300 samples, a mean
+                // of (4 × 270 + 20 × 30) ÷ 300 = 5.6 < 5.7885.
+                900..930 => 20.0,
+                // Paused: the pumps stop.
+                1800.. => 0.0,
+                // RUN at 4 mL/min: 4 ÷ 4.8237547 = 0.83 per L, routine.
+                _ => 4.0,
+            };
+            let mut raised_at = Vec::new();
+            let mut cleared_at = Vec::new();
+            for s in 0..=2000 {
+                match s {
+                    0 => timeline.push(&entry(s, EntryBody::State(MachineState::Prime))),
+                    600 => timeline.push(&entry(s, EntryBody::State(MachineState::Run))),
+                    1800 => timeline.push(&entry(s, EntryBody::State(MachineState::Pause))),
+                    _ => None,
+                };
+                timeline.push(&entry(
+                    s,
+                    EntryBody::Sample(Sample::default().with(Quantity::AcMlMin, ac_at(s))),
+                ));
                 let inputs = inputs_at(at(s), &timeline, &patient, Target::default());
-                let citrate = inputs.citrate_mg_kg_min.unwrap();
-                assert!((citrate - 1.3845).abs() < 1e-9, "{citrate}");
-                let events = engine.evaluate(at(s), &inputs);
-                if s < 150 {
-                    assert!(events.is_empty(), "{s} s: {events:?}");
-                } else {
-                    assert_eq!(raised(&events), ["MON_CITRATE_HIGH"]);
-                    let row = events[0].monitor_alarm_row().unwrap();
-                    assert_eq!(row.priority, Priority::Medium);
-                    assert!(
-                        row.text.starts_with("Citrate rate 1.38 mg/kg/min"),
-                        "{}",
-                        row.text
-                    );
+                for event in engine.evaluate(at(s), &inputs) {
+                    match event {
+                        AlarmEvent::Raised { source, text, .. } => {
+                            assert_eq!(source, AlarmSource::CitrateHigh);
+                            raised_at.push((s, text));
+                        }
+                        AlarmEvent::Cleared { source, .. } => {
+                            assert_eq!(source, AlarmSource::CitrateHigh);
+                            cleared_at.push(s);
+                        }
+                        AlarmEvent::Acknowledged { .. } => {}
+                    }
                 }
             }
-            // The machine pauses: the condition ends, the alarm latches until acknowledged.
-            timeline.push(&entry(160, EntryBody::State(MachineState::Pause)));
-            timeline.push(&entry(160, sample()));
-            let events = engine.evaluate(
-                at(160),
-                &inputs_at(at(160), &timeline, &patient, Target::default()),
+            // k samples at 7.2 in the window (T = 1200 + k): (4 × (300 − k) + 7.2 × k) ÷ 300
+            // > 5.7885 ⇔ 1200 + 3.2 k > 1736.55 ⇔ k > 167.7: raised at 1368 s, 168 s after
+            // the step. Its mean then: (1200 + 3.2 × 168) ÷ 300 = 5.792 mL/min,
+            // 5.792 ÷ 4.8237547 = 1.20073 per L, 5.792 × 21.3 ÷ 70 = 1.7624 mg/kg/min.
+            // Paused from 1800 s, j zeros in the window (T = 1800 + j): 7.2 × (300 − j) ÷ 300
+            // < 5.20966 ⇔ 300 − j < 217.07 ⇔ j ≥ 83: cleared at 1883 s (without hysteresis
+            // it would have been at j ≥ 59).
+            assert_eq!(
+                raised_at,
+                [(
+                    1368,
+                    "Citrate just over 1.20 mL/min per L TBV ACD-A (5-min mean, 1.76 mg/kg/min); \
+                     limit 1.20, clears below 1.08 — watch for tingling, consider calcium"
+                        .to_owned()
+                )]
             );
-            assert!(matches!(
-                events[..],
-                [AlarmEvent::Cleared {
-                    source: AlarmSource::CitrateHigh,
-                    ..
-                }]
-            ));
-            assert!(engine.active()[0].condition_ended.is_some());
+            assert_eq!(cleared_at, [1883]);
         }
 
         #[test]
@@ -1349,14 +1438,19 @@ mod tests {
                 4,
                 alarm("MON_ACCESS_PRESSURE_LOW", Priority::Medium, true),
             ));
-            let inputs = AlarmInputs::from_timeline(&timeline, &weighing(50.0), Target::default());
+            let inputs = AlarmInputs::from_timeline(
+                &timeline,
+                &adult(),
+                Target::default(),
+                &AlarmSettings::default(),
+            );
             assert_eq!(inputs.state, Some(MachineState::Run));
             assert_eq!(inputs.access_mmhg, Some(-150.0));
             assert_eq!(inputs.return_mmhg, Some(210.0));
             assert_eq!(inputs.inlet_ml_min, Some(0.0));
-            // 5 mL/min × 21.3 mg/mL ÷ 50 kg = 2.13 mg/kg/min.
-            let citrate = inputs.citrate_mg_kg_min.unwrap();
-            assert!((citrate - 2.13).abs() < 1e-9, "{citrate}");
+            // Two samples a second apart cover less than the citrate rule's 2-minute minimum:
+            // no reading yet (the reading itself is tested above).
+            assert_eq!(inputs.citrate, None);
             assert_eq!(
                 inputs.machine,
                 [Alarm {
@@ -1374,23 +1468,38 @@ mod tests {
         }
 
         #[test]
-        fn without_a_valid_weight_there_is_no_citrate_alarm() {
-            let mut engine = AlarmEngine::new(AlarmSettings::default());
-            let mut timeline = Timeline::new();
-            timeline.push(&entry(0, EntryBody::State(MachineState::Run)));
-            for weight in [None, Some(0.0), Some(400.0)] {
-                let patient = weight.map_or_else(Patient::default, weighing);
-                assert_eq!(patient.weight_kg, None);
-                for s in 0..=100 {
+        fn without_a_tbv_there_is_no_citrate_alarm() {
+            // RUN at AC 9 mL/min: for the adult, 9 ÷ 4.8237547 = 1.87 mL/min per L, far above
+            // 1.2. Without a TBV (no valid weight, or a weight without height and sex) the rule
+            // has nothing to divide by.
+            let run = |patient: &Patient| {
+                let mut engine = AlarmEngine::new(AlarmSettings::default());
+                let mut timeline = Timeline::new();
+                timeline.push(&entry(0, EntryBody::State(MachineState::Run)));
+                let mut raised_at = Vec::new();
+                for s in 0..=300 {
                     timeline.push(&entry(
                         s,
                         EntryBody::Sample(Sample::default().with(Quantity::AcMlMin, 9.0)),
                     ));
-                    let inputs = inputs_at(at(s), &timeline, &patient, Target::default());
-                    assert_eq!(inputs.citrate_mg_kg_min, None);
-                    assert!(engine.evaluate(at(s), &inputs).is_empty());
+                    let inputs = inputs_at(at(s), &timeline, patient, Target::default());
+                    if patient.tbv_ml().is_none() {
+                        assert_eq!(inputs.citrate, None);
+                    }
+                    if !raised(&engine.evaluate(at(s), &inputs)).is_empty() {
+                        raised_at.push(s);
+                    }
                 }
+                raised_at
+            };
+            for weight in [None, Some(0.0), Some(400.0), Some(70.0)] {
+                let patient = weight.map_or_else(Patient::default, weighing);
+                assert_eq!(patient.tbv_ml(), None);
+                assert_eq!(run(&patient), Vec::<i64>::new(), "{weight:?}");
             }
+            // With one, the same data raises it as soon as the samples cover the 2-minute
+            // minimum: the samples 0–119 s, at 120 s.
+            assert_eq!(run(&adult()), [120]);
         }
 
         #[test]

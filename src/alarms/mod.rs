@@ -1,12 +1,18 @@
-//! Alarms: the engine that decides what is alarming (`engine`) and the tones that say so
-//! (`sound`).
+//! Alarms: the engine that decides what is alarming (`engine`, with the citrate rule in
+//! `citrate`), the limits of a patient's session (`limits`), the replay of a recording through
+//! the engine (`audit`) and the tones that say so (`sound`).
 
+pub mod audit;
+pub mod citrate;
 pub mod engine;
+pub mod limits;
 pub mod sound;
 pub mod stale;
 
+pub use citrate::{CitrateReading, CitrateSettings};
 pub use engine::{
     ActiveAlarm, AlarmEngine, AlarmEvent, AlarmInputs, AlarmOff, AlarmSettings, AlarmSource,
     RuleSettings,
 };
+pub use limits::{SessionLimits, limits_meta};
 pub use stale::{STALE_AFTER_S, SampleAge};

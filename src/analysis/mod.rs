@@ -5,6 +5,7 @@
 //! entries and metadata it is given.
 
 pub mod changes;
+pub mod citrate;
 pub mod counters;
 pub mod decimate;
 pub mod patient;

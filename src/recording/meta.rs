@@ -75,6 +75,23 @@ pub struct LabMeta {
     pub extra: Map<String, Value>,
 }
 
+/// The alarm limits of the patient's session: the settings of the monitor's rules, keyed as
+/// [`crate::alarms::AlarmSettings`] serialises them (for example
+/// `{"citrate_acd_a_ml_min_per_l_tbv": {"limit": 1.2}, "citrate": {"average_min": 5,
+/// "anticoagulant": "ACD-A"}}`). Written from the app's settings when a session starts and
+/// changed in the alarm limits window. Kept as the JSON written, whatever its shape, so that a
+/// wrong value still loads and a rewrite loses nothing (keys this version does not know
+/// included); [`crate::alarms::SessionLimits`] validates it before any use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LimitsMeta(pub Value);
+
+impl Default for LimitsMeta {
+    fn default() -> Self {
+        LimitsMeta(Value::Object(Map::new()))
+    }
+}
+
 /// The whole metadata file. Every key but `format` is optional; unknown keys are kept so that
 /// rewriting the file never loses what another tool put there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +117,9 @@ pub struct SessionMeta {
         deserialize_with = "demo_or_none"
     )]
     pub demo: Option<DemoMarker>,
+    /// The alarm limits of this patient's session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsMeta>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -129,6 +149,7 @@ impl Default for SessionMeta {
             operator: None,
             lab: None,
             demo: None,
+            limits: None,
             extra: Map::new(),
         }
     }
@@ -253,6 +274,31 @@ mod tests {
         assert_eq!(again, meta);
         assert!(again.extra.contains_key("from_other_tool"));
         assert!(again.patient.unwrap().extra.contains_key("ward"));
+    }
+
+    #[test]
+    fn limits_round_trip_whatever_they_hold_and_old_files_have_none() {
+        let text = r#"{
+          "format": "aph-session/1",
+          "limits": {
+            "citrate_acd_a_ml_min_per_l_tbv": { "limit": 1.1, "from_a_later_version": true },
+            "citrate": { "average_min": 4, "anticoagulant": "ACD-B" },
+            "unknown_rule": { "limit": 3 }
+          }
+        }"#;
+        let meta = parse_meta(text).unwrap();
+        let limits = meta.limits.as_ref().unwrap();
+        assert_eq!(limits.0["citrate"]["anticoagulant"], "ACD-B");
+        let again = parse_meta(&serde_json::to_string(&meta).unwrap()).unwrap();
+        assert_eq!(again, meta);
+        assert_eq!(again.limits.unwrap().0["unknown_rule"]["limit"], 3);
+        // A wrong shape still loads (and is reported when used, not here).
+        let odd = parse_meta(r#"{"format":"aph-session/1","limits":"strict"}"#).unwrap();
+        assert_eq!(odd.limits, Some(LimitsMeta(Value::from("strict"))));
+        // Files written before limits existed read as before, and none is written for them.
+        let old = parse_meta(r#"{"format":"aph-session/1","operator":"RN"}"#).unwrap();
+        assert_eq!(old.limits, None);
+        assert!(!serde_json::to_string(&old).unwrap().contains("limits"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use crate::acquisition::{AcqEvent, Acquisition, LinkState, WorkerReport};
 use crate::alarms::{
     AlarmEngine, AlarmEvent, AlarmInputs, AlarmOff, AlarmSettings, AlarmSource, SampleAge,
+    SessionLimits, limits_meta,
 };
 use crate::analysis::changes::change_note;
 use crate::analysis::patient::stamp_tbv_method;
@@ -70,6 +71,8 @@ pub struct LiveSession {
     last_sample_received: Option<Instant>,
     /// When the link state last changed, on `monotonic`.
     link_changed: Instant,
+    /// The app's alarm settings last given and the session's limits over them.
+    limits: Option<(AlarmSettings, AlarmSettings)>,
 }
 
 impl LiveSession {
@@ -134,6 +137,7 @@ impl LiveSession {
             monotonic: Monotonic::default(),
             last_sample_received: None,
             link_changed: Instant::now(),
+            limits: None,
         })
     }
 
@@ -272,6 +276,7 @@ impl LiveSession {
         self.patient = Patient::from_meta(meta.patient.as_ref());
         self.target = Target::from_meta(meta.targets.as_ref()).0;
         self.meta = meta;
+        self.limits = None;
     }
 
     fn finish(&mut self, report: WorkerReport) {
@@ -292,10 +297,47 @@ impl LiveSession {
         self.finished = Some(report);
     }
 
-    /// Runs the alarm rules at `now` with `settings` (data ages on the session's monotonic
-    /// clock), records what the monitor raised or cleared, notes which rules are off, and
-    /// returns the priority that should sound.
-    pub fn update_alarms(&mut self, now: Timestamp, settings: AlarmSettings) -> Option<Priority> {
+    /// The settings this session's rules run with: its limits (in its metadata) over
+    /// `defaults`, the app's settings.
+    pub fn alarm_settings(&self, defaults: &AlarmSettings) -> AlarmSettings {
+        match self.limits {
+            Some((given, settings)) if given == *defaults => settings,
+            _ => SessionLimits::from_meta(defaults, self.meta.limits.as_ref()).settings,
+        }
+    }
+
+    /// Stores `settings` as this session's alarm limits, in its metadata.
+    pub fn set_alarm_limits(&mut self, settings: AlarmSettings) {
+        self.edit_meta(move |meta| {
+            meta.limits = Some(limits_meta(&settings, meta.limits.as_ref()));
+        });
+    }
+
+    /// Gives a session without limits of its own (a new one, or one recorded before limits
+    /// were stored) `defaults`, the app's settings now, as its limits: later changes to the
+    /// app's settings then do not move them.
+    /// Setting them is not a change the nurse made during the run, so it leaves no
+    /// `PATIENT_CHANGED` row; changes made later in the alarm limits window do.
+    pub fn keep_alarm_limits(&mut self, defaults: AlarmSettings) {
+        if self.meta.limits.is_none() {
+            let edit = move |meta: &mut SessionMeta| {
+                meta.limits = Some(limits_meta(&defaults, meta.limits.as_ref()));
+            };
+            let mut meta = self.meta.clone();
+            edit(&mut meta);
+            self.set_meta(meta);
+            if let Some(acquisition) = &self.acquisition {
+                acquisition.edit_meta(Box::new(edit));
+            }
+        }
+    }
+
+    /// Runs the alarm rules at `now` with the session's limits over `defaults` (the app's
+    /// settings; data ages on the session's monotonic clock), records what the monitor raised
+    /// or cleared, notes which rules are off, and returns the priority that should sound.
+    pub fn update_alarms(&mut self, now: Timestamp, defaults: AlarmSettings) -> Option<Priority> {
+        let settings = self.alarm_settings(&defaults);
+        self.limits = Some((defaults, settings));
         self.alarms.settings = settings;
         let recording = self.is_recording();
         let inputs = AlarmInputs {
@@ -304,7 +346,7 @@ impl LiveSession {
             link_lost: recording && matches!(self.link.state, LinkState::Down { .. }),
             recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
             unavailable: AlarmInputs::unavailable_rules(&self.patient, self.target),
-            ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target)
+            ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target, &settings)
         };
         self.alarms_off = self.alarms.alarms_off(&inputs);
         for event in self.alarms.evaluate(now, &inputs) {

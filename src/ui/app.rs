@@ -319,6 +319,7 @@ impl MonitorApp {
     fn started(&mut self, mut session: LiveSession) {
         session.set_monotonic_clock(self.clock.monotonic());
         self.settings.remember_session(session.recording.clone());
+        session.keep_alarm_limits(self.settings.alarms);
         let mut setup = SetupWindow::new(self.settings.default_target_tbv);
         setup.form =
             super::setup::SetupForm::from_meta(session.meta(), self.settings.default_target_tbv);
@@ -395,8 +396,12 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
+        let live = match &mut self.active {
+            Active::Live(session) => Some(session.as_mut()),
+            _ => None,
+        };
         self.windows
-            .show(ctx, &mut self.settings, &mut self.commands);
+            .show(ctx, &mut self.settings, live, &mut self.commands);
     }
 
     fn run_commands(&mut self) {

@@ -1,5 +1,6 @@
 //! The windows that open over the screens, drawn in one place.
 
+use crate::session::LiveSession;
 use crate::session::library::SessionListing;
 
 use super::about::{AboutWindow, QuitChoice, QuitWindow};
@@ -25,11 +26,13 @@ pub struct Windows {
 }
 
 impl Windows {
-    /// Draws the open windows; what the nurse asks for goes into `commands`.
+    /// Draws the open windows; what the nurse asks for goes into `commands`. The alarm limits
+    /// of the `live` session, if one is live, are changed here.
     pub fn show(
         &mut self,
         ctx: &egui::Context,
         settings: &mut Settings,
+        live: Option<&mut LiveSession>,
         commands: &mut Vec<Command>,
     ) {
         self.about.show(ctx, &settings.session_folder());
@@ -38,7 +41,17 @@ impl Windows {
         {
             self.export = None;
         }
-        self.alarm_limits.show(ctx, &mut settings.alarms);
+        if let Some(live) = live {
+            let session = (live.alarm_settings(&settings.alarms), live.patient());
+            if let Some(limits) = self
+                .alarm_limits
+                .show(ctx, &mut settings.alarms, Some(session))
+            {
+                live.set_alarm_limits(limits);
+            }
+        } else {
+            self.alarm_limits.show(ctx, &mut settings.alarms, None);
+        }
         let port = self
             .recovery
             .listing

@@ -29,13 +29,15 @@ pub struct AlarmOff {
 
 impl AlarmInputs {
     /// The rules that cannot be evaluated for want of an input from Setup, and what each needs:
-    /// the citrate rule the patient's weight, a target in TBV the patient's TBV.
+    /// the citrate rule (AC per litre of blood volume) and a target in TBV the patient's TBV.
     pub fn unavailable_rules(patient: &Patient, target: Target) -> Vec<(AlarmSource, String)> {
         let mut out = Vec::new();
-        if patient.weight_kg.is_none() {
+        if patient.tbv_ml().is_none()
+            && let Some(reason) = patient.tbv_unavailable_reason()
+        {
             out.push((
                 AlarmSource::CitrateHigh,
-                "needs the patient's weight (Setup)".to_owned(),
+                format!("needs the TBV, which {reason} (Setup)"),
             ));
         }
         if target.wb_ml(patient.tbv_ml()).is_none()
@@ -183,7 +185,7 @@ mod tests {
             access_mmhg: Some(access),
             return_mmhg: Some(110.0),
             inlet_ml_min: Some(55.0),
-            citrate_mg_kg_min: Some(1.0),
+            citrate: Some(super::super::citrate::CitrateReading::per_l(0.8)),
             sample_age_s: Some(0.5),
             connected: true,
             ..AlarmInputs::default()
@@ -351,14 +353,15 @@ mod tests {
 
     #[test]
     fn a_rule_missing_an_input_from_setup_is_shown_off_with_what_it_needs() {
-        // No patient at all, target in TBV: citrate needs the weight, the target the TBV.
+        // No patient at all, target in TBV: citrate (per litre of TBV) and the target both
+        // need the TBV.
         let nobody = AlarmInputs::unavailable_rules(&patient(None), Target::Tbv(2.5));
         assert_eq!(
             nobody,
             [
                 (
                     AlarmSource::CitrateHigh,
-                    "needs the patient's weight (Setup)".to_owned()
+                    "needs the TBV, which needs a valid sex, height, weight (Setup)".to_owned()
                 ),
                 (
                     AlarmSource::TargetReached,
@@ -366,19 +369,29 @@ mod tests {
                 ),
             ]
         );
-        // A weight and a target in litres: every rule can run.
+        // A weight alone gives no TBV: the citrate rule still cannot run.
         let weighed = AlarmInputs::unavailable_rules(&patient(Some(70.0)), Target::WbLitres(10.0));
-        assert!(weighed.is_empty(), "{weighed:?}");
+        assert_eq!(weighed.len(), 1, "{weighed:?}");
+        assert_eq!(weighed[0].0, AlarmSource::CitrateHigh);
+        // A whole adult and a target in litres: every rule can run.
+        let adult = Patient::from_meta(Some(&PatientMeta {
+            weight_kg: Some(70.0.into()),
+            height_cm: Some(175.0.into()),
+            sex: Some("male".into()),
+            ..PatientMeta::default()
+        }));
+        let everyone = AlarmInputs::unavailable_rules(&adult, Target::WbLitres(10.0));
+        assert!(everyone.is_empty(), "{everyone:?}");
         // The engine shows them off while they lack it; switched off says so instead.
         let mut engine = AlarmEngine::new(AlarmSettings::default());
         let mut inputs = running(-40.0);
-        inputs.citrate_mg_kg_min = None;
+        inputs.citrate = None;
         inputs.unavailable = nobody;
         let off = engine.alarms_off(&inputs);
         assert_eq!(
             off.iter().map(|o| o.why.as_str()).collect::<Vec<_>>(),
             [
-                "needs the patient's weight (Setup)",
+                "needs the TBV, which needs a valid sex, height, weight (Setup)",
                 "needs the TBV, which needs a valid sex, height, weight (Setup)"
             ]
         );
