@@ -983,6 +983,12 @@ fn the_citrate_alarm_shows_when_the_sessions_mean_passes_its_limit_on_the_apps_c
             .is_some(),
         "no citrate alarm when the 2-minute mean passed the limit"
     );
+    // The citrate tile reads the number the alarm compares, with mg/kg/min beside it.
+    assert!(
+        rig.harness.query_by_label("1.21").is_some(),
+        "the tile's mean"
+    );
+    assert!(rig.harness.query_by_label("= 1.77 mg/kg/min").is_some());
     // The monitor's alarm is recorded.
     rig.step_until("the citrate alarm row comes back from the recorder", |h| {
         h.state()

@@ -64,6 +64,10 @@ pub struct LiveSession {
     /// The rules that cannot raise their alarm (switched off, or missing an input), as of the
     /// last [`LiveSession::update_alarms`].
     pub alarms_off: Vec<AlarmOff>,
+    /// The citrate rule's reading (the AC infused, averaged, per litre of TBV) as of the last
+    /// [`LiveSession::update_alarms`]: what the citrate tile shows, so the tile and the alarm
+    /// read the same number.
+    pub citrate: Option<crate::alarms::citrate::CitrateReading>,
     /// Where data ages are measured (the system's monotonic clock unless a test hands one in).
     monotonic: Monotonic,
     /// When the latest sample was taken in, on `monotonic`; `None` before the first sample
@@ -134,6 +138,7 @@ impl LiveSession {
             notice: None,
             alarms,
             alarms_off: Vec::new(),
+            citrate: None,
             monotonic: Monotonic::default(),
             last_sample_received: None,
             link_changed: Instant::now(),
@@ -349,6 +354,7 @@ impl LiveSession {
             ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target, &settings)
         };
         self.alarms_off = self.alarms.alarms_off(&inputs);
+        self.citrate = inputs.citrate;
         for event in self.alarms.evaluate(now, &inputs) {
             if let (Some(row), Some(acquisition)) = (event.monitor_alarm_row(), &self.acquisition) {
                 acquisition.record_alarm(row);

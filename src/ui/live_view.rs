@@ -37,6 +37,7 @@ pub fn live_view(
         link_down_s: session.link_down_for_s(),
         sample_age: session.sample_age(now),
         badge: session.demo_speed().map(|speed| format!("DEMO {speed}×")),
+        citrate: session.citrate,
     };
     let engine_alarms = session.alarms.active();
     let messages = banner_messages(

@@ -12,6 +12,7 @@ use egui::{Align, Color32, Layout, RichText, Stroke};
 use jiff::Timestamp;
 
 use crate::acquisition::LinkState;
+use crate::alarms::citrate::CitrateReading;
 use crate::alarms::{AlarmOff, SampleAge};
 use crate::analysis::patient::citrate_mg_kg_min;
 use crate::analysis::{Moment, Patient, Progress, Series, Target};
@@ -39,6 +40,9 @@ pub struct MonitorModel<'a> {
     pub sample_age: Option<SampleAge>,
     /// Demo speed factor, or replay description, shown in the header.
     pub badge: Option<String>,
+    /// The citrate alarm rule's reading (live), shown in the citrate tile; without it the tile
+    /// estimates from the AC flow of the moment.
+    pub citrate: Option<CitrateReading>,
 }
 
 impl MonitorModel<'_> {
@@ -312,13 +316,42 @@ pub fn tiles_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
         number(latest(Quantity::AccessMmhg), 0),
         number(latest(Quantity::ReturnMmhg), 0)
     );
-    let (citrate, citrate_hover) = match (latest(Quantity::AcMlMin), model.patient.weight_kg) {
-        (Some(ac), Some(w)) => (
-            format!("{:.2}", citrate_mg_kg_min(ac, w)),
-            "ACD-A 21.3 mg/mL × AC flow ÷ weight",
+    // Live, the tile reads what the citrate alarm reads: the AC infused, averaged, per litre of
+    // TBV, with mg/kg/min beside it. Otherwise (a replay, or under two minutes of data) an
+    // estimate from the AC flow of the moment, in mg/kg/min.
+    let (citrate, citrate_unit, citrate_sub, citrate_hover) = match (
+        &model.citrate,
+        latest(Quantity::AcMlMin),
+        model.patient.weight_kg,
+    ) {
+        (Some(r), _, _) => (
+            format!("{:.2}", r.ml_min_per_l),
+            "mL/min/L",
+            match r.mg_kg_min {
+                Some(mg) => format!("= {mg:.2} mg/kg/min"),
+                None => format!("{:.0}-min mean", r.average_min),
+            },
+            "ACD-A-equivalent mL/min per litre of TBV, averaged over the citrate alarm's window \
+             (5 min unless the limits say otherwise): the number the alarm compares",
         ),
-        (None, Some(_)) => ("—".to_owned(), "no AC flow from the machine yet"),
-        (_, None) => ("—".to_owned(), "needs a valid patient weight (Setup)"),
+        (None, Some(ac), Some(w)) => (
+            format!("{:.2}", citrate_mg_kg_min(ac, w)),
+            "mg/kg/min",
+            "from AC flow now".to_owned(),
+            "ACD-A 21.3 mg/mL × AC flow ÷ weight, at this moment",
+        ),
+        (None, None, Some(_)) => (
+            "—".to_owned(),
+            "mg/kg/min",
+            "from AC flow".to_owned(),
+            "no AC flow from the machine yet",
+        ),
+        (None, _, None) => (
+            "—".to_owned(),
+            "mg/kg/min",
+            "from AC flow".to_owned(),
+            "needs a valid patient weight (Setup)",
+        ),
     };
     let tiles = [
         Tile {
@@ -374,8 +407,8 @@ pub fn tiles_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
         Tile {
             title: "Citrate (est.)",
             value: citrate,
-            unit: "mg/kg/min",
-            sub: "from AC flow".into(),
+            unit: citrate_unit,
+            sub: citrate_sub,
             color: quantity_color(Quantity::AcMlMin, dark),
             hover: Some(citrate_hover),
         },

@@ -57,6 +57,7 @@ pub fn replay_view(
             },
             player.speed()
         )),
+        citrate: None,
     };
     let messages = banner_messages(&model, None, None);
     egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
