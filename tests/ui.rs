@@ -1333,3 +1333,63 @@ fn closing_the_window_while_recording_asks_first_and_stops_only_when_told() {
         text.lines().last().unwrap_or_default()
     );
 }
+
+#[test]
+fn stopping_the_recording_during_run_asks_first() {
+    let mut rig = rig_with(true);
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    rig.harness.get_by_label("Stop recording").click();
+    rig.wait_for_label("Stop recording during RUN?");
+    rig.frames(3);
+    assert!(
+        rig.harness.state().live().unwrap().is_recording(),
+        "one click stopped the recording during RUN"
+    );
+    rig.harness.get_by_label("Keep recording").click();
+    rig.frames(3);
+    assert!(
+        rig.harness
+            .query_by_label("Stop recording during RUN?")
+            .is_none()
+    );
+    assert!(rig.harness.state().live().unwrap().is_recording());
+    rig.send(2000, sample(61.0, 101.0));
+    rig.wait_for_label("61.0");
+
+    rig.harness.get_by_label("Stop recording").click();
+    rig.wait_for_label("Stop recording during RUN?");
+    rig.harness.get_by_label("Stop the recording").click();
+    rig.step_until("the recording closes", |h| {
+        h.state()
+            .live()
+            .is_some_and(apheresis_monitor::session::LiveSession::is_stopped)
+    });
+    rig.wait_for_label("Export summary…");
+    assert!(
+        rig.harness
+            .query_by_label("Stop recording during RUN?")
+            .is_none()
+    );
+}
+
+#[test]
+fn outside_run_stop_recording_stops_at_once() {
+    let mut rig = rig_with(true);
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.send(2000, Payload::State(MachineState::Pause));
+    rig.wait_for_label("PAUSE");
+    rig.harness.get_by_label("Stop recording").click();
+    rig.step_until("the recording closes", |h| {
+        h.state()
+            .live()
+            .is_some_and(apheresis_monitor::session::LiveSession::is_stopped)
+    });
+    assert!(
+        rig.harness
+            .query_by_label("Stop recording during RUN?")
+            .is_none()
+    );
+}

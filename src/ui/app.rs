@@ -445,6 +445,7 @@ impl MonitorApp {
                     session.stop(wake);
                 }
             }
+            Command::AskStopRecording => self.windows.confirm_stop.open = true,
             Command::CloseSession => {
                 self.stop_live(AfterStop::StartScreen);
                 if matches!(self.active, Active::Replay(_)) {

@@ -24,6 +24,8 @@ pub enum Command {
     SaveSetup,
     AddNote(Note),
     StopRecording,
+    /// Ask before stopping the recording (the machine is in RUN).
+    AskStopRecording,
     CloseSession,
     SetTheme(Theme),
     RefreshLibrary,

@@ -5,6 +5,7 @@ use egui::{Align, Layout, RichText};
 use jiff::Timestamp;
 
 use crate::analysis::progress;
+use crate::model::MachineState;
 use crate::session::LiveSession;
 
 use super::app::Command;
@@ -101,7 +102,13 @@ fn footer_ui(ui: &mut egui::Ui, session: &LiveSession, commands: &mut Vec<Comman
         }
         if recording_on {
             if ui.button("Stop recording").clicked() {
-                commands.push(Command::StopRecording);
+                // During RUN the nurse is asked first; otherwise it stops at once.
+                let running = session.timeline.now().state() == Some(MachineState::Run);
+                commands.push(if running {
+                    Command::AskStopRecording
+                } else {
+                    Command::StopRecording
+                });
             }
         } else if session.is_stopping() {
             ui.spinner();

@@ -6,6 +6,7 @@ pub mod app;
 pub mod banner;
 pub mod clock;
 pub mod command;
+pub mod confirm_stop;
 pub mod export;
 pub mod format;
 pub mod frame_stats;

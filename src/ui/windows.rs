@@ -6,6 +6,7 @@ use crate::session::library::SessionListing;
 use super::about::{AboutWindow, QuitChoice, QuitWindow};
 use super::alarm_settings::AlarmLimitsWindow;
 use super::app::Command;
+use super::confirm_stop::ConfirmStopWindow;
 use super::export::ExportWindow;
 use super::library::{RecoveryChoice, RecoveryWindow};
 use super::notes::NoteWindow;
@@ -23,6 +24,8 @@ pub struct Windows {
     pub recovery: RecoveryWindow,
     pub export: Option<ExportWindow>,
     pub quit: QuitWindow,
+    /// Asked before a recording is stopped during RUN.
+    pub confirm_stop: ConfirmStopWindow,
 }
 
 impl Windows {
@@ -36,6 +39,13 @@ impl Windows {
         commands: &mut Vec<Command>,
     ) {
         self.about.show(ctx, &settings.session_folder());
+        // Only a recording still running can be stopped.
+        if !live.as_ref().is_some_and(|l| l.is_recording()) {
+            self.confirm_stop.open = false;
+        }
+        if self.confirm_stop.show(ctx) {
+            commands.push(Command::StopRecording);
+        }
         if let Some(export) = &mut self.export
             && !export.show(ctx)
         {
