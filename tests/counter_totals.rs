@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use apheresis_monitor::analysis::Series;
 use apheresis_monitor::analysis::summary::Figure;
-use apheresis_monitor::model::{EntryBody, Payload, Quantity, Sentence};
+use apheresis_monitor::model::{EntryBody, MachineState, Payload, Quantity, Sentence};
 use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording::{self, SessionMeta};
 use apheresis_monitor::session::replay::Replay;
@@ -174,13 +174,21 @@ fn start_live(port: &str, folder: &Path) -> LiveSession {
     live
 }
 
+/// Drains the live session until it has taken in the machine's `END`, then stops it as the
+/// nurse does: the app keeps recording after `END` (for notes) until stopped, and the stop is
+/// recorded as the procedure's end, as `record` records it.
 fn wait_finished(live: &mut LiveSession) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while live.finished.is_none() {
+    while live.timeline.now().state() != Some(MachineState::End) {
         live.drain(Duration::from_millis(50));
-        assert!(Instant::now() < deadline, "the live session did not finish");
+        assert!(
+            Instant::now() < deadline,
+            "the live session did not reach END"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
+    live.stop_and_wait();
+    assert!(live.finished.is_some(), "the live session did not finish");
 }
 
 #[test]
@@ -198,7 +206,7 @@ fn a_bag_change_and_a_dip_give_the_same_totals_live_replayed_summarised_and_load
         record.wait_recording();
         live_master.write_all(bytes.as_bytes()).unwrap();
         record_master.write_all(bytes.as_bytes()).unwrap();
-        // Both stop at END.
+        // `record` stops at END; the app when stopped after END.
         assert!(record.wait_exit(Duration::from_secs(20)).success());
         wait_finished(&mut live);
 

@@ -98,14 +98,21 @@ fn start_live(port: &str, folder: &Path, resume: Option<PathBuf>) -> LiveSession
     live
 }
 
-/// Drains the live session until its worker has finished (at `END`).
+/// Drains the live session until it has taken in the machine's `END`, then stops it as the
+/// nurse does: the app keeps recording after `END` (for notes) until stopped, and the stop is
+/// recorded as the procedure's end, as `record` records it.
 fn wait_finished(live: &mut LiveSession) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while live.finished.is_none() {
+    while live.timeline.now().state() != Some(MachineState::End) {
         live.drain(Duration::from_millis(50));
-        assert!(Instant::now() < deadline, "the live session did not finish");
+        assert!(
+            Instant::now() < deadline,
+            "the live session did not reach END"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
+    live.stop_and_wait();
+    assert!(live.finished.is_some(), "the live session did not finish");
 }
 
 #[test]
@@ -134,7 +141,7 @@ fn the_app_and_the_headless_recorder_write_the_same_recording() {
     ]);
     gui_master.write_all(bytes.as_bytes()).unwrap();
     cli_master.write_all(bytes.as_bytes()).unwrap();
-    // Both stop at END.
+    // `record` stops at END; the app when stopped after END.
     assert!(child.wait_exit(Duration::from_secs(20)).success());
     wait_finished(&mut live);
     let gui = comparable(&live.recording, &[&gui_port]);

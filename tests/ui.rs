@@ -1393,3 +1393,75 @@ fn outside_run_stop_recording_stops_at_once() {
             .is_none()
     );
 }
+
+#[test]
+fn a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped() {
+    let mut rig = rig_with(true);
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.send(2000, Payload::State(MachineState::End));
+    rig.wait_for_label("END");
+    rig.frames(5);
+    // The machine has stopped; the recording has not, so the post-disconnect vitals can go in.
+    assert!(rig.harness.state().live().unwrap().is_recording());
+    rig.harness.get_by_label("+ Note").click();
+    rig.wait_for_label("Add a note");
+    for (field, text) in [("BP systolic", "112"), ("BP diastolic", "70")] {
+        rig.harness
+            .get_by_role_and_label(Role::TextInput, field)
+            .set_text_value_accesskit(text);
+        rig.harness.step();
+    }
+    rig.harness.get_by_label("Add note").click();
+    rig.harness.step();
+    rig.step_until("the note reaches the timeline", |h| {
+        h.state()
+            .live()
+            .is_some_and(|s| !s.timeline.notes.is_empty())
+    });
+    // The machine falls silent after END: no data alarm for that.
+    rig.advance_clock(30);
+    rig.settle();
+    assert!(
+        rig.harness
+            .query_by_label_contains("No data from")
+            .is_none()
+    );
+    assert_eq!(
+        rig.harness
+            .state()
+            .live()
+            .unwrap()
+            .alarms
+            .sounding(rig.now()),
+        None
+    );
+    // Outside RUN the stop needs no confirmation.
+    rig.harness.get_by_label("Stop recording").click();
+    rig.step_until("the recording closes", |h| {
+        h.state()
+            .live()
+            .is_some_and(apheresis_monitor::session::LiveSession::is_stopped)
+    });
+    rig.wait_for_label("Export summary…");
+    let path = rig.harness.state().live().unwrap().recording.clone();
+    let loaded = recording::load(&path, |_, _| true).unwrap();
+    let kinds: Vec<String> = loaded
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::State(MachineState::End) => Some("END".to_owned()),
+            EntryBody::Note(n) => Some(format!("{} {}", n.code, n.text)),
+            EntryBody::Link(l) if l.code == LinkCode::Closed => Some(format!("CLOSED {}", l.text)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "END",
+            "OBSERVATION BP 112/70 mmHg",
+            "CLOSED procedure ended"
+        ]
+    );
+}

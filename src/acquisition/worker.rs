@@ -35,7 +35,10 @@ pub struct WorkerConfig {
     pub silence_timeout: Duration,
     /// How often a lost port is reopened.
     pub reconnect_interval: Duration,
-    /// Stop recording when the machine reports `END`.
+    /// Stop recording when the machine reports `END` (the `record` command). The app keeps
+    /// recording after `END` so that notes (post-disconnect vitals) can still be recorded,
+    /// until the nurse stops it; a stop asked for while the machine is at `END` is then
+    /// recorded as the procedure's end, the same `RECORDING_CLOSED` row as `record` writes.
     pub stop_on_end: bool,
     /// Set when appending to an existing recording: what the machine must continue.
     pub resume: Option<ResumeCheck>,
@@ -150,6 +153,7 @@ impl Acquisition {
             recorder_failing: false,
             last_error: None,
             last_error_sent: None,
+            at_end: false,
         };
         let handle = std::thread::Builder::new()
             .name("serial-acquisition".into())
@@ -227,6 +231,8 @@ struct Worker {
     recorder_failing: bool,
     last_error: Option<String>,
     last_error_sent: Option<Instant>,
+    /// Whether the machine's latest state is `END`.
+    at_end: bool,
 }
 
 enum Flow {
@@ -328,6 +334,9 @@ impl Worker {
                 }
                 for entry in entries {
                     let ended = matches!(entry.body, EntryBody::State(MachineState::End));
+                    if let EntryBody::State(_) = entry.body {
+                        self.at_end = ended;
+                    }
                     self.emit(entry);
                     if ended && self.config.stop_on_end {
                         flow = Flow::Stop(StopReason::ProcedureEnded);
@@ -631,6 +640,10 @@ impl Worker {
     fn finish(mut self, reason: StopReason) -> WorkerReport {
         // Counts a sentence cut off by the stop as truncated.
         let _ = self.decoder.finish();
+        let reason = match reason {
+            StopReason::Requested if self.at_end => StopReason::ProcedureEnded,
+            other => other,
+        };
         let text = match reason {
             StopReason::Requested => "recording stopped",
             StopReason::ProcedureEnded => "procedure ended",

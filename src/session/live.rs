@@ -16,7 +16,7 @@ use crate::analysis::changes::change_note;
 use crate::analysis::patient::stamp_tbv_method;
 use crate::analysis::{Patient, Target, Timeline};
 use crate::job::{Job, Poll, Wake};
-use crate::model::{MachineIdentity, Note, Priority};
+use crate::model::{MachineIdentity, MachineState, Note, Priority};
 use crate::protocol::DecodeStats;
 use crate::recording::SessionMeta;
 #[cfg(unix)]
@@ -110,7 +110,9 @@ impl LiveSession {
                 alarms.machine_link_lost(last.time_utc);
             }
         }
-        let started = prepared.start(wake)?;
+        // The recording stays open after END, for the notes written after the machine stops,
+        // until the nurse stops it or closes the session.
+        let started = prepared.keep_recording_after_end().start(wake)?;
         let events = started.acquisition.events().clone();
         let meta = started.meta;
         Ok(LiveSession {
@@ -344,7 +346,10 @@ impl LiveSession {
         let settings = self.alarm_settings(&defaults);
         self.limits = Some((defaults, settings));
         self.alarms.settings = settings;
-        let recording = self.is_recording();
+        // After END the recording stays open for notes, while the machine may fall silent or
+        // be unplugged: that is no data or link alarm.
+        let recording =
+            self.is_recording() && self.timeline.now().state() != Some(MachineState::End);
         let inputs = AlarmInputs {
             sample_age_s: self.sample_age(now).map(SampleAge::as_secs),
             connected: recording && matches!(self.link.state, LinkState::Up | LinkState::Silent),
@@ -427,8 +432,8 @@ impl LiveSession {
         }));
     }
 
-    /// Whether the session has stopped for good: asked to stop and the recording closed, or
-    /// finished on its own (at `END`).
+    /// Whether the session has stopped for good: asked to stop and the recording closed. It
+    /// does not stop at `END`: notes can be added until the nurse stops the recording.
     pub fn is_stopped(&self) -> bool {
         self.finished.is_some() && self.stopping.is_none()
     }

@@ -296,6 +296,14 @@ impl Prepared {
         &self.meta
     }
 
+    /// Keeps recording after the machine reports `END`, until stopped: notes can then still
+    /// be recorded (the app's live session; the `record` command stops at `END`).
+    #[must_use]
+    pub fn keep_recording_after_end(mut self) -> Prepared {
+        self.config.stop_on_end = false;
+        self
+    }
+
     /// Starts the worker on the open port; `wake` is called when it has news.
     pub fn start(self, wake: Box<dyn Fn() + Send>) -> Result<Started, StartError> {
         let recording = self.recorder.path().to_owned();
