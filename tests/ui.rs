@@ -1465,3 +1465,93 @@ fn a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped() {
         ]
     );
 }
+
+/// Opens the note form on a live session with data.
+fn open_note_form(rig: &mut Rig) {
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    rig.harness.get_by_label("+ Note").click();
+    rig.wait_for_label("Add a note");
+}
+
+fn type_into(rig: &mut Rig, field: &str, text: &str) {
+    rig.harness
+        .get_by_role_and_label(Role::TextInput, field)
+        .set_text_value_accesskit(text);
+    rig.harness.step();
+    rig.harness.step();
+}
+
+#[test]
+fn vitals_typed_in_the_note_form_survive_a_preset_switch_and_go_into_the_note() {
+    let mut rig = rig_with(true);
+    open_note_form(&mut rig);
+    type_into(&mut rig, "BP systolic", "112");
+    type_into(&mut rig, "BP diastolic", "70");
+    rig.harness.get_by_label("Tingling / paraesthesia").click();
+    rig.frames(2);
+    assert_eq!(
+        rig.harness
+            .get_by_role_and_label(Role::TextInput, "BP systolic")
+            .value()
+            .as_deref(),
+        Some("112")
+    );
+    rig.harness.get_by_label("Add note").click();
+    rig.harness.step();
+    rig.step_until("the note reaches the timeline", |h| {
+        h.state()
+            .live()
+            .is_some_and(|s| !s.timeline.notes.is_empty())
+    });
+    let path = rig.harness.state().live().unwrap().recording.clone();
+    rig.harness.state_mut().shutdown();
+    let loaded = recording::load(&path, |_, _| true).unwrap();
+    let notes: Vec<_> = loaded
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Note(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].code, "TINGLING");
+    assert_eq!(notes[0].text, "Tingling / paraesthesia; BP 112/70 mmHg");
+}
+
+#[test]
+fn the_note_form_shows_a_problem_only_after_input_and_its_add_button_stays_put() {
+    let mut rig = rig_with(true);
+    open_note_form(&mut rig);
+    rig.frames(2);
+    assert!(
+        rig.harness
+            .query_by_label_contains("enter at least one observation")
+            .is_none(),
+        "a problem shown before any input"
+    );
+    let before = rig.harness.get_by_label("Add note").rect();
+    type_into(&mut rig, "BP systolic", "112");
+    assert!(
+        rig.harness
+            .query_by_label_contains("blood pressure needs both")
+            .is_some()
+    );
+    let with_problem = rig.harness.get_by_label("Add note").rect();
+    type_into(&mut rig, "BP diastolic", "70");
+    assert!(
+        rig.harness
+            .query_by_label_contains("blood pressure needs both")
+            .is_none()
+    );
+    let after = rig.harness.get_by_label("Add note").rect();
+    assert_eq!(
+        before, with_problem,
+        "the Add button moved when a problem showed"
+    );
+    assert_eq!(
+        with_problem, after,
+        "the Add button moved when the problem went"
+    );
+}

@@ -54,7 +54,8 @@ impl NotePreset {
     }
 }
 
-/// The note being written.
+/// The note being written. The vital signs are kept whatever preset is chosen, and go into
+/// the note with it: switching preset never throws away what was typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NoteForm {
     pub preset: NotePreset,
@@ -65,6 +66,8 @@ pub struct NoteForm {
     pub temperature: String,
     pub calcium_dose: String,
     pub text: String,
+    /// Whether anything has been typed: what is wrong is shown only after input.
+    pub edited: bool,
 }
 
 impl Default for NoteForm {
@@ -78,6 +81,7 @@ impl Default for NoteForm {
             temperature: String::new(),
             calcium_dose: String::new(),
             text: String::new(),
+            edited: false,
         }
     }
 }
@@ -103,36 +107,35 @@ fn optional_number(
 }
 
 impl NoteForm {
-    /// The note to record, or why it cannot be recorded yet.
+    /// The vital signs typed, as they read in a note.
+    fn vitals(&self) -> Result<Vec<String>, String> {
+        let mut parts = Vec::new();
+        let sys = optional_number(&self.bp_systolic, "systolic BP", 40.0, 260.0, "mmHg")?;
+        let dia = optional_number(&self.bp_diastolic, "diastolic BP", 20.0, 180.0, "mmHg")?;
+        match (sys, dia) {
+            (Some(s), Some(d)) => parts.push(format!("BP {s:.0}/{d:.0} mmHg")),
+            (None, None) => {}
+            _ => return Err("blood pressure needs both systolic and diastolic".into()),
+        }
+        if let Some(hr) = optional_number(&self.heart_rate, "heart rate", 20.0, 250.0, "/min")? {
+            parts.push(format!("HR {hr:.0}/min"));
+        }
+        if let Some(spo2) = optional_number(&self.spo2, "SpO₂", 50.0, 100.0, "%")? {
+            parts.push(format!("SpO₂ {spo2:.0} %"));
+        }
+        if let Some(t) = optional_number(&self.temperature, "temperature", 30.0, 43.0, "°C")? {
+            parts.push(format!("T {t:.1} °C"));
+        }
+        Ok(parts)
+    }
+
+    /// The note to record, or why it cannot be recorded yet. The vital signs typed go into
+    /// the note whatever its preset.
     pub fn to_note(&self) -> Result<Note, String> {
         let extra = self.text.trim();
         let mut parts: Vec<String> = Vec::new();
         match self.preset {
-            NotePreset::Observation => {
-                let sys = optional_number(&self.bp_systolic, "systolic BP", 40.0, 260.0, "mmHg")?;
-                let dia = optional_number(&self.bp_diastolic, "diastolic BP", 20.0, 180.0, "mmHg")?;
-                match (sys, dia) {
-                    (Some(s), Some(d)) => parts.push(format!("BP {s:.0}/{d:.0} mmHg")),
-                    (None, None) => {}
-                    _ => return Err("blood pressure needs both systolic and diastolic".into()),
-                }
-                if let Some(hr) =
-                    optional_number(&self.heart_rate, "heart rate", 20.0, 250.0, "/min")?
-                {
-                    parts.push(format!("HR {hr:.0}/min"));
-                }
-                if let Some(spo2) = optional_number(&self.spo2, "SpO₂", 50.0, 100.0, "%")? {
-                    parts.push(format!("SpO₂ {spo2:.0} %"));
-                }
-                if let Some(t) =
-                    optional_number(&self.temperature, "temperature", 30.0, 43.0, "°C")?
-                {
-                    parts.push(format!("T {t:.1} °C"));
-                }
-                if parts.is_empty() && extra.is_empty() {
-                    return Err("enter at least one observation".into());
-                }
-            }
+            NotePreset::Observation => {}
             NotePreset::CalciumGiven => {
                 let dose = optional_number(&self.calcium_dose, "calcium dose", 0.1, 100.0, "mL")?
                     .ok_or("enter the calcium dose in mL")?;
@@ -144,6 +147,10 @@ impl NoteForm {
                 }
             }
             other => parts.push(other.label().to_owned()),
+        }
+        parts.extend(self.vitals()?);
+        if self.preset == NotePreset::Observation && parts.is_empty() && extra.is_empty() {
+            return Err("enter at least one observation".into());
         }
         if !extra.is_empty() {
             parts.push(extra.to_owned());
@@ -172,47 +179,52 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm) -> NoteAction {
         }
     });
     ui.add_space(6.0);
-    let edit = |ui: &mut egui::Ui, label: &str, text: &mut String| {
+    let mut edited = false;
+    let mut edit = |ui: &mut egui::Ui, label: &str, text: &mut String| {
         let l = ui.label(label);
-        ui.add(egui::TextEdit::singleline(text).desired_width(70.0))
-            .labelled_by(l.id);
+        edited |= ui
+            .add(egui::TextEdit::singleline(text).desired_width(70.0))
+            .labelled_by(l.id)
+            .changed();
     };
-    match form.preset {
-        NotePreset::Observation => {
-            ui.horizontal(|ui| {
-                edit(ui, "BP systolic", &mut form.bp_systolic);
-                edit(ui, "BP diastolic", &mut form.bp_diastolic);
-                edit(ui, "HR", &mut form.heart_rate);
-                edit(ui, "SpO₂ %", &mut form.spo2);
-                edit(ui, "Temp °C", &mut form.temperature);
-            });
-        }
-        NotePreset::CalciumGiven => {
-            ui.horizontal(|ui| edit(ui, "Calcium dose (mL)", &mut form.calcium_dose));
-        }
-        _ => {}
+    // The vital signs go with every preset, so what was typed stays on screen and in the note.
+    ui.horizontal(|ui| {
+        edit(ui, "BP systolic", &mut form.bp_systolic);
+        edit(ui, "BP diastolic", &mut form.bp_diastolic);
+        edit(ui, "HR", &mut form.heart_rate);
+        edit(ui, "SpO₂ %", &mut form.spo2);
+        edit(ui, "Temp °C", &mut form.temperature);
+    });
+    if form.preset == NotePreset::CalciumGiven {
+        ui.horizontal(|ui| edit(ui, "Calcium dose (mL)", &mut form.calcium_dose));
     }
     let l = ui.label("Note text");
-    ui.add(
-        egui::TextEdit::multiline(&mut form.text)
-            .desired_rows(2)
-            .desired_width(f32::INFINITY),
-    )
-    .labelled_by(l.id);
+    edited |= ui
+        .add(
+            egui::TextEdit::multiline(&mut form.text)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(l.id)
+        .changed();
+    form.edited |= edited;
     let result = form.to_note();
-    if let Err(problem) = &result {
-        ui.label(RichText::new(problem).color(egui::Color32::from_rgb(0xFF, 0x6B, 0x6B)));
-    }
+    // The buttons come first on their row, so they stay where they are whether or not a
+    // problem is shown after them; a problem shows only once something has been typed.
     ui.horizontal(|ui| {
-        if ui
-            .add_enabled(result.is_ok(), egui::Button::new("Add note"))
-            .clicked()
-            && let Ok(note) = result
+        let add = ui.add_enabled(result.is_ok(), egui::Button::new("Add note"));
+        if add.clicked()
+            && let Ok(note) = &result
         {
-            action = NoteAction::Add(note);
+            action = NoteAction::Add(note.clone());
         }
         if ui.button("Cancel").clicked() {
             action = NoteAction::Cancel;
+        }
+        if form.edited
+            && let Err(problem) = &result
+        {
+            ui.label(RichText::new(problem).color(egui::Color32::from_rgb(0xFF, 0x6B, 0x6B)));
         }
     });
     action
