@@ -1555,3 +1555,13 @@ fn the_note_form_shows_a_problem_only_after_input_and_its_add_button_stays_put()
         "the Add button moved when the problem went"
     );
 }
+
+#[test]
+fn the_status_bar_counts_messages_in_a_nurses_words() {
+    let mut rig = rig_with(true);
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    // Two messages from the machine, none rejected, none lost.
+    rig.wait_for_label("2 messages · 0 rejected · 0 lost");
+    assert!(rig.harness.query_by_label_contains("sentences").is_none());
+}

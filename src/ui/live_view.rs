@@ -139,7 +139,7 @@ fn footer_ui(ui: &mut egui::Ui, session: &LiveSession, commands: &mut Vec<Comman
             }
             ui.label(
                 RichText::new(format!(
-                    "{} sentences · {} rejected · {} lost",
+                    "{} messages · {} rejected · {} lost",
                     stats.sentences,
                     stats.rejected(),
                     stats.lost_sentences
