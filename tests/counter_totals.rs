@@ -13,18 +13,18 @@ mod support;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use apheresis_monitor::analysis::Series;
 use apheresis_monitor::analysis::summary::Figure;
-use apheresis_monitor::model::{EntryBody, MachineState, Payload, Quantity, Sentence};
+use apheresis_monitor::model::{EntryBody, Payload, Quantity, Sentence};
 use apheresis_monitor::protocol::encode;
-use apheresis_monitor::recording::{self, SessionMeta};
+use apheresis_monitor::recording;
 use apheresis_monitor::session::replay::Replay;
-use apheresis_monitor::session::{Destination, LiveSession, Machine, SessionStart};
+use apheresis_monitor::session::{Destination, LiveSession};
 use serde_json::Value;
 
-use support::{Watched, has_open, pty, record_command, wait_until};
+use support::{Watched, pty, record_command, wait_finished};
 
 /// One fixture and its totals, worked out by hand (see `tests/fixtures/make_fixtures.py` and
 /// `tests/summary_oracle.rs`).
@@ -153,42 +153,7 @@ fn assert_totals(case: &Case, what: &str, total: impl Fn(Quantity) -> Option<f64
 }
 
 fn start_live(port: &str, folder: &Path) -> LiveSession {
-    let live = LiveSession::start(
-        SessionStart {
-            machine: Machine::Port {
-                port: port.to_owned(),
-                baud: 115_200,
-            },
-            destination: Destination::NewIn(folder.to_owned()),
-            meta: SessionMeta::default(),
-        },
-        Box::new(|| {}),
-    )
-    .unwrap();
-    let me = std::process::id();
-    wait_until(
-        Duration::from_secs(10),
-        "the live session to open its port",
-        || has_open(me, Path::new(port)),
-    );
-    live
-}
-
-/// Drains the live session until it has taken in the machine's `END`, then stops it as the
-/// nurse does: the app keeps recording after `END` (for notes) until stopped, and the stop is
-/// recorded as the procedure's end, as `record` records it.
-fn wait_finished(live: &mut LiveSession) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while live.timeline.now().state() != Some(MachineState::End) {
-        live.drain(Duration::from_millis(50));
-        assert!(
-            Instant::now() < deadline,
-            "the live session did not reach END"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    live.stop_and_wait();
-    assert!(live.finished.is_some(), "the live session did not finish");
+    support::start_live(port, Destination::NewIn(folder.to_owned()))
 }
 
 #[test]

@@ -11,16 +11,16 @@ mod support;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use apheresis_monitor::model::{
     Alarm, MachineState, Payload, Priority, Quantity, Sample, Sentence,
 };
 use apheresis_monitor::protocol::encode;
-use apheresis_monitor::recording::{SessionMeta, meta_path_for};
-use apheresis_monitor::session::{Destination, LiveSession, Machine, SessionStart};
+use apheresis_monitor::recording::meta_path_for;
+use apheresis_monitor::session::{Destination, LiveSession};
 
-use support::{RECEIVED_LOG, Watched, has_open, pty, record_command, wait_until};
+use support::{RECEIVED_LOG, Watched, pty, record_command, wait_finished, wait_until};
 
 /// The file with the receipt times blanked, port names replaced and outage lengths blanked.
 fn comparable(path: &Path, ports: &[&str]) -> String {
@@ -71,48 +71,15 @@ fn sample(inlet_ml: f64) -> Payload {
     )
 }
 
-/// Starts the app's live session on `port`, recording in `folder` (or resuming `resume`), and
-/// waits until its worker has the port open.
+/// Starts the app's live session on `port`, recording in `folder` (or resuming `resume`).
 fn start_live(port: &str, folder: &Path, resume: Option<PathBuf>) -> LiveSession {
-    let live = LiveSession::start(
-        SessionStart {
-            machine: Machine::Port {
-                port: port.to_owned(),
-                baud: 115_200,
-            },
-            destination: match resume {
-                Some(path) => Destination::Resume(path),
-                None => Destination::NewIn(folder.to_owned()),
-            },
-            meta: SessionMeta::default(),
+    support::start_live(
+        port,
+        match resume {
+            Some(path) => Destination::Resume(path),
+            None => Destination::NewIn(folder.to_owned()),
         },
-        Box::new(|| {}),
     )
-    .unwrap();
-    let me = std::process::id();
-    wait_until(
-        Duration::from_secs(10),
-        "the live session to open its port",
-        || has_open(me, Path::new(port)),
-    );
-    live
-}
-
-/// Drains the live session until it has taken in the machine's `END`, then stops it as the
-/// nurse does: the app keeps recording after `END` (for notes) until stopped, and the stop is
-/// recorded as the procedure's end, as `record` records it.
-fn wait_finished(live: &mut LiveSession) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while live.timeline.now().state() != Some(MachineState::End) {
-        live.drain(Duration::from_millis(50));
-        assert!(
-            Instant::now() < deadline,
-            "the live session did not reach END"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    live.stop_and_wait();
-    assert!(live.finished.is_some(), "the live session did not finish");
 }
 
 #[test]

@@ -390,3 +390,49 @@ pub fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+/// Starts the app's live session on `port` into `destination` (a new recording or a resumed
+/// one) through the one start path, and waits until its worker has the port open.
+pub fn start_live(
+    port: &str,
+    destination: apheresis_monitor::session::Destination,
+) -> apheresis_monitor::session::LiveSession {
+    use apheresis_monitor::session::{LiveSession, Machine, SessionStart};
+    let live = LiveSession::start(
+        SessionStart {
+            machine: Machine::Port {
+                port: port.to_owned(),
+                baud: 115_200,
+            },
+            destination,
+            meta: SessionMeta::default(),
+        },
+        Box::new(|| {}),
+    )
+    .unwrap();
+    let me = std::process::id();
+    wait_until(
+        Duration::from_secs(10),
+        "the live session to open its port",
+        || has_open(me, Path::new(port)),
+    );
+    live
+}
+
+/// Drains the live session until it has taken in the machine's `END`, then stops it as the
+/// nurse does: the app keeps recording after `END` (for notes) until stopped, and the stop is
+/// recorded as the procedure's end, as `record` records it.
+pub fn wait_finished(live: &mut apheresis_monitor::session::LiveSession) {
+    use apheresis_monitor::model::MachineState;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while live.timeline.now().state() != Some(MachineState::End) {
+        live.drain(Duration::from_millis(50));
+        assert!(
+            Instant::now() < deadline,
+            "the live session did not reach END"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    live.stop_and_wait();
+    assert!(live.finished.is_some(), "the live session did not finish");
+}
