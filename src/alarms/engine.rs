@@ -616,11 +616,13 @@ impl AlarmEngine {
 mod tests {
     use super::*;
 
-    fn at(s: i64) -> Timestamp {
+    /// A time `s` seconds into the tests' day (shared with the status tests).
+    pub(super) fn at(s: i64) -> Timestamp {
         Timestamp::from_second(1_700_000_000 + s).unwrap()
     }
 
-    fn running(access: f64) -> AlarmInputs {
+    /// Running, pressures in range, a sample half a second old (shared with the status tests).
+    pub(super) fn running(access: f64) -> AlarmInputs {
         AlarmInputs {
             state: Some(MachineState::Run),
             access_mmhg: Some(access),
@@ -633,7 +635,8 @@ mod tests {
         }
     }
 
-    fn raised(events: &[AlarmEvent]) -> Vec<String> {
+    /// The codes of the alarms `events` raised (shared with the status tests).
+    pub(super) fn raised(events: &[AlarmEvent]) -> Vec<String> {
         events
             .iter()
             .filter_map(|e| match e {

@@ -169,38 +169,11 @@ pub(super) struct MachineKnowledge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alarms::engine::tests::{at, raised, running};
     use crate::alarms::engine::{ActiveAlarm, AlarmSettings};
     use crate::alarms::stale::STALE_AFTER_S;
     use crate::model::{Alarm, LinkCode, LinkEvent, MachineState, Sample};
     use crate::recording::meta::PatientMeta;
-
-    fn at(s: i64) -> Timestamp {
-        Timestamp::from_second(1_700_000_000 + s).unwrap()
-    }
-
-    /// Running, pressures in range, a sample half a second old.
-    fn running(access: f64) -> AlarmInputs {
-        AlarmInputs {
-            state: Some(MachineState::Run),
-            access_mmhg: Some(access),
-            return_mmhg: Some(110.0),
-            inlet_ml_min: Some(55.0),
-            citrate: Some(super::super::citrate::CitrateReading::per_l(0.8)),
-            sample_age_s: Some(0.5),
-            connected: true,
-            ..AlarmInputs::default()
-        }
-    }
-
-    fn raised(events: &[AlarmEvent]) -> Vec<String> {
-        events
-            .iter()
-            .filter_map(|e| match e {
-                AlarmEvent::Raised { source, .. } => Some(source.code()),
-                _ => None,
-            })
-            .collect()
-    }
 
     fn codes(engine: &AlarmEngine) -> Vec<String> {
         engine.active().iter().map(|a| a.source.code()).collect()
