@@ -303,6 +303,21 @@ pub fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each monitor alarm the replay of `entries` raises with no patient, no target and the
+    /// default limits: its code, when it was raised and when cleared.
+    fn default_times(entries: &[Entry]) -> Vec<(String, f64, Option<f64>)> {
+        audit(
+            entries,
+            &Patient::default(),
+            Target::default(),
+            &AlarmSettings::default(),
+        )
+        .alarms
+        .into_iter()
+        .map(|a| (a.code, a.raised_elapsed_s, a.cleared_elapsed_s))
+        .collect()
+    }
     use crate::analysis::Sex;
     use crate::model::{LinkEvent, MachineState, Quantity, Sample};
     use crate::recording::meta::PatientMeta;
@@ -435,23 +450,13 @@ mod tests {
         for s in 500..=505 {
             entries.push(entry(f64::from(s), sample(0.0, -60.0)));
         }
-        let found = audit(
-            &entries,
-            &Patient::default(),
-            Target::default(),
-            &AlarmSettings::default(),
-        );
-        let times: Vec<(&str, f64, Option<f64>)> = found
-            .alarms
-            .iter()
-            .map(|a| (a.code.as_str(), a.raised_elapsed_s, a.cleared_elapsed_s))
-            .collect();
+        let times = default_times(&entries);
         // The silent link at 25 s makes the machine's alarms unknown (no state sentence follows).
         assert_eq!(
             times,
             [
-                ("MON_MACHINE_ALARMS_UNKNOWN", 25.0, None),
-                ("MON_NO_DATA", 30.0, Some(60.0))
+                ("MON_MACHINE_ALARMS_UNKNOWN".to_owned(), 25.0, None),
+                ("MON_NO_DATA".to_owned(), 30.0, Some(60.0))
             ]
         );
     }
@@ -515,22 +520,12 @@ mod tests {
         for s in 81..=90 {
             entries.push(entry(f64::from(s), sample(0.0, -60.0)));
         }
-        let found = audit(
-            &entries,
-            &Patient::default(),
-            Target::default(),
-            &AlarmSettings::default(),
-        );
-        let times: Vec<(&str, f64, Option<f64>)> = found
-            .alarms
-            .iter()
-            .map(|a| (a.code.as_str(), a.raised_elapsed_s, a.cleared_elapsed_s))
-            .collect();
+        let times = default_times(&entries);
         assert_eq!(
             times,
             [
-                ("MON_LINK_LOST", 20.5, Some(80.057)),
-                ("MON_MACHINE_ALARMS_UNKNOWN", 20.5, None)
+                ("MON_LINK_LOST".to_owned(), 20.5, Some(80.057)),
+                ("MON_MACHINE_ALARMS_UNKNOWN".to_owned(), 20.5, None)
             ]
         );
     }
