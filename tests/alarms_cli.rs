@@ -5,6 +5,10 @@
 //!
 //! Expected times are worked out by hand in the comments.
 
+mod support;
+
+use support::entry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,7 +16,6 @@ use apheresis_monitor::model::{
     Alarm, Entry, EntryBody, LinkCode, LinkEvent, MachineState, Priority, Quantity, Sample,
 };
 use apheresis_monitor::recording::{self, Recorder, SessionMeta, meta::parse_meta, write_meta};
-use jiff::Timestamp;
 use serde_json::{Value, json};
 
 fn run(args: &[&str]) -> Output {
@@ -82,15 +85,6 @@ fn citrate(alarms: &[Value]) -> Vec<&Value> {
         .iter()
         .filter(|a| a["code"] == "MON_CITRATE_HIGH")
         .collect()
-}
-
-fn entry(secs: u64, seq: Option<u32>, body: EntryBody) -> Entry {
-    Entry {
-        time_utc: Timestamp::from_second(1_773_475_500 + secs as i64).expect("a valid time"),
-        elapsed_ms: Some(secs * 1000),
-        seq,
-        body,
-    }
 }
 
 /// A RUN recorded up to `end_s`, one sample a second, AC 4 mL/min except 7.2 mL/min from

@@ -2,14 +2,17 @@
 //! truncated, without metadata, with invalid metadata and without samples, and a file that is
 //! not a recording.
 
+mod support;
+
+use support::entry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use apheresis_monitor::model::{
-    Alarm, Entry, EntryBody, LinkCode, LinkEvent, MachineState, Note, Priority, Quantity, Sample,
+    Alarm, EntryBody, LinkCode, LinkEvent, MachineState, Note, Priority, Quantity, Sample,
 };
 use apheresis_monitor::recording::{Recorder, SessionMeta, meta::parse_meta, write_meta};
-use jiff::Timestamp;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_apheresis-monitor"))
@@ -26,15 +29,6 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn entry(secs: u64, seq: Option<u32>, body: EntryBody) -> Entry {
-    Entry {
-        time_utc: Timestamp::from_second(1_773_475_500 + secs as i64).expect("a valid time"),
-        elapsed_ms: Some(secs * 1000),
-        seq,
-        body,
-    }
 }
 
 /// A 15-minute session: PRIME 0–60, RUN 60–840, RINSEBACK 840–900, END; samples every 5 s at

@@ -436,3 +436,13 @@ pub fn wait_finished(live: &mut apheresis_monitor::session::LiveSession) {
     live.stop_and_wait();
     assert!(live.finished.is_some(), "the live session did not finish");
 }
+
+/// A row received `secs` seconds into a fixed test day, at machine time `secs`.
+pub fn entry(secs: u64, seq: Option<u32>, body: EntryBody) -> Entry {
+    Entry {
+        time_utc: jiff::Timestamp::from_second(1_773_475_500 + secs as i64).expect("a valid time"),
+        elapsed_ms: Some(secs * 1000),
+        seq,
+        body,
+    }
+}
