@@ -203,7 +203,6 @@ impl Replay<'_> {
             connected: recording && matches!(self.link, Link::Up | Link::Silent),
             link_lost: recording && self.link == Link::Lost,
             recording_failed: None,
-            unavailable: AlarmInputs::unavailable_rules(self.patient, self.target),
             ..AlarmInputs::from_timeline(&self.timeline, self.patient, self.target, &settings)
         };
         let at = self.elapsed_at(now);

@@ -202,8 +202,9 @@ pub struct AlarmInputs {
 
 impl AlarmInputs {
     /// What the session's data says: state, pressures, inlet, the citrate reading for the
-    /// patient's TBV (over the window `settings` give), progress to the target, and the
-    /// machine's active alarms. The caller adds what it knows of the link and the recording.
+    /// patient's TBV (over the window `settings` give), progress to the target, the machine's
+    /// active alarms, and the rules the patient's details leave unable to run. The caller adds
+    /// what it knows of the link and the recording.
     pub fn from_timeline(
         timeline: &Timeline,
         patient: &Patient,
@@ -229,6 +230,7 @@ impl AlarmInputs {
                     text: a.text.clone(),
                 })
                 .collect(),
+            unavailable: AlarmInputs::unavailable_rules(patient, target),
             ..AlarmInputs::default()
         }
     }

@@ -355,7 +355,6 @@ impl LiveSession {
             connected: recording && matches!(self.link.state, LinkState::Up | LinkState::Silent),
             link_lost: recording && matches!(self.link.state, LinkState::Down { .. }),
             recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
-            unavailable: AlarmInputs::unavailable_rules(&self.patient, self.target),
             ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target, &settings)
         };
         self.alarms_off = self.alarms.alarms_off(&inputs);
