@@ -327,15 +327,12 @@ impl LiveSession {
     /// `PATIENT_CHANGED` row; changes made later in the alarm limits window do.
     pub fn keep_alarm_limits(&mut self, defaults: AlarmSettings) {
         if self.meta.limits.is_none() {
-            let edit = move |meta: &mut SessionMeta| {
-                meta.limits = Some(limits_meta(&defaults, meta.limits.as_ref()));
-            };
-            let mut meta = self.meta.clone();
-            edit(&mut meta);
-            self.set_meta(meta);
-            if let Some(acquisition) = &self.acquisition {
-                acquisition.edit_meta(Box::new(edit));
-            }
+            self.change_meta(
+                move |meta: &mut SessionMeta| {
+                    meta.limits = Some(limits_meta(&defaults, meta.limits.as_ref()));
+                },
+                false,
+            );
         }
     }
 
@@ -394,13 +391,23 @@ impl LiveSession {
     /// changed from what to what (see [`crate::analysis::changes`]); the TBV method stored is
     /// the one the new details give.
     pub fn edit_meta(&mut self, edit: impl Fn(&mut SessionMeta) + Send + Clone + 'static) {
+        self.change_meta(edit, true);
+    }
+
+    /// Applies `edit` here and, through the worker, to the metadata file; with `trail`, a
+    /// change to the clinical details is recorded first as a `PATIENT_CHANGED` note.
+    fn change_meta(
+        &mut self,
+        edit: impl Fn(&mut SessionMeta) + Send + Clone + 'static,
+        trail: bool,
+    ) {
         let edit = move |meta: &mut SessionMeta| {
             edit(meta);
             stamp_tbv_method(meta);
         };
         let mut meta = self.meta.clone();
         edit(&mut meta);
-        let note = change_note(&self.meta, &meta);
+        let note = trail.then(|| change_note(&self.meta, &meta)).flatten();
         self.set_meta(meta);
         if let Some(acquisition) = &self.acquisition {
             if let Some(note) = note {
