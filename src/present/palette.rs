@@ -46,6 +46,55 @@ pub fn quantity(quantity: Quantity, dark: bool) -> Rgb {
     if dark { on_dark } else { light }
 }
 
+/// The accents that are not alarms: recording, mode badges, the replay playhead, messages and
+/// form errors. None of them is an alarm colour (red, yellow, cyan), so an accent never reads
+/// as an alarm from across the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Accent {
+    /// The recording indicator (REC).
+    Recording,
+    /// DEMO and REPLAY badges.
+    Badge,
+    /// The replay playhead.
+    Playhead,
+    /// An information message (not an alarm).
+    Notice,
+    /// A form's validation error, or an action that failed.
+    Error,
+    /// An action that succeeded (export written).
+    Success,
+    /// The link carries fresh data.
+    LinkOk,
+}
+
+impl Accent {
+    pub const ALL: [Accent; 7] = [
+        Accent::Recording,
+        Accent::Badge,
+        Accent::Playhead,
+        Accent::Notice,
+        Accent::Error,
+        Accent::Success,
+        Accent::LinkOk,
+    ];
+}
+
+/// An accent's colour on a dark background (`dark`) or a light one.
+pub fn accent(accent: Accent, dark: bool) -> Rgb {
+    let (light, on_dark) = match accent {
+        // Violet: a recording is running.
+        Accent::Recording => (Rgb(0x6A, 0x3D, 0xC8), Rgb(0xA8, 0x8C, 0xFF)),
+        // Soft blue: a mode, not a condition.
+        Accent::Badge | Accent::Playhead | Accent::Notice => {
+            (Rgb(0x1F, 0x4E, 0xB4), Rgb(0x7A, 0xA2, 0xF7))
+        }
+        // Magenta: a form or an action needs the nurse, but nothing about the patient does.
+        Accent::Error => (Rgb(0xA0, 0x1E, 0x78), Rgb(0xF0, 0x8C, 0xD8)),
+        Accent::Success | Accent::LinkOk => (Rgb(0x1E, 0x7A, 0x46), Rgb(0x3C, 0xC0, 0x78)),
+    };
+    if dark { on_dark } else { light }
+}
+
 /// Alarm colours (IEC 60601-1-8): high red, medium yellow, low cyan. Used for nothing else.
 pub fn priority(priority: Priority) -> Rgb {
     match priority {

@@ -6,6 +6,7 @@ use egui::{Color32, FontId, TextStyle};
 
 use crate::analysis::Series;
 use crate::model::{MachineState, Priority, Quantity};
+pub use crate::present::palette::Accent;
 use crate::present::palette::{self, Rgb};
 
 /// Night (dark) or day (light).
@@ -66,6 +67,11 @@ pub fn quantity_color(quantity: Quantity, dark: bool) -> Color32 {
 /// Alarm colours (IEC 60601-1-8): high red, medium yellow, low cyan. Used for nothing else.
 pub fn priority_color(priority: Priority) -> Color32 {
     color(palette::priority(priority))
+}
+
+/// A non-alarm accent (REC, badges, playhead, messages, form errors): never an alarm colour.
+pub fn accent_color(accent: Accent, dark: bool) -> Color32 {
+    color(palette::accent(accent, dark))
 }
 
 /// Text colour readable on an alarm colour.
