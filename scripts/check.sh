@@ -6,6 +6,7 @@ scripts/check-core-has-no-egui.sh
 scripts/check-library-without-cli.sh
 scripts/check-file-lengths.sh
 scripts/check-layers.sh
+scripts/check-colours.sh
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --no-default-features --features cli --lib --bins -- -D warnings

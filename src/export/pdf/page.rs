@@ -10,7 +10,7 @@ use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt as _, SvgSettings};
 
-use crate::present::palette::Rgb;
+use crate::present::palette::{self, Rgb};
 
 use crate::export::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT};
 use crate::export::fonts::Metrics;
@@ -30,8 +30,8 @@ pub(super) const GREY: Rgb = Rgb(0x60, 0x60, 0x60);
 pub(super) const LIGHT: Rgb = Rgb(0xB0, 0xB0, 0xB0);
 /// What stands in for a figure that could not be computed.
 pub(super) const MUTED: Rgb = Rgb(0x8A, 0x8A, 0x8A);
-pub(super) const STRIPE: Rgb = Rgb(0xF2, 0xF4, 0xF6);
-pub(super) const ACCENT: Rgb = Rgb(0x00, 0x62, 0xB2);
+pub(super) const STRIPE: Rgb = palette::REPORT_STRIPE;
+pub(super) const ACCENT: Rgb = palette::REPORT_ACCENT;
 
 /// One drawing operation on a page. `y` of text is its baseline; coordinates run from the top
 /// left corner, in points.
