@@ -8,6 +8,8 @@ pub mod changes;
 pub mod citrate;
 pub mod counters;
 pub mod decimate;
+pub mod identity;
+pub mod labs;
 pub mod patient;
 pub mod progress;
 pub mod summary;
