@@ -234,6 +234,23 @@ def positive(value):
     return number_in(value, (math.ulp(0.0), math.inf))
 
 
+def count_per_ul(lab, key, legacy_key, plausible):
+    """A cell count in cells/µL: `{"value", "unit"}` under `key` (UCUM /uL, 10*9/L or 10*6/mL,
+    the last two 1000 cells/µL each), else a bare cells/µL number under `legacy_key`; None when
+    missing, of another unit or outside the plausible range."""
+    value = lab.get(key)
+    if value is None:
+        return number_in(lab.get(legacy_key), plausible)
+    if not isinstance(value, dict):
+        return None
+    factor = {"/uL": 1, "10*9/L": 1000, "10*6/mL": 1000}.get(value.get("unit"))
+    number = value.get("value")
+    if factor is None or isinstance(number, bool) or not isinstance(number, (int, float)):
+        return None
+    # Exact in decimal, as the monitor converts.
+    return number_in(float(Decimal(repr(float(number))) * factor), plausible)
+
+
 def session_axis(df):
     """Session seconds of every row (NaN without `elapsed_s`) and, per row, how many machine
     restarts came before it."""
@@ -429,13 +446,18 @@ def summarise(path):
 
     # Lab.
     lab = meta.get("lab") if isinstance(meta.get("lab"), dict) else {}
-    pre, product, volume, target = (
-        positive(lab.get(k))
-        for k in ("pre_cd3_per_ul", "product_cd3_per_ul", "product_volume_ml", "target_cd3_cells")
-    )
+    pre = count_per_ul(lab, "pre_cd3", "pre_cd3_per_ul", (5, 50_000))
+    product = count_per_ul(lab, "product_cd3", "product_cd3_per_ul", (100, 1_000_000))
+    volume = lab.get("product_volume_ml")
+    if isinstance(volume, dict):
+        volume = volume.get("value") if volume.get("unit") == "mL" else None
+    volume = number_in(volume, (1, 1000))
+    target = positive(lab.get("target_cd3_cells"))
     cells = product * 1000 * volume if product is not None and volume is not None else None
     ok = cells is not None and pre is not None and wb is not None and wb > 0
     ce2 = 100 * cells / (pre * 1000 * wb) if ok else None
+    # A CE2 above 100 % is refused as implausible.
+    ce2 = ce2 if ce2 is not None and ce2 <= 100 else None
     out["cd3_yield_cells"] = cells
     out["ce2_percent"] = ce2
     out["wb_needed_for_target_ml"] = (

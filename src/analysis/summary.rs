@@ -1119,6 +1119,72 @@ mod tests {
         ));
     }
 
+    /// The hand session's labs (pre 1000/µL, product 5500/µL) typed in each count unit.
+    fn labs_in(unit: &str, scale: f64) -> Summary {
+        let mut meta = hand_meta();
+        meta.lab = Some(
+            serde_json::from_value(serde_json::json!({
+                "pre_cd3": {"value": 1000.0 * scale, "unit": unit},
+                "product_cd3": {"value": 5500.0 * scale, "unit": unit},
+                "product_volume_ml": {"value": 40, "unit": "mL"},
+                "target_cd3_cells": 1e9,
+            }))
+            .unwrap(),
+        );
+        summarize_entries(&hand_session(), Some(&meta))
+    }
+
+    #[test]
+    fn labs_in_any_count_unit_give_the_same_yield_and_ce2() {
+        let reference = summarize_entries(&hand_session(), Some(&hand_meta()));
+        let figures = [
+            Figure::Cd3YieldCells,
+            Figure::Ce2Percent,
+            Figure::WbNeededForTargetMl,
+        ];
+        for (unit, scale) in [("/uL", 1.0), ("10*9/L", 1e-3), ("10*6/mL", 1e-3)] {
+            let s = labs_in(unit, scale);
+            for figure in figures {
+                assert_eq!(
+                    s.number(figure),
+                    reference.number(figure),
+                    "{unit} {figure:?}"
+                );
+                assert!(s.number(figure).is_some(), "{unit} {figure:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_count_in_the_wrong_unit_and_a_ce2_above_100_percent_are_refused() {
+        // 1 ×10⁹/L typed as cells/µL: refused, with its range.
+        let s = labs_in("/uL", 1e-3);
+        assert_eq!(s.number(Figure::Ce2Percent), None);
+        assert!(
+            s.unavailable_reason(Figure::Cd3YieldCells)
+                .unwrap()
+                .contains("outside the plausible 100–1000000 cells/µL"),
+            "{:?}",
+            s.unavailable_reason(Figure::Cd3YieldCells)
+        );
+        // Plausible counts whose CE2 is not: a pre count of 5/µL.
+        let mut meta = hand_meta();
+        meta.lab = Some(
+            serde_json::from_str(
+                r#"{"pre_cd3": {"value": 5, "unit": "/uL"}, "product_cd3_per_ul": 500000,
+                    "product_volume_ml": 400, "target_cd3_cells": 1e9}"#,
+            )
+            .unwrap(),
+        );
+        let s = summarize_entries(&hand_session(), Some(&meta));
+        assert_eq!(s.number(Figure::Ce2Percent), None);
+        assert_eq!(s.number(Figure::WbNeededForTargetMl), None);
+        let why = s.unavailable_reason(Figure::Ce2Percent).unwrap();
+        assert!(why.contains("above 100 %: implausible"), "{why}");
+        // The yield itself stands: it does not depend on the pre count.
+        close(s.number(Figure::Cd3YieldCells), 500_000.0 * 1000.0 * 400.0);
+    }
+
     #[test]
     fn bad_lab_values_are_named() {
         let mut meta = hand_meta();
@@ -1128,13 +1194,14 @@ mod tests {
         let s = summarize_entries(&hand_session(), Some(&meta));
         assert_eq!(
             s.unavailable_reason(Figure::Cd3YieldCells),
-            Some(
-                "lab product_cd3_per_ul \"lots\" is not a number; lab product_volume_ml is missing"
-            )
+            Some("product CD3+ \"lots\" is not a number; lab product_volume_ml is missing")
         );
         assert_eq!(
             s.unavailable_reason(Figure::Ce2Percent),
-            Some("needs cd3_yield_cells; lab pre_cd3_per_ul 0 is not a positive number")
+            Some(
+                "needs cd3_yield_cells; pre-collection CD3+ 0 cells/µL is outside the plausible \
+                 5–50000 cells/µL: check the unit"
+            )
         );
         assert_eq!(
             s.unavailable_reason(Figure::WbNeededForTargetMl),
