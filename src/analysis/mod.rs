@@ -8,6 +8,7 @@ pub mod changes;
 pub mod citrate;
 pub mod counters;
 pub mod decimate;
+pub mod forecast;
 pub mod identity;
 pub mod labs;
 pub mod patient;
