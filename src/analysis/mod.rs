@@ -13,6 +13,7 @@ pub mod identity;
 pub mod labs;
 pub mod patient;
 pub mod progress;
+pub mod records;
 pub mod summary;
 pub mod timeline;
 
