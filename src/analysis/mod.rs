@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod citrate;
+pub mod collection;
 pub mod counters;
 pub mod decimate;
 pub mod forecast;

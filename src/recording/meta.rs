@@ -39,6 +39,42 @@ pub struct PatientMeta {
     /// it out again from the details above whenever it reads them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tbv_method: Option<Value>,
+    /// The hospital's patient number (personal data: never logged, never in a file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospital_number: Option<Value>,
+    /// The NHS number, ten digits with a modulus 11 check digit (personal data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nhs_number: Option<Value>,
+    /// Date of birth, `YYYY-MM-DD` (personal data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The collection's identity and consumables, as stored; checked by
+/// [`crate::analysis::collection::CollectionDetails`] before any use.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CollectionMeta {
+    /// The manufacturer's collection ID, or an ISBT 128 donation identification number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    /// `peripheral`, `central_line` or `vascath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Value>,
+    /// Where the access is (`left antecubital`, `right IJ`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_site: Option<Value>,
+    /// The second checker of the identity (the operator is the file's `operator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checker: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anticoagulant_lot: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kit_lot: Option<Value>,
+    /// The kit's expiry date, `YYYY-MM-DD` (or `YYYY-MM`: the end of that month).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kit_expiry: Option<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -110,6 +146,9 @@ pub struct SessionMeta {
     pub operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lab: Option<LabMeta>,
+    /// The collection's identity and consumables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<CollectionMeta>,
     /// Set when the recording is of the built-in simulated machine.
     #[serde(
         default,
@@ -148,6 +187,7 @@ impl Default for SessionMeta {
             started_utc: None,
             operator: None,
             lab: None,
+            collection: None,
             demo: None,
             limits: None,
             extra: Map::new(),
