@@ -1,4 +1,4 @@
-//! The alarm review list and the banner's alarm lines, drawn with egui_kittest from a real
+//! The alarm review list and the banner's alarm lines, drawn with `egui_kittest` from a real
 //! alarm engine fed the inputs the live session gives it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test

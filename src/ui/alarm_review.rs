@@ -86,7 +86,8 @@ fn record_ui(ui: &mut egui::Ui, record: &AlarmRecord, now: Timestamp) {
                 .size(TEXT_SIZE)
                 .strong(),
         );
-        ui.add(egui::Label::new(RichText::new(&record.text).size(TEXT_SIZE)).wrap())
+        let strong = ui.visuals().strong_text_color();
+        ui.add(egui::Label::new(RichText::new(&record.text).size(TEXT_SIZE).color(strong)).wrap())
             .on_hover_text(record.source.code());
     });
     ui.horizontal_wrapped(|ui| {
