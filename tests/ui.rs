@@ -701,6 +701,13 @@ fn a_machine_alarm_shows_in_the_banner_with_its_priority() {
             text: String::new(),
         }),
     );
+    // A high alarm that cleared itself before anyone acknowledged it stays shown, latched,
+    // until someone does.
+    rig.step_until("the alarm shows as cleared, not acknowledged", |h| {
+        h.query_by_label_contains("(cleared, not acknowledged)")
+            .is_some()
+    });
+    rig.harness.get_by_label("Acknowledge").click();
     rig.step_until("the alarm clears", |h| {
         h.query_by_label_contains("Access pressure low").is_none()
     });
