@@ -541,9 +541,11 @@ fn a_rule_switched_off_or_missing_an_input_shows_alarm_off_naming_it() {
             .query_by_label_contains("needs the patient's weight")
             .is_none()
     );
-    // The no-data rule switched off in Alarm limits (the session's limits): named, and it
-    // stays shown.
+    // A rule switched off in Alarm limits (the session's limits): named, and it stays shown.
+    // The no-data rule switched off too (an old settings file): a technical alarm cannot be,
+    // so it is not named, and a minute without data raises it.
     let mut limits = rig.harness.state().settings.alarms;
+    limits.access_low.enabled = false;
     limits.no_data.enabled = false;
     rig.harness
         .state_mut()
@@ -552,28 +554,23 @@ fn a_rule_switched_off_or_missing_an_input_shows_alarm_off_naming_it() {
         .set_alarm_limits(limits);
     rig.settle();
     assert!(off(&rig, "ALARM OFF"));
-    assert!(off(&rig, "No data: switched off (Alarm limits)"));
-    // A minute without data: no alarm of any kind (the banner has no alarm of its own), but
-    // the tiles still say the data is old.
+    assert!(off(
+        &rig,
+        "Access pressure low: switched off (Alarm limits)"
+    ));
+    assert!(!off(&rig, "No data: switched off (Alarm limits)"));
     rig.advance_clock(60);
     rig.settle();
     assert!(
         rig.harness
             .query_by_label_contains("No data from machine")
-            .is_none()
+            .is_some()
     );
-    assert!(
-        rig.harness
-            .state()
-            .live()
-            .unwrap()
-            .alarms
-            .active()
-            .is_empty()
-    );
-    assert!(rig.harness.query_by_label("Acknowledge").is_none());
     assert_eq!(tiles_saying(&rig, "1 min old"), 7);
-    assert!(off(&rig, "No data: switched off (Alarm limits)"));
+    assert!(off(
+        &rig,
+        "Access pressure low: switched off (Alarm limits)"
+    ));
 }
 
 #[test]
@@ -704,6 +701,13 @@ fn a_machine_alarm_shows_in_the_banner_with_its_priority() {
             text: String::new(),
         }),
     );
+    // A high alarm that cleared itself before anyone acknowledged it stays shown, latched,
+    // until someone does.
+    rig.step_until("the alarm shows as cleared, not acknowledged", |h| {
+        h.query_by_label_contains("(cleared, not acknowledged)")
+            .is_some()
+    });
+    rig.harness.get_by_label("Acknowledge").click();
     rig.step_until("the alarm clears", |h| {
         h.query_by_label_contains("Access pressure low").is_none()
     });

@@ -15,6 +15,9 @@
 //!   `RESTORED`, silent from `SILENT`, lost from `LOST`, closed from `CLOSED`.
 //! - The monitor's own alarm rows in the recording (`MON_` codes) are not inputs: the engine
 //!   decides again. Nobody acknowledges during a replay.
+//! - The target reached is listed as the monitor's only when the machine did not announce its
+//!   own `TARGET_REACHED` within [`super::engine::TARGET_GRACE_S`], as live; it is listed at the
+//!   time the monitor records it, the end of that grace.
 //! - A time is the session time (the timeline's axis, the recording's `elapsed_s` until a
 //!   machine reset) of the last entry, plus the receipt time since it.
 

@@ -23,8 +23,12 @@ use crate::model::{Alarm, MachineState, Priority, Quantity};
 
 use super::stale::{STALE_AFTER_S, is_fresh};
 
+mod merge;
+mod review;
 mod status;
 
+pub use merge::{MACHINE_TARGET_REACHED, SAME_CONDITION};
+pub use review::{Acknowledgement, AlarmRecord};
 pub use status::AlarmOff;
 use status::MachineKnowledge;
 
@@ -251,6 +255,37 @@ pub struct ActiveAlarm {
     /// A machine alarm active when the link was lost at this time, and not re-announced by the
     /// machine since: it may have cleared unseen. Shown, silent, removed by acknowledgement.
     pub unconfirmed_since: Option<Timestamp>,
+    /// The other sources of the same condition shown as this one alarm (the monitor's rule
+    /// beside the machine's alarm, or the other way round: [`SAME_CONDITION`]).
+    pub also: Vec<AlarmSource>,
+}
+
+impl ActiveAlarm {
+    fn new(source: AlarmSource, priority: Priority, text: String, raised: Timestamp) -> Self {
+        ActiveAlarm {
+            source,
+            priority,
+            text,
+            raised,
+            condition_ended: None,
+            acknowledged: false,
+            unconfirmed_since: None,
+            also: Vec::new(),
+        }
+    }
+
+    /// Its sources by their codes, the machine's named as such: `ACCESS_PRESSURE_LOW
+    /// (machine) + MON_ACCESS_PRESSURE_LOW (monitor)`.
+    pub fn sources_text(&self) -> String {
+        std::iter::once(&self.source)
+            .chain(&self.also)
+            .map(|s| {
+                let whose = if s.is_monitor() { "monitor" } else { "machine" };
+                format!("{} ({whose})", s.code())
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
 }
 
 /// A change to record: raise, clear or acknowledge.
@@ -308,7 +343,20 @@ pub struct AlarmEngine {
     target_reached_once: bool,
     /// What the engine knows of the machine's own alarms (see [`AlarmEngine::observe`]).
     machine_knowledge: MachineKnowledge,
+    /// The monitor's target-reached message is shown and not yet recorded: the machine may
+    /// announce the same (see [`TARGET_GRACE_S`]).
+    target_unrecorded_since: Option<Timestamp>,
+    /// What [`AlarmEngine::active`] shows: `active` with each condition the machine and a rule
+    /// both raised shown once.
+    shown: Vec<ActiveAlarm>,
+    /// Every alarm of the session ([`AlarmEngine::review`]).
+    records: Vec<AlarmRecord>,
 }
+
+/// How long the monitor's own target-reached message waits, shown, before it is recorded, for
+/// the machine's own (`TARGET_REACHED`, sent at its next tick): the same event is then
+/// recorded once, as the machine's.
+pub const TARGET_GRACE_S: f64 = 10.0;
 
 fn secs(s: f64) -> SignedDuration {
     SignedDuration::try_from_secs_f64(s).unwrap_or(SignedDuration::ZERO)
@@ -322,11 +370,11 @@ impl AlarmEngine {
         }
     }
 
-    /// Alarms shown now, most urgent first (then newest).
+    /// Alarms shown now, most urgent first (then newest); one condition raised by both the
+    /// machine and a rule of the monitor's is one alarm, at the higher priority, naming both
+    /// in [`ActiveAlarm::also`].
     pub fn active(&self) -> Vec<&ActiveAlarm> {
-        let mut list: Vec<&ActiveAlarm> = self.active.values().collect();
-        list.sort_by(|a, b| b.priority.cmp(&a.priority).then(b.raised.cmp(&a.raised)));
-        list
+        self.shown.iter().collect()
     }
 
     /// The audio pause left, if one is running.
@@ -354,8 +402,9 @@ impl AlarmEngine {
     /// Acknowledges every alarm shown: silences these alarm conditions for the audio pause
     /// (the visual indication stays while the condition lasts) and removes latched alarms whose
     /// condition has ended, and machine alarms left unconfirmed by a link loss (the nurse has
-    /// checked the machine). Alarm conditions that start later are not covered.
-    pub fn acknowledge(&mut self, now: Timestamp) -> Option<AlarmEvent> {
+    /// checked the machine). Alarm conditions that start later are not covered. `by` is who
+    /// acknowledged, for the review ([`AlarmEngine::review`]).
+    pub fn acknowledge(&mut self, now: Timestamp, by: &str) -> Option<AlarmEvent> {
         if self.active.is_empty() {
             return None;
         }
@@ -367,9 +416,20 @@ impl AlarmEngine {
         for alarm in self.active.values_mut() {
             alarm.acknowledged = true;
         }
+        self.record_acknowledged(now, by, &sources);
+        let unconfirmed: Vec<AlarmSource> = self
+            .active
+            .values()
+            .filter(|a| a.unconfirmed_since.is_some() && a.condition_ended.is_none())
+            .map(|a| a.source.clone())
+            .collect();
+        for source in &unconfirmed {
+            self.record_end_unknown(source);
+        }
         self.dismiss_unconfirmed();
         self.active
             .retain(|_, a| a.condition_ended.is_none() && a.unconfirmed_since.is_none());
+        self.refresh_shown();
         Some(AlarmEvent::Acknowledged {
             sources,
             audio_paused_until: until,
@@ -435,8 +495,11 @@ impl AlarmEngine {
             ),
             (
                 AlarmSource::NoData,
+                // A technical alarm: it cannot be switched off (an old settings file's
+                // `enabled: false` is not read).
                 RuleSettings {
                     delay_s: 0.0,
+                    enabled: true,
                     ..s.no_data
                 },
                 Priority::Medium,
@@ -447,7 +510,11 @@ impl AlarmEngine {
             ),
             (
                 AlarmSource::LinkLost,
-                s.link_lost,
+                // A technical alarm: it cannot be switched off.
+                RuleSettings {
+                    enabled: true,
+                    ..s.link_lost
+                },
                 Priority::Medium,
                 inputs.link_lost,
                 "Link to the machine lost — reconnecting".into(),
@@ -478,33 +545,63 @@ impl AlarmEngine {
             format!("Recording failed: {}", failing.unwrap_or_default()),
             &mut events,
         );
-        if s.target_reached.enabled
-            && !self.target_reached_once
-            && inputs.target_fraction.is_some_and(|f| f >= 1.0)
+        self.target_reached(now, inputs, &mut events);
+        self.machine_alarms_unknown(now, &mut events);
+        self.sync_machine(now, &inputs.machine);
+        self.refresh_shown();
+        events
+    }
+
+    /// The target volume processed (information), once a session: by the monitor's target,
+    /// or by the machine's own `TARGET_REACHED`, whichever comes first, shown at once as one
+    /// message. The monitor records its own only if the machine has not announced it within
+    /// [`TARGET_GRACE_S`], so the event is recorded once.
+    fn target_reached(
+        &mut self,
+        now: Timestamp,
+        inputs: &AlarmInputs,
+        events: &mut Vec<AlarmEvent>,
+    ) {
+        if !self.settings.target_reached.enabled {
+            return;
+        }
+        let machine_says = inputs
+            .machine
+            .iter()
+            .any(|a| a.code == MACHINE_TARGET_REACHED);
+        let machine = AlarmSource::Machine(MACHINE_TARGET_REACHED.to_owned());
+        if !self.target_reached_once
+            && (machine_says || inputs.target_fraction.is_some_and(|f| f >= 1.0))
         {
             self.target_reached_once = true;
+            let source = AlarmSource::TargetReached;
             let text = "Target volume processed".to_owned();
+            self.record_raised(now, &source, Priority::Info, &text);
             self.active.insert(
-                AlarmSource::TargetReached,
-                ActiveAlarm {
-                    source: AlarmSource::TargetReached,
-                    priority: Priority::Info,
-                    text: text.clone(),
-                    raised: now,
-                    condition_ended: None,
-                    acknowledged: false,
-                    unconfirmed_since: None,
-                },
+                source.clone(),
+                ActiveAlarm::new(source, Priority::Info, text, now),
             );
+            self.target_unrecorded_since = Some(now);
+        }
+        let Some(since) = self.target_unrecorded_since else {
+            return;
+        };
+        if machine_says {
+            // The machine's row is the record; the message names it.
+            self.target_unrecorded_since = None;
+            if let Some(alarm) = self.active.get_mut(&AlarmSource::TargetReached)
+                && !alarm.also.contains(&machine)
+            {
+                alarm.also.push(machine);
+            }
+        } else if now.duration_since(since) >= secs(TARGET_GRACE_S) {
+            self.target_unrecorded_since = None;
             events.push(AlarmEvent::Raised {
                 source: AlarmSource::TargetReached,
                 priority: Priority::Info,
-                text,
+                text: "Target volume processed".to_owned(),
             });
         }
-        self.machine_alarms_unknown(now, &mut events);
-        self.sync_machine(now, &inputs.machine);
-        events
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -529,35 +626,24 @@ impl AlarmEngine {
                     alarm.acknowledged = false;
                     alarm.raised = now;
                     alarm.text.clone_from(&text);
-                    events.push(AlarmEvent::Raised {
-                        source,
-                        priority,
-                        text,
-                    });
                 }
-                Some(alarm) if alarm.condition_ended.is_some() => {}
-                Some(alarm) => alarm.text = text,
+                Some(alarm) if alarm.condition_ended.is_some() => return,
+                Some(alarm) => {
+                    alarm.text = text;
+                    return;
+                }
                 None if due => {
-                    self.active.insert(
-                        source.clone(),
-                        ActiveAlarm {
-                            source: source.clone(),
-                            priority,
-                            text: text.clone(),
-                            raised: now,
-                            condition_ended: None,
-                            acknowledged: false,
-                            unconfirmed_since: None,
-                        },
-                    );
-                    events.push(AlarmEvent::Raised {
-                        source,
-                        priority,
-                        text,
-                    });
+                    let alarm = ActiveAlarm::new(source.clone(), priority, text.clone(), now);
+                    self.active.insert(source.clone(), alarm);
                 }
-                None => {}
+                None => return,
             }
+            self.record_raised(now, &source, priority, &text);
+            events.push(AlarmEvent::Raised {
+                source,
+                priority,
+                text,
+            });
         } else {
             self.holding_since.remove(&source);
             let Some(alarm) = self.active.get_mut(&source) else {
@@ -570,47 +656,82 @@ impl AlarmEngine {
                 source: source.clone(),
                 priority,
             });
-            if rule.latching && !alarm.acknowledged {
+            // A high-priority alarm always latches: one that ends before anyone acknowledged
+            // it stays shown, silent, as "cleared, not acknowledged".
+            let latches = (rule.latching || priority == Priority::High) && !alarm.acknowledged;
+            if latches {
                 alarm.condition_ended = Some(now);
             } else {
                 self.active.remove(&source);
             }
+            self.record_cleared(now, &source, latches);
         }
     }
 
+    /// Follows the machine's own alarms (`machine`: those active now). A new one, or one that
+    /// ended and came back, is raised; one that ends is removed, except a high-priority alarm
+    /// nobody acknowledged, which stays shown, silent, until someone does (as the monitor's
+    /// high-priority alarms do).
     fn sync_machine(&mut self, now: Timestamp, machine: &[Alarm]) {
-        let knowledge = &self.machine_knowledge;
-        let shown = |a: &&Alarm| !knowledge.dismissed.contains(&a.code);
-        for alarm in machine
+        let dismissed_codes = self.machine_knowledge.dismissed.clone();
+        let dismissed = |code: &String| dismissed_codes.contains(code);
+        let current: Vec<&Alarm> = machine
             .iter()
-            .filter(|a| a.priority != Priority::Info)
-            .filter(shown)
-        {
+            .filter(|a| a.priority != Priority::Info && !dismissed(&a.code))
+            .collect();
+        for alarm in current {
             let source = AlarmSource::Machine(alarm.code.clone());
-            let active = self
-                .active
-                .entry(source.clone())
-                .or_insert_with(|| ActiveAlarm {
-                    source,
-                    priority: alarm.priority,
-                    text: if alarm.text.is_empty() {
-                        alarm.code.clone()
-                    } else {
-                        alarm.text.clone()
-                    },
-                    raised: now,
-                    condition_ended: None,
-                    acknowledged: false,
-                    unconfirmed_since: None,
-                });
-            active.unconfirmed_since = knowledge.unconfirmed.get(&alarm.code).copied();
-        }
-        self.active.retain(|source, _| match source {
-            AlarmSource::Machine(code) => {
-                machine.iter().any(|a| &a.code == code) && !knowledge.dismissed.contains(code)
+            let text = if alarm.text.is_empty() {
+                alarm.code.clone()
+            } else {
+                alarm.text.clone()
+            };
+            let unconfirmed = self.machine_knowledge.unconfirmed.get(&alarm.code).copied();
+            let raise = match self.active.get_mut(&source) {
+                Some(shown) if shown.condition_ended.is_some() => {
+                    *shown = ActiveAlarm::new(source.clone(), alarm.priority, text.clone(), now);
+                    true
+                }
+                Some(_) => false,
+                None => {
+                    let shown = ActiveAlarm::new(source.clone(), alarm.priority, text.clone(), now);
+                    self.active.insert(source.clone(), shown);
+                    true
+                }
+            };
+            if raise {
+                self.record_raised(now, &source, alarm.priority, &text);
             }
-            _ => true,
-        });
+            if let Some(shown) = self.active.get_mut(&source) {
+                shown.unconfirmed_since = unconfirmed;
+            }
+        }
+        let ended: Vec<AlarmSource> = self
+            .active
+            .values()
+            .filter(|a| a.condition_ended.is_none())
+            .filter(|a| match &a.source {
+                AlarmSource::Machine(code) => {
+                    dismissed(code) || !machine.iter().any(|m| &m.code == code)
+                }
+                _ => false,
+            })
+            .map(|a| a.source.clone())
+            .collect();
+        for source in ended {
+            let Some(alarm) = self.active.get_mut(&source) else {
+                continue;
+            };
+            let latches = alarm.priority == Priority::High
+                && !alarm.acknowledged
+                && alarm.unconfirmed_since.is_none();
+            if latches {
+                alarm.condition_ended = Some(now);
+            } else {
+                self.active.remove(&source);
+            }
+            self.record_cleared(now, &source, latches);
+        }
     }
 }
 
@@ -709,7 +830,7 @@ mod tests {
         assert!(engine.evaluate(at(81), &high).is_empty());
         let events = engine.evaluate(at(90), &running(-40.0));
         assert!(matches!(events[..], [AlarmEvent::Cleared { .. }]));
-        engine.acknowledge(at(91));
+        engine.acknowledge(at(91), "RN");
         assert!(engine.active().is_empty());
     }
 
@@ -723,7 +844,7 @@ mod tests {
         let Some(AlarmEvent::Acknowledged {
             audio_paused_until,
             sources,
-        }) = engine.acknowledge(at(6))
+        }) = engine.acknowledge(at(6), "RN")
         else {
             panic!()
         };
@@ -755,20 +876,25 @@ mod tests {
         let mut engine = AlarmEngine::new(AlarmSettings::default());
         let mut inputs = running(-40.0);
         inputs.machine = vec![Alarm {
-            code: "AIR_DETECTED".into(),
-            priority: Priority::High,
+            code: "SPILLOVER".into(),
+            priority: Priority::Medium,
             active: true,
-            text: "Air in return line".into(),
+            text: "Spillover detected".into(),
         }];
         assert!(
             engine.evaluate(at(0), &inputs).is_empty(),
             "machine alarms are recorded already"
         );
-        assert_eq!(engine.active()[0].text, "Air in return line");
-        assert_eq!(engine.sounding(at(0)), Some(Priority::High));
+        assert_eq!(engine.active()[0].text, "Spillover detected");
+        assert_eq!(engine.sounding(at(0)), Some(Priority::Medium));
         inputs.machine.clear();
         engine.evaluate(at(1), &inputs);
-        assert!(engine.active().is_empty());
+        assert!(engine.active().is_empty(), "a medium alarm does not latch");
+        let record = &engine.review()[0];
+        assert_eq!(
+            (record.raised, record.cleared, record.latched),
+            (at(0), Some(at(1)), false)
+        );
     }
 
     #[test]
@@ -794,7 +920,15 @@ mod tests {
         assert_eq!(engine.sounding(at(2)), Some(Priority::High));
         inputs.recording_failed = None;
         inputs.target_fraction = Some(1.0);
-        let events = engine.evaluate(at(3), &inputs);
+        // Shown at once, recorded when the machine has not announced it within the grace.
+        assert!(raised(&engine.evaluate(at(3), &inputs)).is_empty());
+        assert!(
+            engine
+                .active()
+                .iter()
+                .any(|a| a.source == AlarmSource::TargetReached)
+        );
+        let events = engine.evaluate(at(13), &inputs);
         assert_eq!(raised(&events), ["MON_TARGET_REACHED"]);
         assert!(
             engine
@@ -804,7 +938,7 @@ mod tests {
             "latched"
         );
         assert!(
-            raised(&engine.evaluate(at(4), &inputs)).is_empty(),
+            raised(&engine.evaluate(at(14), &inputs)).is_empty(),
             "target once"
         );
     }
@@ -891,13 +1025,13 @@ mod tests {
         let mut inputs = running(-230.0);
         engine.evaluate(at(0), &inputs);
         engine.evaluate(at(5), &inputs);
-        engine.acknowledge(at(6));
+        engine.acknowledge(at(6), "RN");
         assert_eq!(engine.sounding(at(7)), None);
         inputs.machine = vec![machine("AIR_DETECTED", Priority::High)];
         engine.evaluate(at(8), &inputs);
         assert_eq!(engine.sounding(at(8)), Some(Priority::High));
         // Acknowledged too: both silent until the new pause (from 9 s, 120 s) ends.
-        engine.acknowledge(at(9));
+        engine.acknowledge(at(9), "RN");
         assert_eq!(engine.sounding(at(128)), None);
         assert_eq!(engine.sounding(at(129)), Some(Priority::High));
     }
@@ -910,7 +1044,7 @@ mod tests {
         engine.evaluate(at(0), &inputs);
         engine.evaluate(at(5), &inputs);
         assert_eq!(engine.active().len(), 2);
-        engine.acknowledge(at(6)); // audio paused until 126 s
+        engine.acknowledge(at(6), "RN"); // audio paused until 126 s
         assert_eq!(engine.sounding(at(7)), None);
         // The access pressure recovers; the return pressure stays high (acknowledged).
         inputs.access_mmhg = Some(-40.0);
@@ -949,7 +1083,7 @@ mod tests {
         let mut inputs = running(-40.0);
         inputs.machine = vec![machine("AIR_DETECTED", Priority::High)];
         engine.evaluate(at(0), &inputs);
-        engine.acknowledge(at(1));
+        engine.acknowledge(at(1), "RN");
         engine.evaluate(at(2), &inputs);
         assert_eq!(engine.sounding(at(2)), None, "the same condition, paused");
         inputs.machine.clear();
@@ -1516,6 +1650,7 @@ mod tests {
             let mut timeline = Timeline::new();
             timeline.push(&entry(0, EntryBody::State(MachineState::Run)));
             let mut raised_at = Vec::new();
+            let mut shown_at = None;
             for s in 0..=1500 {
                 let wb = s as f64;
                 timeline.push(&entry(
@@ -1529,9 +1664,12 @@ mod tests {
                 ));
                 if s == 1200 {
                     // The target is acknowledged: it is not raised again.
-                    engine.acknowledge(at(s));
+                    engine.acknowledge(at(s), "RN");
                 }
                 let events = engine.evaluate(at(s), &inputs_at(at(s), &timeline, &patient, target));
+                if shown_at.is_none() && !engine.active().is_empty() {
+                    shown_at = Some(s);
+                }
                 if !raised(&events).is_empty() {
                     assert_eq!(raised(&events), ["MON_TARGET_REACHED"]);
                     raised_at.push(s);
@@ -1540,8 +1678,10 @@ mod tests {
                     assert_eq!(engine.sounding(at(s)), None);
                 }
             }
-            // 1000 mL of 1000 mL at 1000 s exactly.
-            assert_eq!(raised_at, [1000]);
+            // 1000 mL of 1000 mL at 1000 s exactly: shown then, recorded (no machine
+            // announcement) after the grace.
+            assert_eq!(shown_at, Some(1000));
+            assert_eq!(raised_at, [1000 + TARGET_GRACE_S as i64]);
         }
     }
 }

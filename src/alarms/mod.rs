@@ -11,8 +11,8 @@ pub mod stale;
 
 pub use citrate::{CitrateReading, CitrateSettings};
 pub use engine::{
-    ActiveAlarm, AlarmEngine, AlarmEvent, AlarmInputs, AlarmOff, AlarmSettings, AlarmSource,
-    RuleSettings,
+    Acknowledgement, ActiveAlarm, AlarmEngine, AlarmEvent, AlarmInputs, AlarmOff, AlarmRecord,
+    AlarmSettings, AlarmSource, RuleSettings,
 };
 pub use limits::{SessionLimits, limits_meta};
 pub use stale::{STALE_AFTER_S, SampleAge};

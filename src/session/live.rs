@@ -9,8 +9,8 @@ use jiff::Timestamp;
 
 use crate::acquisition::{AcqEvent, Acquisition, LinkState, WorkerReport};
 use crate::alarms::{
-    AlarmEngine, AlarmEvent, AlarmInputs, AlarmOff, AlarmSettings, AlarmSource, SampleAge,
-    SessionLimits, limits_meta,
+    AlarmEngine, AlarmEvent, AlarmInputs, AlarmOff, AlarmRecord, AlarmSettings, AlarmSource,
+    SampleAge, SessionLimits, limits_meta,
 };
 use crate::analysis::changes::change_note;
 use crate::analysis::patient::stamp_tbv_method;
@@ -28,6 +28,9 @@ use super::start::{SessionStart, StartError};
 /// The note code an acknowledgement is recorded under. It is the nurse's act, so the summary
 /// counts and lists it with the other notes.
 pub const ACK_NOTE_CODE: &str = "ALARM_ACK";
+
+/// Who the review says acknowledged, when the session's details name no operator.
+pub const ACK_AT_THIS_MONITOR: &str = "at this monitor";
 
 /// The data link as the screen shows it: the port, named once, and its state since when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -364,9 +367,12 @@ impl LiveSession {
         self.alarms.sounding(now)
     }
 
-    /// Acknowledges the alarms shown (audio pause) and records it as an `ALARM_ACK` note.
+    /// Acknowledges the alarms shown (audio pause) and records it as an `ALARM_ACK` note. The
+    /// review names who acknowledged: the operator in the session's details, if entered, or
+    /// [`ACK_AT_THIS_MONITOR`].
     pub fn acknowledge_alarms(&mut self, now: Timestamp) {
-        if let Some(AlarmEvent::Acknowledged { sources, .. }) = self.alarms.acknowledge(now) {
+        let by = self.acknowledged_by();
+        if let Some(AlarmEvent::Acknowledged { sources, .. }) = self.alarms.acknowledge(now, &by) {
             let codes: Vec<String> = sources.iter().map(AlarmSource::code).collect();
             self.add_note(Note {
                 code: ACK_NOTE_CODE.into(),
@@ -377,6 +383,23 @@ impl LiveSession {
                 ),
             });
         }
+    }
+
+    /// Who an acknowledgement now is recorded as made by: the session's operator, if entered,
+    /// else [`ACK_AT_THIS_MONITOR`].
+    pub fn acknowledged_by(&self) -> String {
+        self.meta
+            .operator
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map_or_else(|| ACK_AT_THIS_MONITOR.to_owned(), str::to_owned)
+    }
+
+    /// Every alarm of the session so far, in the order raised: raised, cleared, acknowledged
+    /// and by whom (the alarm review list).
+    pub fn alarm_review(&self) -> &[AlarmRecord] {
+        self.alarms.review()
     }
 
     /// Records a nurse's note.

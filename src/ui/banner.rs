@@ -12,7 +12,7 @@ use crate::model::Priority;
 
 use super::format::{age, clock_hms};
 use super::monitor::MonitorModel;
-use super::theme::{on_priority_color, priority_color};
+use super::theme::{Accent, accent_color, on_priority_color, priority_color};
 
 /// One message in the attention banner.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,10 +114,14 @@ fn engine_message(
                 clock_hms(since)
             );
         }
-        (
-            text,
-            format!("{} since {}", alarm.source.code(), clock_hms(alarm.raised)),
-        )
+        // One condition raised by the machine and a rule of the monitor's is one alarm: its
+        // detail names both.
+        let sources = if alarm.also.is_empty() {
+            alarm.source.code()
+        } else {
+            alarm.sources_text()
+        };
+        (text, format!("{sources} since {}", clock_hms(alarm.raised)))
     });
     BannerMessage {
         priority: alarm.priority,
@@ -142,85 +146,200 @@ pub fn flash_on(priority: Priority, seconds: f64) -> bool {
     flash_hz(priority).is_none_or(|hz| (seconds * hz).fract() < 0.5)
 }
 
-/// The attention banner: the most urgent message large, the others listed below it, and the
-/// acknowledge button with the audio pause countdown. Returns whether acknowledge was clicked.
+/// The attention banner: the most urgent alarm large on its priority colour, the other alarms
+/// listed below it, then information messages in a neutral frame (information is not an alarm
+/// and takes no alarm colour); the acknowledge button, and while the audio is paused a crossed
+/// bell with the time left. Returns whether acknowledge was clicked.
 pub fn banner_ui(
     ui: &mut egui::Ui,
     messages: &[BannerMessage],
     audio_paused_s: Option<f64>,
     can_acknowledge: bool,
 ) -> bool {
-    let Some(first) = messages.first() else {
-        return false;
-    };
-    let seconds = ui.input(|i| i.time);
+    let (alarms, infos): (Vec<&BannerMessage>, Vec<&BannerMessage>) =
+        messages.iter().partition(|m| m.priority != Priority::Info);
     let mut acknowledged = false;
-    let steady = first.latched || first.unconfirmed;
-    let bright = steady || flash_on(first.priority, seconds);
-    let base = priority_color(first.priority);
-    let fill = if bright {
-        base
-    } else {
-        base.gamma_multiply(0.55)
-    };
-    let text_color = on_priority_color(first.priority);
-    if messages
-        .iter()
-        .any(|m| !m.latched && !m.unconfirmed && flash_hz(m.priority).is_some())
-    {
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(125));
-    }
-    egui::Frame::new()
-        .fill(fill)
-        .inner_margin(egui::Margin::symmetric(12, 6))
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
-                let latched = if first.latched { "  (ended — acknowledge to clear)" } else { "" };
-                ui.label(
-                    RichText::new(format!(
-                        "{} {}  {}{latched}",
-                        first.priority.marker(),
-                        first.priority.name(),
-                        first.text
-                    ))
-                    .size(24.0)
-                    .strong()
-                    .color(text_color),
-                )
-                .on_hover_text(&first.detail);
-                if can_acknowledge {
-                    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                        if let Some(left) = audio_paused_s {
-                            ui.label(
-                                RichText::new(format!("audio paused {}", age(left)))
-                                    .size(18.0)
-                                    .strong()
-                                    .color(text_color),
-                            );
-                        }
-                        let label = RichText::new("Acknowledge").size(18.0).strong();
-                        if ui.button(label).on_hover_text("Silences the sound for 2 minutes; the alarm stays shown while it lasts").clicked() {
-                            acknowledged = true;
-                        }
-                    });
+    if let Some(first) = alarms.first() {
+        let seconds = ui.input(|i| i.time);
+        let steady = first.latched || first.unconfirmed;
+        let bright = steady || flash_on(first.priority, seconds);
+        let base = priority_color(first.priority);
+        let fill = if bright {
+            base
+        } else {
+            base.gamma_multiply(0.55)
+        };
+        let text_color = on_priority_color(first.priority);
+        if alarms
+            .iter()
+            .any(|m| !m.latched && !m.unconfirmed && flash_hz(m.priority).is_some())
+        {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(125));
+        }
+        egui::Frame::new()
+            .fill(fill)
+            .inner_margin(egui::Margin::symmetric(12, 6))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                let row = Headline {
+                    message: first,
+                    color: text_color,
+                    fill,
+                    audio_paused_s,
+                    can_acknowledge,
+                };
+                acknowledged |= row.show(ui);
+                for other in &alarms[1..] {
+                    let latched = if other.latched {
+                        " (cleared, not acknowledged)"
+                    } else {
+                        ""
+                    };
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!(
+                                "{} {}  {}{latched}",
+                                other.priority.marker(),
+                                other.priority.name(),
+                                other.text
+                            ))
+                            .size(16.0)
+                            .color(text_color),
+                        )
+                        .wrap(),
+                    )
+                    .on_hover_text(&other.detail);
                 }
             });
-            for other in &messages[1..] {
-                let latched = if other.latched { " (ended)" } else { "" };
-                ui.label(
-                    RichText::new(format!(
-                        "{} {}  {}{latched}",
-                        other.priority.marker(),
-                        other.priority.name(),
-                        other.text
-                    ))
-                    .size(16.0)
-                    .color(text_color),
-                )
-                .on_hover_text(&other.detail);
-            }
-        });
+    }
+    if !infos.is_empty() {
+        let dark = ui.visuals().dark_mode;
+        let fill = ui.visuals().faint_bg_color;
+        let color = ui.visuals().strong_text_color();
+        egui::Frame::new()
+            .fill(fill)
+            .stroke(egui::Stroke::new(1.0, accent_color(Accent::Notice, dark)))
+            .inner_margin(egui::Margin::symmetric(12, 6))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                for (i, info) in infos.iter().enumerate() {
+                    if i == 0 && alarms.is_empty() {
+                        let row = Headline {
+                            message: info,
+                            color,
+                            fill,
+                            audio_paused_s,
+                            can_acknowledge,
+                        };
+                        acknowledged |= row.show(ui);
+                    } else {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(info_text(info)).size(18.0).color(color),
+                            )
+                            .wrap(),
+                        )
+                        .on_hover_text(&info.detail);
+                    }
+                }
+            });
+    }
     acknowledged
+}
+
+/// An information message as the banner writes it (no priority marker: it is no alarm).
+fn info_text(message: &BannerMessage) -> String {
+    format!("Information: {}", message.text)
+}
+
+/// The banner's first line: the message, wrapped in the space left of the acknowledge button
+/// and the audio-paused countdown.
+struct Headline<'a> {
+    message: &'a BannerMessage,
+    color: egui::Color32,
+    /// The fill behind it (the crossed bell's bar is cut out of it).
+    fill: egui::Color32,
+    audio_paused_s: Option<f64>,
+    can_acknowledge: bool,
+}
+
+impl Headline<'_> {
+    fn show(&self, ui: &mut egui::Ui) -> bool {
+        let mut clicked = false;
+        let m = self.message;
+        ui.horizontal(|ui| {
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if self.can_acknowledge {
+                    let label = RichText::new("Acknowledge").size(18.0).strong();
+                    clicked = ui
+                        .button(label)
+                        .on_hover_text(
+                            "Silences the sound for 2 minutes; the alarm stays shown while it lasts",
+                        )
+                        .clicked();
+                }
+                if let Some(left) = self.audio_paused_s {
+                    ui.label(
+                        RichText::new(format!("audio paused {}", age(left)))
+                            .size(18.0)
+                            .strong()
+                            .color(self.color),
+                    );
+                    crossed_bell(ui, self.color, self.fill);
+                }
+                // What is left of the row, left of the button: the text wraps in it.
+                ui.with_layout(Layout::top_down(Align::Min), |ui| {
+                    let text = if m.priority == Priority::Info {
+                        info_text(m)
+                    } else {
+                        let latched = if m.latched {
+                            "  (cleared, not acknowledged)"
+                        } else {
+                            ""
+                        };
+                        format!(
+                            "{} {}  {}{latched}",
+                            m.priority.marker(),
+                            m.priority.name(),
+                            m.text
+                        )
+                    };
+                    let size = if m.priority == Priority::Info { 18.0 } else { 24.0 };
+                    ui.add(
+                        egui::Label::new(RichText::new(text).size(size).strong().color(self.color))
+                            .wrap(),
+                    )
+                    .on_hover_text(&m.detail);
+                });
+            });
+        });
+        clicked
+    }
+}
+
+/// A bell with a bar across it (audio paused), drawn with the painter so that it does not
+/// depend on the font having the glyph.
+fn crossed_bell(ui: &mut egui::Ui, color: egui::Color32, fill: egui::Color32) {
+    use egui::{Pos2, Shape, Stroke, pos2, vec2};
+    let (rect, response) = ui.allocate_exact_size(vec2(26.0, 26.0), egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "crossed bell"));
+    let p = ui.painter_at(rect.expand(2.0));
+    let c = rect.center();
+    let at = |x: f32, y: f32| -> Pos2 { pos2(c.x + x, c.y + y) };
+    let dome = vec![
+        at(-8.0, 6.0),
+        at(-6.5, -3.0),
+        at(-3.5, -8.0),
+        at(3.5, -8.0),
+        at(6.5, -3.0),
+        at(8.0, 6.0),
+    ];
+    p.add(Shape::convex_polygon(dome, color, Stroke::NONE));
+    p.line_segment([at(-10.0, 6.5), at(10.0, 6.5)], Stroke::new(2.0, color));
+    p.circle_filled(at(0.0, 9.5), 2.2, color);
+    p.circle_filled(at(0.0, -9.5), 1.6, color);
+    // The bar: cut out in the background's colour, then drawn.
+    p.line_segment([at(-11.0, -11.0), at(11.0, 11.0)], Stroke::new(5.0, fill));
+    p.line_segment([at(-11.0, -11.0), at(11.0, 11.0)], Stroke::new(2.2, color));
 }

@@ -1,6 +1,7 @@
 //! The eframe app: a thin layer over the headless core. The only module that imports egui.
 
 pub mod about;
+pub mod alarm_review;
 pub mod alarm_settings;
 pub mod app;
 pub mod banner;

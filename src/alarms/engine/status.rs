@@ -70,7 +70,9 @@ impl AlarmEngine {
         ]
         .into_iter()
         .filter_map(|(source, rule)| {
-            let why = if rule.enabled {
+            // The technical alarms (no data, link lost) cannot be switched off.
+            let technical = matches!(source, AlarmSource::NoData | AlarmSource::LinkLost);
+            let why = if rule.enabled || technical {
                 inputs
                     .unavailable
                     .iter()
@@ -262,23 +264,26 @@ mod tests {
     }
 
     #[test]
-    fn a_switched_off_no_data_rule_raises_nothing_and_is_shown_off() {
+    fn the_technical_alarms_cannot_be_switched_off() {
+        // An old settings file with the no-data and link-lost rules switched off.
         let mut settings = AlarmSettings::default();
         settings.no_data.enabled = false;
+        settings.link_lost.enabled = false;
         let mut engine = AlarmEngine::new(settings);
         let mut inputs = running(-40.0);
         inputs.sample_age_s = Some(60.0);
-        for s in 0..=120 {
-            assert!(engine.evaluate(at(s), &inputs).is_empty(), "at {s} s");
-        }
-        assert!(engine.active().is_empty());
+        assert_eq!(raised(&engine.evaluate(at(0), &inputs)), ["MON_NO_DATA"]);
+        assert!(engine.alarms_off(&inputs).is_empty(), "not shown as off");
+        inputs.link_lost = true;
+        assert_eq!(raised(&engine.evaluate(at(1), &inputs)), ["MON_LINK_LOST"]);
+        inputs.link_lost = false;
+        inputs.sample_age_s = Some(0.5);
+        inputs.recording_failed = Some("disk full".into());
         assert_eq!(
-            engine.alarms_off(&inputs),
-            [AlarmOff {
-                source: AlarmSource::NoData,
-                why: "switched off (Alarm limits)".into()
-            }]
+            raised(&engine.evaluate(at(2), &inputs)),
+            ["MON_RECORDING_FAILED"]
         );
+        assert_eq!(engine.sounding(at(2)), Some(Priority::High));
     }
 
     #[test]
@@ -286,6 +291,7 @@ mod tests {
         let mut engine = AlarmEngine::new(AlarmSettings::default());
         let inputs = running(-40.0);
         assert!(engine.alarms_off(&inputs).is_empty(), "all on by default");
+        // No data and link lost are technical alarms: never off, whatever the settings say.
         let s = &mut engine.settings;
         for rule in [
             &mut s.target_reached,
@@ -310,8 +316,6 @@ mod tests {
                 "Return pressure high",
                 "Citrate rate high",
                 "Inlet stopped",
-                "No data",
-                "Link lost",
                 "Target reached",
             ]
         );
@@ -469,7 +473,7 @@ mod tests {
         assert_eq!(engine.sounding(at(31)), None);
 
         // The nurse checks the machine and acknowledges: gone, though no OFF came.
-        engine.acknowledge(at(40));
+        engine.acknowledge(at(40), "RN");
         engine.evaluate(at(41), &inputs);
         assert!(engine.active().is_empty(), "{:?}", engine.active());
 
