@@ -60,12 +60,14 @@ pub mod figures;
 mod json;
 mod lab;
 mod rates;
+pub mod record;
 
 pub use figures::{FIGURE_COUNT, Figure, FigureDef, Value};
 
 use json::{priority_code, utc, utc_or_null};
 use lab::lab_figures;
 use rates::{peak_window_mean, run_pieces, time_weighted_mean};
+pub use record::CollectionRecord;
 
 /// Longest interval a sample's value is held for in rates over RUN time, seconds. Matches the
 /// gap at which the timeline breaks a plotted line.
@@ -144,6 +146,9 @@ pub struct Summary {
     pub note_log: Vec<NoteRecord>,
     /// The figures that are `None`, with the reason.
     pub unavailable: Vec<Unavailable>,
+    /// The collection record: identity, consumables, labs with units, product volumes, the
+    /// target dose, calcium, reactions and vital signs.
+    pub record: CollectionRecord,
 }
 
 impl Default for Summary {
@@ -157,6 +162,7 @@ impl Default for Summary {
             notices: Vec::new(),
             values: [None; FIGURE_COUNT],
             alarm_log: Vec::new(),
+            record: CollectionRecord::default(),
             note_log: Vec::new(),
             unavailable: Vec::new(),
         }
@@ -484,6 +490,7 @@ pub fn summarize_input(input: &SummaryInput<'_>) -> Summary {
         &patient,
     );
     lab_figures(&mut s, meta.and_then(|m| m.lab.as_ref()), &mut gaps);
+    s.record = record::collection_record(&s, meta, &s.note_log);
     s.unavailable = gaps.0;
     s
 }

@@ -120,3 +120,127 @@ pub fn procedure_rows(s: &Summary) -> Vec<FigureRow> {
 pub fn volume_rows(s: &Summary) -> Vec<FigureRow> {
     column_rows(s, Column::Volumes)
 }
+
+/// One part of the collection record as the reports print it: a title and its lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordSection {
+    pub title: &'static str,
+    /// (label, value); a label may be a time for the records made during the run.
+    pub rows: Vec<(String, String)>,
+}
+
+/// The collection record in the reports' words, part by part; parts with nothing in them are
+/// left out, and nothing at all when the session has no collection record.
+pub fn record_sections(s: &Summary) -> Vec<RecordSection> {
+    let r = &s.record;
+    if r.is_empty() {
+        return Vec::new();
+    }
+    let some = |rows: Vec<(&str, Option<String>)>| -> Vec<(String, String)> {
+        rows.into_iter()
+            .filter_map(|(label, value)| value.map(|v| (label.to_owned(), v)))
+            .collect()
+    };
+    let dob = r.date_of_birth.as_ref().map(|d| match r.age_years {
+        Some(age) => format!("{d} (age {age})"),
+        None => d.clone(),
+    });
+    let access = match (&r.vascular_access, &r.access_site) {
+        (Some(kind), Some(site)) => Some(format!("{kind}, {site}")),
+        (Some(kind), None) => Some(kind.clone()),
+        (None, site) => site.clone(),
+    };
+    let ml = |v: Option<f64>| v.map(|v| format!("{v:.1} mL"));
+    let target = match (r.cd3_target_met, r.cd3_target_multiple) {
+        (Some(true), Some(m)) => Some(format!("met: {m:.2} × the target dose")),
+        (Some(false), Some(m)) => Some(format!("not met: {m:.2} × the target dose")),
+        _ => None,
+    };
+    let timed = |lines: &[crate::analysis::summary::record::RecordLine]| {
+        lines
+            .iter()
+            .map(|l| (text::offset_hms(l.at_s), l.text.clone()))
+            .collect::<Vec<_>>()
+    };
+    let mut calcium = timed(&r.calcium);
+    if !calcium.is_empty() {
+        calcium.push((
+            "in all".into(),
+            format!("{} mmol Ca²⁺", r.calcium_total_mmol),
+        ));
+    }
+    let sections = [
+        RecordSection {
+            title: "Chain of identity",
+            rows: some(vec![
+                ("Hospital number", r.hospital_number.clone()),
+                ("NHS number", r.nhs_number.clone()),
+                ("Date of birth", dob),
+                ("Collection ID", r.collection_id.clone()),
+                ("Vascular access", access),
+                ("Operator", s.operator.clone()),
+                ("Second checker", r.checker.clone()),
+            ]),
+        },
+        RecordSection {
+            title: "Consumables",
+            rows: some(vec![
+                ("Anticoagulant lot", r.anticoagulant_lot.clone()),
+                ("Kit lot", r.kit_lot.clone()),
+                ("Kit expiry", r.kit_expiry.clone()),
+            ]),
+        },
+        RecordSection {
+            title: "Labs",
+            rows: r
+                .labs
+                .iter()
+                .map(|l| (capitalised(&l.name), l.describe()))
+                .collect(),
+        },
+        RecordSection {
+            title: "Product",
+            rows: some(vec![
+                ("Volume, machine counter", ml(r.product_volume_machine_ml)),
+                ("Volume, weighed bag", ml(r.product_volume_weighed_ml)),
+                (
+                    "CD3+ target dose",
+                    r.target_cd3_cells.map(|t| format!("{t:.3e} cells")),
+                ),
+                ("CD3+ yield", target),
+            ]),
+        },
+        RecordSection {
+            title: "Calcium given",
+            rows: calcium,
+        },
+        RecordSection {
+            title: "Reactions",
+            rows: timed(&r.reactions),
+        },
+        RecordSection {
+            title: "Vital signs",
+            rows: timed(&r.vitals),
+        },
+        RecordSection {
+            title: "Record problems",
+            rows: r
+                .problems
+                .iter()
+                .map(|p| ("refused".to_owned(), p.clone()))
+                .collect(),
+        },
+    ];
+    sections
+        .into_iter()
+        .filter(|s| !s.rows.is_empty())
+        .collect()
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

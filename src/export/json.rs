@@ -77,11 +77,14 @@ mod tests {
             "rows_skipped",
             "tbv_method",
             "notices",
+            "collection",
         ] {
             assert!(object.contains_key(key), "{key}");
         }
-        // No other keys: the identity, the figures of the table, the logs, the notices.
+        // No other keys: the identity, the figures of the table, the logs, the notices, the
+        // collection record.
         let not_figures = [
+            "collection",
             "recording_file",
             "patient_id",
             "machine",

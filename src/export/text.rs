@@ -2,11 +2,14 @@
 
 use std::fmt::Write as _;
 
+use crate::analysis::records::Record;
 use crate::analysis::summary::Summary;
 
 use crate::present::text::{clock_hms, offset_hms};
 
-use super::format::{FigureRow, alarm_duration, header_rows, machine, procedure_rows, volume_rows};
+use super::format::{
+    FigureRow, alarm_duration, header_rows, machine, procedure_rows, record_sections, volume_rows,
+};
 
 /// Width of the label column.
 const LABEL_WIDTH: usize = 22;
@@ -61,6 +64,18 @@ pub fn render_text(s: &Summary) -> String {
     out.push('\n');
     figures(&mut out, volume_rows(s));
 
+    for section in record_sections(s) {
+        let _ = writeln!(out, "\n{}:", section.title);
+        for (label, value) in &section.rows {
+            let _ = writeln!(out, "  {label:<LABEL_WIDTH$}{value}");
+        }
+    }
+    if !s.record.is_empty() {
+        out.push_str(
+            "\nOperator signature: ____________________   Checker signature: ____________________\n",
+        );
+    }
+
     if !s.notices.is_empty() {
         out.push_str("\nNotices:\n");
         for notice in &s.notices {
@@ -114,7 +129,7 @@ pub fn render_text(s: &Summary) -> String {
                 i + 1,
                 offset_hms(n.at_s),
                 clock_hms(n.time_utc),
-                n.text
+                Record::readable(&n.text)
             );
         }
     }

@@ -54,6 +54,7 @@ impl Serialize for Summary {
         map.serialize_entry("note_log", &self.note_log)?;
         map.serialize_entry("unavailable", &self.unavailable)?;
         map.serialize_entry("notices", &self.notices)?;
+        map.serialize_entry("collection", &self.record)?;
         map.end()
     }
 }
@@ -74,6 +75,9 @@ impl<'de> Deserialize<'de> for Summary {
             unavailable: Vec<Unavailable>,
             #[serde(default)]
             notices: Vec<String>,
+            /// Absent from summaries written before the collection record.
+            #[serde(default)]
+            collection: super::CollectionRecord,
             #[serde(flatten)]
             figures: serde_json::Map<String, serde_json::Value>,
         }
@@ -91,6 +95,7 @@ impl<'de> Deserialize<'de> for Summary {
             operator: fields.operator,
             tbv_method,
             notices: fields.notices,
+            record: fields.collection,
             ..Summary::default()
         };
         for &figure in Figure::ALL {
