@@ -565,10 +565,13 @@ impl AlarmEngine {
         if !self.settings.target_reached.enabled {
             return;
         }
-        let machine_says = inputs
-            .machine
-            .iter()
-            .any(|a| a.code == MACHINE_TARGET_REACHED);
+        // An information event is never active: the machine's announcement is known from the
+        // rows observed, or from the inputs when the caller lists it.
+        let machine_says = self.machine_knowledge.target_reached
+            || inputs
+                .machine
+                .iter()
+                .any(|a| a.code == MACHINE_TARGET_REACHED);
         let machine = AlarmSource::Machine(MACHINE_TARGET_REACHED.to_owned());
         if !self.target_reached_once
             && (machine_says || inputs.target_fraction.is_some_and(|f| f >= 1.0))

@@ -205,7 +205,8 @@ pub fn record_sections(s: &Summary) -> Vec<RecordSection> {
                 ("Volume, weighed bag", ml(r.product_volume_weighed_ml)),
                 (
                     "CD3+ target dose",
-                    r.target_cd3_cells.map(|t| format!("{t:.3e} cells")),
+                    r.target_cd3_cells
+                        .map(|t| format!("{} cells", text::cells(t, 2))),
                 ),
                 ("CD3+ yield", target),
             ]),

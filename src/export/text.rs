@@ -66,8 +66,16 @@ pub fn render_text(s: &Summary) -> String {
 
     for section in record_sections(s) {
         let _ = writeln!(out, "\n{}:", section.title);
+        // Labels in a column as wide as the longest, so no value runs into its label.
+        let width = section
+            .rows
+            .iter()
+            .map(|(label, _)| label.chars().count() + 2)
+            .max()
+            .unwrap_or(0)
+            .max(LABEL_WIDTH - 2);
         for (label, value) in &section.rows {
-            let _ = writeln!(out, "  {label:<LABEL_WIDTH$}{value}");
+            let _ = writeln!(out, "  {label:<width$}{value}");
         }
     }
     if !s.record.is_empty() {

@@ -211,4 +211,35 @@ mod tests {
         assert_eq!(rows, Vec::<String>::new());
         assert_eq!(engine.active().len(), 1);
     }
+
+    #[test]
+    fn the_machines_target_reached_row_is_the_record_as_a_session_sees_it() {
+        // The real path: an information event is never active, so the inputs never list it;
+        // the engine knows of it from the row observed (as the live session and the audit feed
+        // every row).
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let mut rows = Vec::new();
+        let mut step = |engine: &mut AlarmEngine, s: i64| {
+            for event in engine.evaluate(at(s), &target_inputs(1.0, false)) {
+                rows.extend(event.monitor_alarm_row().map(|r| r.code));
+            }
+        };
+        step(&mut engine, 1);
+        engine.observe(&crate::model::Entry {
+            time_utc: at(2),
+            elapsed_ms: Some(2000),
+            seq: Some(2),
+            body: crate::model::EntryBody::Alarm(Alarm {
+                code: MACHINE_TARGET_REACHED.into(),
+                priority: Priority::Info,
+                active: true,
+                text: "Target volume processed".into(),
+            }),
+        });
+        for s in 2..40 {
+            step(&mut engine, s);
+        }
+        assert_eq!(rows, Vec::<String>::new(), "recorded once, by the machine");
+        assert_eq!(engine.active().len(), 1);
+    }
 }

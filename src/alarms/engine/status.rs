@@ -109,6 +109,9 @@ impl AlarmEngine {
         match &entry.body {
             EntryBody::Link(link) if link.code.is_loss() => self.machine_link_lost(entry.time_utc),
             EntryBody::Alarm(alarm) if !alarm.code.starts_with("MON_") => {
+                if alarm.active && alarm.code == super::MACHINE_TARGET_REACHED {
+                    k.target_reached = true;
+                }
                 k.unconfirmed.remove(&alarm.code);
                 k.dismissed.remove(&alarm.code);
                 if alarm.active && alarm.priority != Priority::Info {
@@ -166,6 +169,8 @@ pub(super) struct MachineKnowledge {
     pub(super) dismissed: BTreeSet<String>,
     /// The machine's alarms active by the rows observed (`APHE` `ON` without its `OFF`).
     pub(super) active: BTreeSet<String>,
+    /// The machine announced that the target was reached (an information event, never active).
+    pub(super) target_reached: bool,
 }
 
 #[cfg(test)]

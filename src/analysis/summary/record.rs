@@ -107,11 +107,15 @@ pub(super) fn collection_record(
     meta: Option<&SessionMeta>,
     notes: &[NoteRecord],
 ) -> CollectionRecord {
+    // The collection's date: the run's start, else the recording's (a recording without rows
+    // has no date to check the kit and the age against; any date will do for it).
     let on = s
         .time(Figure::RunStartUtc)
         .or_else(|| s.time(Figure::StartedUtc))
-        .map(|t| jiff::tz::Offset::UTC.to_datetime(t).date())
-        .unwrap_or_else(|| jiff::civil::date(2000, 1, 1));
+        .map_or_else(
+            || jiff::civil::date(2000, 1, 1),
+            |t| jiff::tz::Offset::UTC.to_datetime(t).date(),
+        );
     let details = CollectionDetails::from_meta(meta, on);
     let mut r = CollectionRecord {
         hospital_number: details.hospital_number.clone(),
