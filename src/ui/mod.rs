@@ -8,6 +8,8 @@ pub mod clock;
 pub mod command;
 pub mod confirm_stop;
 pub mod export;
+pub mod file_dialog;
+pub mod forms;
 pub mod format;
 pub mod frame_stats;
 pub mod library;

@@ -49,9 +49,11 @@ impl Settings {
             .unwrap_or_else(default_session_folder)
     }
 
-    /// Puts `path` first in the recent list.
+    /// Puts `path` first in the recent list, once however it was written (relative or not).
     pub fn remember_session(&mut self, path: PathBuf) {
-        self.recent_sessions.retain(|p| p != &path);
+        let path = std::path::absolute(&path).unwrap_or(path);
+        self.recent_sessions
+            .retain(|p| std::path::absolute(p).as_ref().unwrap_or(p) != &path);
         self.recent_sessions.insert(0, path);
         self.recent_sessions.truncate(RECENT_MAX);
     }
