@@ -407,6 +407,7 @@ mod tests {
             last_state: None,
             demo,
             last_counters: crate::model::Sample::default(),
+            target_fraction: None,
         }
     }
 

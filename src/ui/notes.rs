@@ -407,4 +407,61 @@ mod tests {
         };
         assert!(form.to_note().is_err());
     }
+
+    fn utc(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_notes_time_is_now_or_set_back_within_the_session_never_ahead() {
+        let tz = TimeZone::UTC;
+        let now = utc("2026-03-14T14:20:30Z");
+        let start = Some(utc("2026-03-14T13:05:30Z"));
+        let at = |text: &str| note_time(text, now, start, &tz);
+        assert_eq!(at(""), Ok(None));
+        assert_eq!(at(" now "), Ok(None));
+        assert_eq!(at("14:05"), Ok(Some(utc("2026-03-14T14:05:00Z"))));
+        // The minute the session started counts; the one before does not.
+        assert_eq!(at("13:05"), Ok(Some(utc("2026-03-14T13:05:00Z"))));
+        assert_eq!(
+            at("13:04"),
+            Err("13:04 is before the session started (13:05)".into())
+        );
+        // This very minute is now.
+        assert_eq!(at("14:20"), Ok(None));
+        // A time of day still to come is yesterday's: before this session.
+        assert!(at("14:30").unwrap_err().contains("before the session started"));
+        for nonsense in ["25:00", "14:61", "quarter past", "1405"] {
+            assert!(at(nonsense).is_err(), "{nonsense}");
+        }
+        // A session over midnight: 23:45 typed at 00:30 is last night's.
+        let now = utc("2026-03-15T00:30:00Z");
+        let start = Some(utc("2026-03-14T22:00:00Z"));
+        assert_eq!(
+            note_time("23:45", now, start, &tz),
+            Ok(Some(utc("2026-03-14T23:45:00Z")))
+        );
+    }
+
+    #[test]
+    fn a_note_set_back_says_the_time_it_is_for_and_when_it_was_entered() {
+        let tz = TimeZone::UTC;
+        let clock = NoteClock {
+            now: utc("2026-03-14T14:20:30Z"),
+            session_start: Some(utc("2026-03-14T13:05:30Z")),
+        };
+        let mut form = NoteForm {
+            bp_systolic: "118".into(),
+            bp_diastolic: "76".into(),
+            ..NoteForm::default()
+        };
+        assert_eq!(form.to_note_at(clock, &tz).unwrap().text, "BP 118/76 mmHg");
+        form.time = "14:05".into();
+        assert_eq!(
+            form.to_note_at(clock, &tz).unwrap().text,
+            "[for 14:05, entered later at 14:20] BP 118/76 mmHg"
+        );
+        form.time = "12:00".into();
+        assert!(form.to_note_at(clock, &tz).is_err());
+    }
 }

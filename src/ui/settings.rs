@@ -66,3 +66,21 @@ pub fn default_session_folder() -> PathBuf {
         |dirs| dirs.data_dir().join("sessions"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_remembered_twice_under_two_spellings_is_listed_once() {
+        let mut settings = Settings::default();
+        let cwd = std::env::current_dir().unwrap();
+        settings.remember_session(PathBuf::from("sessions/a.csv"));
+        settings.remember_session(cwd.join("sessions/b.csv"));
+        settings.remember_session(cwd.join("sessions/a.csv"));
+        assert_eq!(
+            settings.recent_sessions,
+            [cwd.join("sessions/a.csv"), cwd.join("sessions/b.csv")]
+        );
+    }
+}

@@ -269,3 +269,34 @@ pub fn file_name(path: &std::path::Path) -> String {
         |n| n.to_string_lossy().into_owned(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Entry, EntryBody, MachineState};
+    use crate::recording::Recorder;
+
+    #[test]
+    fn a_recent_session_in_the_library_is_not_listed_again_among_the_recent_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut recorder = Recorder::create(&dir.path().join("a.csv")).unwrap();
+        recorder
+            .append(&Entry {
+                time_utc: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+                elapsed_ms: Some(0),
+                seq: Some(0),
+                body: EntryBody::State(MachineState::Run),
+            })
+            .unwrap();
+        drop(recorder);
+        let listed = crate::session::library::scan(dir.path()).unwrap();
+        assert_eq!(listed.len(), 1);
+        let elsewhere = std::path::PathBuf::from("/elsewhere/b.csv");
+        let settings = Settings {
+            // The library's file, spelled another way, and one from another folder.
+            recent_sessions: vec![dir.path().join(".").join("a.csv"), elsewhere.clone()],
+            ..Settings::default()
+        };
+        assert_eq!(recent_outside(&settings, &listed), [elsewhere.as_path()]);
+    }
+}
