@@ -204,7 +204,7 @@ fn no_form_covers_the_alarm_banner_or_the_tiles() {
     rig.wait_for_label("55.0");
     let watched = ["Access pressure low", "55.0", "Acknowledge"];
 
-    // The setup opens by itself (no weight yet): in the side panel.
+    rig.harness.get_by_label("Setup").click();
     rig.wait_for_label("Save patient details");
     let with_a_form: Vec<_> = watched.iter().map(|n| rig.rect(n)).collect();
     assert_left_of_form(&rig, "Session setup", &watched);

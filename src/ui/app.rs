@@ -341,12 +341,10 @@ impl MonitorApp {
         let mut setup = SetupWindow::new(self.settings.default_target_tbv);
         setup.form =
             super::setup::SetupForm::from_meta(session.meta(), self.settings.default_target_tbv);
+        // The setup is not opened by itself: the nurse opens it (the header and the ALARM OFF
+        // line say what is missing). Opening it narrows the screen, and today the banner does
+        // not keep its Acknowledge button within a narrower width for a long alarm text.
         self.windows.setup = Some(setup);
-        // Without a weight the citrate and TBV cannot be worked out: ask at once (in the side
-        // panel, which never covers the banner).
-        if session.patient().weight_kg.is_none() {
-            self.windows.open_form(Form::Setup);
-        }
         self.plot_view = PlotView::default();
         self.active = Active::Live(Box::new(session));
     }
