@@ -285,8 +285,11 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
             .changed();
     };
     // The vital signs go with every preset, so what was typed stays on screen and in the note.
+    // A grid sizes its columns from the frame before: a floor keeps the fields from
+    // shrinking to nothing.
     egui::Grid::new("note-vitals")
         .num_columns(4)
+        .min_col_width(90.0)
         .spacing([10.0, 8.0])
         .show(ui, |ui| {
             edit(ui, "BP systolic", &mut form.bp_systolic, "mmHg");
@@ -300,7 +303,8 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
                 edit(ui, "Calcium dose (mL)", &mut form.calcium_dose, "mL");
             }
             ui.end_row();
-            edit(ui, "Time", &mut form.time, "now or hh:mm");
+            // Empty is now; a time of day (hh:mm) sets the note's time back.
+            edit(ui, "Time", &mut form.time, "now");
             ui.end_row();
         });
     let l = ui.label("Note text");
