@@ -221,14 +221,22 @@ fn no_form_covers_the_alarm_banner_or_the_tiles() {
     rig.wait_for_label("Limits of this session, saved with its recording");
     assert_left_of_form(&rig, "Alarm limits", &watched);
     // Technical alarms cannot be switched off, and pressure limits read as whole mmHg.
-    assert!(rig.harness.query_by_label("Technical alarms (always on)").is_some());
+    assert!(
+        rig.harness
+            .query_by_label("Technical alarms (always on)")
+            .is_some()
+    );
     assert!(rig.harness.query_by_label_contains(".00 mmHg").is_none());
 
     // Closing the form gives the screen its width back; nothing jumps up or down.
     rig.harness.get_by_label("Close").click();
     rig.harness.step();
     rig.harness.step();
-    assert!(rig.harness.query_by_label("Technical alarms (always on)").is_none());
+    assert!(
+        rig.harness
+            .query_by_label("Technical alarms (always on)")
+            .is_none()
+    );
     let after: Vec<_> = watched.iter().map(|n| rig.rect(n)).collect();
     for ((name, before), after) in watched.iter().zip(&with_a_form).zip(&after) {
         assert_eq!(before.top(), after.top(), "`{name}` moved up or down");
@@ -332,6 +340,6 @@ fn a_note_set_back_is_recorded_for_its_time_and_marked_as_entered_later() {
         .iter()
         .map(|n| n.text.clone())
         .collect();
-    assert_eq!(log, [expected.clone()]);
+    assert_eq!(log, std::slice::from_ref(&expected));
     assert!(apheresis_monitor::export::render_text(&report.summary).contains(&expected));
 }

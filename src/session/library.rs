@@ -81,8 +81,12 @@ impl SessionListing {
             (SessionStatus::Stopped, Some(f), Some(p)) if f >= 1.0 => {
                 format!("stopped after the target ({p})")
             }
-            (SessionStatus::Stopped, Some(_), Some(p)) => format!("stopped before the target ({p})"),
-            (SessionStatus::InUse, ..) | (_, None, _) | (_, _, None) => self.status.label().to_owned(),
+            (SessionStatus::Stopped, Some(_), Some(p)) => {
+                format!("stopped before the target ({p})")
+            }
+            (SessionStatus::InUse, ..) | (_, None, _) | (_, _, None) => {
+                self.status.label().to_owned()
+            }
             (status, _, Some(p)) => format!("{} ({p})", status.label()),
         }
     }

@@ -316,8 +316,7 @@ impl MonitorApp {
             Some(Chosen::Path(path)) => self.commands.push(Command::SetSessionFolder(Some(path))),
             Some(Chosen::Unavailable(why)) => {
                 let folder = self.settings.session_folder();
-                self.start.path_prompt =
-                    Some(PathPrompt::new(Purpose::Folder, why, Some(&folder)));
+                self.start.path_prompt = Some(PathPrompt::new(Purpose::Folder, why, Some(&folder)));
             }
             Some(Chosen::Cancelled) | None => {}
         }
@@ -517,15 +516,7 @@ impl MonitorApp {
             Command::PickSessionFolder => {
                 if self.jobs.folder_dialog.is_none() {
                     let start = self.settings.session_folder();
-                    self.jobs.folder_dialog =
-                        Some(Job::spawn("folder-dialog", self.wake(), move || {
-                            file_dialog::run(|| {
-                                rfd::FileDialog::new()
-                                    .set_title("Folder for session recordings")
-                                    .set_directory(start)
-                                    .pick_folder()
-                            })
-                        }));
+                    self.jobs.folder_dialog = Some(file_dialog::pick_folder(start, self.wake()));
                 }
             }
             Command::AcknowledgeAlarms => {
@@ -628,16 +619,7 @@ impl MonitorApp {
             return;
         }
         let folder = self.settings.session_folder();
-        // The native dialog blocks its thread; keep it off the UI thread.
-        self.jobs.file_dialog = Some(Job::spawn("file-dialog", self.wake(), move || {
-            file_dialog::run(|| {
-                rfd::FileDialog::new()
-                    .set_title("Open a session recording")
-                    .add_filter("Session recording", &["csv"])
-                    .set_directory(folder)
-                    .pick_file()
-            })
-        }));
+        self.jobs.file_dialog = Some(file_dialog::pick_recording(folder, self.wake()));
     }
 
     /// Opens an already loaded recording for replay (tests and benchmarks).

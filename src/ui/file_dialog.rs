@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::job::{Job, Wake};
+
 use super::forms::error_text;
 
 /// What the nurse is choosing a path for.
@@ -62,9 +64,8 @@ fn dbus_session() -> bool {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Runs `dialog` (an rfd call that blocks), telling a cancel from a chooser that cannot open.
@@ -78,23 +79,49 @@ pub fn run(dialog: impl FnOnce() -> Option<PathBuf>) -> Chosen {
     judge(result, started.elapsed())
 }
 
-/// The path typed for `purpose`, or why it will not do.
+/// The file chooser for a recording to open, in a job of its own (it blocks its thread).
+pub fn pick_recording(folder: PathBuf, wake: Wake) -> Job<Chosen> {
+    Job::spawn("file-dialog", wake, move || {
+        run(|| {
+            rfd::FileDialog::new()
+                .set_title("Open a session recording")
+                .add_filter("Session recording", &["csv"])
+                .set_directory(folder)
+                .pick_file()
+        })
+    })
+}
+
+/// The folder chooser for the session folder, in a job of its own.
+pub fn pick_folder(start: PathBuf, wake: Wake) -> Job<Chosen> {
+    Job::spawn("folder-dialog", wake, move || {
+        run(|| {
+            rfd::FileDialog::new()
+                .set_title("Folder for session recordings")
+                .set_directory(start)
+                .pick_folder()
+        })
+    })
+}
+
+/// The path typed for `purpose`, or why it will not do. Checked by its text alone (the UI
+/// thread never waits on a disk): whether the file is there is found out by the job that
+/// opens or writes it, which reports what went wrong.
 pub fn check_typed(purpose: Purpose, text: &str) -> Result<PathBuf, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("type the path".into());
     }
     let path = PathBuf::from(text);
+    let names_a_file =
+        !text.ends_with(['/', std::path::MAIN_SEPARATOR]) && path.file_name().is_some();
     match purpose {
-        Purpose::Open if path.is_file() => Ok(path),
-        Purpose::Open => Err(format!("{text}: no such file")),
-        Purpose::Folder if path.is_dir() => Ok(path),
-        Purpose::Folder => Err(format!("{text}: no such folder")),
-        Purpose::Save if path.is_dir() => Err(format!("{text} is a folder: add a file name")),
-        Purpose::Save => match path.parent() {
-            Some(dir) if dir.as_os_str().is_empty() || dir.is_dir() => Ok(path),
-            _ => Err(format!("{text}: its folder does not exist")),
-        },
+        Purpose::Folder => Ok(path),
+        _ if !names_a_file => Err(format!("{text}: add the file's name")),
+        Purpose::Open if path.extension().is_none_or(|e| e != "csv") => {
+            Err(format!("{text}: a recording is a .csv file"))
+        }
+        Purpose::Open | Purpose::Save => Ok(path),
     }
 }
 
@@ -105,14 +132,31 @@ pub struct PathPrompt {
     /// Why the chooser did not open.
     pub reason: String,
     pub text: String,
+    /// Whether the nurse has typed: what is wrong with the path shows only then.
+    edited: bool,
+    /// Whether the field has been given the keyboard focus (once, when it appears).
+    focused: bool,
 }
 
 impl PathPrompt {
+    /// A field for `purpose`, filled with `suggested` (for a file to open, its folder, ending
+    /// with a separator, so typing the file's name completes it).
     pub fn new(purpose: Purpose, reason: String, suggested: Option<&Path>) -> PathPrompt {
+        let mut text = suggested
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if purpose == Purpose::Open
+            && !text.is_empty()
+            && !text.ends_with(std::path::MAIN_SEPARATOR)
+        {
+            text.push(std::path::MAIN_SEPARATOR);
+        }
         PathPrompt {
             purpose,
             reason,
-            text: suggested.map(|p| p.display().to_string()).unwrap_or_default(),
+            text,
+            edited: false,
+            focused: false,
         }
     }
 
@@ -125,6 +169,11 @@ impl PathPrompt {
         let edit = ui
             .add(egui::TextEdit::singleline(&mut self.text).desired_width(f32::INFINITY))
             .labelled_by(label.id);
+        if !self.focused {
+            self.focused = true;
+            edit.request_focus();
+        }
+        self.edited |= edit.changed();
         let checked = check_typed(self.purpose, &self.text);
         ui.horizontal(|ui| {
             let go = ui.add_enabled(checked.is_ok(), egui::Button::new(action));
@@ -138,7 +187,7 @@ impl PathPrompt {
                 outcome = Some(Err(()));
             }
         });
-        if !self.text.trim().is_empty()
+        if self.edited
             && let Err(problem) = &checked
         {
             error_text(ui, problem);
@@ -218,34 +267,38 @@ mod tests {
 
     #[test]
     fn a_typed_path_is_checked_for_what_it_is_for() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("session.csv");
-        std::fs::write(&file, "x").unwrap();
-        let text = |p: &Path| p.display().to_string();
-        assert_eq!(check_typed(Purpose::Open, &text(&file)), Ok(file.clone()));
-        assert!(
-            check_typed(Purpose::Open, &text(&dir.path().join("nope.csv")))
-                .unwrap_err()
-                .contains("no such file")
+        let sessions = Path::new("/data/sessions");
+        assert_eq!(
+            check_typed(Purpose::Open, " /data/sessions/a.csv "),
+            Ok(sessions.join("a.csv"))
         );
         assert!(check_typed(Purpose::Open, "  ").is_err());
+        assert!(
+            check_typed(Purpose::Open, "/data/sessions/")
+                .unwrap_err()
+                .contains("add the file's name")
+        );
+        assert!(
+            check_typed(Purpose::Open, "/data/sessions/a.pdf")
+                .unwrap_err()
+                .contains(".csv")
+        );
         assert_eq!(
-            check_typed(Purpose::Folder, &text(dir.path())),
-            Ok(dir.path().to_owned())
+            check_typed(Purpose::Save, "/data/report.pdf"),
+            Ok(PathBuf::from("/data/report.pdf"))
         );
-        assert!(check_typed(Purpose::Folder, &text(&file)).is_err());
-        let out = dir.path().join("report.pdf");
-        assert_eq!(check_typed(Purpose::Save, &text(&out)), Ok(out));
-        assert!(
-            check_typed(Purpose::Save, &text(dir.path()))
-                .unwrap_err()
-                .contains("is a folder")
+        assert!(check_typed(Purpose::Save, "/data/").is_err());
+        assert_eq!(
+            check_typed(Purpose::Folder, "/data/sessions/"),
+            Ok(PathBuf::from("/data/sessions/"))
         );
-        assert!(
-            check_typed(Purpose::Save, &text(&dir.path().join("gone/report.pdf")))
-                .unwrap_err()
-                .contains("folder does not exist")
+        // The folder suggested for a recording ends with a separator, ready for its name.
+        let prompt = PathPrompt::new(Purpose::Open, NO_CHOOSER.into(), Some(sessions));
+        assert_eq!(
+            prompt.text,
+            format!("/data/sessions{}", std::path::MAIN_SEPARATOR)
         );
+        assert!(check_typed(prompt.purpose, &prompt.text).is_err());
     }
 
     #[test]

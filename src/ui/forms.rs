@@ -151,7 +151,9 @@ impl Windows {
             Form::AlarmLimits => {
                 if let Some(live) = live {
                     let session = (live.alarm_settings(&settings.alarms), live.patient());
-                    if let Some(limits) = self.alarm_limits.ui(ui, &mut settings.alarms, Some(session))
+                    if let Some(limits) =
+                        self.alarm_limits
+                            .ui(ui, &mut settings.alarms, Some(session))
                     {
                         live.set_alarm_limits(limits);
                     }

@@ -82,9 +82,7 @@ pub fn library_ui(ui: &mut egui::Ui, listings: Option<&[SessionListing]>) -> Opt
                         let status = RichText::new(listing.status_text());
                         // Not an alarm: a notice accent, never the alarm yellow.
                         let status = match listing.status {
-                            SessionStatus::Interrupted => {
-                                status.color(accent(ui, Accent::Notice))
-                            }
+                            SessionStatus::Interrupted => status.color(accent(ui, Accent::Notice)),
                             SessionStatus::InUse => status.strong(),
                             _ => status,
                         };

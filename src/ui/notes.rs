@@ -129,9 +129,7 @@ pub fn note_time(
         return Ok(None);
     }
     let bad = || format!("time “{text}”: write now, or the time as hh:mm");
-    let (h, m) = text
-        .split_once([':', '.', 'h'])
-        .ok_or_else(bad)?;
+    let (h, m) = text.split_once([':', '.', 'h']).ok_or_else(bad)?;
     let hour: i8 = h.trim().parse().map_err(|_| bad())?;
     let minute: i8 = m.trim().parse().map_err(|_| bad())?;
     if !(0..=23).contains(&hour) || !(0..=59).contains(&minute) {
@@ -174,7 +172,9 @@ pub fn note_time(
 
 /// A time of day as the nurse reads it.
 fn hh_mm(t: Timestamp, tz: &TimeZone) -> String {
-    t.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string()
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%H:%M")
+        .to_string()
 }
 
 /// The mark a note whose time was set back carries at the start of its text: the time it is
@@ -434,7 +434,11 @@ mod tests {
         // This very minute is now.
         assert_eq!(at("14:20"), Ok(None));
         // A time of day still to come is yesterday's: before this session.
-        assert!(at("14:30").unwrap_err().contains("before the session started"));
+        assert!(
+            at("14:30")
+                .unwrap_err()
+                .contains("before the session started")
+        );
         for nonsense in ["25:00", "14:61", "quarter past", "1405"] {
             assert!(at(nonsense).is_err(), "{nonsense}");
         }

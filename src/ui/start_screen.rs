@@ -222,7 +222,7 @@ fn recordings_ui(
         ui.label("Recent sessions in other folders");
         let recent = recent_outside(settings, listed);
         if recent.is_empty() {
-            ui.label(RichText::new("none: the library below lists this folder's").weak());
+            ui.label(RichText::new("none").weak());
         }
         for path in recent {
             if ui
