@@ -255,6 +255,17 @@ fn no_form_covers_the_alarm_banner_or_the_tiles() {
     rig.harness.get_by_label("Export summary…").click();
     rig.wait_for_label("Print…");
     assert_left_of_form(&rig, "Export summary", &["55.0"]);
+
+    // Print… writes the PDF beside the recording and hands it to the system's opener (here
+    // there may be none: then the form says it could not open it, naming the file).
+    let recording = rig.harness.state().live().unwrap().recording.clone();
+    rig.harness.get_by_label("Print…").click();
+    rig.step_until("the PDF is written and handed to the opener", |h| {
+        h.query_by_label_contains("opened to print").is_some()
+            || h.query_by_label_contains("cannot open").is_some()
+    });
+    let pdf = apheresis_monitor::export::beside(&recording, apheresis_monitor::export::Format::Pdf);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
 }
 
 #[test]

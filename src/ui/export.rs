@@ -32,6 +32,8 @@ pub struct ExportWindow {
     saving: Option<Job<Saved>>,
     /// The path field shown when no file chooser could open, with the format to save as.
     prompt: Option<(PathPrompt, Format)>,
+    /// The PDF being opened with the system's default handler (to print it).
+    opening: Option<Job<Result<(), String>>>,
     /// The outcome of the last save, for the nurse.
     pub status: Option<Result<String, String>>,
     text: String,
@@ -74,6 +76,7 @@ impl ExportWindow {
             building: Some(building),
             saving: None,
             prompt: None,
+            opening: None,
             status: None,
             text: String::new(),
             wake,
@@ -82,6 +85,15 @@ impl ExportWindow {
 
     /// Takes in finished background work.
     pub fn poll(&mut self) {
+        match Job::take_ready(&mut self.opening) {
+            Some(Ok(())) => {
+                if let Some(Ok(done)) = &mut self.status {
+                    *done = done.replace("opening it to print…", "opened to print");
+                }
+            }
+            Some(Err(why)) => self.status = Some(Err(why)),
+            None => {}
+        }
         if let Some(job) = &mut self.building {
             let built = match job.poll() {
                 Poll::Pending => None,
@@ -104,6 +116,15 @@ impl ExportWindow {
                     match saved {
                         Saved::Done(outcome) => self.status = Some(outcome),
                         Saved::Cancelled => {}
+                        Saved::ToOpen(saved, pdf) => {
+                            // The opener may wait for the viewer: a job of its own, which
+                            // keeps no button waiting.
+                            self.status = Some(Ok(format!("{saved}; opening it to print…")));
+                            self.opening =
+                                Some(Job::spawn("open-pdf", self.wake.clone(), move || {
+                                    file_dialog::open_with_system(&pdf)
+                                }));
+                        }
                         Saved::NoChooser(reason, format) => {
                             let suggested = beside(&self.recording, format);
                             self.prompt = Some((
@@ -156,11 +177,13 @@ impl ExportWindow {
         let report = report.clone();
         let out = beside(&self.recording, Format::Pdf);
         self.prompt = None;
-        self.saving = Some(Job::spawn("print", self.wake.clone(), move || {
-            Saved::Done(write(&report, Format::Pdf, &out).and_then(|saved| {
-                file_dialog::open_with_system(&out)
-                    .map(|()| format!("{saved}; opened for printing"))
-            }))
+        self.saving = Some(Job::spawn("print", self.wake.clone(), move || match write(
+            &report,
+            Format::Pdf,
+            &out,
+        ) {
+            Ok(saved) => Saved::ToOpen(saved, out),
+            Err(e) => Saved::Done(Err(e)),
         }));
     }
 
@@ -178,6 +201,8 @@ enum Saved {
     Cancelled,
     /// No file chooser could open: why, and the format to save as.
     NoChooser(String, Format),
+    /// The PDF written (what and where), to open with the system's default handler.
+    ToOpen(String, PathBuf),
 }
 
 /// The file chooser for saving `format`, suggesting the file beside `recording`.
