@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use crate::analysis::Patient;
+use crate::analysis::progress::Target;
 use crate::model::{Entry, EntryBody, LinkCode, MachineIdentity, MachineState, Quantity, Sample};
 use crate::recording::format::{COLUMNS, entry_from_cells, header_row};
 use crate::recording::read_meta;
@@ -17,9 +18,15 @@ use crate::recording::read_meta;
 pub enum SessionStatus {
     /// The machine reported END and recording closed.
     Complete,
-    /// Recording was stopped before the procedure ended.
+    /// Recording was stopped before the machine reported END (the target may still have been
+    /// reached: see [`SessionListing::status_text`]).
     Stopped,
-    /// Recording never closed: the monitor crashed or was killed, or lost power.
+    /// The machine reported END but the recording has no closing row: the procedure ended,
+    /// the monitor then stopped without closing the file. Nothing is missing; it is not
+    /// offered for resuming.
+    EndedNotClosed,
+    /// Recording never closed before the procedure ended: the monitor crashed or was killed,
+    /// or lost power.
     Interrupted,
     /// Another monitor is recording into it now.
     InUse,
@@ -29,7 +36,8 @@ impl SessionStatus {
     pub fn label(self) -> &'static str {
         match self {
             SessionStatus::Complete => "complete",
-            SessionStatus::Stopped => "stopped early",
+            SessionStatus::Stopped => "stopped",
+            SessionStatus::EndedNotClosed => "ended, not closed",
             SessionStatus::Interrupted => "interrupted",
             SessionStatus::InUse => "recording now",
         }
@@ -57,6 +65,31 @@ pub struct SessionListing {
     /// Each cumulative counter's last value in the recording's last rows (for the journal of a
     /// resumed recording to judge the next one by).
     pub last_counters: Sample,
+    /// The whole blood processed as a fraction of the session's target (1.0 = reached), when
+    /// the target and, for a target in TBVs, the patient's TBV are known.
+    pub target_fraction: Option<f64>,
+}
+
+impl SessionListing {
+    /// The status as the library shows it: a stopped recording says whether the target was
+    /// reached, so a run past its target is never called stopped early.
+    pub fn status_text(&self) -> String {
+        let percent = self
+            .target_fraction
+            .map(|f| format!("{:.0} % of target", f * 100.0));
+        match (self.status, self.target_fraction, percent) {
+            (SessionStatus::Stopped, Some(f), Some(p)) if f >= 1.0 => {
+                format!("stopped after the target ({p})")
+            }
+            (SessionStatus::Stopped, Some(_), Some(p)) => {
+                format!("stopped before the target ({p})")
+            }
+            (SessionStatus::InUse, ..) | (_, None, _) | (_, _, None) => {
+                self.status.label().to_owned()
+            }
+            (status, _, Some(p)) => format!("{} ({p})", status.label()),
+        }
+    }
 }
 
 /// Bytes read from each end of a file to describe it.
@@ -139,17 +172,17 @@ pub fn inspect(path: &Path) -> Result<SessionListing, InspectError> {
     let closed = tail_rows
         .last()
         .is_some_and(|e| matches!(&e.body, EntryBody::Link(l) if l.code == LinkCode::Closed));
-    let ended = tail_rows
-        .iter()
-        .any(|e| matches!(e.body, EntryBody::State(MachineState::End)));
-    let status = if in_use {
-        SessionStatus::InUse
-    } else if closed && ended {
-        SessionStatus::Complete
-    } else if closed {
-        SessionStatus::Stopped
-    } else {
-        SessionStatus::Interrupted
+    let last_state = tail_rows.iter().rev().find_map(|e| match e.body {
+        EntryBody::State(s) => Some(s),
+        _ => None,
+    });
+    let ended = last_state == Some(MachineState::End);
+    let status = match (in_use, closed, ended) {
+        (true, ..) => SessionStatus::InUse,
+        (false, true, true) => SessionStatus::Complete,
+        (false, true, false) => SessionStatus::Stopped,
+        (false, false, true) => SessionStatus::EndedNotClosed,
+        (false, false, false) => SessionStatus::Interrupted,
     };
     let port = head_rows.iter().find_map(|e| match &e.body {
         EntryBody::Link(l) if l.code == LinkCode::Connected => {
@@ -160,6 +193,13 @@ pub fn inspect(path: &Path) -> Result<SessionListing, InspectError> {
     let meta = read_meta(path).ok().flatten();
     let patient = Patient::from_meta(meta.as_ref().and_then(|m| m.patient.as_ref()));
     let demo = meta.as_ref().and_then(|m| m.demo);
+    let (target, _) = Target::from_meta(meta.as_ref().and_then(|m| m.targets.as_ref()));
+    let wb_processed_ml = last_sample
+        .and_then(|s| Some(s.get(Quantity::InletMl)? - s.get(Quantity::AcMl).unwrap_or(0.0)));
+    let target_fraction = wb_processed_ml
+        .zip(target.wb_ml(patient.tbv().map(|t| t.ml)))
+        .filter(|&(_, target_ml)| target_ml > 0.0)
+        .map(|(wb, target_ml)| wb / target_ml);
     Ok(SessionListing {
         path: path.to_owned(),
         started_utc: head_rows.first().map(|e| e.time_utc),
@@ -168,19 +208,16 @@ pub fn inspect(path: &Path) -> Result<SessionListing, InspectError> {
         duration_s: first_elapsed
             .zip(last_elapsed)
             .map(|(a, b)| b.saturating_sub(a) as f64 / 1000.0),
-        wb_processed_ml: last_sample
-            .and_then(|s| Some(s.get(Quantity::InletMl)? - s.get(Quantity::AcMl).unwrap_or(0.0))),
+        wb_processed_ml,
         status,
         machine: meta.and_then(|m| m.machine),
         port,
         last_t_ms: last_elapsed,
         last_seq: tail_rows.iter().rev().find_map(|e| e.seq),
-        last_state: tail_rows.iter().rev().find_map(|e| match e.body {
-            EntryBody::State(s) => Some(s),
-            _ => None,
-        }),
+        last_state,
         demo,
         last_counters: last_counters(&tail_rows),
+        target_fraction,
     })
 }
 
@@ -361,5 +398,92 @@ mod tests {
         let last = inspect(&path).unwrap().last_counters;
         assert_eq!(last.get(Quantity::InletMl), Some(3.0));
         assert_eq!(last.get(Quantity::CollectMl), None);
+    }
+
+    /// A recording of `inlet_ml - ac_ml` of whole blood processed (`wb`), ended (END from the
+    /// machine) or not, closed (its closing row) or not.
+    fn run(dir: &Path, name: &str, wb: (f64, f64), ended: bool, closed: bool) -> PathBuf {
+        let path = dir.join(name);
+        let mut rows = vec![
+            entry(1, EntryBody::State(MachineState::Run)),
+            entry(
+                100,
+                EntryBody::Sample(
+                    Sample::default()
+                        .with(Quantity::InletMl, wb.0)
+                        .with(Quantity::AcMl, wb.1),
+                ),
+            ),
+        ];
+        if ended {
+            rows.push(entry(101, EntryBody::State(MachineState::End)));
+        }
+        if closed {
+            rows.push(entry(
+                102,
+                EntryBody::Link(LinkEvent::new(LinkCode::Closed, "stopped")),
+            ));
+        }
+        write(&path, &rows);
+        path
+    }
+
+    fn target_litres(path: &Path, litres: f64) {
+        let meta = crate::recording::SessionMeta {
+            targets: Some(crate::recording::meta::TargetsMeta {
+                wb_processed_l: Some(litres.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        crate::recording::meta::write_meta(path, &meta).unwrap();
+    }
+
+    #[test]
+    fn a_run_stopped_past_its_target_is_not_called_stopped_early() {
+        let dir = tempfile::tempdir().unwrap();
+        // 1000 mL in, 115 mL of it AC: 885 mL of whole blood against 0.5 L, 177 %.
+        let past = run(dir.path(), "past.csv", (1000.0, 115.0), false, true);
+        target_litres(&past, 0.5);
+        let listing = inspect(&past).unwrap();
+        assert_eq!(listing.status, SessionStatus::Stopped);
+        assert_eq!(
+            listing.status_text(),
+            "stopped after the target (177 % of target)"
+        );
+        // 225 mL of 0.5 L: 45 %, stopped before the target.
+        let short = run(dir.path(), "short.csv", (250.0, 25.0), false, true);
+        target_litres(&short, 0.5);
+        assert_eq!(
+            inspect(&short).unwrap().status_text(),
+            "stopped before the target (45 % of target)"
+        );
+        // With no target known, only what happened.
+        let unknown = run(dir.path(), "unknown.csv", (250.0, 25.0), false, true);
+        assert_eq!(inspect(&unknown).unwrap().status_text(), "stopped");
+        // A complete one says how far it went too.
+        let complete = run(dir.path(), "complete.csv", (1000.0, 115.0), true, true);
+        target_litres(&complete, 0.5);
+        assert_eq!(
+            inspect(&complete).unwrap().status_text(),
+            "complete (177 % of target)"
+        );
+    }
+
+    #[test]
+    fn a_recording_that_saw_end_but_has_no_closing_row_ended_and_is_not_offered_for_resuming() {
+        let dir = tempfile::tempdir().unwrap();
+        let ended = run(dir.path(), "ended.csv", (500.0, 50.0), true, false);
+        let listing = inspect(&ended).unwrap();
+        assert_eq!(listing.status, SessionStatus::EndedNotClosed);
+        assert_eq!(listing.status_text(), "ended, not closed");
+        let cut = run(dir.path(), "cut.csv", (500.0, 50.0), false, false);
+        assert_eq!(inspect(&cut).unwrap().status, SessionStatus::Interrupted);
+        let listings = scan(dir.path()).unwrap();
+        let now = Timestamp::from_second(1_700_000_200).unwrap();
+        assert_eq!(
+            recoverable(&listings, now, 3600.0).map(|l| l.path.clone()),
+            Some(cut)
+        );
     }
 }

@@ -376,7 +376,7 @@ mod tests {
         let before = std::fs::read(&path).unwrap();
         let result = start(&port, Destination::Resume(path.clone())).prepare(Timestamp::now());
         match result {
-            Err(StartError::NotInterrupted { status, .. }) => assert_eq!(status, "stopped early"),
+            Err(StartError::NotInterrupted { status, .. }) => assert_eq!(status, "stopped"),
             Err(e) => panic!("expected NotInterrupted, got {e}"),
             Ok(_) => panic!("a stopped recording was resumed"),
         }
@@ -407,6 +407,7 @@ mod tests {
             last_state: None,
             demo,
             last_counters: crate::model::Sample::default(),
+            target_fraction: None,
         }
     }
 

@@ -20,6 +20,8 @@ use crate::session::{LiveSession, SessionStart, StartError, start_live_in_backgr
 pub use super::clock::Clock;
 pub use super::command::Command;
 use super::export::ExportWindow;
+use super::file_dialog::{self, Chosen, PathPrompt, Purpose};
+use super::forms::Form;
 use super::frame_stats::FrameStats;
 use super::live_view::live_view;
 use super::plots::PlotView;
@@ -70,8 +72,10 @@ enum Active {
 struct Jobs {
     ports: Option<Job<Result<Vec<PortListing>, String>>>,
     library: Option<Job<Vec<SessionListing>>>,
-    file_dialog: Option<Job<Option<PathBuf>>>,
-    folder_dialog: Option<Job<Option<PathBuf>>>,
+    file_dialog: Option<Job<Chosen>>,
+    folder_dialog: Option<Job<Chosen>>,
+    /// A file or folder being opened with the system's default handler.
+    reveal: Option<Job<Result<(), String>>>,
 }
 
 /// The application state.
@@ -308,11 +312,24 @@ impl MonitorApp {
             }
             self.start.library = Some(listings);
         }
-        if let Some(Some(path)) = Job::take_ready(&mut self.jobs.folder_dialog) {
-            self.commands.push(Command::SetSessionFolder(Some(path)));
+        match Job::take_ready(&mut self.jobs.folder_dialog) {
+            Some(Chosen::Path(path)) => self.commands.push(Command::SetSessionFolder(Some(path))),
+            Some(Chosen::Unavailable(why)) => {
+                let folder = self.settings.session_folder();
+                self.start.path_prompt = Some(PathPrompt::new(Purpose::Folder, why, Some(&folder)));
+            }
+            Some(Chosen::Cancelled) | None => {}
         }
-        if let Some(Some(path)) = Job::take_ready(&mut self.jobs.file_dialog) {
-            self.commands.push(Command::OpenRecording(path));
+        match Job::take_ready(&mut self.jobs.file_dialog) {
+            Some(Chosen::Path(path)) => self.commands.push(Command::OpenRecording(path)),
+            Some(Chosen::Unavailable(why)) => {
+                let folder = self.settings.session_folder();
+                self.start.path_prompt = Some(PathPrompt::new(Purpose::Open, why, Some(&folder)));
+            }
+            Some(Chosen::Cancelled) | None => {}
+        }
+        if let Some(Err(why)) = Job::take_ready(&mut self.jobs.reveal) {
+            self.message = Some(why);
         }
     }
 
@@ -323,7 +340,9 @@ impl MonitorApp {
         let mut setup = SetupWindow::new(self.settings.default_target_tbv);
         setup.form =
             super::setup::SetupForm::from_meta(session.meta(), self.settings.default_target_tbv);
-        setup.open = session.patient().weight_kg.is_none();
+        // The setup is not opened by itself: the nurse opens it (the header and the ALARM OFF
+        // line say what is missing). Opening it narrows the screen, and today the banner does
+        // not keep its Acknowledge button within a narrower width for a long alarm text.
         self.windows.setup = Some(setup);
         self.plot_view = PlotView::default();
         self.active = Active::Live(Box::new(session));
@@ -358,11 +377,9 @@ impl MonitorApp {
         if let Some(message) = self.message.clone() {
             egui::Panel::top("message").show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.label(
-                        RichText::new(&message)
-                            .color(egui::Color32::from_rgb(0xFF, 0x8A, 0x8A))
-                            .size(16.0),
-                    );
+                    // An error or a notice, not an alarm: never an alarm colour.
+                    let color = super::forms::accent(ui, theme::Accent::Error);
+                    ui.label(RichText::new(&message).color(color).size(16.0));
                     if ui.button("Dismiss").clicked() {
                         self.message = None;
                     }
@@ -370,6 +387,13 @@ impl MonitorApp {
             });
         }
         let now = self.clock.now();
+        // The forms' panel first: the screen lays out in the width it leaves.
+        let live = match &mut self.active {
+            Active::Live(session) => Some(session.as_mut()),
+            _ => None,
+        };
+        self.windows
+            .form_panel(ui, &mut self.settings, live, &mut self.commands, now);
         match &mut self.active {
             Active::Live(session) => {
                 live_view(ui, session, now, &mut self.plot_view, &mut self.commands);
@@ -396,12 +420,12 @@ impl MonitorApp {
     }
 
     fn windows_ui(&mut self, ctx: &egui::Context) {
-        let live = match &mut self.active {
-            Active::Live(session) => Some(session.as_mut()),
+        let live = match &self.active {
+            Active::Live(session) => Some(session.as_ref()),
             _ => None,
         };
         self.windows
-            .show(ctx, &mut self.settings, live, &mut self.commands);
+            .show(ctx, &self.settings, live, &mut self.commands);
     }
 
     fn run_commands(&mut self) {
@@ -452,7 +476,9 @@ impl MonitorApp {
                     self.active = Active::None;
                 }
                 self.windows.setup = None;
-                self.windows.note.open = false;
+                if matches!(self.windows.form, Some(Form::Setup | Form::Note)) {
+                    self.windows.form = None;
+                }
             }
             Command::SetTheme(theme) => self.settings.theme = theme,
             Command::RefreshLibrary => {
@@ -466,10 +492,10 @@ impl MonitorApp {
                     .parent()
                     .map(std::path::Path::to_path_buf)
                     .unwrap_or_default();
-                if let Err(e) = std::process::Command::new("xdg-open").arg(&folder).spawn() {
-                    self.message =
-                        Some(format!("cannot open the folder {}: {e}", folder.display()));
-                }
+                // The opener can take its time: never on the UI thread.
+                self.jobs.reveal = Some(Job::spawn("reveal", self.wake(), move || {
+                    file_dialog::open_with_system(&folder)
+                }));
             }
             Command::ExportSummary(path) => {
                 self.windows.export = Some(match &self.active {
@@ -484,18 +510,13 @@ impl MonitorApp {
                     }
                     _ => ExportWindow::open(path, self.wake()),
                 });
+                self.windows.open_form(Form::Export);
             }
             Command::Resume(listing) => self.resume(&listing),
             Command::PickSessionFolder => {
                 if self.jobs.folder_dialog.is_none() {
                     let start = self.settings.session_folder();
-                    self.jobs.folder_dialog =
-                        Some(Job::spawn("folder-dialog", self.wake(), move || {
-                            rfd::FileDialog::new()
-                                .set_title("Folder for session recordings")
-                                .set_directory(start)
-                                .pick_folder()
-                        }));
+                    self.jobs.folder_dialog = Some(file_dialog::pick_folder(start, self.wake()));
                 }
             }
             Command::AcknowledgeAlarms => {
@@ -511,16 +532,13 @@ impl MonitorApp {
             }
             Command::ShowAbout => self.windows.about.open = true,
             Command::ShowSetup => {
-                if let Some(setup) = &mut self.windows.setup {
-                    setup.open = true;
-                } else {
-                    let mut setup = SetupWindow::new(self.settings.default_target_tbv);
-                    setup.open = true;
-                    self.windows.setup = Some(setup);
+                if self.windows.setup.is_none() {
+                    self.windows.setup = Some(SetupWindow::new(self.settings.default_target_tbv));
                 }
+                self.windows.open_form(Form::Setup);
             }
-            Command::ShowNote => self.windows.note.open = true,
-            Command::ShowAlarmLimits => self.windows.alarm_limits.open = true,
+            Command::ShowNote => self.windows.open_form(Form::Note),
+            Command::ShowAlarmLimits => self.windows.open_form(Form::AlarmLimits),
             Command::StopAndQuit => self.stop_live(AfterStop::Quit),
         }
         // Commands queued by commands run on the next frame.
@@ -601,14 +619,7 @@ impl MonitorApp {
             return;
         }
         let folder = self.settings.session_folder();
-        // The native dialog blocks its thread; keep it off the UI thread.
-        self.jobs.file_dialog = Some(Job::spawn("file-dialog", self.wake(), move || {
-            rfd::FileDialog::new()
-                .set_title("Open a session recording")
-                .add_filter("Session recording", &["csv"])
-                .set_directory(folder)
-                .pick_file()
-        }));
+        self.jobs.file_dialog = Some(file_dialog::pick_recording(folder, self.wake()));
     }
 
     /// Opens an already loaded recording for replay (tests and benchmarks).

@@ -12,6 +12,10 @@ use crate::analysis::summary::Summary;
 use crate::export::{self, Format, Report, beside};
 use crate::job::{Job, Poll, Wake};
 
+use super::file_dialog::{self, Chosen, PathPrompt, Purpose};
+use super::forms::{accent, error_text};
+use super::theme::Accent;
+
 /// Writes `report` as `format` to `out`; returns a line for the nurse.
 pub fn write(report: &Report, format: Format, out: &Path) -> Result<String, String> {
     export::write(format, report, out)
@@ -24,8 +28,12 @@ pub struct ExportWindow {
     pub recording: PathBuf,
     report: Option<Result<Arc<Report>, String>>,
     building: Option<Job<Result<Report, String>>>,
-    /// Saving, and where: `None` when the nurse closed the file dialog without a name.
-    saving: Option<Job<Option<Result<String, String>>>>,
+    /// Saving (or printing), and where.
+    saving: Option<Job<Saved>>,
+    /// The path field shown when no file chooser could open, with the format to save as.
+    prompt: Option<(PathPrompt, Format)>,
+    /// The PDF being opened with the system's default handler (to print it).
+    opening: Option<Job<Result<(), String>>>,
     /// The outcome of the last save, for the nurse.
     pub status: Option<Result<String, String>>,
     text: String,
@@ -67,6 +75,8 @@ impl ExportWindow {
             report: None,
             building: Some(building),
             saving: None,
+            prompt: None,
+            opening: None,
             status: None,
             text: String::new(),
             wake,
@@ -75,6 +85,15 @@ impl ExportWindow {
 
     /// Takes in finished background work.
     pub fn poll(&mut self) {
+        match Job::take_ready(&mut self.opening) {
+            Some(Ok(())) => {
+                if let Some(Ok(done)) = &mut self.status {
+                    *done = done.replace("opening it to print…", "opened to print");
+                }
+            }
+            Some(Err(why)) => self.status = Some(Err(why)),
+            None => {}
+        }
         if let Some(job) = &mut self.building {
             let built = match job.poll() {
                 Poll::Pending => None,
@@ -92,10 +111,27 @@ impl ExportWindow {
         if let Some(job) = &mut self.saving {
             match job.poll() {
                 Poll::Pending => {}
-                Poll::Ready(outcome) => {
+                Poll::Ready(saved) => {
                     self.saving = None;
-                    if outcome.is_some() {
-                        self.status = outcome;
+                    match saved {
+                        Saved::Done(outcome) => self.status = Some(outcome),
+                        Saved::Cancelled => {}
+                        Saved::ToOpen(saved, pdf) => {
+                            // The opener may wait for the viewer: a job of its own, which
+                            // keeps no button waiting.
+                            self.status = Some(Ok(format!("{saved}; opening it to print…")));
+                            self.opening =
+                                Some(Job::spawn("open-pdf", self.wake.clone(), move || {
+                                    file_dialog::open_with_system(&pdf)
+                                }));
+                        }
+                        Saved::NoChooser(reason, format) => {
+                            let suggested = beside(&self.recording, format);
+                            self.prompt = Some((
+                                PathPrompt::new(Purpose::Save, reason, Some(&suggested)),
+                                format,
+                            ));
+                        }
                     }
                 }
                 Poll::Lost(why) => {
@@ -118,34 +154,70 @@ impl ExportWindow {
         };
         let report = report.clone();
         let recording = self.recording.clone();
+        self.prompt = None;
         self.saving = Some(Job::spawn("export", self.wake.clone(), move || {
-            let out = to.or_else(|| {
-                let suggested = beside(&recording, format);
-                let mut dialog = rfd::FileDialog::new()
-                    .set_title(format!("Save the session {}", format.name()))
-                    .add_filter(format.name(), &[format.extension()]);
-                if let Some(dir) = suggested.parent() {
-                    dialog = dialog.set_directory(dir);
-                }
-                if let Some(name) = suggested.file_name() {
-                    dialog = dialog.set_file_name(name.to_string_lossy());
-                }
-                dialog.save_file()
-            });
-            out.map(|out| write(&report, format, &out))
+            let out = match to {
+                Some(out) => out,
+                None => match file_dialog::run(|| save_dialog(&recording, format)) {
+                    Chosen::Path(out) => out,
+                    Chosen::Cancelled => return Saved::Cancelled,
+                    Chosen::Unavailable(reason) => return Saved::NoChooser(reason, format),
+                },
+            };
+            Saved::Done(write(&report, format, &out))
         }));
     }
 
-    /// Draws the window if it is open; returns whether it is still open.
-    pub fn show(&mut self, ctx: &egui::Context) -> bool {
-        let mut open = true;
-        egui::Window::new("Export summary")
-            .open(&mut open)
-            .collapsible(false)
-            .default_width(720.0)
-            .show(ctx, |ui| export_ui(ui, self));
-        open
+    /// Writes the PDF beside the recording and opens it with the system's default handler
+    /// (to print it from there).
+    fn print(&mut self) {
+        let Some(Ok(report)) = &self.report else {
+            return;
+        };
+        let report = report.clone();
+        let out = beside(&self.recording, Format::Pdf);
+        self.prompt = None;
+        self.saving = Some(Job::spawn("print", self.wake.clone(), move || match write(
+            &report,
+            Format::Pdf,
+            &out,
+        ) {
+            Ok(saved) => Saved::ToOpen(saved, out),
+            Err(e) => Saved::Done(Err(e)),
+        }));
     }
+
+    /// Draws the form.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        export_ui(ui, self);
+    }
+}
+
+/// How a save ended.
+enum Saved {
+    /// Written (what and where), or why not.
+    Done(Result<String, String>),
+    /// The nurse closed the file chooser without a name.
+    Cancelled,
+    /// No file chooser could open: why, and the format to save as.
+    NoChooser(String, Format),
+    /// The PDF written (what and where), to open with the system's default handler.
+    ToOpen(String, PathBuf),
+}
+
+/// The file chooser for saving `format`, suggesting the file beside `recording`.
+fn save_dialog(recording: &Path, format: Format) -> Option<PathBuf> {
+    let suggested = beside(recording, format);
+    let mut dialog = rfd::FileDialog::new()
+        .set_title(format!("Save the session {}", format.name()))
+        .add_filter(format.name(), &[format.extension()]);
+    if let Some(dir) = suggested.parent() {
+        dialog = dialog.set_directory(dir);
+    }
+    if let Some(name) = suggested.file_name() {
+        dialog = dialog.set_file_name(name.to_string_lossy());
+    }
+    dialog.save_file()
 }
 
 /// Draws the window's contents.
@@ -160,18 +232,26 @@ fn export_ui(ui: &mut egui::Ui, window: &mut ExportWindow) {
             return;
         }
         Some(Err(e)) => {
-            ui.label(RichText::new(e).color(egui::Color32::from_rgb(0xFF, 0x6B, 0x6B)));
+            error_text(ui, e.clone());
             return;
         }
         Some(Ok(_)) => {}
     }
     egui::ScrollArea::vertical()
-        .max_height(360.0)
+        .id_salt("export-text")
+        .max_height(300.0)
         .show(ui, |ui| {
             ui.add(egui::Label::new(RichText::new(&window.text).monospace().size(13.0)).wrap());
         });
     ui.separator();
     let busy = window.busy();
+    if ui
+        .add_enabled(!busy, egui::Button::new("Print…"))
+        .on_hover_text("Writes the PDF beside the recording and opens it to print")
+        .clicked()
+    {
+        window.print();
+    }
     ui.horizontal_wrapped(|ui| {
         for format in [Format::Pdf, Format::Csv, Format::Json] {
             let label = format!("Save {} beside the recording", format.name());
@@ -193,6 +273,14 @@ fn export_ui(ui: &mut egui::Ui, window: &mut ExportWindow) {
             }
         }
     });
+    if let Some((prompt, format)) = &mut window.prompt {
+        let format = *format;
+        match prompt.ui(ui, &format!("Save {}", format.name())) {
+            Some(Ok(out)) => window.save(format, Some(out)),
+            Some(Err(())) => window.prompt = None,
+            None => {}
+        }
+    }
     if busy {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -201,10 +289,11 @@ fn export_ui(ui: &mut egui::Ui, window: &mut ExportWindow) {
     }
     match &window.status {
         Some(Ok(done)) => {
-            ui.label(RichText::new(done).color(egui::Color32::from_rgb(0x00, 0xB8, 0x8A)));
+            let color = accent(ui, Accent::Success);
+            ui.label(RichText::new(done).color(color));
         }
         Some(Err(e)) => {
-            ui.label(RichText::new(e).color(egui::Color32::from_rgb(0xFF, 0x6B, 0x6B)));
+            error_text(ui, e.clone());
         }
         None => {}
     }

@@ -7,6 +7,8 @@ use egui::RichText;
 use crate::session::library::{SessionListing, SessionStatus};
 
 use super::format::{duration_hm, grouped};
+use super::forms::accent;
+use super::theme::Accent;
 
 /// What the user asked of a listed session.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,11 +79,10 @@ pub fn library_ui(ui: &mut egui::Ui, listings: Option<&[SessionListing]>) -> Opt
                                 .wb_processed_ml
                                 .map_or_else(|| "—".into(), |v| format!("{} mL", grouped(v))),
                         );
-                        let status = RichText::new(listing.status.label());
+                        let status = RichText::new(listing.status_text());
+                        // Not an alarm: a notice accent, never the alarm yellow.
                         let status = match listing.status {
-                            SessionStatus::Interrupted => {
-                                status.color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11))
-                            }
+                            SessionStatus::Interrupted => status.color(accent(ui, Accent::Notice)),
                             SessionStatus::InUse => status.strong(),
                             _ => status,
                         };

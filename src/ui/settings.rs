@@ -49,9 +49,11 @@ impl Settings {
             .unwrap_or_else(default_session_folder)
     }
 
-    /// Puts `path` first in the recent list.
+    /// Puts `path` first in the recent list, once however it was written (relative or not).
     pub fn remember_session(&mut self, path: PathBuf) {
-        self.recent_sessions.retain(|p| p != &path);
+        let path = std::path::absolute(&path).unwrap_or(path);
+        self.recent_sessions
+            .retain(|p| std::path::absolute(p).as_ref().unwrap_or(p) != &path);
         self.recent_sessions.insert(0, path);
         self.recent_sessions.truncate(RECENT_MAX);
     }
@@ -63,4 +65,22 @@ pub fn default_session_folder() -> PathBuf {
         || PathBuf::from("sessions"),
         |dirs| dirs.data_dir().join("sessions"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_remembered_twice_under_two_spellings_is_listed_once() {
+        let mut settings = Settings::default();
+        let cwd = std::env::current_dir().unwrap();
+        settings.remember_session(PathBuf::from("sessions/a.csv"));
+        settings.remember_session(cwd.join("sessions/b.csv"));
+        settings.remember_session(cwd.join("sessions/a.csv"));
+        assert_eq!(
+            settings.recent_sessions,
+            [cwd.join("sessions/a.csv"), cwd.join("sessions/b.csv")]
+        );
+    }
 }

@@ -2,7 +2,9 @@
 //! volume, or the TBV the nurse enters) and the target. Every input is checked where it is
 //! typed; nothing is computed from an invalid value.
 
-use egui::{Color32, RichText};
+use egui::RichText;
+
+use super::forms::error_text;
 use serde_json::Value;
 
 use crate::analysis::Patient;
@@ -220,10 +222,9 @@ pub enum SetupAction {
 
 /// Draws the form; returns what the user asked for.
 pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
-    let error_color = Color32::from_rgb(0xFF, 0x6B, 0x6B);
     let mut action = SetupAction::None;
     egui::Grid::new("setup-grid")
-        .num_columns(3)
+        .num_columns(2)
         .spacing([12.0, 10.0])
         .show(ui, |ui| {
             labelled_edit(
@@ -232,39 +233,34 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
                 &mut form.patient_id,
                 "e.g. P-0001 — never a name",
             );
-            ui.label("");
-            ui.end_row();
 
             labelled_edit(ui, "Weight (kg)", &mut form.weight, "2–300");
-            problem_label(ui, form.weight_kg(), error_color);
-            ui.end_row();
+            problem_row(ui, form.weight_kg());
 
             labelled_edit(ui, "Height (cm)", &mut form.height, "40–230");
-            problem_label(ui, form.height_cm(), error_color);
-            ui.end_row();
+            problem_row(ui, form.height_cm());
 
             ui.label("Sex");
             ui.horizontal(|ui| {
                 ui.radio_value(&mut form.sex, Some(Sex::Male), "Male");
                 ui.radio_value(&mut form.sex, Some(Sex::Female), "Female");
             });
-            ui.label("");
             ui.end_row();
 
             let age_label = ui.label("Age");
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.age)
                         .hint_text("number")
-                        .desired_width(90.0),
+                        .desired_width(70.0),
                 )
                 .labelled_by(age_label.id);
                 for unit in AgeUnit::ALL {
                     ui.radio_value(&mut form.age_unit, unit, unit.as_str());
                 }
             });
-            problem_label(ui, form.age_value(), error_color);
             ui.end_row();
+            problem_row(ui, form.age_value());
 
             labelled_edit(
                 ui,
@@ -272,8 +268,7 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
                 &mut form.tbv_entered,
                 "empty: estimated",
             );
-            problem_label(ui, form.tbv_entered_ml(), error_color);
-            ui.end_row();
+            problem_row(ui, form.tbv_entered_ml());
 
             ui.label("Total blood volume");
             // The TBV with how it was arrived at (or why there is none) beneath it.
@@ -295,15 +290,13 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
                     ui.label(why);
                 }
             });
-            ui.label("");
             ui.end_row();
 
             ui.label("Target");
-            ui.horizontal(|ui| {
+            ui.vertical(|ui| {
                 ui.radio_value(&mut form.target_in_litres, false, "TBVs to process");
                 ui.radio_value(&mut form.target_in_litres, true, "Litres of whole blood");
             });
-            ui.label("");
             ui.end_row();
 
             let unit = if form.target_in_litres {
@@ -312,8 +305,7 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
                 "Target (TBV)"
             };
             labelled_edit(ui, unit, &mut form.target, "");
-            problem_label(ui, Some(form.target_value()), error_color);
-            ui.end_row();
+            problem_row(ui, Some(form.target_value()));
 
             labelled_edit(
                 ui,
@@ -321,8 +313,6 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
                 &mut form.operator,
                 "nurse running the collection",
             );
-            ui.label("");
-            ui.end_row();
         });
     ui.add_space(8.0);
     ui.horizontal(|ui| {
@@ -342,50 +332,37 @@ fn labelled_edit(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str) 
     ui.add(
         egui::TextEdit::singleline(text)
             .hint_text(hint)
-            .desired_width(220.0),
+            .desired_width(190.0),
     )
     .labelled_by(label.id);
+    ui.end_row();
 }
 
-fn problem_label(ui: &mut egui::Ui, value: Option<Result<f64, String>>, color: Color32) {
-    match value {
-        Some(Err(problem)) => {
-            ui.label(RichText::new(problem).color(color));
-        }
-        _ => {
-            ui.label("");
-        }
+/// What is wrong with the field above, on a row of its own under it (none when all is well).
+fn problem_row(ui: &mut egui::Ui, value: Option<Result<f64, String>>) {
+    if let Some(Err(problem)) = value {
+        ui.label("");
+        error_text(ui, problem);
+        ui.end_row();
     }
 }
 
-/// The "Session setup" window: the patient, the target and the lab values of the session.
+/// The "Session setup" form: the patient, the target and the lab values of the session.
 pub struct SetupWindow {
-    pub open: bool,
     pub form: SetupForm,
 }
 
 impl SetupWindow {
     pub fn new(default_target_tbv: f64) -> SetupWindow {
         SetupWindow {
-            open: false,
             form: SetupForm::new(default_target_tbv),
         }
     }
 
-    /// Draws the window if it is open; returns the form to save when the nurse saves it.
-    pub fn show(&mut self, ctx: &egui::Context) -> Option<SetupForm> {
-        if !self.open {
-            return None;
-        }
-        let mut open = true;
-        let mut action = SetupAction::None;
-        egui::Window::new("Session setup")
-            .open(&mut open)
-            .collapsible(false)
-            .default_width(620.0)
-            .show(ctx, |ui| action = setup_form_ui(ui, &mut self.form));
-        self.open = open && action == SetupAction::None;
-        (action == SetupAction::Save).then(|| self.form.clone())
+    /// Draws the form; returns whether the nurse saved it and whether the form closes.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> (bool, bool) {
+        let action = setup_form_ui(ui, &mut self.form);
+        (action == SetupAction::Save, action != SetupAction::None)
     }
 }
 

@@ -6,6 +6,7 @@ use crate::acquisition::{PortListing, STANDARD_BAUDS};
 use crate::session::library::SessionListing;
 
 use super::app::Command;
+use super::file_dialog::{PathPrompt, Purpose};
 use super::library::{LibraryAction, library_ui};
 use super::settings::Settings;
 use super::theme::Theme;
@@ -20,6 +21,8 @@ pub struct StartScreen {
     pub ports: Vec<PortListing>,
     /// The session folder as last read (`None` while it is being read).
     pub library: Option<Vec<SessionListing>>,
+    /// The path field shown when no file chooser could open.
+    pub path_prompt: Option<PathPrompt>,
 }
 
 /// What is going on behind the start screen.
@@ -40,6 +43,7 @@ impl StartScreen {
             demo_speed: settings.demo_speed,
             ports: Vec::new(),
             library: None,
+            path_prompt: None,
         }
     }
 
@@ -84,7 +88,9 @@ impl StartScreen {
             let idle = !busy.starting && !busy.stopping;
             ui.columns(2, |columns| {
                 self.connect_ui(&mut columns[0], idle, commands);
-                recordings_ui(&mut columns[1], settings, commands);
+                let listed = self.library.as_deref().unwrap_or_default();
+                recordings_ui(&mut columns[1], settings, listed, commands);
+                path_prompt_ui(&mut columns[1], &mut self.path_prompt, commands);
             });
             ui.add_space(12.0);
             ui.separator();
@@ -160,7 +166,50 @@ impl StartScreen {
     }
 }
 
-fn recordings_ui(ui: &mut egui::Ui, settings: &Settings, commands: &mut Vec<Command>) {
+/// The path field shown when the file chooser could not open.
+fn path_prompt_ui(ui: &mut egui::Ui, prompt: &mut Option<PathPrompt>, commands: &mut Vec<Command>) {
+    let Some(field) = prompt else {
+        return;
+    };
+    let action = match field.purpose {
+        Purpose::Folder => "Use this folder",
+        _ => "Open",
+    };
+    match field.ui(ui, action) {
+        Some(Ok(path)) => {
+            commands.push(match field.purpose {
+                Purpose::Folder => Command::SetSessionFolder(Some(path)),
+                _ => Command::OpenRecording(path),
+            });
+            *prompt = None;
+        }
+        Some(Err(())) => *prompt = None,
+        None => {}
+    }
+}
+
+/// The recent sessions not already in the library below (those in the session folder are
+/// listed there, once). Paths are compared made absolute, without touching the disk.
+pub fn recent_outside<'a>(
+    settings: &'a Settings,
+    listed: &[SessionListing],
+) -> Vec<&'a std::path::Path> {
+    let key = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    let in_library: Vec<_> = listed.iter().map(|l| key(&l.path)).collect();
+    settings
+        .recent_sessions
+        .iter()
+        .filter(|p| !in_library.contains(&key(p)))
+        .map(std::path::PathBuf::as_path)
+        .collect()
+}
+
+fn recordings_ui(
+    ui: &mut egui::Ui,
+    settings: &Settings,
+    listed: &[SessionListing],
+    commands: &mut Vec<Command>,
+) {
     ui.group(|ui| {
         ui.heading("Recorded sessions");
         if ui
@@ -170,17 +219,18 @@ fn recordings_ui(ui: &mut egui::Ui, settings: &Settings, commands: &mut Vec<Comm
             commands.push(Command::PickRecording);
         }
         ui.add_space(8.0);
-        ui.label("Recent sessions");
-        if settings.recent_sessions.is_empty() {
-            ui.label(RichText::new("none yet").weak());
+        ui.label("Recent sessions in other folders");
+        let recent = recent_outside(settings, listed);
+        if recent.is_empty() {
+            ui.label(RichText::new("none").weak());
         }
-        for path in &settings.recent_sessions {
+        for path in recent {
             if ui
                 .button(file_name(path))
                 .on_hover_text(path.display().to_string())
                 .clicked()
             {
-                commands.push(Command::OpenRecording(path.clone()));
+                commands.push(Command::OpenRecording(path.to_owned()));
             }
         }
         ui.add_space(8.0);
@@ -218,4 +268,35 @@ pub fn file_name(path: &std::path::Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Entry, EntryBody, MachineState};
+    use crate::recording::Recorder;
+
+    #[test]
+    fn a_recent_session_in_the_library_is_not_listed_again_among_the_recent_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut recorder = Recorder::create(&dir.path().join("a.csv")).unwrap();
+        recorder
+            .append(&Entry {
+                time_utc: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+                elapsed_ms: Some(0),
+                seq: Some(0),
+                body: EntryBody::State(MachineState::Run),
+            })
+            .unwrap();
+        drop(recorder);
+        let listed = crate::session::library::scan(dir.path()).unwrap();
+        assert_eq!(listed.len(), 1);
+        let elsewhere = std::path::PathBuf::from("/elsewhere/b.csv");
+        let settings = Settings {
+            // The library's file, spelled another way, and one from another folder.
+            recent_sessions: vec![dir.path().join(".").join("a.csv"), elsewhere.clone()],
+            ..Settings::default()
+        };
+        assert_eq!(recent_outside(&settings, &listed), [elsewhere.as_path()]);
+    }
 }

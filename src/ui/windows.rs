@@ -1,4 +1,5 @@
-//! The windows that open over the screens, drawn in one place.
+//! The windows: the small questions (confirm stop, quit, recovery, about) open as centred
+//! windows over the screens; the forms open in the side panel on the right (`forms.rs`).
 
 use crate::session::LiveSession;
 use crate::session::library::SessionListing;
@@ -8,6 +9,7 @@ use super::alarm_settings::AlarmLimitsWindow;
 use super::app::Command;
 use super::confirm_stop::ConfirmStopWindow;
 use super::export::ExportWindow;
+use super::forms::Form;
 use super::library::{RecoveryChoice, RecoveryWindow};
 use super::notes::NoteWindow;
 use super::settings::Settings;
@@ -26,16 +28,18 @@ pub struct Windows {
     pub quit: QuitWindow,
     /// Asked before a recording is stopped during RUN.
     pub confirm_stop: ConfirmStopWindow,
+    /// The form shown in the side panel, if any.
+    pub form: Option<Form>,
 }
 
 impl Windows {
-    /// Draws the open windows; what the nurse asks for goes into `commands`. The alarm limits
-    /// of the `live` session, if one is live, are changed here.
+    /// Draws the open windows (not the forms: see [`Windows::form_panel`]); what the nurse
+    /// asks for goes into `commands`.
     pub fn show(
         &mut self,
         ctx: &egui::Context,
-        settings: &mut Settings,
-        live: Option<&mut LiveSession>,
+        settings: &Settings,
+        live: Option<&LiveSession>,
         commands: &mut Vec<Command>,
     ) {
         self.about.show(ctx, &settings.session_folder());
@@ -46,21 +50,8 @@ impl Windows {
         if self.confirm_stop.show(ctx) {
             commands.push(Command::StopRecording);
         }
-        if let Some(export) = &mut self.export
-            && !export.show(ctx)
-        {
-            self.export = None;
-        }
-        if let Some(live) = live {
-            let session = (live.alarm_settings(&settings.alarms), live.patient());
-            if let Some(limits) = self
-                .alarm_limits
-                .show(ctx, &mut settings.alarms, Some(session))
-            {
-                live.set_alarm_limits(limits);
-            }
-        } else {
-            self.alarm_limits.show(ctx, &mut settings.alarms, None);
+        if self.form != Some(Form::AlarmLimits) {
+            self.alarm_limits.forget_draft();
         }
         let port = self
             .recovery
@@ -76,14 +67,6 @@ impl Windows {
                 commands.push(Command::OpenRecording(listing.path));
             }
             Some((RecoveryChoice::Dismiss, _)) | None => {}
-        }
-        if let Some(setup) = &mut self.setup
-            && setup.show(ctx).is_some()
-        {
-            commands.push(Command::SaveSetup);
-        }
-        if let Some(note) = self.note.show(ctx) {
-            commands.push(Command::AddNote(note));
         }
         if self.quit.show(ctx) == Some(QuitChoice::StopAndQuit) {
             commands.push(Command::StopAndQuit);

@@ -1,0 +1,356 @@
+//! The forms (Setup, Note, Alarm limits, Export) open in a side panel that never covers the
+//! alarm banner or the tiles, and a note's time can be set back. Driven through the
+//! accessibility tree (`egui_kittest`) with data arriving on a pseudo-terminal.
+//!
+//! The confirm-stop dialog and a note after the machine's END are covered in `tests/ui.rs`
+//! (`stopping_the_recording_during_run_asks_first`,
+//! `a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
+
+mod support;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use apheresis_monitor::model::{
+    Alarm, EntryBody, MachineState, Payload, Priority, Quantity, Sample, Sentence,
+};
+use apheresis_monitor::protocol::encode;
+use apheresis_monitor::recording;
+use apheresis_monitor::session::Monotonic;
+use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use jiff::Timestamp;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Rig {
+    harness: Harness<'static, MonitorApp>,
+    master: serialport::TTYPort,
+    seq: u32,
+    clock: Arc<Mutex<Timestamp>>,
+    monotonic: Arc<Mutex<Instant>>,
+    _dir: tempfile::TempDir,
+}
+
+/// A live session on a pseudo-terminal, in a 1366×768 window.
+fn live_rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let (master, slave) = serialport::TTYPort::pair().unwrap();
+    let port = serialport::SerialPort::name(&slave).unwrap();
+    drop(slave);
+    let settings = Settings {
+        session_folder: Some(dir.path().to_owned()),
+        ..Settings::default()
+    };
+    let (monotonic, monotonic_cell) = Monotonic::fake(Instant::now());
+    let (clock, cell) = Clock::fake(Timestamp::now());
+    let clock = clock.with_monotonic(monotonic);
+    let launch = Launch::Port {
+        port: port.clone(),
+        baud: 115_200,
+    };
+    let app = MonitorApp::new(settings, launch, clock);
+    let harness = Harness::builder()
+        .with_size([1366.0, 768.0])
+        .build_ui_state(
+            |ui, app: &mut MonitorApp| {
+                app.logic(ui.ctx());
+                app.ui(ui);
+            },
+            app,
+        );
+    let mut rig = Rig {
+        harness,
+        master,
+        seq: 0,
+        clock: cell,
+        monotonic: monotonic_cell,
+        _dir: dir,
+    };
+    rig.step_until("the live session starts", |h| h.state().live().is_some());
+    support::wait_until(WAIT, "the worker opens the port", || {
+        support::has_open(std::process::id(), Path::new(&port))
+    });
+    rig
+}
+
+impl Rig {
+    fn step_until(
+        &mut self,
+        what: &str,
+        mut done: impl FnMut(&Harness<'static, MonitorApp>) -> bool,
+    ) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            self.harness.step();
+            if done(&self.harness) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn wait_for_label(&mut self, label: &str) {
+        let wanted = label.to_owned();
+        self.step_until(&format!("`{label}` shows"), move |h| {
+            h.query_by_label(&wanted).is_some()
+        });
+    }
+
+    fn send(&mut self, t_ms: u64, payload: Payload) {
+        let line = encode(&Sentence {
+            seq: self.seq,
+            t_ms,
+            payload,
+            unknown_keys: 0,
+        });
+        self.seq += 1;
+        self.master.write_all(line.as_bytes()).unwrap();
+    }
+
+    fn now(&self) -> Timestamp {
+        *self.clock.lock().unwrap()
+    }
+
+    /// Time passes: the wall clock and the monotonic clock move on together.
+    fn advance_s(&self, secs: i64) {
+        let t = self.now();
+        *self.clock.lock().unwrap() = t
+            .checked_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap();
+        *self.monotonic.lock().unwrap() += Duration::from_secs(secs as u64);
+    }
+
+    /// The rectangle of the widget labelled `label`, or else of the first whose label holds it.
+    fn rect(&self, label: &str) -> egui::Rect {
+        self.harness
+            .query_by_label(label)
+            .or_else(|| self.harness.query_all_by_label_contains(label).next())
+            .unwrap_or_else(|| panic!("no `{label}` on screen"))
+            .rect()
+    }
+
+    fn type_into(&mut self, field: &str, text: &str) {
+        self.harness
+            .get_by_role_and_label(Role::TextInput, field)
+            .set_text_value_accesskit(text);
+        self.harness.step();
+        self.harness.step();
+    }
+}
+
+fn sample(inlet_ml_min: f64, inlet_ml: f64) -> Payload {
+    Payload::Sample(
+        Sample::default()
+            .with(Quantity::InletMlMin, inlet_ml_min)
+            .with(Quantity::InletMl, inlet_ml)
+            .with(Quantity::AcMlMin, 4.5)
+            .with(Quantity::AccessMmhg, -80.0)
+            .with(Quantity::ReturnMmhg, 120.0),
+    )
+}
+
+/// The left edge of the open form: its title, the leftmost thing on the panel's first row.
+fn form_left(rig: &Rig, title: &str) -> f32 {
+    let heading = rig
+        .harness
+        .query_all_by_label(title)
+        .map(|n| n.rect())
+        .max_by(|a, b| a.left().total_cmp(&b.left()))
+        .expect("the form's title");
+    heading.left()
+}
+
+/// Every widget named here lies wholly left of the form.
+fn assert_left_of_form(rig: &Rig, title: &str, names: &[&str]) {
+    let left = form_left(rig, title);
+    assert!(
+        left < 1366.0 - 300.0,
+        "{title}: the form is not in a side panel (left edge {left})"
+    );
+    for name in names {
+        let rect = rig.rect(name);
+        assert!(
+            rect.right() <= left,
+            "{title} covers `{name}`: {rect:?} reaches past the form's left edge {left}"
+        );
+    }
+}
+
+#[test]
+fn no_form_covers_the_alarm_banner_or_the_tiles() {
+    let mut rig = live_rig();
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.send(
+        2000,
+        Payload::Alarm(Alarm {
+            code: "ACCESS_PRESSURE_LOW".into(),
+            priority: Priority::High,
+            active: true,
+            text: "Access pressure low - check patient arm".into(),
+        }),
+    );
+    rig.step_until("the alarm banner shows", |h| {
+        h.query_by_label_contains("Access pressure low").is_some()
+    });
+    rig.wait_for_label("55.0");
+    let watched = ["Access pressure low", "55.0", "Acknowledge"];
+
+    rig.harness.get_by_label("Setup").click();
+    rig.wait_for_label("Save patient details");
+    let with_a_form: Vec<_> = watched.iter().map(|n| rig.rect(n)).collect();
+    assert_left_of_form(&rig, "Session setup", &watched);
+
+    rig.harness.get_by_label("+ Note").click();
+    rig.wait_for_label("Add note");
+    assert!(
+        rig.harness.query_by_label("Save patient details").is_none(),
+        "one form at a time"
+    );
+    assert_left_of_form(&rig, "Add a note", &watched);
+
+    rig.harness.get_by_label("Alarm limits").click();
+    rig.wait_for_label("Limits of this session, saved with its recording");
+    assert_left_of_form(&rig, "Alarm limits", &watched);
+    // Technical alarms cannot be switched off, and pressure limits read as whole mmHg.
+    assert!(
+        rig.harness
+            .query_by_label("Technical alarms (always on)")
+            .is_some()
+    );
+    assert!(rig.harness.query_by_label_contains(".00 mmHg").is_none());
+
+    // Closing the form gives the screen its width back; nothing jumps up or down.
+    rig.harness.get_by_label("Close").click();
+    rig.harness.step();
+    rig.harness.step();
+    assert!(
+        rig.harness
+            .query_by_label("Technical alarms (always on)")
+            .is_none()
+    );
+    let after: Vec<_> = watched.iter().map(|n| rig.rect(n)).collect();
+    for ((name, before), after) in watched.iter().zip(&with_a_form).zip(&after) {
+        assert_eq!(before.top(), after.top(), "`{name}` moved up or down");
+    }
+
+    // The export form, once the recording has stopped (outside RUN it stops at once).
+    rig.send(3000, Payload::State(MachineState::End));
+    rig.wait_for_label("END");
+    rig.harness.get_by_label("Stop recording").click();
+    rig.step_until("the recording closes", |h| {
+        h.state()
+            .live()
+            .is_some_and(apheresis_monitor::session::LiveSession::is_stopped)
+    });
+    rig.wait_for_label("Export summary…");
+    rig.harness.get_by_label("Export summary…").click();
+    rig.wait_for_label("Print…");
+    assert_left_of_form(&rig, "Export summary", &["55.0"]);
+
+    // Print… writes the PDF beside the recording and hands it to the system's opener (here
+    // there may be none: then the form says it could not open it, naming the file).
+    let recording = rig.harness.state().live().unwrap().recording.clone();
+    rig.harness.get_by_label("Print…").click();
+    rig.step_until("the PDF is written and handed to the opener", |h| {
+        h.query_by_label_contains("opened to print").is_some()
+            || h.query_by_label_contains("cannot open").is_some()
+    });
+    let pdf = apheresis_monitor::export::beside(&recording, apheresis_monitor::export::Format::Pdf);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+}
+
+#[test]
+fn a_note_set_back_is_recorded_for_its_time_and_marked_as_entered_later() {
+    let mut rig = live_rig();
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    let started: Timestamp = rig
+        .harness
+        .state()
+        .live()
+        .unwrap()
+        .meta()
+        .started_utc
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Half an hour on, the nurse writes up the blood pressure taken 10 minutes in.
+    rig.advance_s(30 * 60);
+    let tz = jiff::tz::TimeZone::system();
+    let local = |t: Timestamp| {
+        t.to_zoned_datetime(tz.clone())
+            .strftime("%H:%M")
+            .to_string()
+    };
+    let taken = started
+        .checked_add(jiff::SignedDuration::from_secs(10 * 60 + 30))
+        .unwrap();
+    let entered = rig.now();
+    rig.harness.get_by_label("+ Note").click();
+    rig.wait_for_label("Add note");
+    rig.type_into("BP systolic", "112");
+    rig.type_into("BP diastolic", "70");
+    rig.type_into("Time", &local(taken));
+    rig.wait_for_label(&format!(
+        "Recorded for {}, marked as entered later",
+        local(taken)
+    ));
+    // A time before the session started is refused, and so the note cannot be added.
+    let before = started
+        .checked_sub(jiff::SignedDuration::from_secs(5 * 60))
+        .unwrap();
+    rig.type_into("Time", &local(before));
+    assert!(
+        rig.harness
+            .query_by_label_contains("before the session started")
+            .is_some()
+    );
+    rig.type_into("Time", &local(taken));
+    rig.harness.get_by_label("Add note").click();
+    rig.harness.step();
+    rig.step_until("the note reaches the timeline", |h| {
+        h.state()
+            .live()
+            .is_some_and(|s| !s.timeline.notes.is_empty())
+    });
+    let path = rig.harness.state().live().unwrap().recording.clone();
+    rig.harness.state_mut().shutdown();
+    let expected = format!(
+        "[for {}, entered later at {}] BP 112/70 mmHg",
+        local(taken),
+        local(entered)
+    );
+    let loaded = recording::load(&path, |_, _| true).unwrap();
+    let notes: Vec<_> = loaded
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Note(n) => Some((e.time_utc, n.code.clone(), n.text.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].1, "OBSERVATION");
+    assert_eq!(notes[0].2, expected);
+    // The summary's note log carries it as written, for the time it was entered.
+    let report = apheresis_monitor::export::Report::load(&path).unwrap();
+    let log: Vec<_> = report
+        .summary
+        .note_log
+        .iter()
+        .map(|n| n.text.clone())
+        .collect();
+    assert_eq!(log, std::slice::from_ref(&expected));
+    assert!(apheresis_monitor::export::render_text(&report.summary).contains(&expected));
+}
