@@ -30,6 +30,15 @@ impl Metrics {
             .as_ref()
     }
 
+    /// The characters of `text` the font has no glyph for (drawn as empty boxes), spaces
+    /// and line breaks aside.
+    #[cfg(test)]
+    pub fn missing(&self, text: &str) -> Vec<char> {
+        text.chars()
+            .filter(|c| !c.is_whitespace() && self.font.glyph_id(*c).0 == 0)
+            .collect()
+    }
+
     /// Width of `text` set at `size` points, in points.
     pub fn width(&self, text: &str, size: f32) -> f32 {
         let mut units = 0.0;

@@ -166,7 +166,7 @@ pub fn record_sections(s: &Summary) -> Vec<RecordSection> {
     if !calcium.is_empty() {
         calcium.push((
             "in all".into(),
-            format!("{} mmol Ca²⁺", r.calcium_total_mmol),
+            format!("{} mmol calcium", r.calcium_total_mmol),
         ));
     }
     let sections = [

@@ -15,6 +15,7 @@ use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::text::Font;
 
+use crate::analysis::records::Record;
 use crate::analysis::summary::{Figure, Summary};
 use crate::present::palette;
 use crate::present::text::{clock_hms, local_date, local_time, offset_hms};
@@ -26,6 +27,7 @@ use super::text::NOT_COMPUTED;
 use super::{ExportError, Report, check_not_recording, write_atomically};
 
 mod page;
+mod record;
 
 pub use page::{PAGE_HEIGHT_PT, PAGE_WIDTH_PT};
 
@@ -122,9 +124,11 @@ fn lay_out(m: &Metrics, report: &Report, has_chart: bool) -> Vec<Vec<Op>> {
     let s = &report.summary;
     let mut l = Layout::new(m);
     header(&mut l, s);
+    record::product_label(&mut l, s);
     figures(&mut l, s);
     notices(&mut l, s);
     unavailable(&mut l, s);
+    record::sections(&mut l, s);
 
     l.heading("Timeline", CHART_HEIGHT_PT as f32);
     if has_chart {
@@ -144,6 +148,7 @@ fn lay_out(m: &Metrics, report: &Report, has_chart: bool) -> Vec<Vec<Op>> {
 
     alarm_table(&mut l, s);
     note_table(&mut l, s);
+    record::signatures(&mut l, s);
 
     let pages = l.pages.len();
     for (i, page) in l.pages.iter_mut().enumerate() {
@@ -398,7 +403,7 @@ fn note_table(l: &mut Layout<'_>, s: &Summary) {
                 (offset_hms(n.at_s), BLACK),
                 (clock_hms(n.time_utc), BLACK),
                 (n.code.clone(), GREY),
-                (n.text.clone(), BLACK),
+                (Record::readable(&n.text), BLACK),
             ],
             i % 2 == 1,
         );
