@@ -411,10 +411,9 @@ fn label_fits(band_px: f64, label_px: f64) -> bool {
 /// The plots' toolbar: how much of them to show, and the time window.
 fn toolbar_ui(ui: &mut egui::Ui, view: &mut PlotView) {
     ui.horizontal(|ui| {
-        let label = ui.label("Plots:");
+        ui.label("Plots:");
         for mode in PlotMode::ALL {
-            ui.selectable_value(&mut view.mode, mode, mode.label())
-                .labelled_by(label.id);
+            ui.selectable_value(&mut view.mode, mode, mode.label());
         }
         if view.mode == PlotMode::Hidden {
             return;

@@ -46,8 +46,8 @@ impl TypeSizes {
     fn with_primary(primary: f32) -> TypeSizes {
         TypeSizes {
             primary,
-            beside: (primary * 0.45).max(22.0),
-            title: (primary * 0.36).max(20.0),
+            beside: (primary * 0.4).max(22.0),
+            title: (primary * 0.33).max(20.0),
             secondary: (primary * 0.62).max(28.0),
         }
     }
@@ -89,7 +89,7 @@ impl Block {
     }
 }
 
-const MARGIN_X: i8 = 10;
+const MARGIN_X: i8 = 8;
 const MARGIN_Y: i8 = 4;
 
 fn text_width(ui: &egui::Ui, text: &str, size: f32) -> f32 {
@@ -199,7 +199,7 @@ fn time_left_block(model: &MonitorModel<'_>, weak: Color32, dim: bool) -> Block 
     let p = &model.progress;
     let reached = p.fraction.is_some_and(|f| f >= 1.0);
     let mut b = Block::new(
-        "Time left",
+        "Time left h:mm",
         weak,
         match p.remaining_s {
             Some(_) if reached => "0:00".into(),
@@ -207,7 +207,6 @@ fn time_left_block(model: &MonitorModel<'_>, weak: Color32, dim: bool) -> Block 
             None => "—".into(),
         },
     );
-    b.beside = "h:mm".into();
     b.sub = match p.remaining_s {
         Some(_) if reached => "target reached".into(),
         Some(_) => "to the target".into(),
@@ -483,9 +482,10 @@ fn alarm_ui(
     sizes: TypeSizes,
 ) {
     let weak = ui.visuals().weak_text_color();
+    // One stroke width either way: the strip keeps its height when an alarm comes.
     let stroke = match worst {
         Some(m) => Stroke::new(2.0, priority_color(m.priority)),
-        None => Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
+        None => Stroke::new(2.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
     };
     egui::Frame::new()
         .stroke(stroke)
