@@ -87,11 +87,13 @@ pub fn age_words(secs: f64) -> String {
 pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
     let dark = ui.visuals().dark_mode;
     let weak = ui.visuals().weak_text_color();
+    // 20 px at 1366 wide, more on a wider screen.
+    let size = TypeSizes::for_width(ui.available_width()).title;
     ui.horizontal(|ui| {
-        ui.label(RichText::new(who(model.patient)).size(20.0).strong());
+        ui.label(RichText::new(who(model.patient)).size(size).strong());
         if let Some(machine) = &model.machine {
             ui.separator();
-            ui.label(RichText::new(machine).size(16.0));
+            ui.label(RichText::new(machine).size(size * 0.8));
         }
         ui.separator();
         let (link_text, link_color) = match model.link.map(|l| &l.state) {
@@ -115,18 +117,18 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             Some(LinkState::Closed) => ("recording stopped".into(), weak),
             None => ("recorded session".into(), weak),
         };
-        ui.label(RichText::new(link_text).size(18.0).color(link_color));
+        ui.label(RichText::new(link_text).size(size * 0.9).color(link_color));
         if let Some(badge) = &model.badge {
             ui.separator();
             ui.label(
                 RichText::new(badge)
-                    .size(18.0)
+                    .size(size * 0.9)
                     .strong()
                     .color(accent_color(Accent::Badge, dark)),
             );
         }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            ui.label(RichText::new(clock_hm(model.now)).size(24.0).strong());
+            ui.label(RichText::new(clock_hm(model.now)).size(size * 1.2).strong());
         });
     });
 }
@@ -238,7 +240,11 @@ fn tile_ui(
             ui.set_width(width - 22.0);
             ui.spacing_mut().item_spacing.y = 0.0;
             ui.vertical(|ui| {
-                ui.label(RichText::new(tile.title).size(18.0).color(dim(title_color)));
+                ui.label(
+                    RichText::new(tile.title)
+                        .size(sizes.small_title())
+                        .color(dim(title_color)),
+                );
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     ui.add(

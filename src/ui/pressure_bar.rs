@@ -90,9 +90,13 @@ pub fn pressures_ui(ui: &mut egui::Ui, width: f32, model: &MonitorModel<'_>, siz
             ui.spacing_mut().item_spacing.y = 2.0;
             ui.vertical(|ui| {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new("Line pressures  mmHg").size(16.0).color(weak));
+                    ui.label(
+                        RichText::new("Line pressures  mmHg")
+                            .size(sizes.small())
+                            .color(weak),
+                    );
                     if let Some(why) = &not_current {
-                        badge_ui(ui, why, 16.0);
+                        badge_ui(ui, why, sizes.small());
                     }
                 });
                 for (bar, quantity) in &bars {
@@ -127,10 +131,10 @@ fn bar_row_ui(ui: &mut egui::Ui, bar: &PressureBar, color: Color32, dim: bool, s
                 ui.spacing_mut().item_spacing.x = 4.0;
                 let label_color = if bar.alarm.is_some() { text } else { color };
                 ui.add_sized(
-                    vec2(62.0, row_height),
+                    vec2(sizes.small_title() * 3.5, row_height),
                     egui::Label::new(
                         RichText::new(bar.label)
-                            .size(18.0)
+                            .size(sizes.small_title())
                             .color(dimmed(label_color)),
                     ),
                 );
@@ -142,7 +146,7 @@ fn bar_row_ui(ui: &mut egui::Ui, bar: &PressureBar, color: Color32, dim: bool, s
                 if bar.alarm.is_some() {
                     ui.label(
                         RichText::new(format!("limit {}", integer(bar.limit)))
-                            .size(18.0)
+                            .size(sizes.small_title())
                             .strong()
                             .color(text),
                     );
@@ -216,7 +220,7 @@ fn paint_bar(ui: &egui::Ui, rect: Rect, bar: &PressureBar, color: Color32, dim: 
         ],
         Stroke::new(1.0, weak),
     );
-    let font = FontId::proportional(13.0);
+    let font = FontId::proportional(15.0);
     painter.text(
         Pos2::new(zero, track.bottom() + 1.0),
         Align2::CENTER_TOP,

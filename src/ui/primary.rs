@@ -6,6 +6,7 @@
 //! more at 1366 wide. When what is shown would not fit (a long state, a large volume on a
 //! narrow window) the whole strip's type shrinks together, so blocks never overlap.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use egui::{Color32, FontId, Galley, RichText, Stroke};
@@ -41,6 +42,16 @@ impl TypeSizes {
     /// the 1350 points a 1366-wide window leaves inside its margins), between 40 and 92.
     pub fn for_width(width: f32) -> TypeSizes {
         TypeSizes::with_primary((width * 0.045).clamp(40.0, 92.0))
+    }
+
+    /// Secondary tiles' titles: 18 px at 1366 wide.
+    pub fn small_title(self) -> f32 {
+        (self.title * 0.9).max(18.0)
+    }
+
+    /// Units and second lines of the secondary tiles: 16 px at 1366 wide.
+    pub fn small(self) -> f32 {
+        (self.title * 0.8).max(16.0)
     }
 
     fn with_primary(primary: f32) -> TypeSizes {
@@ -188,7 +199,7 @@ fn wb_block(model: &MonitorModel<'_>, dark: bool, why: Option<String>) -> Block 
         .map(|ml| format!("{} mL of whole blood processed", grouped(ml)))
         .unwrap_or_default();
     if let Some(reason) = model.patient.tbv_unavailable_reason() {
-        hover.push_str(&format!("\nTBVs {reason}"));
+        let _ = write!(hover, "\nTBVs {reason}");
     }
     b.hover = (!hover.is_empty()).then_some(hover);
     b.why = why;
@@ -212,7 +223,7 @@ fn time_left_block(model: &MonitorModel<'_>, weak: Color32, dim: bool) -> Block 
         Some(_) => "to the target".into(),
         None => "no projection".into(),
     };
-    b.hover = p.unavailable.clone();
+    b.hover.clone_from(&p.unavailable);
     b.dim = dim;
     b
 }
@@ -234,7 +245,7 @@ fn end_block(model: &MonitorModel<'_>, weak: Color32, dim: bool) -> Block {
         (Some(rate), Some(_)) => format!("at {rate:.0} mL/min WB"),
         _ => "no projection".into(),
     };
-    b.hover = p.unavailable.clone();
+    b.hover.clone_from(&p.unavailable);
     b.dim = dim;
     b
 }
