@@ -309,24 +309,39 @@ fn citrate_block(model: &MonitorModel<'_>, dark: bool, why: Option<String>) -> B
 
 /// The sizes the strip is drawn at in `width`: [`TypeSizes::for_width`], made smaller only if
 /// the blocks would not leave the alarm a fifth of the width.
-fn fitted_sizes(ui: &egui::Ui, blocks: &[Block], width: f32) -> (TypeSizes, f32) {
+fn fitted_sizes(ui: &egui::Ui, blocks: &[Block], width: f32) -> Fitted {
     let spacing = ui.spacing().item_spacing.x;
-    let mut sizes = TypeSizes::for_width(width);
     let room = width * 0.8 - spacing * blocks.len() as f32;
-    for _ in 0..3 {
+    let measure = |sizes: TypeSizes| {
         let state = state_size(ui, &blocks[0].value, sizes.primary);
-        let used: f32 = blocks
+        let widths: Vec<f32> = blocks
             .iter()
             .enumerate()
             .map(|(i, b)| natural_width(ui, b, sizes, if i == 0 { state } else { sizes.primary }))
-            .sum();
+            .collect();
+        Fitted {
+            sizes,
+            state,
+            widths,
+        }
+    };
+    let mut fitted = measure(TypeSizes::for_width(width));
+    for _ in 0..3 {
+        let used: f32 = fitted.widths.iter().sum();
         if used <= room {
             break;
         }
-        sizes = TypeSizes::with_primary((sizes.primary * room / used).max(28.0));
+        let primary = (fitted.sizes.primary * room / used).max(28.0);
+        fitted = measure(TypeSizes::with_primary(primary));
     }
-    let state = state_size(ui, &blocks[0].value, sizes.primary);
-    (sizes, state)
+    fitted
+}
+
+/// The strip's type sizes, the state's size and each block's width, fitted to the window.
+struct Fitted {
+    sizes: TypeSizes,
+    state: f32,
+    widths: Vec<f32>,
 }
 
 /// The state's size: the primary size, smaller for a word wider than "PAUSE" (RINSEBACK), so
@@ -347,15 +362,15 @@ pub fn primary_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, worst: Option<&Ba
     let weak = ui.visuals().weak_text_color();
     let blocks = blocks(model, dark, weak);
     let width = ui.available_width();
-    let (sizes, state_px) = fitted_sizes(ui, &blocks, width);
+    let fitted = fitted_sizes(ui, &blocks, width);
+    let sizes = fitted.sizes;
     let spacing = ui.spacing().item_spacing.x;
     let height = sizes.title * 1.3 + sizes.primary * 1.25 + sizes.title * 1.3;
     ui.horizontal(|ui| {
         let mut used = 0.0;
-        for (i, b) in blocks.iter().enumerate() {
-            let size = if i == 0 { state_px } else { sizes.primary };
-            let w = natural_width(ui, b, sizes, size);
-            block_ui(ui, w, height, b, sizes, size);
+        for (i, (b, w)) in blocks.iter().zip(&fitted.widths).enumerate() {
+            let size = if i == 0 { fitted.state } else { sizes.primary };
+            block_ui(ui, *w, height, b, sizes, size);
             used += w + spacing;
         }
         alarm_ui(ui, (width - used).max(80.0), height, worst, sizes);
