@@ -279,9 +279,11 @@ fn tiles_follow_the_samples_arriving_on_the_serial_port() {
     rig.send(0, Payload::State(MachineState::Run));
     rig.send(1000, sample(55.0, 1148.2));
     rig.wait_for_label("55.0");
-    // WB processed = 1148.2 − 95.7 = 1052.5 mL, shown rounded with a thin-space separator.
-    assert!(rig.harness.query_by_label("1\u{2009}053").is_some());
-    assert!(rig.harness.query_by_label("-45 / 118").is_some());
+    // WB processed = 1148.2 − 95.7 = 1052.5 mL, shown in litres.
+    assert!(rig.harness.query_by_label("1.05").is_some());
+    // The access and return pressures, each on its bar.
+    assert!(rig.harness.query_by_label("-45").is_some());
+    assert!(rig.harness.query_by_label("118").is_some());
     assert!(rig.harness.query_by_label("RUN").is_some());
     rig.send(2000, sample(61.5, 1149.2));
     rig.wait_for_label("61.5");

@@ -6,14 +6,17 @@ use jiff::Timestamp;
 
 use crate::analysis::progress;
 use crate::model::MachineState;
+use crate::protocol::DecodeStats;
 use crate::session::LiveSession;
 
 use super::app::Command;
 use super::monitor::{
-    MonitorModel, alarms_off_ui, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui,
+    MonitorModel, alarms_off_ui, banner_messages, banner_panel, banner_ui, header_ui, strips_ui,
 };
 use super::plots::{PlotView, PressureLimits, plots_ui};
 use super::start_screen::file_name;
+use super::theme::{Accent, accent_color};
+use super::value_alarms::ValueAlarms;
 
 /// Draws a live session as it stands at `now`; what the nurse asks for goes into `commands`.
 pub fn live_view(
@@ -39,6 +42,8 @@ pub fn live_view(
         sample_age: session.sample_age(now),
         badge: session.demo_speed().map(|speed| format!("DEMO {speed}×")),
         citrate: session.citrate,
+        limits: session.alarms.settings,
+        in_alarm: ValueAlarms::from_engine(&session.alarms.active()),
     };
     let engine_alarms = session.alarms.active();
     let messages = banner_messages(
@@ -51,30 +56,36 @@ pub fn live_view(
         .audio_paused_for(now)
         .map(|d| d.as_secs_f64());
     egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
-    if let Some(notice) = &session.notice {
-        egui::Panel::top("notice").show(ui, |ui| {
-            ui.label(
-                RichText::new(notice)
-                    .size(16.0)
-                    .color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11)),
-            );
-        });
-    }
-    egui::Panel::top("banner").show(ui, |ui| {
+    // The banner's space is kept whether or not there is an alarm, so nothing below it jumps
+    // when one comes; the notice and the alarm-off indicator come after the values.
+    banner_panel(ui).show(ui, |ui| {
         if banner_ui(ui, &messages, audio_paused, !engine_alarms.is_empty()) {
             commands.push(Command::AcknowledgeAlarms);
         }
     });
+    egui::Panel::top("tiles").show(ui, |ui| strips_ui(ui, &model, messages.first()));
+    if let Some(notice) = &session.notice {
+        egui::Panel::top("notice").show(ui, |ui| {
+            let dark = ui.visuals().dark_mode;
+            ui.label(
+                RichText::new(notice)
+                    .size(18.0)
+                    .color(accent_color(Accent::Notice, dark)),
+            );
+        });
+    }
     if !session.alarms_off.is_empty() {
         egui::Panel::top("alarms-off").show(ui, |ui| alarms_off_ui(ui, &session.alarms_off));
     }
-    egui::Panel::top("tiles").show(ui, |ui| {
-        tiles_ui(ui, &model);
-        progress_ui(ui, &model);
-    });
     egui::Panel::bottom("footer").show(ui, |ui| footer_ui(ui, session, commands));
     egui::CentralPanel::default().show(ui, |ui| {
-        plots_ui(ui, &session.timeline, view, PressureLimits::default(), None);
+        plots_ui(
+            ui,
+            &session.timeline,
+            view,
+            PressureLimits::from_settings(&model.limits),
+            None,
+        );
     });
 }
 
@@ -132,7 +143,7 @@ fn footer_ui(ui: &mut egui::Ui, session: &LiveSession, commands: &mut Vec<Comman
                     RichText::new("REC")
                         .size(15.0)
                         .strong()
-                        .color(egui::Color32::from_rgb(0xE0, 0x40, 0x40)),
+                        .color(accent_color(Accent::Recording, ui.visuals().dark_mode)),
                 );
             } else {
                 ui.label(RichText::new("recorded").size(15.0));
@@ -146,7 +157,31 @@ fn footer_ui(ui: &mut egui::Ui, session: &LiveSession, commands: &mut Vec<Comman
                 ))
                 .weak(),
             )
-            .on_hover_text(stats.summary_line());
+            .on_hover_text(stats_in_words(&stats));
         });
     });
+}
+
+/// The link's counters in a nurse's words: messages from the machine, not protocol sentences.
+fn stats_in_words(stats: &DecodeStats) -> String {
+    format!(
+        "{} messages from the machine ({} readings, {} state changes, {} alarms, {} \
+         identifications)\n{} messages lost on the way\n{} messages rejected: {} damaged, {} \
+         too long, {} cut short, {} line noise, {} unreadable, {} with a value out of range, {} \
+         of an unknown kind",
+        stats.sentences,
+        stats.samples,
+        stats.states,
+        stats.alarms,
+        stats.identities,
+        stats.lost_sentences,
+        stats.rejected(),
+        stats.checksum,
+        stats.overlong,
+        stats.truncated,
+        stats.noise,
+        stats.malformed,
+        stats.out_of_range,
+        stats.unknown_type,
+    )
 }

@@ -18,11 +18,14 @@ pub mod live_view;
 pub mod monitor;
 pub mod notes;
 pub mod plots;
+pub mod pressure_bar;
+pub mod primary;
 pub mod replay_view;
 pub mod settings;
 pub mod setup;
 pub mod start_screen;
 pub mod theme;
+pub mod value_alarms;
 pub mod windows;
 
 pub use app::{Clock, Command, Launch, MonitorApp};

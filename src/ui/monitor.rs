@@ -13,15 +13,18 @@ use jiff::Timestamp;
 
 use crate::acquisition::LinkState;
 use crate::alarms::citrate::CitrateReading;
+use crate::alarms::engine::AlarmSettings;
 use crate::alarms::{AlarmOff, SampleAge};
-use crate::analysis::patient::citrate_mg_kg_min;
 use crate::analysis::{Moment, Patient, Progress, Series, Target};
-use crate::model::{MachineState, Priority, Quantity};
+use crate::model::{Priority, Quantity};
 use crate::session::Link;
 
 pub use super::banner::{BannerMessage, banner_messages, banner_ui, flash_hz, flash_on};
-use super::format::{age, clock_hm, duration_hms, grouped, in_duration};
-use super::theme::{priority_color, quantity_color, series_color, state_color};
+use super::format::{age, clock_hm, grouped};
+use super::pressure_bar::pressures_ui;
+use super::primary::{TypeSizes, badge_ui, primary_ui};
+use super::theme::{Accent, accent_color, on_priority_color, priority_color, quantity_color};
+use super::value_alarms::{ValueAlarms, integer};
 
 /// Everything the monitor view shows, gathered from a live or replayed session.
 pub struct MonitorModel<'a> {
@@ -43,6 +46,11 @@ pub struct MonitorModel<'a> {
     /// The citrate alarm rule's reading (live), shown in the citrate tile; without it the tile
     /// estimates from the AC flow of the moment.
     pub citrate: Option<CitrateReading>,
+    /// The limits the monitor's rules compare with (live: the engine's; a replay: the
+    /// recording's), for the pressure bars, the values in alarm and the plots.
+    pub limits: AlarmSettings,
+    /// Which values are in alarm now.
+    pub in_alarm: ValueAlarms,
 }
 
 impl MonitorModel<'_> {
@@ -74,73 +82,18 @@ pub fn age_words(secs: f64) -> String {
     }
 }
 
-/// The header line.
+/// The header line: who, the machine, the link, the badge and the clock. The state and the
+/// elapsed time are in the primary strip.
 pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
+    let dark = ui.visuals().dark_mode;
+    let weak = ui.visuals().weak_text_color();
+    // 20 px at 1366 wide, more on a wider screen.
+    let size = TypeSizes::for_width(ui.available_width()).title;
     ui.horizontal(|ui| {
-        let patient = model.patient;
-        let mut who = patient.id.clone().unwrap_or_else(|| "No patient ID".into());
-        let mut body = Vec::new();
-        if let Some(w) = patient.weight_kg {
-            // To 0.1 kg: a 3.5 kg neonate is not "4 kg".
-            body.push(format!("{} kg", (w * 10.0).round() / 10.0));
-        }
-        if let Some(h) = patient.height_cm {
-            body.push(format!("{h:.0} cm"));
-        }
-        if let Some(s) = patient.sex {
-            body.push(
-                if s == crate::analysis::Sex::Male {
-                    "M"
-                } else {
-                    "F"
-                }
-                .to_owned(),
-            );
-        }
-        if let Some(age) = patient.age {
-            body.push(age.to_string());
-        }
-        if !body.is_empty() {
-            who.push_str(" · ");
-            who.push_str(&body.join(" "));
-        }
-        if let Some(tbv) = patient.tbv() {
-            let _ = write!(
-                who,
-                " · TBV {:.2} L ({})",
-                tbv.ml / 1000.0,
-                tbv.method.short()
-            );
-        }
-        ui.label(RichText::new(who).size(20.0).strong());
+        ui.label(RichText::new(who(model.patient)).size(size).strong());
         if let Some(machine) = &model.machine {
             ui.separator();
-            ui.label(RichText::new(machine).size(16.0));
-        }
-        ui.separator();
-        let state = model.timeline.state();
-        let confirmed = model.timeline.state_confirmed();
-        let (state_text, color) = match state {
-            Some(s) if confirmed => (s.as_str().to_owned(), state_color(s)),
-            Some(s) => (format!("{}?", s.as_str()), Color32::GRAY),
-            None => ("—".to_owned(), Color32::GRAY),
-        };
-        let pill = egui::Frame::new()
-            .fill(color)
-            .corner_radius(6.0)
-            .inner_margin(egui::Margin::symmetric(10, 2))
-            .show(ui, |ui| {
-                ui.label(
-                    RichText::new(state_text)
-                        .size(20.0)
-                        .strong()
-                        .color(Color32::WHITE),
-                );
-            });
-        if !confirmed {
-            pill.response.on_hover_text(
-                "The link was lost since the machine last stated its state: it may have changed",
-            );
+            ui.label(RichText::new(machine).size(size * 0.8));
         }
         ui.separator();
         let (link_text, link_color) = match model.link.map(|l| &l.state) {
@@ -148,7 +101,7 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
                 Some(SampleAge::Secs(a)) if SampleAge::Secs(a).is_fresh() => (
                     // Tenths rounded down: 9.99 s old is never shown as "10.0 s".
                     format!("link ok ({:.1} s)", (a * 10.0).floor() / 10.0),
-                    Color32::from_rgb(0x00, 0x9E, 0x73),
+                    accent_color(Accent::LinkOk, dark),
                 ),
                 Some(SampleAge::Secs(a)) => (
                     format!("no data ({})", age(a.floor())),
@@ -158,41 +111,80 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
                     "no data (age unknown)".into(),
                     priority_color(Priority::Medium),
                 ),
-                None => ("port open, waiting for data".into(), Color32::GRAY),
+                None => ("port open, waiting for data".into(), weak),
             },
             Some(LinkState::Down { .. }) => ("link lost".into(), priority_color(Priority::Medium)),
-            Some(LinkState::Closed) => ("recording stopped".into(), Color32::GRAY),
-            None => ("recorded session".into(), Color32::GRAY),
+            Some(LinkState::Closed) => ("recording stopped".into(), weak),
+            None => ("recorded session".into(), weak),
         };
-        ui.label(RichText::new(link_text).size(16.0).color(link_color));
+        ui.label(RichText::new(link_text).size(size * 0.9).color(link_color));
         if let Some(badge) = &model.badge {
             ui.separator();
             ui.label(
                 RichText::new(badge)
-                    .size(14.0)
+                    .size(size * 0.9)
                     .strong()
-                    .color(Color32::from_rgb(0xE6, 0x9F, 0x00)),
+                    .color(accent_color(Accent::Badge, dark)),
             );
         }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            ui.label(RichText::new(clock_hm(model.now)).size(22.0).strong());
-            if let Some(run_start) = first_state_x(model.timeline, MachineState::Run)
-                && let Some((_, last)) = model.timeline.x_range()
-            {
-                ui.label(
-                    RichText::new(format!("elapsed {}", duration_hms(last - run_start))).size(16.0),
-                )
-                .on_hover_text("since the run started");
-            }
+            ui.label(RichText::new(clock_hm(model.now)).size(size * 1.2).strong());
         });
     });
 }
 
-fn first_state_x(timeline: Moment<'_>, state: MachineState) -> Option<f64> {
-    timeline
-        .states()
-        .find(|s| s.state == state)
-        .map(|s| s.start_x)
+/// The patient line: ID, weight, height, sex, age and TBV with its method.
+fn who(patient: &Patient) -> String {
+    let mut who = patient.id.clone().unwrap_or_else(|| "No patient ID".into());
+    let mut body = Vec::new();
+    if let Some(w) = patient.weight_kg {
+        // To 0.1 kg: a 3.5 kg neonate is not "4 kg".
+        body.push(format!("{} kg", (w * 10.0).round() / 10.0));
+    }
+    if let Some(h) = patient.height_cm {
+        body.push(format!("{h:.0} cm"));
+    }
+    if let Some(s) = patient.sex {
+        body.push(
+            if s == crate::analysis::Sex::Male {
+                "M"
+            } else {
+                "F"
+            }
+            .to_owned(),
+        );
+    }
+    if let Some(age) = patient.age {
+        body.push(age.to_string());
+    }
+    if !body.is_empty() {
+        who.push_str(" · ");
+        who.push_str(&body.join(" "));
+    }
+    if let Some(tbv) = patient.tbv() {
+        let _ = write!(
+            who,
+            " · TBV {:.2} L ({})",
+            tbv.ml / 1000.0,
+            tbv.method.short()
+        );
+    }
+    who
+}
+
+/// The fill of a value in alarm: its priority colour, flashing as the banner does (bright and
+/// dimmed halves at the priority's rate).
+pub fn alarm_fill(ui: &egui::Ui, priority: Priority) -> Color32 {
+    let base = priority_color(priority);
+    if flash_hz(priority).is_some() {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(125));
+    }
+    if flash_on(priority, ui.input(|i| i.time)) {
+        base
+    } else {
+        base.gamma_multiply(0.55)
+    }
 }
 
 /// One value tile.
@@ -202,25 +194,40 @@ struct Tile<'a> {
     unit: &'a str,
     sub: String,
     color: Color32,
-    hover: Option<&'a str>,
+    /// In alarm: its priority and limit (`"limit 0"`), printed beside the value.
+    alarm: Option<(Priority, String)>,
 }
 
 /// How much of its colour a value keeps when it is not current: dim enough to read as "not
 /// now" from two metres, in either theme, while the number stays legible up close.
 pub const STALE_DIM: f32 = 0.35;
 
-/// Draws one tile; `not_current` (why the value is not current, with its age) dims the title,
-/// the value and the unit and puts the age in place of the tile's second line.
-fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>, not_current: Option<&str>) {
+/// Draws one secondary tile; `not_current` (why the value is not current, with its age) dims
+/// the title, the value and the unit and puts the age in place of the tile's second line.
+fn tile_ui(
+    ui: &mut egui::Ui,
+    width: f32,
+    tile: &Tile<'_>,
+    not_current: Option<&str>,
+    sizes: TypeSizes,
+) {
+    let strong = ui.visuals().strong_text_color();
+    let normal = ui.visuals().text_color();
+    let (fill, title_color, value_color, text_color) = match &tile.alarm {
+        Some((p, _)) => {
+            let on = on_priority_color(*p);
+            (alarm_fill(ui, *p), on, on, on)
+        }
+        None => (Color32::TRANSPARENT, tile.color, strong, normal),
+    };
     let frame = egui::Frame::new()
+        .fill(fill)
         .stroke(Stroke::new(
             1.0,
             ui.visuals().widgets.noninteractive.bg_stroke.color,
         ))
         .corner_radius(6.0)
-        .inner_margin(egui::Margin::symmetric(10, 6));
-    let strong = ui.visuals().strong_text_color();
-    let normal = ui.visuals().text_color();
+        .inner_margin(egui::Margin::symmetric(10, 4));
     let dim = |color: Color32| {
         if not_current.is_some() {
             color.gamma_multiply(STALE_DIM)
@@ -231,63 +238,44 @@ fn tile_ui(ui: &mut egui::Ui, width: f32, tile: &Tile<'_>, not_current: Option<&
     let response = frame
         .show(ui, |ui| {
             ui.set_width(width - 22.0);
-            // Values scale with the tile, so a wide screen reads from further away.
-            let value_size = (width / 5.8).clamp(24.0, 46.0);
+            ui.spacing_mut().item_spacing.y = 0.0;
             ui.vertical(|ui| {
                 ui.label(
                     RichText::new(tile.title)
-                        .size(16.0)
-                        .color(dim(tile.color))
-                        .strong(),
+                        .size(sizes.small_title())
+                        .color(dim(title_color)),
                 );
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     ui.add(
                         egui::Label::new(
                             RichText::new(&tile.value)
-                                .size(value_size)
-                                .strong()
-                                .color(dim(strong)),
+                                .size(sizes.secondary)
+                                .color(dim(value_color)),
                         )
                         .extend(),
                     );
-                    ui.label(RichText::new(tile.unit).size(15.0).color(dim(normal)));
+                    ui.label(RichText::new(tile.unit).size(16.0).color(dim(text_color)));
+                    if let Some((_, limit)) = &tile.alarm {
+                        ui.label(RichText::new(limit).size(16.0).strong().color(text_color));
+                    }
                 });
                 match not_current {
-                    // A badge in the text colours inverted: it catches the eye from the bed
-                    // without taking an alarm colour.
-                    Some(why) => {
-                        egui::Frame::new()
-                            .fill(strong)
-                            .corner_radius(4.0)
-                            .inner_margin(egui::Margin::symmetric(6, 0))
-                            .show(ui, |ui| {
-                                let panel = ui.visuals().panel_fill;
-                                ui.add(
-                                    egui::Label::new(
-                                        RichText::new(why).size(18.0).strong().color(panel),
-                                    )
-                                    .truncate(),
-                                );
-                            });
-                    }
+                    Some(why) => badge_ui(ui, why, 18.0),
                     None => {
-                        ui.add(egui::Label::new(RichText::new(&tile.sub).size(15.0)).truncate());
+                        ui.add(
+                            egui::Label::new(RichText::new(&tile.sub).size(16.0).color(text_color))
+                                .truncate(),
+                        );
                     }
                 }
             });
         })
         .response;
-    match (not_current, tile.hover) {
-        (Some(why), _) => {
-            response.on_hover_text(format!(
-                "Not current ({why}): the last value received, kept for reference"
-            ));
-        }
-        (None, Some(hover)) => {
-            response.on_hover_text(hover);
-        }
-        (None, None) => {}
+    if let Some(why) = not_current {
+        response.on_hover_text(format!(
+            "Not current ({why}): the last value received, kept for reference"
+        ));
     }
 }
 
@@ -295,80 +283,25 @@ fn number(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.decimals$}"))
 }
 
-/// The row of big value tiles.
-pub fn tiles_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
+/// The second row: inlet, AC, AC used and product, and the access and return pressure bars,
+/// smaller than the primary strip's values.
+pub fn secondary_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, sizes: TypeSizes) {
     let dark = ui.visuals().dark_mode;
     let t = model.timeline;
     let latest = |q: Quantity| t.latest_value(Series::Measured(q));
-    let wb = model.progress.wb_processed_ml;
-    let tbv_line = match (model.progress.tbv_processed, model.target) {
-        (Some(done), Target::Tbv(target)) => format!("{done:.2} / {target:.2} TBV"),
-        (Some(done), Target::WbLitres(l)) => format!("{done:.2} TBV · target {l:.1} L"),
-        (None, Target::WbLitres(l)) => format!("target {l:.1} L"),
-        (None, Target::Tbv(target)) => format!("— / {target:.2} TBV"),
-    };
-    let tbv_hover = model
-        .patient
-        .tbv_unavailable_reason()
-        .map(|r| format!("TBVs {r}"));
-    let pressures = format!(
-        "{} / {}",
-        number(latest(Quantity::AccessMmhg), 0),
-        number(latest(Quantity::ReturnMmhg), 0)
-    );
-    // Live, the tile reads what the citrate alarm reads: the AC infused, averaged, per litre of
-    // TBV, with mg/kg/min beside it. Otherwise (a replay, or under two minutes of data) an
-    // estimate from the AC flow of the moment, in mg/kg/min.
-    let (citrate, citrate_unit, citrate_sub, citrate_hover) = match (
-        &model.citrate,
-        latest(Quantity::AcMlMin),
-        model.patient.weight_kg,
-    ) {
-        (Some(r), _, _) => (
-            format!("{:.2}", r.ml_min_per_l),
-            "mL/min/L",
-            match r.mg_kg_min {
-                Some(mg) => format!("= {mg:.2} mg/kg/min"),
-                None => format!("{:.0}-min mean", r.average_min),
-            },
-            "ACD-A-equivalent mL/min per litre of TBV, averaged over the citrate alarm's window \
-             (5 min unless the limits say otherwise): the number the alarm compares",
-        ),
-        (None, Some(ac), Some(w)) => (
-            format!("{:.2}", citrate_mg_kg_min(ac, w)),
-            "mg/kg/min",
-            "from AC flow now".to_owned(),
-            "ACD-A 21.3 mg/mL × AC flow ÷ weight, at this moment",
-        ),
-        (None, None, Some(_)) => (
-            "—".to_owned(),
-            "mg/kg/min",
-            "from AC flow".to_owned(),
-            "no AC flow from the machine yet",
-        ),
-        (None, _, None) => (
-            "—".to_owned(),
-            "mg/kg/min",
-            "from AC flow".to_owned(),
-            "needs a valid patient weight (Setup)",
-        ),
-    };
     let tiles = [
-        Tile {
-            title: "WB processed",
-            value: wb.map_or_else(|| "—".into(), grouped),
-            unit: "mL",
-            sub: tbv_line,
-            color: series_color(Series::WbProcessedMl, dark),
-            hover: tbv_hover.as_deref(),
-        },
         Tile {
             title: "Inlet",
             value: number(latest(Quantity::InletMlMin), 1),
             unit: "mL/min",
             sub: "whole blood + AC".into(),
             color: quantity_color(Quantity::InletMlMin, dark),
-            hover: None,
+            alarm: model.in_alarm.inlet.map(|p| {
+                (
+                    p,
+                    format!("limit {}", integer(model.limits.inlet_stopped.limit)),
+                )
+            }),
         },
         Tile {
             title: "AC",
@@ -377,7 +310,7 @@ pub fn tiles_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             sub: latest(Quantity::AcRatio)
                 .map_or_else(|| "ratio —".into(), |r| format!("ratio {r:.0}:1")),
             color: quantity_color(Quantity::AcMlMin, dark),
-            hover: None,
+            alarm: None,
         },
         Tile {
             title: "AC used",
@@ -385,7 +318,7 @@ pub fn tiles_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             unit: "mL",
             sub: "ACD-A to patient".into(),
             color: quantity_color(Quantity::AcMl, dark),
-            hover: None,
+            alarm: None,
         },
         Tile {
             title: "Product",
@@ -394,58 +327,57 @@ pub fn tiles_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             sub: latest(Quantity::CollectMlMin)
                 .map_or_else(|| "collect —".into(), |v| format!("collect {v:.2} mL/min")),
             color: quantity_color(Quantity::CollectMl, dark),
-            hover: None,
-        },
-        Tile {
-            title: "Access / return",
-            value: pressures,
-            unit: "mmHg",
-            sub: "line pressures".into(),
-            color: quantity_color(Quantity::AccessMmhg, dark),
-            hover: None,
-        },
-        Tile {
-            title: "Citrate (est.)",
-            value: citrate,
-            unit: citrate_unit,
-            sub: citrate_sub,
-            color: quantity_color(Quantity::AcMlMin, dark),
-            hover: Some(citrate_hover),
+            alarm: None,
         },
     ];
-    let count = tiles.len() as f32;
+    // Four tiles and the pressures, which take two tiles' width.
     let spacing = ui.spacing().item_spacing.x;
-    let width = ((ui.available_width() - spacing * (count - 1.0)) / count).max(120.0);
+    let unit = ((ui.available_width() - spacing * 4.0) / 6.0).max(110.0);
     let not_current = model.not_current();
     ui.horizontal(|ui| {
         for tile in &tiles {
-            tile_ui(ui, width, tile, not_current.as_deref());
+            tile_ui(ui, unit, tile, not_current.as_deref(), sizes);
         }
+        pressures_ui(ui, unit * 2.0 + spacing, model, sizes);
     });
 }
 
-/// Progress to target with the projected end, counted from now (or from the replay's
-/// moment): when data stops, the end moves later with the clock. Dimmed, with the data's age,
-/// when the data is not current.
+/// How many messages under the first the banner's reserved space holds; more are listed in
+/// the alarm review, and the worst is in the primary strip.
+pub const BANNER_EXTRA_LINES: usize = 1;
+
+/// The banner's panel, of one height whether or not there is an alarm (the first message's
+/// line with its acknowledge button, and [`BANNER_EXTRA_LINES`] more), so the values below it
+/// never move when an alarm comes or goes.
+pub fn banner_panel(ui: &egui::Ui) -> egui::Panel {
+    let row = |size: f32| ui.fonts_mut(|f| f.row_height(&egui::FontId::proportional(size)));
+    let spacing = ui.spacing();
+    let first = row(24.0)
+        .max(row(18.0) + 2.0 * spacing.button_padding.y)
+        .max(spacing.interact_size.y);
+    let others = (row(16.0) + spacing.item_spacing.y) * BANNER_EXTRA_LINES as f32;
+    egui::Panel::top("banner")
+        .frame(egui::Frame::new().fill(ui.visuals().panel_fill))
+        .show_separator_line(false)
+        .exact_size((12.0 + first + others).ceil())
+}
+
+/// The primary strip, the progress bar and the second row, their type scaled to the width.
+pub fn strips_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, worst: Option<&BannerMessage>) {
+    let sizes = TypeSizes::for_width(ui.available_width());
+    primary_ui(ui, model, worst);
+    progress_ui(ui, model);
+    secondary_ui(ui, model, sizes);
+}
+
+/// Progress to the target as a bar under the primary strip (the time left and the projected
+/// end are in the strip). Dimmed, with the data's age, when the data is not current.
 pub fn progress_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
     let p = &model.progress;
-    let mut text = match (p.fraction, p.remaining_s) {
-        (Some(f), Some(_)) if f >= 1.0 => format!("{:.0} %  target reached", f * 100.0),
-        (Some(f), Some(remaining)) => {
-            let clock = p.projected_end(model.now).map(clock_hm).unwrap_or_default();
-            format!(
-                "{:.0} %   projected end {clock} (in {})   at {:.0} mL/min WB",
-                f * 100.0,
-                in_duration(remaining),
-                p.rate_ml_min.unwrap_or_default()
-            )
-        }
-        (Some(f), None) => format!(
-            "{:.0} %   {}",
-            f * 100.0,
-            p.unavailable.clone().unwrap_or_default()
-        ),
-        (None, _) => p.unavailable.clone().unwrap_or_else(|| "no target".into()),
+    let mut text = match p.fraction {
+        Some(f) if f >= 1.0 => format!("{:.0} % of target: target reached", f * 100.0),
+        Some(f) => format!("{:.0} % of target", f * 100.0),
+        None => p.unavailable.clone().unwrap_or_else(|| "no target".into()),
     };
     let not_current = model.not_current();
     if let Some(why) = &not_current {
@@ -454,7 +386,7 @@ pub fn progress_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
     let fraction = p.fraction.unwrap_or(0.0).clamp(0.0, 1.0) as f32;
     let mut bar = egui::ProgressBar::new(fraction)
         .text(RichText::new(text).size(18.0).strong())
-        .desired_height(30.0);
+        .desired_height(24.0);
     if not_current.is_some() {
         bar = bar.fill(ui.visuals().selection.bg_fill.gamma_multiply(STALE_DIM));
     }
@@ -467,12 +399,8 @@ pub fn alarms_off_ui(ui: &mut egui::Ui, off: &[AlarmOff]) {
     if off.is_empty() {
         return;
     }
-    let dark = ui.visuals().dark_mode;
-    let (fill, text) = if dark {
-        (Color32::from_gray(0x3C), Color32::from_gray(0xF0))
-    } else {
-        (Color32::from_gray(0xD8), Color32::from_gray(0x10))
-    };
+    let fill = ui.visuals().widgets.inactive.bg_fill;
+    let text = ui.visuals().strong_text_color();
     egui::Frame::new()
         .fill(fill)
         .corner_radius(4.0)

@@ -5,23 +5,50 @@ use std::fmt::Write as _;
 
 use egui::{Color32, Id, RichText};
 use egui_plot::{
-    Corner, GridInput, GridMark, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint,
-    PlotPoints, Points, Span, Text, VLine,
+    GridInput, GridMark, HLine, Line, LineStyle, MarkerShape, Plot, PlotPoint, PlotPoints, Points,
+    Span, Text, VLine,
 };
 
+use crate::alarms::engine::AlarmSettings;
 use crate::analysis::{Series, Timeline};
 use crate::model::Quantity;
 
 use super::format::{clock_hm, clock_hms, duration_hm, duration_hms};
-use super::theme::{priority_color, series_color, state_band_color};
+use super::theme::{Accent, accent_color, priority_color, series_color, state_band_color};
+use super::value_alarms::integer;
 
-/// How the time axis moves.
+/// How much room the plots take: they are secondary to the values above them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlotMode {
+    /// Volumes, flows and pressures.
+    #[default]
+    Full,
+    /// The pressures alone, with their limits.
+    Strip,
+    /// No plots: the values take the screen.
+    Hidden,
+}
+
+impl PlotMode {
+    pub const ALL: [PlotMode; 3] = [PlotMode::Full, PlotMode::Strip, PlotMode::Hidden];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PlotMode::Full => "full",
+            PlotMode::Strip => "strip",
+            PlotMode::Hidden => "hidden",
+        }
+    }
+}
+
+/// How the time axis moves, and how much of the plots is shown.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlotView {
     /// Keep the newest data in view as it arrives.
     pub follow: bool,
     /// Width of the window shown while following; `None` shows the whole run.
     pub window_secs: Option<f64>,
+    pub mode: PlotMode,
 }
 
 impl Default for PlotView {
@@ -29,6 +56,7 @@ impl Default for PlotView {
         PlotView {
             follow: true,
             window_secs: None,
+            mode: PlotMode::default(),
         }
     }
 }
@@ -42,19 +70,40 @@ struct PlotSpec {
     limits: Vec<(f64, String)>,
 }
 
-/// Pressure limits drawn as dashed lines.
+/// The pressure alarm limits, drawn as dashed neutral lines (they are limits, not alarms).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PressureLimits {
     pub access_low_mmhg: f64,
     pub return_high_mmhg: f64,
 }
 
+impl PressureLimits {
+    /// The limits the monitor's rules compare with (the engine's, or a recording's).
+    pub fn from_settings(settings: &AlarmSettings) -> PressureLimits {
+        PressureLimits {
+            access_low_mmhg: settings.access_low.limit,
+            return_high_mmhg: settings.return_high.limit,
+        }
+    }
+
+    /// The lines the pressure plot draws: value and label.
+    pub fn lines(self) -> Vec<(f64, String)> {
+        vec![
+            (
+                self.access_low_mmhg,
+                format!("access limit {}", integer(self.access_low_mmhg)),
+            ),
+            (
+                self.return_high_mmhg,
+                format!("return limit {}", integer(self.return_high_mmhg)),
+            ),
+        ]
+    }
+}
+
 impl Default for PressureLimits {
     fn default() -> Self {
-        PressureLimits {
-            access_low_mmhg: -250.0,
-            return_high_mmhg: 300.0,
-        }
+        PressureLimits::from_settings(&AlarmSettings::default())
     }
 }
 
@@ -85,60 +134,49 @@ pub fn plots_ui(
     playhead: Option<f64>,
 ) -> Option<f64> {
     let dark = ui.visuals().dark_mode;
-    ui.horizontal(|ui| {
-        let follow = ui.checkbox(&mut view.follow, "Follow live");
-        follow.on_hover_text("Keep the newest data in view");
-        if ui.button("Whole run").clicked() {
-            view.follow = true;
-            view.window_secs = None;
-        }
-        if ui.button("Last 30 min").clicked() {
-            view.follow = true;
-            view.window_secs = Some(1800.0);
-        }
-        if ui.button("Last 10 min").clicked() {
-            view.follow = true;
-            view.window_secs = Some(600.0);
-        }
-        ui.label(
-            RichText::new("drag to pan · scroll or pinch to zoom · double-click to reset")
-                .small()
-                .weak(),
-        );
-    });
-    let specs = [
-        PlotSpec {
-            id: "plot-volumes",
-            title: "Volumes (mL)",
-            series: VOLUMES,
-            limits: Vec::new(),
-        },
-        PlotSpec {
-            id: "plot-flows",
-            title: "Flows (mL/min)",
-            series: FLOWS,
-            limits: Vec::new(),
-        },
-        PlotSpec {
-            id: "plot-pressures",
-            title: "Pressures (mmHg)",
-            series: PRESSURES,
-            limits: vec![
-                (limits.access_low_mmhg, "access limit".into()),
-                (limits.return_high_mmhg, "return limit".into()),
-            ],
-        },
-    ];
+    toolbar_ui(ui, view);
+    let pressures = PlotSpec {
+        id: "plot-pressures",
+        title: "Pressures (mmHg)",
+        series: PRESSURES,
+        limits: limits.lines(),
+    };
+    let specs = match view.mode {
+        PlotMode::Hidden => return None,
+        PlotMode::Strip => vec![pressures],
+        PlotMode::Full => vec![
+            PlotSpec {
+                id: "plot-volumes",
+                title: "Volumes (mL)",
+                series: VOLUMES,
+                limits: Vec::new(),
+            },
+            PlotSpec {
+                id: "plot-flows",
+                title: "Flows (mL/min)",
+                series: FLOWS,
+                limits: Vec::new(),
+            },
+            pressures,
+        ],
+    };
     let x_range = follow_range(timeline, view, playhead);
-    let available = ui.available_height();
+    let legend_height = ui.text_style_height(&egui::TextStyle::Small) + ui.spacing().item_spacing.y;
+    let count = specs.len() as f32;
+    let available = ui.available_height() - legend_height * count;
     let axis_height = 34.0;
-    let each = ((available - axis_height) / 3.0).max(80.0);
+    let each = ((available - axis_height) / count).max(60.0);
+    // Limit lines, state labels and notes in the text colours: none of them is an alarm.
+    let neutral = ui.visuals().text_color();
+    let ui_strong = ui.visuals().strong_text_color();
+    let weak = ui.visuals().weak_text_color();
     let group = Id::unique("timeline-axis");
     let mut user_moved = false;
     let mut clicked_x = None;
     for (i, spec) in specs.iter().enumerate() {
         let last = i + 1 == specs.len();
         let height = if last { each + axis_height } else { each };
+        legend_ui(ui, spec, dark);
         let plot = Plot::new(spec.id)
             .height(height)
             .link_axis(group, [true, false])
@@ -149,14 +187,6 @@ pub fn plots_ui(
             .allow_boxed_zoom(false)
             .show_axes([last, true])
             .y_axis_min_width(56.0)
-            .legend(
-                Legend::default()
-                    .position(Corner::LeftTop)
-                    .title(spec.title)
-                    .text_style(egui::TextStyle::Small)
-                    .background_alpha(0.75)
-                    .follow_insertion_order(true),
-            )
             .x_grid_spacer(time_grid)
             .y_grid_spacer(value_grid)
             .x_axis_formatter(|mark, _range| axis_label(timeline, mark.value))
@@ -201,6 +231,7 @@ pub fn plots_ui(
                     Some(acc.map_or((y, y), |(a, b)| (a.min(y), b.max(y))))
                 })
                 .unwrap_or((0.0, 1.0));
+            let px_per_s = f64::from(plot_ui.response().rect.width()) / (to - from).max(1e-9);
             for span in &timeline.states {
                 let Some(fill) = state_band_color(span.state, dark) else {
                     continue;
@@ -212,19 +243,19 @@ pub fn plots_ui(
                     continue;
                 }
                 plot_ui.span(Span::new("", span.start_x..=end).fill(fill));
-                if i == 0 {
+                let (a, b) = (span.start_x.max(from), end.min(to));
+                let label = span.state.as_str();
+                // A label wider than its band is left out: two close pauses never print
+                // "PAUSEPAUSE".
+                if i == 0 && label_fits((b - a) * px_per_s, label_width(plot_ui.ctx(), label)) {
                     plot_ui.text(
                         Text::new(
                             "",
-                            PlotPoint::new(f64::midpoint(span.start_x.max(from), end.min(to)), top),
-                            RichText::new(span.state.as_str()).small(),
+                            PlotPoint::new(f64::midpoint(a, b), top),
+                            RichText::new(label).small(),
                         )
                         .anchor(egui::Align2::CENTER_TOP)
-                        .color(if dark {
-                            Color32::from_gray(170)
-                        } else {
-                            Color32::from_gray(80)
-                        }),
+                        .color(weak),
                     );
                 }
             }
@@ -239,9 +270,9 @@ pub fn plots_ui(
             for (value, label) in &spec.limits {
                 plot_ui.hline(
                     HLine::new(label.clone(), *value)
-                        .color(Color32::from_rgb(0xE0, 0x1B, 0x1B).gamma_multiply(0.7))
+                        .color(neutral.gamma_multiply(0.8))
                         .style(LineStyle::dashed_loose())
-                        .width(1.0),
+                        .width(1.5),
                 );
             }
             for alarm in timeline
@@ -272,7 +303,7 @@ pub fn plots_ui(
                 }
             }
             for note in timeline.notes.iter().filter(|n| n.x >= from && n.x <= to) {
-                let color = if dark { Color32::WHITE } else { Color32::BLACK };
+                let color = ui_strong;
                 plot_ui.vline(
                     VLine::new("", note.x)
                         .color(color.gamma_multiply(0.7))
@@ -293,7 +324,7 @@ pub fn plots_ui(
             if let Some(x) = playhead {
                 plot_ui.vline(
                     VLine::new("", x)
-                        .color(Color32::from_rgb(0xFF, 0x80, 0x00))
+                        .color(accent_color(Accent::Playhead, dark))
                         .width(2.0),
                 );
             }
@@ -324,6 +355,90 @@ pub fn plots_ui(
         view.follow = false;
     }
     clicked_x
+}
+
+/// The row above the plot: its title, and each series and limit line with its colour. Outside
+/// the plot, so it never covers the data or the state labels.
+fn legend_ui(ui: &mut egui::Ui, spec: &PlotSpec, dark: bool) {
+    let weak = ui.visuals().weak_text_color();
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 6.0;
+        ui.label(RichText::new(spec.title).small().strong());
+        let swatch = |ui: &mut egui::Ui, color: Color32, dashed: bool| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 8.0), egui::Sense::hover());
+            let y = rect.center().y;
+            let pieces: &[(f32, f32)] = if dashed {
+                &[(0.0, 4.0), (6.0, 10.0), (12.0, 16.0)]
+            } else {
+                &[(0.0, 16.0)]
+            };
+            for (a, b) in pieces {
+                ui.painter().line_segment(
+                    [
+                        egui::pos2(rect.left() + a, y),
+                        egui::pos2(rect.left() + b, y),
+                    ],
+                    egui::Stroke::new(2.5, color),
+                );
+            }
+        };
+        for series in spec.series {
+            swatch(ui, series_color(*series, dark), false);
+            ui.label(RichText::new(series.label()).small().color(weak));
+        }
+        for (_, label) in &spec.limits {
+            swatch(ui, ui.visuals().text_color(), true);
+            ui.label(RichText::new(label).small().color(weak));
+        }
+    });
+}
+
+/// The width of a state label on the plots, in points.
+fn label_width(ctx: &egui::Context, text: &str) -> f64 {
+    let font = egui::TextStyle::Small.resolve(&ctx.global_style());
+    f64::from(
+        ctx.fonts_mut(|f| f.layout_no_wrap(text.to_owned(), font, Color32::PLACEHOLDER))
+            .size()
+            .x,
+    )
+}
+
+/// Whether a label `label_px` wide fits in a band `band_px` wide, with a little room each side.
+fn label_fits(band_px: f64, label_px: f64) -> bool {
+    band_px >= label_px + 6.0
+}
+
+/// The plots' toolbar: how much of them to show, and the time window.
+fn toolbar_ui(ui: &mut egui::Ui, view: &mut PlotView) {
+    ui.horizontal(|ui| {
+        ui.label("Plots:");
+        for mode in PlotMode::ALL {
+            ui.selectable_value(&mut view.mode, mode, mode.label());
+        }
+        if view.mode == PlotMode::Hidden {
+            return;
+        }
+        ui.separator();
+        let follow = ui.checkbox(&mut view.follow, "Follow live");
+        follow.on_hover_text("Keep the newest data in view");
+        if ui.button("Whole run").clicked() {
+            view.follow = true;
+            view.window_secs = None;
+        }
+        if ui.button("Last 30 min").clicked() {
+            view.follow = true;
+            view.window_secs = Some(1800.0);
+        }
+        if ui.button("Last 10 min").clicked() {
+            view.follow = true;
+            view.window_secs = Some(600.0);
+        }
+        ui.label(
+            RichText::new("drag to pan · scroll or pinch to zoom · double-click to reset")
+                .small()
+                .weak(),
+        );
+    });
 }
 
 fn short(text: &str, max: usize) -> String {
@@ -479,6 +594,40 @@ fn clock_hm_at(timeline: &Timeline, x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pressure_limit_lines_follow_the_sessions_limits() {
+        let mut settings = AlarmSettings::default();
+        let lines = |s: &AlarmSettings| PressureLimits::from_settings(s).lines();
+        assert_eq!(
+            lines(&settings),
+            vec![
+                (-200.0, "access limit -200".to_owned()),
+                (300.0, "return limit 300".to_owned()),
+            ]
+        );
+        settings.access_low.limit = -150.0;
+        settings.return_high.limit = 280.0;
+        assert_eq!(
+            lines(&settings),
+            vec![
+                (-150.0, "access limit -150".to_owned()),
+                (280.0, "return limit 280".to_owned()),
+            ]
+        );
+        // No fixed lines: the defaults are the engine's default limits.
+        assert_eq!(
+            PressureLimits::default(),
+            PressureLimits::from_settings(&AlarmSettings::default())
+        );
+    }
+
+    #[test]
+    fn a_state_label_is_drawn_only_where_its_band_holds_it() {
+        assert!(label_fits(60.0, 40.0));
+        assert!(!label_fits(40.0, 40.0));
+        assert!(!label_fits(10.0, 40.0));
+    }
 
     #[test]
     fn every_plotted_series_keeps_a_pyramid() {

@@ -5,12 +5,17 @@ use egui::{Align, Layout, RichText};
 use jiff::Timestamp;
 
 use crate::alarms::SampleAge;
+use crate::alarms::engine::AlarmSettings;
 use crate::analysis::progress;
 use crate::session::replay::{Player, Replay};
 
 use super::app::Command;
-use super::monitor::{MonitorModel, banner_messages, banner_ui, header_ui, progress_ui, tiles_ui};
+use super::monitor::{
+    MonitorModel, banner_messages, banner_panel, banner_ui, header_ui, strips_ui,
+};
 use super::plots::{PlotView, PressureLimits, plots_ui};
+use super::theme::{Accent, accent_color};
+use super::value_alarms::{ValueAlarms, recorded_limits};
 
 /// Draws a recorded session at its playhead; `now` is the wall clock, shown when the
 /// recording has no time for the playhead.
@@ -34,6 +39,7 @@ pub fn replay_view(
     let position = player.position();
     let shown = player.full().moment(position);
     let shown_now = shown.clock_at(position).unwrap_or(now);
+    let limits = recording_limits(ui, replay);
     let model = MonitorModel {
         timeline: shown,
         progress: progress(shown, replay.patient(), replay.target()),
@@ -58,34 +64,50 @@ pub fn replay_view(
             player.speed()
         )),
         citrate: None,
+        limits,
+        in_alarm: ValueAlarms::from_recorded(shown),
     };
     let messages = banner_messages(&model, None, None);
     egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));
-    if let Some(notice) = &replay.notice {
-        egui::Panel::top("notice").show(ui, |ui| {
-            ui.label(RichText::new(notice).color(egui::Color32::from_rgb(0xF5, 0xC2, 0x11)));
-        });
-    }
-    egui::Panel::top("banner").show(ui, |ui| {
+    banner_panel(ui).show(ui, |ui| {
         banner_ui(ui, &messages, None, false);
     });
-    egui::Panel::top("tiles").show(ui, |ui| {
-        tiles_ui(ui, &model);
-        progress_ui(ui, &model);
-    });
+    egui::Panel::top("tiles").show(ui, |ui| strips_ui(ui, &model, messages.first()));
+    if let Some(notice) = &replay.notice {
+        egui::Panel::top("notice").show(ui, |ui| {
+            let dark = ui.visuals().dark_mode;
+            ui.label(
+                RichText::new(notice)
+                    .size(18.0)
+                    .color(accent_color(Accent::Notice, dark)),
+            );
+        });
+    }
     let mut seek_to = None;
     egui::CentralPanel::default().show(ui, |ui| {
         seek_to = plots_ui(
             ui,
             player.full(),
             view,
-            PressureLimits::default(),
+            PressureLimits::from_settings(&limits),
             Some(position),
         );
     });
     if let Some(x) = seek_to {
         replay.player.seek(x);
     }
+}
+
+/// The limits the recording's rules ran with (its metadata's over the defaults), read once per
+/// recording and kept in the context's memory: the metadata does not change during a replay.
+fn recording_limits(ui: &egui::Ui, replay: &Replay) -> AlarmSettings {
+    let id = egui::Id::unique(("recording-limits", &replay.player.recording.path));
+    if let Some(limits) = ui.data(|d| d.get_temp::<AlarmSettings>(id)) {
+        return limits;
+    }
+    let limits = recorded_limits(replay.meta().and_then(|m| m.limits.as_ref()));
+    ui.data_mut(|d| d.insert_temp(id, limits));
+    limits
 }
 
 /// What the replay controls asked for besides moving the playhead.

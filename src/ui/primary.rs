@@ -1,0 +1,560 @@
+//! The primary strip: what the nurse acts on, first and in the largest type, readable from two
+//! metres — the machine state, whole blood processed against the target, the time left and the
+//! projected end, the citrate rate and the worst active alarm.
+//!
+//! The type scales with the width of the window; the primary values are [`PRIMARY_MIN_PX`] or
+//! more at 1366 wide. When what is shown would not fit (a long state, a large volume on a
+//! narrow window) the whole strip's type shrinks together, so blocks never overlap.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use egui::{Color32, FontId, Galley, RichText, Stroke};
+
+use crate::analysis::patient::citrate_mg_kg_min;
+use crate::analysis::{Series, Target};
+use crate::model::{MachineState, Priority, Quantity};
+
+use super::banner::BannerMessage;
+use super::format::{clock_hm, duration_hm, duration_hms, grouped};
+use super::monitor::{MonitorModel, STALE_DIM, alarm_fill};
+use super::theme::{on_priority_color, priority_color, quantity_color, series_color, state_color};
+
+/// The least size of the primary values at 1366 × 768, in points (about 9 mm on a 15.6"
+/// screen): readable from the chair beside the bed.
+pub const PRIMARY_MIN_PX: f32 = 60.0;
+
+/// The type sizes of the monitor's strips, in points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TypeSizes {
+    /// The primary values.
+    pub primary: f32,
+    /// Beside a primary value: its unit or its target.
+    pub beside: f32,
+    /// Block titles, the lines under the values, the elapsed time.
+    pub title: f32,
+    /// The secondary values (inlet, AC, AC used, product, the pressures).
+    pub secondary: f32,
+}
+
+impl TypeSizes {
+    /// The sizes for a strip `width` points wide: the primary values are 4.5 % of it (61 px in
+    /// the 1350 points a 1366-wide window leaves inside its margins), between 40 and 92.
+    pub fn for_width(width: f32) -> TypeSizes {
+        TypeSizes::with_primary((width * 0.045).clamp(40.0, 92.0))
+    }
+
+    /// Secondary tiles' titles: 18 px at 1366 wide.
+    pub fn small_title(self) -> f32 {
+        (self.title * 0.9).max(18.0)
+    }
+
+    /// Units and second lines of the secondary tiles: 16 px at 1366 wide.
+    pub fn small(self) -> f32 {
+        (self.title * 0.8).max(16.0)
+    }
+
+    fn with_primary(primary: f32) -> TypeSizes {
+        TypeSizes {
+            primary,
+            beside: (primary * 0.4).max(22.0),
+            title: (primary * 0.33).max(20.0),
+            secondary: (primary * 0.62).max(28.0),
+        }
+    }
+}
+
+/// One block of the strip.
+struct Block {
+    title: String,
+    title_color: Color32,
+    value: String,
+    /// Overrides the strong text colour of the value (the state's colour).
+    value_color: Option<Color32>,
+    /// Drawn at a smaller size right of the value.
+    beside: String,
+    sub: String,
+    hover: Option<String>,
+    /// In alarm: its priority and the limit (`"limit 1.20"`), printed under `beside`.
+    alarm: Option<(Priority, String)>,
+    /// Not current: why (with the age), shown in place of `sub`.
+    why: Option<String>,
+    /// Dimmed (not current) without a badge: computed from data that is not current.
+    dim: bool,
+}
+
+impl Block {
+    fn new(title: &str, title_color: Color32, value: String) -> Block {
+        Block {
+            title: title.to_owned(),
+            title_color,
+            value,
+            value_color: None,
+            beside: String::new(),
+            sub: String::new(),
+            hover: None,
+            alarm: None,
+            why: None,
+            dim: false,
+        }
+    }
+}
+
+const MARGIN_X: i8 = 8;
+const MARGIN_Y: i8 = 4;
+
+fn text_width(ui: &egui::Ui, text: &str, size: f32) -> f32 {
+    if text.is_empty() {
+        return 0.0;
+    }
+    ui.painter()
+        .layout_no_wrap(
+            text.to_owned(),
+            FontId::proportional(size),
+            Color32::PLACEHOLDER,
+        )
+        .size()
+        .x
+}
+
+/// The width a block needs at `sizes`, margins included.
+fn natural_width(ui: &egui::Ui, b: &Block, sizes: TypeSizes, value_size: f32) -> f32 {
+    let beside = text_width(ui, &b.beside, sizes.beside).max(
+        b.alarm
+            .as_ref()
+            .map_or(0.0, |(_, limit)| text_width(ui, limit, sizes.beside)),
+    );
+    let value_row =
+        text_width(ui, &b.value, value_size) + if beside > 0.0 { 6.0 + beside } else { 0.0 };
+    let sub = b.why.as_deref().unwrap_or(&b.sub);
+    let inner = text_width(ui, &b.title, sizes.title)
+        .max(value_row)
+        .max(text_width(ui, sub, sizes.title) + 12.0);
+    inner + 2.0 * f32::from(MARGIN_X) + 4.0
+}
+
+/// The blocks of the strip, left to right, without the alarm.
+fn blocks(model: &MonitorModel<'_>, dark: bool, weak: Color32) -> Vec<Block> {
+    let not_current = model.not_current();
+    vec![
+        state_block(model, weak),
+        wb_block(model, dark, not_current.clone()),
+        time_left_block(model, weak, not_current.is_some()),
+        end_block(model, weak, not_current.is_some()),
+        citrate_block(model, dark, not_current),
+    ]
+}
+
+fn state_block(model: &MonitorModel<'_>, weak: Color32) -> Block {
+    let state = model.timeline.state();
+    let confirmed = model.timeline.state_confirmed();
+    let (text, color) = match state {
+        Some(s) if confirmed => (s.as_str().to_owned(), state_color(s)),
+        Some(s) => (format!("{}?", s.as_str()), weak),
+        None => ("—".to_owned(), weak),
+    };
+    let mut b = Block::new("State", weak, text);
+    b.value_color = Some(color);
+    if let Some(run_start) = first_run_x(model)
+        && let Some((_, last)) = model.timeline.x_range()
+    {
+        b.sub = format!("elapsed {}", duration_hms(last - run_start));
+    }
+    if !confirmed {
+        b.hover = Some(
+            "The link was lost since the machine last stated its state: it may have changed".into(),
+        );
+    }
+    b
+}
+
+fn first_run_x(model: &MonitorModel<'_>) -> Option<f64> {
+    model
+        .timeline
+        .states()
+        .find(|s| s.state == MachineState::Run)
+        .map(|s| s.start_x)
+}
+
+fn wb_block(model: &MonitorModel<'_>, dark: bool, why: Option<String>) -> Block {
+    let p = &model.progress;
+    let litres = |ml: f64| format!("{:.2}", ml / 1000.0);
+    let mut b = Block::new(
+        "WB processed",
+        series_color(Series::WbProcessedMl, dark),
+        p.wb_processed_ml.map_or_else(|| "—".into(), litres),
+    );
+    b.beside = match p.target_wb_ml {
+        Some(target) => format!("/ {} L", litres(target)),
+        None => "L".into(),
+    };
+    b.sub = match (p.tbv_processed, model.target) {
+        (Some(done), Target::Tbv(target)) => format!("{done:.2} / {target:.2} TBV"),
+        (Some(done), Target::WbLitres(_)) => format!("{done:.2} TBV"),
+        (None, Target::WbLitres(_)) => "TBV unknown".into(),
+        (None, Target::Tbv(target)) => format!("— / {target:.2} TBV"),
+    };
+    let mut hover = p
+        .wb_processed_ml
+        .map(|ml| format!("{} mL of whole blood processed", grouped(ml)))
+        .unwrap_or_default();
+    if let Some(reason) = model.patient.tbv_unavailable_reason() {
+        let _ = write!(hover, "\nTBVs {reason}");
+    }
+    b.hover = (!hover.is_empty()).then_some(hover);
+    b.why = why;
+    b
+}
+
+fn time_left_block(model: &MonitorModel<'_>, weak: Color32, dim: bool) -> Block {
+    let p = &model.progress;
+    let reached = p.fraction.is_some_and(|f| f >= 1.0);
+    let mut b = Block::new(
+        "Time left h:mm",
+        weak,
+        match p.remaining_s {
+            Some(_) if reached => "0:00".into(),
+            Some(s) => duration_hm(s),
+            None => "—".into(),
+        },
+    );
+    b.sub = match p.remaining_s {
+        Some(_) if reached => "target reached".into(),
+        Some(_) => "to the target".into(),
+        None => "no projection".into(),
+    };
+    b.hover.clone_from(&p.unavailable);
+    b.dim = dim;
+    b
+}
+
+fn end_block(model: &MonitorModel<'_>, weak: Color32, dim: bool) -> Block {
+    let p = &model.progress;
+    let reached = p.fraction.is_some_and(|f| f >= 1.0);
+    let mut b = Block::new(
+        "Projected end",
+        weak,
+        match p.projected_end(model.now) {
+            Some(_) if reached => "—".into(),
+            Some(end) => clock_hm(end),
+            None => "—".into(),
+        },
+    );
+    b.sub = match (p.rate_ml_min, p.remaining_s) {
+        _ if reached => "target reached".into(),
+        (Some(rate), Some(_)) => format!("at {rate:.0} mL/min WB"),
+        _ => "no projection".into(),
+    };
+    b.hover.clone_from(&p.unavailable);
+    b.dim = dim;
+    b
+}
+
+/// Live, the block reads what the citrate alarm reads: the AC infused, averaged, per litre of
+/// TBV, with mg/kg/min beside it. Otherwise (a replay, or under two minutes of data) an
+/// estimate from the AC flow of the moment, in mg/kg/min.
+fn citrate_block(model: &MonitorModel<'_>, dark: bool, why: Option<String>) -> Block {
+    let ac = model
+        .timeline
+        .latest_value(Series::Measured(Quantity::AcMlMin));
+    let color = quantity_color(Quantity::AcMlMin, dark);
+    let mut b = match (&model.citrate, ac, model.patient.weight_kg) {
+        (Some(r), _, _) => {
+            let mut b = Block::new("Citrate", color, format!("{:.2}", r.ml_min_per_l));
+            b.beside = "mL/min/L".into();
+            b.sub = match r.mg_kg_min {
+                Some(mg) => format!("= {mg:.2} mg/kg/min"),
+                None => format!("{:.0}-min mean", r.average_min),
+            };
+            b.hover = Some(
+                "ACD-A-equivalent mL/min per litre of TBV, averaged over the citrate alarm's \
+                 window (5 min unless the limits say otherwise): the number the alarm compares"
+                    .into(),
+            );
+            b
+        }
+        (None, Some(ac), Some(w)) => {
+            let mut b = Block::new(
+                "Citrate (est.)",
+                color,
+                format!("{:.2}", citrate_mg_kg_min(ac, w)),
+            );
+            b.beside = "mg/kg/min".into();
+            b.sub = "from AC flow now".into();
+            b.hover = Some("ACD-A 21.3 mg/mL × AC flow ÷ weight, at this moment".into());
+            b
+        }
+        (None, _, weight) => {
+            let mut b = Block::new("Citrate (est.)", color, "—".into());
+            b.beside = "mg/kg/min".into();
+            b.sub = "from AC flow".into();
+            b.hover = Some(
+                if weight.is_some() {
+                    "no AC flow from the machine yet"
+                } else {
+                    "needs a valid patient weight (Setup)"
+                }
+                .into(),
+            );
+            b
+        }
+    };
+    b.alarm = model
+        .in_alarm
+        .citrate
+        .map(|p| (p, format!("limit {:.2}", model.limits.citrate_high.limit)));
+    b.why = why;
+    b
+}
+
+/// The sizes the strip is drawn at in `width`: [`TypeSizes::for_width`], made smaller only if
+/// the blocks would not leave the alarm a fifth of the width.
+fn fitted_sizes(ui: &egui::Ui, blocks: &[Block], width: f32) -> Fitted {
+    let spacing = ui.spacing().item_spacing.x;
+    let room = width * 0.8 - spacing * blocks.len() as f32;
+    let measure = |sizes: TypeSizes| {
+        let state = state_size(ui, &blocks[0].value, sizes.primary);
+        let widths: Vec<f32> = blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| natural_width(ui, b, sizes, if i == 0 { state } else { sizes.primary }))
+            .collect();
+        Fitted {
+            sizes,
+            state,
+            widths,
+        }
+    };
+    let mut fitted = measure(TypeSizes::for_width(width));
+    for _ in 0..3 {
+        let used: f32 = fitted.widths.iter().sum();
+        if used <= room {
+            break;
+        }
+        let primary = (fitted.sizes.primary * room / used).max(28.0);
+        fitted = measure(TypeSizes::with_primary(primary));
+    }
+    fitted
+}
+
+/// The strip's type sizes, the state's size and each block's width, fitted to the window.
+struct Fitted {
+    sizes: TypeSizes,
+    state: f32,
+    widths: Vec<f32>,
+}
+
+/// The state's size: the primary size, smaller for a word wider than "PAUSE" (RINSEBACK), so
+/// a long state does not shrink the numbers.
+fn state_size(ui: &egui::Ui, state: &str, primary: f32) -> f32 {
+    let widest = text_width(ui, "PAUSE", primary);
+    let width = text_width(ui, state, primary);
+    if width > widest {
+        primary * widest / width
+    } else {
+        primary
+    }
+}
+
+/// The primary strip; `worst` is the most urgent of the banner's messages.
+pub fn primary_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, worst: Option<&BannerMessage>) {
+    let dark = ui.visuals().dark_mode;
+    let weak = ui.visuals().weak_text_color();
+    let blocks = blocks(model, dark, weak);
+    let width = ui.available_width();
+    let fitted = fitted_sizes(ui, &blocks, width);
+    let sizes = fitted.sizes;
+    let spacing = ui.spacing().item_spacing.x;
+    let height = sizes.title * 1.3 + sizes.primary * 1.25 + sizes.title * 1.3;
+    ui.horizontal(|ui| {
+        let mut used = 0.0;
+        for (i, (b, w)) in blocks.iter().zip(&fitted.widths).enumerate() {
+            let size = if i == 0 { fitted.state } else { sizes.primary };
+            block_ui(ui, *w, height, b, sizes, size);
+            used += w + spacing;
+        }
+        alarm_ui(ui, (width - used).max(80.0), height, worst, sizes);
+    });
+}
+
+fn dimmed(color: Color32, dim: bool) -> Color32 {
+    if dim {
+        color.gamma_multiply(STALE_DIM)
+    } else {
+        color
+    }
+}
+
+fn block_ui(ui: &mut egui::Ui, width: f32, height: f32, b: &Block, sizes: TypeSizes, size: f32) {
+    let dim = b.dim || b.why.is_some();
+    let strong = ui.visuals().strong_text_color();
+    let normal = ui.visuals().text_color();
+    let (fill, title_color, value_color, text_color) = match &b.alarm {
+        Some((priority, _)) => {
+            let on = on_priority_color(*priority);
+            (alarm_fill(ui, *priority), on, on, on)
+        }
+        None => (
+            Color32::TRANSPARENT,
+            b.title_color,
+            b.value_color.unwrap_or(strong),
+            normal,
+        ),
+    };
+    let frame = egui::Frame::new()
+        .fill(fill)
+        .stroke(Stroke::new(
+            1.0,
+            ui.visuals().widgets.noninteractive.bg_stroke.color,
+        ))
+        .corner_radius(6.0)
+        .inner_margin(egui::Margin::symmetric(MARGIN_X, MARGIN_Y));
+    let response = frame
+        .show(ui, |ui| {
+            let inner = width - 2.0 * f32::from(MARGIN_X) - 2.0;
+            ui.set_width(inner);
+            ui.set_min_height(height);
+            ui.spacing_mut().item_spacing.y = 0.0;
+            ui.vertical(|ui| {
+                ui.label(
+                    RichText::new(&b.title)
+                        .size(sizes.title)
+                        .color(dimmed(title_color, dim)),
+                );
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = 6.0;
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(&b.value)
+                                .size(size)
+                                .color(dimmed(value_color, dim)),
+                        )
+                        .extend(),
+                    );
+                    if !b.beside.is_empty() || b.alarm.is_some() {
+                        ui.vertical(|ui| {
+                            ui.add_space(size * 0.2);
+                            if !b.beside.is_empty() {
+                                ui.label(
+                                    RichText::new(&b.beside)
+                                        .size(sizes.beside)
+                                        .color(dimmed(text_color, dim)),
+                                );
+                            }
+                            if let Some((_, limit)) = &b.alarm {
+                                ui.label(
+                                    RichText::new(limit)
+                                        .size(sizes.beside)
+                                        .strong()
+                                        .color(text_color),
+                                );
+                            }
+                        });
+                    }
+                });
+                match &b.why {
+                    Some(why) => badge_ui(ui, why, sizes.title),
+                    None => {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(&b.sub)
+                                    .size(sizes.title)
+                                    .color(dimmed(text_color, dim)),
+                            )
+                            .truncate(),
+                        );
+                    }
+                }
+            });
+        })
+        .response;
+    match (&b.why, &b.hover) {
+        (Some(why), _) => {
+            response.on_hover_text(format!(
+                "Not current ({why}): the last value received, kept for reference"
+            ));
+        }
+        (None, Some(hover)) => {
+            response.on_hover_text(hover);
+        }
+        (None, None) => {}
+    }
+}
+
+/// Why a value is not current, in the text colours inverted: it catches the eye from the bed
+/// without taking an alarm colour.
+pub fn badge_ui(ui: &mut egui::Ui, why: &str, size: f32) {
+    let strong = ui.visuals().strong_text_color();
+    egui::Frame::new()
+        .fill(strong)
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(6, 0))
+        .show(ui, |ui| {
+            let panel = ui.visuals().panel_fill;
+            ui.add(
+                egui::Label::new(RichText::new(why).size(size).strong().color(panel)).truncate(),
+            );
+        });
+}
+
+/// The worst active alarm, its text in its priority colour (flashing as the banner does), or a
+/// quiet "no alarms". Painted rather than labelled: the banner above carries it for assistive
+/// technology, and a second copy would be read twice.
+fn alarm_ui(
+    ui: &mut egui::Ui,
+    width: f32,
+    height: f32,
+    worst: Option<&BannerMessage>,
+    sizes: TypeSizes,
+) {
+    let weak = ui.visuals().weak_text_color();
+    // One stroke width either way: the strip keeps its height when an alarm comes.
+    let stroke = match worst {
+        Some(m) => Stroke::new(2.0, priority_color(m.priority)),
+        None => Stroke::new(2.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
+    };
+    egui::Frame::new()
+        .stroke(stroke)
+        .corner_radius(6.0)
+        .inner_margin(egui::Margin::symmetric(MARGIN_X, MARGIN_Y))
+        .show(ui, |ui| {
+            let inner = width - 2.0 * f32::from(MARGIN_X) - 4.0;
+            ui.set_width(inner);
+            ui.set_min_height(height);
+            ui.spacing_mut().item_spacing.y = 0.0;
+            ui.vertical(|ui| {
+                ui.label(RichText::new("Alarm").size(sizes.title).color(weak));
+                let (text, color, size) = match worst {
+                    Some(m) => {
+                        let steady = m.latched || m.unconfirmed;
+                        let base = priority_color(m.priority);
+                        let bright =
+                            steady || super::banner::flash_on(m.priority, ui.input(|i| i.time));
+                        let ended = if m.latched { " (ended)" } else { "" };
+                        (
+                            format!("{} {}{ended}", m.priority.marker(), m.text),
+                            if bright {
+                                base
+                            } else {
+                                base.gamma_multiply(0.55)
+                            },
+                            (sizes.primary * 0.5).max(24.0),
+                        )
+                    }
+                    None => ("no alarms".to_owned(), weak, sizes.title * 1.2),
+                };
+                let galley: Arc<Galley> =
+                    ui.painter()
+                        .layout(text, FontId::proportional(size), color, inner);
+                let rows_height = height - sizes.title * 1.3;
+                let (rect, response) =
+                    ui.allocate_exact_size(egui::vec2(inner, rows_height), egui::Sense::hover());
+                ui.painter()
+                    .with_clip_rect(rect)
+                    .galley(rect.min, galley, color);
+                if let Some(m) = worst {
+                    response.on_hover_text(&m.detail);
+                }
+            });
+        });
+}
