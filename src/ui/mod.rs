@@ -23,6 +23,7 @@ pub mod primary;
 pub mod replay_view;
 pub mod settings;
 pub mod setup;
+pub mod setup_record;
 pub mod start_screen;
 pub mod theme;
 pub mod value_alarms;

@@ -5,6 +5,7 @@
 use egui::RichText;
 
 use super::forms::error_text;
+use super::setup_record::{RecordForm, record_form_ui};
 use serde_json::Value;
 
 use crate::analysis::Patient;
@@ -29,6 +30,15 @@ pub struct SetupForm {
     pub target_in_litres: bool,
     pub target: String,
     pub operator: String,
+    /// The collection record: identity, consumables, labs.
+    pub record: RecordForm,
+}
+
+/// Today's date (UTC), for the date checks (a date of birth in the future, an expired kit).
+fn today() -> jiff::civil::Date {
+    jiff::tz::Offset::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date()
 }
 
 impl SetupForm {
@@ -44,6 +54,7 @@ impl SetupForm {
             target_in_litres: false,
             target: format!("{default_target_tbv}"),
             operator: String::new(),
+            record: RecordForm::default(),
         }
     }
 
@@ -77,6 +88,7 @@ impl SetupForm {
             }
         }
         form.operator = meta.operator.clone().unwrap_or_default();
+        form.record = RecordForm::from_meta(meta);
         form
     }
 
@@ -152,7 +164,9 @@ impl SetupForm {
 
     /// Whether every filled field is valid (empty optional fields are fine).
     pub fn is_valid(&self) -> bool {
-        self.patient_fields_valid() && self.target_value().is_ok()
+        self.patient_fields_valid()
+            && self.target_value().is_ok()
+            && self.record.problems(today()).is_empty()
     }
 
     /// Writes the form's valid values into `meta` (invalid ones are never stored).
@@ -186,6 +200,7 @@ impl SetupForm {
         meta.targets = Some(targets);
         let operator = self.operator.trim();
         meta.operator = (!operator.is_empty()).then(|| operator.to_owned());
+        self.record.apply_to(meta, today());
     }
 }
 
@@ -314,6 +329,8 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
                 "nurse running the collection",
             );
         });
+    ui.add_space(8.0);
+    record_form_ui(ui, &mut form.record, today());
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         let save = ui.add_enabled(form.is_valid(), egui::Button::new("Save patient details"));

@@ -2,7 +2,7 @@
 //! the alarm engine's active alarms and settings, in a replay from the recording's alarm rows
 //! at the playhead and the limits saved in its metadata.
 
-use crate::alarms::engine::{ActiveAlarm, AlarmSettings, AlarmSource};
+use crate::alarms::engine::{ActiveAlarm, AlarmSettings, AlarmSource, SAME_CONDITION};
 use crate::alarms::limits::SessionLimits;
 use crate::analysis::Moment;
 use crate::model::Priority;
@@ -19,7 +19,15 @@ pub struct ValueAlarms {
 
 impl ValueAlarms {
     fn slot(&mut self, source: &AlarmSource) -> Option<&mut Option<Priority>> {
-        match source {
+        // The machine's alarm on the same condition as a rule colours the rule's value.
+        let same = match source {
+            AlarmSource::Machine(code) => SAME_CONDITION
+                .iter()
+                .find(|(machine, _)| machine == code)
+                .map(|(_, rule)| rule),
+            _ => None,
+        };
+        match same.unwrap_or(source) {
             AlarmSource::AccessLow => Some(&mut self.access),
             AlarmSource::ReturnHigh => Some(&mut self.ret),
             AlarmSource::CitrateHigh => Some(&mut self.citrate),
@@ -42,7 +50,10 @@ impl ValueAlarms {
     pub fn from_engine(active: &[&ActiveAlarm]) -> ValueAlarms {
         let mut out = ValueAlarms::default();
         for alarm in active.iter().filter(|a| a.condition_ended.is_none()) {
-            out.raise(&alarm.source, alarm.priority);
+            // One alarm may stand for the machine's and the monitor's on one condition.
+            for source in std::iter::once(&alarm.source).chain(&alarm.also) {
+                out.raise(source, alarm.priority);
+            }
         }
         out
     }
@@ -59,6 +70,8 @@ impl ValueAlarms {
         for alarm in moment.active_alarms() {
             if let Some(source) = sources.iter().find(|s| s.code() == alarm.code) {
                 out.raise(source, alarm.priority);
+            } else {
+                out.raise(&AlarmSource::Machine(alarm.code.clone()), alarm.priority);
             }
         }
         out
@@ -89,6 +102,7 @@ mod tests {
             condition_ended: ended.then_some(t),
             acknowledged: false,
             unconfirmed_since: None,
+            also: Vec::new(),
         }
     }
 
@@ -124,5 +138,30 @@ mod tests {
         assert_eq!(integer(-0.4), "0");
         assert_eq!(integer(-199.6), "-200");
         assert_eq!(integer(300.0), "300");
+    }
+
+    #[test]
+    fn the_machines_alarm_on_a_rules_condition_colours_the_value_too() {
+        let mut machine = alarm(
+            AlarmSource::Machine("ACCESS_PRESSURE_LOW".into()),
+            Priority::High,
+            false,
+        );
+        assert_eq!(
+            ValueAlarms::from_engine(&[&machine]).access,
+            Some(Priority::High)
+        );
+        // Shown as one alarm with the monitor's rule beside it.
+        machine.also.push(AlarmSource::AccessLow);
+        assert_eq!(
+            ValueAlarms::from_engine(&[&machine]).access,
+            Some(Priority::High)
+        );
+        let other = alarm(
+            AlarmSource::Machine("SPILLOVER".into()),
+            Priority::High,
+            false,
+        );
+        assert_eq!(ValueAlarms::from_engine(&[&other]), ValueAlarms::default());
     }
 }
