@@ -339,7 +339,7 @@ fn every_shipped_sample_raises_no_citrate_alarm() {
         assert!(stdout(&output).contains("citrate above 1.20 mL/min per L TBV"));
         replayed += 1;
     }
-    assert_eq!(replayed, 3, "the three sample sessions");
+    assert_eq!(replayed, 5, "the five sample sessions");
 }
 
 /// The simulated teenager at 2.2 mg/kg/min (`examples/sample_data.rs`): 40 kg, 155 cm, female,

@@ -24,7 +24,7 @@ use apheresis_monitor::session::Monotonic;
 use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use jiff::Timestamp;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -157,29 +157,29 @@ fn sample(inlet_ml_min: f64, inlet_ml: f64) -> Payload {
     )
 }
 
-/// The left edge of the open form: its title, the leftmost thing on the panel's first row.
-fn form_left(rig: &Rig, title: &str) -> f32 {
-    let heading = rig
-        .harness
+/// The open form's title: the top left of the side panel's content.
+fn form_title(rig: &Rig, title: &str) -> egui::Rect {
+    rig.harness
         .query_all_by_label(title)
         .map(|n| n.rect())
         .max_by(|a, b| a.left().total_cmp(&b.left()))
-        .expect("the form's title");
-    heading.left()
+        .expect("the form's title")
 }
 
-/// Every widget named here lies wholly left of the form.
-fn assert_left_of_form(rig: &Rig, title: &str, names: &[&str]) {
-    let left = form_left(rig, title);
+/// Every widget named here lies wholly outside the form: left of it, or above it (live, the
+/// form opens below the banner and the primary values, which keep the whole width).
+fn assert_clear_of_form(rig: &Rig, title: &str, names: &[&str]) {
+    let form = form_title(rig, title);
     assert!(
-        left < 1366.0 - 300.0,
-        "{title}: the form is not in a side panel (left edge {left})"
+        form.left() < 1366.0 - 300.0,
+        "{title}: the form is not in a side panel (left edge {})",
+        form.left()
     );
     for name in names {
         let rect = rig.rect(name);
         assert!(
-            rect.right() <= left,
-            "{title} covers `{name}`: {rect:?} reaches past the form's left edge {left}"
+            rect.right() <= form.left() || rect.bottom() <= form.top(),
+            "{title} covers `{name}`: {rect:?} reaches into the form at {form:?}"
         );
     }
 }
@@ -207,7 +207,7 @@ fn no_form_covers_the_alarm_banner_or_the_tiles() {
     rig.harness.get_by_label("Setup").click();
     rig.wait_for_label("Save patient details");
     let with_a_form: Vec<_> = watched.iter().map(|n| rig.rect(n)).collect();
-    assert_left_of_form(&rig, "Session setup", &watched);
+    assert_clear_of_form(&rig, "Session setup", &watched);
 
     rig.harness.get_by_label("+ Note").click();
     rig.wait_for_label("Add note");
@@ -215,11 +215,11 @@ fn no_form_covers_the_alarm_banner_or_the_tiles() {
         rig.harness.query_by_label("Save patient details").is_none(),
         "one form at a time"
     );
-    assert_left_of_form(&rig, "Add a note", &watched);
+    assert_clear_of_form(&rig, "Add a note", &watched);
 
     rig.harness.get_by_label("Alarm limits").click();
     rig.wait_for_label("Limits of this session, saved with its recording");
-    assert_left_of_form(&rig, "Alarm limits", &watched);
+    assert_clear_of_form(&rig, "Alarm limits", &watched);
     // Technical alarms cannot be switched off, and pressure limits read as whole mmHg.
     assert!(
         rig.harness
@@ -228,6 +228,20 @@ fn no_form_covers_the_alarm_banner_or_the_tiles() {
     );
     assert!(rig.harness.query_by_label_contains(".00 mmHg").is_none());
 
+    // The alarm list, in the same panel: the machine's HIGH alarm is in it.
+    rig.harness.get_by_label_contains("Alarm list (").click();
+    rig.wait_for_label("Alarm review");
+    assert_clear_of_form(&rig, "Alarm list", &watched);
+    assert!(
+        rig.harness
+            .query_all_by_label_contains("Access pressure low")
+            .count()
+            >= 2,
+        "the alarm is in the banner and in the list"
+    );
+
+    rig.harness.get_by_label("Alarm limits").click();
+    rig.wait_for_label("Limits of this session, saved with its recording");
     // Closing the form gives the screen its width back; nothing jumps up or down.
     rig.harness.get_by_label("Close").click();
     rig.harness.step();
@@ -254,7 +268,7 @@ fn no_form_covers_the_alarm_banner_or_the_tiles() {
     rig.wait_for_label("Export summary…");
     rig.harness.get_by_label("Export summary…").click();
     rig.wait_for_label("Print…");
-    assert_left_of_form(&rig, "Export summary", &["55.0"]);
+    assert_clear_of_form(&rig, "Export summary", &["55.0"]);
 
     // Print… writes the PDF beside the recording and hands it to the system's opener (here
     // there may be none: then the form says it could not open it, naming the file).
@@ -353,4 +367,73 @@ fn a_note_set_back_is_recorded_for_its_time_and_marked_as_entered_later() {
         .collect();
     assert_eq!(log, std::slice::from_ref(&expected));
     assert!(apheresis_monitor::export::render_text(&report.summary).contains(&expected));
+}
+
+/// The collection record in Setup: identity, kit and labs are checked as they are typed, with
+/// the reason shown; a lab's unit is chosen; what is saved is what the summary reads back.
+#[test]
+fn setup_checks_the_collection_record_as_it_is_typed_and_saves_it() {
+    let mut rig = live_rig();
+    // No patient yet: Setup opens by itself, beside the monitor.
+    rig.wait_for_label("Save patient details");
+    rig.type_into("Weight (kg)", "68");
+    rig.type_into("NHS number", "943 476 5918");
+    rig.wait_for_label("the NHS number's check digit does not match: a digit is mistyped");
+    rig.type_into("Kit expiry", "2020-01");
+    rig.wait_for_label("the kit expired on 2020-01-31: use another kit");
+    rig.type_into("pre-collection CD3+", "0.95");
+    rig.wait_for_label(
+        "pre-collection CD3+ 0.95 cells/µL is outside the plausible 5–50000 cells/µL: check the unit",
+    );
+    let save = rig.harness.get_by_label("Save patient details");
+    assert!(
+        save.accesskit_node().is_disabled(),
+        "nothing is saved while a field is wrong"
+    );
+
+    // Corrected: the right check digit, a kit in date, the count in the lab's own unit.
+    rig.type_into("NHS number", "943 476 5919");
+    rig.type_into("Kit expiry", "2099-12");
+    // The labs are at the foot of the form: scrolled to, as the nurse would.
+    rig.harness
+        .get_by_role_and_label(Role::ComboBox, "pre-collection CD3+")
+        .scroll_to_me();
+    rig.harness.step();
+    rig.harness.step();
+    rig.harness
+        .get_by_role_and_label(Role::ComboBox, "pre-collection CD3+")
+        .click_accesskit();
+    rig.harness.step();
+    rig.harness.step();
+    rig.harness.get_by_label("×10⁹/L").click_accesskit();
+    rig.harness.step();
+    rig.harness.step();
+    assert!(
+        rig.harness
+            .query_by_label_contains("is outside the plausible")
+            .is_none()
+    );
+    rig.type_into("Collection ID", "KTE-2026-00417");
+    rig.harness
+        .get_by_label("Save patient details")
+        .click_accesskit();
+    rig.harness.step();
+    let path = rig.harness.state().live().unwrap().recording.clone();
+    rig.step_until("the metadata is saved", |_| {
+        recording::read_meta(&path)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.collection.is_some())
+    });
+    let meta = recording::read_meta(&path).unwrap().unwrap();
+    let patient = meta.patient.unwrap();
+    assert_eq!(patient.nhs_number, Some("9434765919".into()));
+    assert_eq!(
+        meta.lab.unwrap().extra.get("pre_cd3"),
+        Some(&serde_json::json!({"value": 0.95, "unit": "10*9/L"}))
+    );
+    assert_eq!(
+        meta.collection.unwrap().kit_expiry,
+        Some("2099-12-31".into())
+    );
 }

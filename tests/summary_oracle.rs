@@ -377,7 +377,7 @@ fn the_sample_sessions_agree_with_the_oracle() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 3, "the three sample sessions");
+    assert_eq!(compared, 5, "the five sample sessions");
 }
 
 /// A 10 kg, 3-year-old boy whose weight was corrected from 12 to 10 kg during the run (see

@@ -340,9 +340,11 @@ impl MonitorApp {
         let mut setup = SetupWindow::new(self.settings.default_target_tbv);
         setup.form =
             super::setup::SetupForm::from_meta(session.meta(), self.settings.default_target_tbv);
-        // The setup is not opened by itself: the nurse opens it (the header and the ALARM OFF
-        // line say what is missing). Opening it narrows the screen, and today the banner does
-        // not keep its Acknowledge button within a narrower width for a long alarm text.
+        // Without a weight the setup opens by itself, in the side panel: the banner, the
+        // primary values and the Acknowledge button stay in view beside it.
+        if session.patient().weight_kg.is_none() {
+            self.windows.open_form(Form::Setup);
+        }
         self.windows.setup = Some(setup);
         self.plot_view = PlotView::default();
         self.active = Active::Live(Box::new(session));
@@ -387,16 +389,26 @@ impl MonitorApp {
             });
         }
         let now = self.clock.now();
-        // The forms' panel first: the screen lays out in the width it leaves.
-        let live = match &mut self.active {
-            Active::Live(session) => Some(session.as_mut()),
-            _ => None,
-        };
-        self.windows
-            .form_panel(ui, &mut self.settings, live, &mut self.commands, now);
+        let (windows, settings) = (&mut self.windows, &mut self.settings);
+        // Live, the forms' panel goes below the banner and the primary values, which keep the
+        // whole width; elsewhere it comes first and the screen lays out in the width it leaves.
+        if !matches!(self.active, Active::Live(_)) {
+            windows.form_panel(ui, settings, None, &mut self.commands, now);
+        }
         match &mut self.active {
             Active::Live(session) => {
-                live_view(ui, session, now, &mut self.plot_view, &mut self.commands);
+                let session: &LiveSession = session;
+                let mut form = |ui: &mut egui::Ui, commands: &mut Vec<Command>| {
+                    windows.form_panel(ui, settings, Some(session), commands, now);
+                };
+                live_view(
+                    ui,
+                    session,
+                    now,
+                    &mut self.plot_view,
+                    &mut self.commands,
+                    &mut form,
+                );
             }
             Active::Replay(replay) => {
                 replay_view(ui, replay, now, &mut self.plot_view, &mut self.commands);
@@ -539,6 +551,12 @@ impl MonitorApp {
             }
             Command::ShowNote => self.windows.open_form(Form::Note),
             Command::ShowAlarmLimits => self.windows.open_form(Form::AlarmLimits),
+            Command::ShowAlarmReview => self.windows.open_form(Form::AlarmReview),
+            Command::SetAlarmLimits(limits) => {
+                if let Active::Live(session) = &mut self.active {
+                    session.set_alarm_limits(*limits);
+                }
+            }
             Command::StopAndQuit => self.stop_live(AfterStop::Quit),
         }
         // Commands queued by commands run on the next frame.

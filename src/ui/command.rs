@@ -39,6 +39,10 @@ pub enum Command {
     ShowSetup,
     ShowNote,
     ShowAlarmLimits,
+    /// The session's alarm list, in the side panel.
+    ShowAlarmReview,
+    /// The live session's alarm limits, as set in the alarm limits form.
+    SetAlarmLimits(Box<crate::alarms::AlarmSettings>),
     /// Stop the recording, then close the window.
     StopAndQuit,
 }

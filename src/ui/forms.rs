@@ -25,6 +25,8 @@ pub enum Form {
     Setup,
     Note,
     AlarmLimits,
+    /// The live session's alarm list (read only).
+    AlarmReview,
     Export,
 }
 
@@ -35,6 +37,7 @@ impl Form {
             Form::Setup => "Session setup",
             Form::Note => "Add a note",
             Form::AlarmLimits => "Alarm limits",
+            Form::AlarmReview => "Alarm list",
             Form::Export => "Export summary",
         }
     }
@@ -78,7 +81,7 @@ impl Windows {
         &mut self,
         ui: &mut egui::Ui,
         settings: &mut Settings,
-        live: Option<&mut LiveSession>,
+        live: Option<&LiveSession>,
         commands: &mut Vec<Command>,
         now: Timestamp,
     ) {
@@ -86,7 +89,7 @@ impl Windows {
         match self.form {
             Some(Form::Export) if self.export.is_none() => self.form = None,
             Some(Form::Setup) if self.setup.is_none() => self.form = None,
-            Some(Form::Note) if live.is_none() => self.form = None,
+            Some(Form::Note | Form::AlarmReview) if live.is_none() => self.form = None,
             _ => {}
         }
         let Some(form) = self.form else {
@@ -125,7 +128,7 @@ impl Windows {
         ui: &mut egui::Ui,
         form: Form,
         settings: &mut Settings,
-        live: Option<&mut LiveSession>,
+        live: Option<&LiveSession>,
         commands: &mut Vec<Command>,
         now: Timestamp,
     ) -> bool {
@@ -141,7 +144,7 @@ impl Windows {
                 close
             }
             Form::Note => {
-                let clock = NoteClock::of(live.as_deref(), now);
+                let clock = NoteClock::of(live, now);
                 let (note, close) = self.note.ui(ui, clock);
                 if let Some(note) = note {
                     commands.push(Command::AddNote(note));
@@ -155,10 +158,16 @@ impl Windows {
                         self.alarm_limits
                             .ui(ui, &mut settings.alarms, Some(session))
                     {
-                        live.set_alarm_limits(limits);
+                        commands.push(Command::SetAlarmLimits(Box::new(limits)));
                     }
                 } else {
                     self.alarm_limits.ui(ui, &mut settings.alarms, None);
+                }
+                false
+            }
+            Form::AlarmReview => {
+                if let Some(live) = live {
+                    super::alarm_review::alarm_review_ui(ui, live.alarm_review(), now);
                 }
                 false
             }

@@ -11,9 +11,11 @@ use crate::session::LiveSession;
 
 use super::app::Command;
 use super::monitor::{
-    MonitorModel, alarms_off_ui, banner_messages, banner_panel, banner_ui, header_ui, strips_ui,
+    MonitorModel, alarms_off_ui, banner_messages, banner_panel, banner_ui, header_ui,
+    primary_strips_ui, secondary_ui,
 };
 use super::plots::{PlotView, PressureLimits, plots_ui};
+use super::primary::TypeSizes;
 use super::start_screen::file_name;
 use super::theme::{Accent, accent_color};
 use super::value_alarms::ValueAlarms;
@@ -25,6 +27,7 @@ pub fn live_view(
     now: Timestamp,
     view: &mut PlotView,
     commands: &mut Vec<Command>,
+    form: &mut dyn FnMut(&mut egui::Ui, &mut Vec<Command>),
 ) {
     let timeline = session.timeline.now();
     let model = MonitorModel {
@@ -63,7 +66,13 @@ pub fn live_view(
             commands.push(Command::AcknowledgeAlarms);
         }
     });
-    egui::Panel::top("tiles").show(ui, |ui| strips_ui(ui, &model, messages.first()));
+    // The primary values keep the whole width; a form opens below them, beside the rest.
+    let sizes = TypeSizes::for_width(ui.available_width());
+    egui::Panel::top("tiles").show(ui, |ui| primary_strips_ui(ui, &model, messages.first()));
+    // The footer keeps the whole width too: its actions never crowd beside a form.
+    egui::Panel::bottom("footer").show(ui, |ui| footer_ui(ui, session, commands));
+    form(ui, commands);
+    egui::Panel::top("secondary").show(ui, |ui| secondary_ui(ui, &model, sizes));
     if let Some(notice) = &session.notice {
         egui::Panel::top("notice").show(ui, |ui| {
             let dark = ui.visuals().dark_mode;
@@ -77,7 +86,6 @@ pub fn live_view(
     if !session.alarms_off.is_empty() {
         egui::Panel::top("alarms-off").show(ui, |ui| alarms_off_ui(ui, &session.alarms_off));
     }
-    egui::Panel::bottom("footer").show(ui, |ui| footer_ui(ui, session, commands));
     egui::CentralPanel::default().show(ui, |ui| {
         plots_ui(
             ui,
@@ -110,6 +118,14 @@ fn footer_ui(ui: &mut egui::Ui, session: &LiveSession, commands: &mut Vec<Comman
         }
         if ui.button("Alarm limits").clicked() {
             commands.push(Command::ShowAlarmLimits);
+        }
+        let alarms = session.alarm_review().len();
+        if ui
+            .button(format!("Alarm list ({alarms})"))
+            .on_hover_text("Every alarm of the session: raised, cleared, acknowledged and by whom")
+            .clicked()
+        {
+            commands.push(Command::ShowAlarmReview);
         }
         if recording_on {
             if ui.button("Stop recording").clicked() {

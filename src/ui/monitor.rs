@@ -365,9 +365,18 @@ pub fn banner_panel(ui: &egui::Ui) -> egui::Panel {
 /// The primary strip, the progress bar and the second row, their type scaled to the width.
 pub fn strips_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, worst: Option<&BannerMessage>) {
     let sizes = TypeSizes::for_width(ui.available_width());
+    primary_strips_ui(ui, model, worst);
+    secondary_ui(ui, model, sizes);
+}
+
+/// The primary strip and the progress bar.
+pub fn primary_strips_ui(
+    ui: &mut egui::Ui,
+    model: &MonitorModel<'_>,
+    worst: Option<&BannerMessage>,
+) {
     primary_ui(ui, model, worst);
     progress_ui(ui, model);
-    secondary_ui(ui, model, sizes);
 }
 
 /// Progress to the target as a bar under the primary strip (the time left and the projected

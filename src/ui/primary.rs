@@ -530,7 +530,7 @@ fn alarm_ui(
                         let base = priority_color(m.priority);
                         let bright =
                             steady || super::banner::flash_on(m.priority, ui.input(|i| i.time));
-                        let ended = if m.latched { " (ended)" } else { "" };
+                        let ended = if m.latched { " (cleared)" } else { "" };
                         (
                             format!("{} {}{ended}", m.priority.marker(), m.text),
                             if bright {

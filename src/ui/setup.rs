@@ -238,6 +238,19 @@ pub enum SetupAction {
 /// Draws the form; returns what the user asked for.
 pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
     let mut action = SetupAction::None;
+    // The actions first: the form is long, and the panel beside the monitor is short.
+    ui.horizontal(|ui| {
+        let save = ui
+            .add_enabled(form.is_valid(), egui::Button::new("Save patient details"))
+            .on_disabled_hover_text("A field below needs correcting first: it says why");
+        if save.clicked() {
+            action = SetupAction::Save;
+        }
+        if ui.button("Cancel").clicked() {
+            action = SetupAction::Cancel;
+        }
+    });
+    ui.add_space(8.0);
     egui::Grid::new("setup-grid")
         .num_columns(2)
         .spacing([12.0, 10.0])
@@ -331,16 +344,6 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
         });
     ui.add_space(8.0);
     record_form_ui(ui, &mut form.record, today());
-    ui.add_space(8.0);
-    ui.horizontal(|ui| {
-        let save = ui.add_enabled(form.is_valid(), egui::Button::new("Save patient details"));
-        if save.clicked() {
-            action = SetupAction::Save;
-        }
-        if ui.button("Cancel").clicked() {
-            action = SetupAction::Cancel;
-        }
-    });
     action
 }
 

@@ -367,48 +367,46 @@ pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
     egui::CollapsingHeader::new(RichText::new("Labs").strong())
         .default_open(true)
         .show(ui, |ui| {
-            egui::Grid::new("labs-grid")
-                .num_columns(3)
-                .spacing([8.0, 8.0])
-                .show(ui, |ui| {
-                    for field in &mut form.labs {
-                        let label = ui.label(field.analyte.name());
-                        ui.add(egui::TextEdit::singleline(&mut field.text).desired_width(80.0))
+            // One analyte per block, its name above its value and unit, so the form stays
+            // within the panel's width.
+            for field in &mut form.labs {
+                let label = ui.label(field.analyte.name());
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut field.text).desired_width(90.0))
+                        .labelled_by(label.id);
+                    let units = field.analyte.units();
+                    if units.len() == 1 {
+                        ui.label(units[0].label());
+                    } else {
+                        egui::ComboBox::from_id_salt(("lab-unit", field.analyte.key()))
+                            .selected_text(field.unit.label())
+                            .show_ui(ui, |ui| {
+                                for &unit in units {
+                                    ui.selectable_value(&mut field.unit, unit, unit.label());
+                                }
+                            })
+                            .response
                             .labelled_by(label.id);
-                        let units = field.analyte.units();
-                        if units.len() == 1 {
-                            ui.label(units[0].label());
-                        } else {
-                            egui::ComboBox::from_id_salt(("lab-unit", field.analyte.key()))
-                                .selected_text(field.unit.label())
-                                .show_ui(ui, |ui| {
-                                    for &unit in units {
-                                        ui.selectable_value(&mut field.unit, unit, unit.label());
-                                    }
-                                });
-                        }
-                        ui.end_row();
-                        if let Some(Err(e)) = field.checked() {
-                            ui.label("");
-                            error_text(ui, e);
-                            ui.end_row();
-                        }
-                    }
-                    let label = ui.label("Target CD3+ dose");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut form.target_cd3)
-                            .hint_text("2e9")
-                            .desired_width(80.0),
-                    )
-                    .labelled_by(label.id);
-                    ui.label("cells");
-                    ui.end_row();
-                    if let Some(Err(e)) = form.target_cd3() {
-                        ui.label("");
-                        error_text(ui, e);
-                        ui.end_row();
                     }
                 });
+                if let Some(Err(e)) = field.checked() {
+                    error_text(ui, e);
+                }
+                ui.add_space(4.0);
+            }
+            let label = ui.label("Target CD3+ dose");
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.target_cd3)
+                        .hint_text("2e9")
+                        .desired_width(90.0),
+                )
+                .labelled_by(label.id);
+                ui.label("cells");
+            });
+            if let Some(Err(e)) = form.target_cd3() {
+                error_text(ui, e);
+            }
         });
 }
 

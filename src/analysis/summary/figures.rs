@@ -238,7 +238,7 @@ figures! {
     },
     /// Product bag volume.
     CollectMl => FigureDef {
-        key: "collect_ml", label: "Product, machine counter", unit: Ml,
+        key: "collect_ml", label: "Product (machine)", unit: Ml,
         decimals: 1, register_decimals: 1, shown: Line(Volumes),
     },
     PlasmaMl => FigureDef {
