@@ -291,12 +291,60 @@ impl Vitals {
     }
 }
 
+/// A sample of the product bag taken during the run: its CD3+ count and the bag's volume
+/// then, from which the collection efficiency so far is observed
+/// ([`crate::analysis::forecast::ExpectedCe::observed`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductSample {
+    /// The sample's CD3+ count, cells/µL (converted from the unit typed).
+    pub cd3_per_ul: f64,
+    /// The unit the count was typed in (UCUM), and the number typed.
+    pub typed_value: f64,
+    pub typed_unit: String,
+    /// The bag's volume when sampled, mL.
+    pub bag_ml: f64,
+}
+
+impl ProductSample {
+    /// A sample, checked: the count against the product CD3+ range in its unit, the bag's
+    /// volume against the product volume range.
+    pub fn new(
+        value: f64,
+        unit: crate::analysis::labs::LabUnit,
+        bag_ml: f64,
+    ) -> Result<ProductSample, String> {
+        use crate::analysis::labs::{Analyte, LabUnit};
+        let count = Analyte::ProductCd3
+            .check(value, unit)
+            .map_err(|e| e.to_string())?;
+        let bag = Analyte::ProductVolume
+            .check(bag_ml, LabUnit::Millilitre)
+            .map_err(|e| e.to_string())?;
+        Ok(ProductSample {
+            cd3_per_ul: count.canonical,
+            typed_value: value,
+            typed_unit: unit.ucum().to_owned(),
+            bag_ml: bag.canonical,
+        })
+    }
+
+    pub fn sentence(&self) -> String {
+        let unit = crate::analysis::labs::LabUnit::from_ucum(&self.typed_unit)
+            .map_or(self.typed_unit.as_str(), |u| u.label());
+        format!(
+            "Product sample: CD3+ {} {unit}, bag {} mL",
+            self.typed_value, self.bag_ml
+        )
+    }
+}
+
 /// A structured record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Calcium(CalciumGiven),
     Reaction(Reaction),
     Vitals(Vitals),
+    ProductSample(ProductSample),
 }
 
 /// The payload as written: the version tag, the sentence, the record's fields.
@@ -315,6 +363,7 @@ impl Record {
             Record::Calcium(_) => "CALCIUM_GIVEN",
             Record::Reaction(_) => "REACTION",
             Record::Vitals(_) => "VITALS",
+            Record::ProductSample(_) => "PRODUCT_SAMPLE",
         }
     }
 
@@ -323,6 +372,7 @@ impl Record {
             Record::Calcium(_) => "calcium/1",
             Record::Reaction(_) => "reaction/1",
             Record::Vitals(_) => "vitals/1",
+            Record::ProductSample(_) => "product-sample/1",
         }
     }
 
@@ -331,6 +381,7 @@ impl Record {
             Record::Calcium(c) => c.sentence(),
             Record::Reaction(r) => r.sentence(),
             Record::Vitals(v) => v.sentence(),
+            Record::ProductSample(p) => p.sentence(),
         }
     }
 
@@ -341,6 +392,7 @@ impl Record {
             Record::Calcium(record) => serde_json::to_string(&Payload { aph, text, record }),
             Record::Reaction(record) => serde_json::to_string(&Payload { aph, text, record }),
             Record::Vitals(record) => serde_json::to_string(&Payload { aph, text, record }),
+            Record::ProductSample(record) => serde_json::to_string(&Payload { aph, text, record }),
         };
         written.unwrap_or_default()
     }
@@ -362,6 +414,9 @@ impl Record {
             "vitals/1" => serde_json::from_str::<Payload<Vitals>>(text)
                 .ok()
                 .map(|p| Record::Vitals(p.record)),
+            "product-sample/1" => serde_json::from_str::<Payload<ProductSample>>(text)
+                .ok()
+                .map(|p| Record::ProductSample(p.record)),
             _ => None,
         }
     }
@@ -460,6 +515,10 @@ mod tests {
                 .unwrap(),
             ),
             Record::Reaction(Reaction::new(ReactionKind::Other("itch".into()), 1, "", "").unwrap()),
+            Record::ProductSample(
+                ProductSample::new(12.0, crate::analysis::labs::LabUnit::E6PerMillilitre, 95.0)
+                    .unwrap(),
+            ),
             Record::Vitals(
                 Vitals {
                     phase: Some(Phase::After),
@@ -491,6 +550,10 @@ mod tests {
         );
         assert_eq!(
             records[3].sentence(),
+            "Product sample: CD3+ 12 ×10⁶/mL, bag 95 mL"
+        );
+        assert_eq!(
+            records[4].sentence(),
             "After collection: BP 118/72 mmHg HR 80/min"
         );
         assert_eq!(calcium_total_mmol(&records), 6.8);

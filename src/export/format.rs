@@ -224,6 +224,10 @@ pub fn record_sections(s: &Summary) -> Vec<RecordSection> {
             rows: timed(&r.vitals),
         },
         RecordSection {
+            title: "Product samples",
+            rows: timed(&r.product_samples),
+        },
+        RecordSection {
             title: "Record problems",
             rows: r
                 .problems

@@ -90,6 +90,8 @@ pub struct CollectionRecord {
     pub calcium: Vec<RecordLine>,
     pub reactions: Vec<RecordLine>,
     pub vitals: Vec<RecordLine>,
+    /// Product samples taken during the run (CD3+ count, bag volume).
+    pub product_samples: Vec<RecordLine>,
     /// Details given that cannot be used, and why (never quoting an identifier).
     pub problems: Vec<String>,
 }
@@ -179,6 +181,7 @@ pub(super) fn collection_record(
             Record::Calcium(_) => r.calcium.push(line),
             Record::Reaction(_) => r.reactions.push(line),
             Record::Vitals(_) => r.vitals.push(line),
+            Record::ProductSample(_) => r.product_samples.push(line),
         }
         records.push(record);
     }
