@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::recording::SessionMeta;
 
 use super::identity::{CollectionId, NhsNumber};
+use super::labs::Analyte;
 
 /// How the patient's blood is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +206,63 @@ impl CollectionDetails {
     }
 }
 
+/// What links a patient's collections over several days: the patient's number (the NHS
+/// number when valid, else the hospital number) and the collection ID. Two sessions with the
+/// same key are days of one collection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CollectionKey {
+    pub patient: String,
+    pub collection_id: String,
+}
+
+impl CollectionKey {
+    /// The key of a session's metadata; `None` without a valid patient number and collection ID.
+    pub fn of(meta: &SessionMeta) -> Option<CollectionKey> {
+        // The date only matters for the kit and the age, not for the key.
+        let d = CollectionDetails::from_meta(Some(meta), jiff::civil::date(2000, 1, 1));
+        let patient = d
+            .nhs_number
+            .map(|n| format!("nhs:{}", n.digits()))
+            .or_else(|| d.hospital_number.map(|h| format!("hospital:{h}")))?;
+        Some(CollectionKey {
+            patient,
+            collection_id: d.collection_id?.to_string(),
+        })
+    }
+}
+
+/// The CD3+ cells collected, from the metadata's product count and weighed volume (with their
+/// units); `None` without both, or when either is refused.
+pub fn cd3_yield_cells(meta: &SessionMeta) -> Option<f64> {
+    let lab = lab_fields(meta);
+    let count = Analyte::ProductCd3.read(&lab).ok()??;
+    let volume = Analyte::ProductVolume.read(&lab).ok()??;
+    Some(count.canonical * 1000.0 * volume.canonical)
+}
+
+/// The target CD3+ dose, cells, when the metadata gives a plausible one.
+pub fn target_cd3_cells(meta: &SessionMeta) -> Option<f64> {
+    lab_fields(meta)
+        .get("target_cd3_cells")
+        .and_then(Value::as_f64)
+        .filter(|t| t.is_finite() && *t > 0.0)
+}
+
+/// The CE2 of a finished collection, %: its CD3+ yield over the CD3+ cells in the whole
+/// blood processed (pre-count × 1000 × mL); `None` without the inputs or above 100 %.
+pub fn ce2_percent(meta: &SessionMeta, wb_processed_ml: f64) -> Option<f64> {
+    let pre = Analyte::PreCd3.read(&lab_fields(meta)).ok()??;
+    let ce2 = 100.0 * cd3_yield_cells(meta)? / (pre.canonical * 1000.0 * wb_processed_ml);
+    (ce2.is_finite() && ce2 > 0.0 && ce2 <= 100.0).then_some(ce2)
+}
+
+fn lab_fields(meta: &SessionMeta) -> serde_json::Map<String, Value> {
+    match meta.lab.as_ref().map(serde_json::to_value) {
+        Some(Ok(Value::Object(map))) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
 /// Whole years from `from` to `to` (birthdays counted on the day; 29 February on 28 February
 /// in other years, as `Date::checked_add` clamps).
 fn whole_years(from: Date, to: Date) -> Option<i16> {
@@ -281,6 +339,41 @@ mod tests {
         assert!(d.kit_expired(date("2026-11-30")));
         // The kit is good on its expiry day.
         assert!(!d.kit_expired(date("2026-10-31")));
+    }
+
+    #[test]
+    fn collections_are_linked_by_patient_number_and_collection_id_and_yield_from_the_labs() {
+        let meta = parse_meta(
+            r#"{"format": "aph-session/1",
+                "patient": {"nhs_number": "943 476 5919", "hospital_number": "RX1"},
+                "collection": {"id": "KTE-2026-00417"},
+                "lab": {"pre_cd3": {"value": 0.3, "unit": "10*9/L"},
+                        "product_cd3": {"value": 6.2, "unit": "10*6/mL"},
+                        "product_volume_ml": {"value": 210, "unit": "mL"},
+                        "target_cd3_cells": 2e9}}"#,
+        )
+        .unwrap();
+        let key = CollectionKey::of(&meta).unwrap();
+        assert_eq!(key.patient, "nhs:9434765919");
+        assert_eq!(key.collection_id, "KTE-2026-00417");
+        // 6200/µL × 1000 × 210 mL.
+        assert_eq!(cd3_yield_cells(&meta), Some(1.302e9));
+        assert_eq!(target_cd3_cells(&meta), Some(2e9));
+        // 1.302e9 ÷ (300 × 1000 × 11569 mL) = 37.5 %.
+        let ce2 = ce2_percent(&meta, 11_569.2).unwrap();
+        assert!((ce2 - 37.5).abs() < 0.05, "{ce2}");
+        // 1 mL of blood cannot have given it: above 100 %, none.
+        assert_eq!(ce2_percent(&meta, 1.0), None);
+        // Without a collection ID or a patient number, no key.
+        let mut lone = meta.clone();
+        lone.collection = None;
+        assert_eq!(CollectionKey::of(&lone), None);
+        let mut hospital_only = meta;
+        hospital_only.patient.as_mut().unwrap().nhs_number = None;
+        assert_eq!(
+            CollectionKey::of(&hospital_only).unwrap().patient,
+            "hospital:RX1"
+        );
     }
 
     #[test]

@@ -156,6 +156,20 @@ pub fn record_sections(s: &Summary) -> Vec<RecordSection> {
         (Some(false), Some(m)) => Some(format!("not met: {m:.2} × the target dose")),
         _ => None,
     };
+    // A day of a collection over several days: the total so far against the target.
+    let so_far = r
+        .cd3_yield_so_far_cells
+        .filter(|_| r.earlier_days > 0)
+        .map(|cells| {
+            let days = r.earlier_days + 1;
+            let against = r.target_cd3_cells.map_or_else(String::new, |t| {
+                format!(
+                    ": {} the target dose",
+                    if cells >= t { "meets" } else { "short of" }
+                )
+            });
+            format!("{} cells over {days} days{against}", text::cells(cells, 2))
+        });
     let timed = |lines: &[crate::analysis::summary::record::RecordLine]| {
         lines
             .iter()
@@ -209,6 +223,7 @@ pub fn record_sections(s: &Summary) -> Vec<RecordSection> {
                         .map(|t| format!("{} cells", text::cells(t, 2))),
                 ),
                 ("CD3+ yield", target),
+                ("CD3+ so far, all days", so_far),
             ]),
         },
         RecordSection {

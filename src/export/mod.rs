@@ -27,8 +27,9 @@ use std::sync::Arc;
 use sha2::{Digest as _, Sha256};
 
 use crate::analysis::Timeline;
+use crate::analysis::collection::CollectionKey;
 use crate::analysis::summary::{Summary, summarize};
-use crate::recording::{self, LoadError, Recording, create_private_file};
+use crate::recording::{self, LoadError, Recording, create_private_file, read_meta};
 
 pub use self::chart::ChartError;
 pub use self::csv::{REGISTER_COLUMNS, append_to_register, csv_header_and_row, write_csv};
@@ -94,8 +95,10 @@ impl Report {
 
     /// Builds the report of a loaded recording for the formats other than the PDF.
     pub fn summary_only(recording: &Recording) -> Report {
+        let mut summary = summarize(recording);
+        add_earlier_days(&mut summary, &recording.path);
         Report {
-            summary: summarize(recording),
+            summary,
             recording_path: recording.path.clone(),
             pdf: None,
         }
@@ -105,9 +108,10 @@ impl Report {
     /// without reading the rows again; the file is read once for its SHA-256.
     pub fn from_parts(
         recording_path: PathBuf,
-        summary: Summary,
+        mut summary: Summary,
         timeline: Arc<Timeline>,
     ) -> Report {
+        add_earlier_days(&mut summary, &recording_path);
         Report {
             summary,
             pdf: Some(PdfParts {
@@ -123,6 +127,40 @@ impl Report {
         let recording = recording::load(path, |_, _| true)?;
         Ok(Report::from_recording(&recording))
     }
+}
+
+/// A collection over several days: the same collection's earlier days among the recordings
+/// beside this one (same patient number and collection ID, started before it) and the CD3+
+/// yield of all days so far go into the summary's record. Nothing when the recording is not a
+/// day of a collection, or the folder cannot be read.
+fn add_earlier_days(summary: &mut Summary, recording_path: &Path) {
+    let Some(key) = read_meta(recording_path)
+        .ok()
+        .flatten()
+        .and_then(|m| CollectionKey::of(&m))
+    else {
+        return;
+    };
+    let started = summary.time(crate::analysis::Figure::StartedUtc);
+    let folder = recording_path.parent().unwrap_or_else(|| Path::new("."));
+    let Ok(listings) = crate::session::library::scan(folder) else {
+        return;
+    };
+    let earlier: Vec<_> = listings
+        .iter()
+        .filter(|l| l.path != recording_path && l.collection.key.as_ref() == Some(&key))
+        .filter(|l| l.started_utc.zip(started).is_some_and(|(a, b)| a < b))
+        .collect();
+    let this_day = summary.number(crate::analysis::Figure::Cd3YieldCells);
+    let record = &mut summary.record;
+    record.earlier_days = earlier.len();
+    record.cd3_yield_so_far_cells = this_day.map(|cells| {
+        cells
+            + earlier
+                .iter()
+                .filter_map(|l| l.collection.cd3_yield_cells)
+                .sum::<f64>()
+    });
 }
 
 /// The formats a report is saved in.
@@ -422,5 +460,36 @@ mod tests {
         let err = write_atomically(&path, b"{}").unwrap_err();
         assert!(matches!(err, ExportError::OverRecording { .. }), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    #[test]
+    fn the_second_day_of_a_collection_states_the_cd3_yield_of_all_days_so_far() {
+        let dir = tempfile::tempdir().unwrap();
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        for day in ["cart-day1", "cart-day2"] {
+            for ext in ["csv", "session.json"] {
+                fs::copy(
+                    samples.join(format!("{day}.{ext}")),
+                    dir.path().join(format!("{day}.{ext}")),
+                )
+                .unwrap();
+            }
+        }
+        let day2 = Report::load(&dir.path().join("cart-day2.csv")).unwrap();
+        let record = &day2.summary.record;
+        assert_eq!(record.earlier_days, 1);
+        let expected = 6_200.0 * 1000.0 * 210.0 + 5_400.0 * 1000.0 * 205.0;
+        assert!((record.cd3_yield_so_far_cells.unwrap() - expected).abs() < 1.0);
+        let text = crate::export::text::render_text(&day2.summary);
+        assert!(
+            text.contains("2.41 × 10^9 cells over 2 days: meets the target dose"),
+            "{text}"
+        );
+        // Day 1 has no earlier day; alone in a folder, day 2 has none either.
+        let day1 = Report::load(&dir.path().join("cart-day1.csv")).unwrap();
+        assert_eq!(day1.summary.record.earlier_days, 0);
+        fs::remove_file(dir.path().join("cart-day1.csv")).unwrap();
+        let alone = Report::load(&dir.path().join("cart-day2.csv")).unwrap();
+        assert_eq!(alone.summary.record.earlier_days, 0);
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use crate::analysis::Patient;
+use crate::analysis::collection::{CollectionKey, cd3_yield_cells, ce2_percent, target_cd3_cells};
 use crate::analysis::progress::Target;
 use crate::model::{Entry, EntryBody, LinkCode, MachineIdentity, MachineState, Quantity, Sample};
 use crate::recording::format::{COLUMNS, entry_from_cells, header_row};
@@ -68,6 +69,88 @@ pub struct SessionListing {
     /// The whole blood processed as a fraction of the session's target (1.0 = reached), when
     /// the target and, for a target in TBVs, the patient's TBV are known.
     pub target_fraction: Option<f64>,
+    /// The CAR-T collection this recording is a day of, with its figures from the metadata.
+    pub collection: CollectionListing,
+}
+
+/// A recording's part in a CAR-T collection: which collection (patient number and collection
+/// ID), the CD3+ yield and target dose its labs give, and its CE2.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CollectionListing {
+    pub key: Option<CollectionKey>,
+    pub cd3_yield_cells: Option<f64>,
+    pub target_cd3_cells: Option<f64>,
+    pub ce2_percent: Option<f64>,
+}
+
+/// One collection over its days: how many sessions, the CD3+ yield summed over those that give
+/// one, and the target dose (the latest day's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectionTotal {
+    pub key: CollectionKey,
+    /// The sessions, oldest first.
+    pub days: Vec<PathBuf>,
+    /// Sessions whose labs give no yield yet (the product not yet counted).
+    pub days_without_yield: usize,
+    pub cd3_yield_cells: f64,
+    pub target_cd3_cells: Option<f64>,
+}
+
+impl CollectionTotal {
+    /// The cumulative yield against the target: `2.51 × 10^9 of 2.00 × 10^9 CD3+ (met)`.
+    pub fn describe(&self) -> String {
+        let cells = crate::present::text::cells(self.cd3_yield_cells, 2);
+        match self.target_cd3_cells {
+            Some(target) => format!(
+                "{cells} of {} CD3+ cells ({})",
+                crate::present::text::cells(target, 2),
+                if self.cd3_yield_cells >= target {
+                    "target met"
+                } else {
+                    "target not met yet"
+                }
+            ),
+            None => format!("{cells} CD3+ cells"),
+        }
+    }
+}
+
+/// The collections the listings are days of, each with its cumulative CD3+ yield; recordings
+/// not part of a collection are left out. In the order of each collection's first day.
+pub fn collections(listings: &[SessionListing]) -> Vec<CollectionTotal> {
+    let mut days: Vec<&SessionListing> = listings
+        .iter()
+        .filter(|l| l.collection.key.is_some())
+        .collect();
+    days.sort_by(|a, b| a.started_utc.cmp(&b.started_utc).then(a.path.cmp(&b.path)));
+    let mut totals: Vec<CollectionTotal> = Vec::new();
+    for day in days {
+        let Some(key) = &day.collection.key else {
+            continue;
+        };
+        let i = if let Some(i) = totals.iter().position(|t| &t.key == key) {
+            i
+        } else {
+            totals.push(CollectionTotal {
+                key: key.clone(),
+                days: Vec::new(),
+                days_without_yield: 0,
+                cd3_yield_cells: 0.0,
+                target_cd3_cells: None,
+            });
+            totals.len() - 1
+        };
+        let total = &mut totals[i];
+        total.days.push(day.path.clone());
+        match day.collection.cd3_yield_cells {
+            Some(cells) => total.cd3_yield_cells += cells,
+            None => total.days_without_yield += 1,
+        }
+        if day.collection.target_cd3_cells.is_some() {
+            total.target_cd3_cells = day.collection.target_cd3_cells;
+        }
+    }
+    totals
 }
 
 impl SessionListing {
@@ -210,7 +293,7 @@ pub fn inspect(path: &Path) -> Result<SessionListing, InspectError> {
             .map(|(a, b)| b.saturating_sub(a) as f64 / 1000.0),
         wb_processed_ml,
         status,
-        machine: meta.and_then(|m| m.machine),
+        machine: meta.as_ref().and_then(|m| m.machine.clone()),
         port,
         last_t_ms: last_elapsed,
         last_seq: tail_rows.iter().rev().find_map(|e| e.seq),
@@ -218,6 +301,15 @@ pub fn inspect(path: &Path) -> Result<SessionListing, InspectError> {
         demo,
         last_counters: last_counters(&tail_rows),
         target_fraction,
+        collection: meta
+            .as_ref()
+            .map(|m| CollectionListing {
+                key: CollectionKey::of(m),
+                cd3_yield_cells: cd3_yield_cells(m),
+                target_cd3_cells: target_cd3_cells(m),
+                ce2_percent: wb_processed_ml.and_then(|wb| ce2_percent(m, wb)),
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -484,6 +576,51 @@ mod tests {
         assert_eq!(
             recoverable(&listings, now, 3600.0).map(|l| l.path.clone()),
             Some(cut)
+        );
+    }
+
+    #[test]
+    fn a_patients_collection_over_two_days_sums_its_cd3_yield_against_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        for day in ["cart-day1", "cart-day2", "adult-typical-5h"] {
+            for ext in ["csv", "session.json"] {
+                std::fs::copy(
+                    samples.join(format!("{day}.{ext}")),
+                    dir.path().join(format!("{day}.{ext}")),
+                )
+                .unwrap();
+            }
+        }
+        let listings = scan(dir.path()).unwrap();
+        assert_eq!(listings.len(), 3);
+        let totals = collections(&listings);
+        // The adult sample is no CAR-T collection: one collection, of two days.
+        assert_eq!(totals.len(), 1, "{totals:?}");
+        let total = &totals[0];
+        assert_eq!(total.key.collection_id, "KTE-2026-00417");
+        assert_eq!(
+            total
+                .days
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+            ["cart-day1.csv", "cart-day2.csv"]
+        );
+        // Day 1: 6.2 × 10⁶/mL in 210 mL; day 2: 5.4 × 10⁶/mL in 205 mL.
+        let expected = 6_200.0 * 1000.0 * 210.0 + 5_400.0 * 1000.0 * 205.0;
+        assert!((total.cd3_yield_cells - expected).abs() < 1.0);
+        assert_eq!(total.target_cd3_cells, Some(2e9));
+        assert_eq!(
+            total.describe(),
+            "2.41 × 10^9 of 2.00 × 10^9 CD3+ cells (target met)"
+        );
+        // Each day's CE2 is known to the library (for the forecast's median).
+        assert!(
+            listings
+                .iter()
+                .filter(|l| l.collection.key.is_some())
+                .all(|l| l.collection.ce2_percent.is_some())
         );
     }
 }

@@ -408,6 +408,7 @@ mod tests {
             demo,
             last_counters: crate::model::Sample::default(),
             target_fraction: None,
+            collection: crate::session::library::CollectionListing::default(),
         }
     }
 

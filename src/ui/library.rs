@@ -1,10 +1,11 @@
 //! The session library table and the crash-recovery prompt.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use egui::RichText;
 
-use crate::session::library::{SessionListing, SessionStatus};
+use crate::session::library::{SessionListing, SessionStatus, collections};
 
 use super::format::{duration_hm, grouped};
 use super::forms::accent;
@@ -23,6 +24,39 @@ fn local_date_time(t: jiff::Timestamp) -> String {
     t.to_zoned_datetime(jiff::tz::TimeZone::system())
         .strftime("%Y-%m-%d %H:%M")
         .to_string()
+}
+
+/// The CAR-T collections in the folder, each over its days: the cumulative CD3+ yield against
+/// the target dose (nothing when no recording is a day of one).
+fn collections_ui(ui: &mut egui::Ui, listings: &[SessionListing]) {
+    let totals = collections(listings);
+    if totals.is_empty() {
+        return;
+    }
+    ui.label(RichText::new("Collections over several days").strong());
+    for total in &totals {
+        let days = total.days.len();
+        let mut line = format!(
+            "{} · {days} day{} · {}",
+            total.key.collection_id,
+            if days == 1 { "" } else { "s" },
+            total.describe()
+        );
+        if total.days_without_yield > 0 {
+            let _ = write!(
+                line,
+                " · {} day{} without product counts yet",
+                total.days_without_yield,
+                if total.days_without_yield == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+        }
+        ui.label(RichText::new(line).size(16.0));
+    }
+    ui.add_space(6.0);
 }
 
 /// The table of recordings in the session folder.
@@ -45,6 +79,7 @@ pub fn library_ui(ui: &mut egui::Ui, listings: Option<&[SessionListing]>) -> Opt
         ui.label(RichText::new("No recordings yet: start a session or the demo.").weak());
         return action;
     }
+    collections_ui(ui, listings);
     egui::ScrollArea::vertical()
         .max_height(ui.available_height().max(120.0))
         .show(ui, |ui| {

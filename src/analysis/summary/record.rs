@@ -85,6 +85,11 @@ pub struct CollectionRecord {
     pub cd3_target_met: Option<bool>,
     /// The CD3+ yield as a multiple of the target dose.
     pub cd3_target_multiple: Option<f64>,
+    /// The earlier days of the same collection (same patient number and collection ID) found
+    /// beside the recording, and the CD3+ yield of all days so far, this one included (set by
+    /// the export, which can look at the other recordings).
+    pub earlier_days: usize,
+    pub cd3_yield_so_far_cells: Option<f64>,
     /// Calcium given in all, mmol Ca²⁺.
     pub calcium_total_mmol: f64,
     pub calcium: Vec<RecordLine>,
