@@ -403,6 +403,10 @@ pub struct SummaryArgs {
     /// Also append the summary's row to this register (created with its header if missing).
     #[arg(long, value_name = "REGISTER.csv")]
     pub append: Option<PathBuf>,
+    /// Leave the patient's identifiers (hospital number, NHS number, date of birth) out of the
+    /// CSV and register rows.
+    #[arg(long)]
+    pub no_identifiers: bool,
 }
 
 /// Runs `summary` and returns the process exit code: 0 when the summary was made (even if
@@ -424,17 +428,18 @@ pub fn summary(args: &SummaryArgs) -> Result<i32> {
         eprintln!("warning: {problem}");
     }
     // Only the PDF needs the chart's timeline and the file's hash.
-    let report = if args.pdf.is_some() {
+    let mut report = if args.pdf.is_some() {
         Report::from_recording(&recording)
     } else {
         Report::summary_only(&recording)
     };
+    report.identifiers = !args.no_identifiers;
     let s = &report.summary;
     let mut stdout = std::io::stdout().lock();
     let written = if args.json {
         stdout.write_all(export::to_json(s).as_bytes())
     } else if args.csv {
-        stdout.write_all(&export::csv_header_and_row(s))
+        stdout.write_all(&export::csv_header_and_row_with(s, report.identifiers))
     } else if let Some(out) = &args.pdf {
         match export::write(Format::Pdf, &report, out) {
             Ok(Written::Pages(pages)) => writeln!(

@@ -498,9 +498,9 @@ fn every_export_is_written_owner_only_even_over_a_file_others_could_read() {
         readable_by_all(p);
     }
     export::write_pdf(&pdf, &report).expect("write the PDF");
-    export::write_csv(&csv, &report.summary).expect("write the CSV");
+    export::write_csv(&csv, &report.summary, true).expect("write the CSV");
     export::write_json(&json, &report.summary).expect("write the JSON");
-    export::append_to_register(&register, &report.summary).expect("create the register");
+    export::append_to_register(&register, &report.summary, true).expect("create the register");
     for p in [&pdf, &csv, &json, &register] {
         assert_eq!(mode(p), 0o600, "{}", p.display());
         assert_ne!(std::fs::read(p).unwrap(), b"old", "{}", p.display());

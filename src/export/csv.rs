@@ -33,12 +33,43 @@ const IDENTITY_COLUMNS: [&str; 6] = [
 /// figures of the table; they came with the register format that has them).
 const TEXT_COLUMNS: [&str; 2] = ["tbv_method", "notices"];
 
+/// The register's columns of the collection record (a CAR-T collection's identity,
+/// consumables, labs, product and calcium; empty for other sessions). The first three are the
+/// patient's identifiers, left empty when the row is written without them.
+const RECORD_COLUMNS: [&str; 19] = [
+    "hospital_number",
+    "nhs_number",
+    "date_of_birth",
+    "collection_id",
+    "vascular_access",
+    "access_site",
+    "checker",
+    "anticoagulant_lot",
+    "kit_lot",
+    "kit_expiry",
+    "labs",
+    "product_volume_weighed_ml",
+    "target_cd3_cells",
+    "cd3_target_met",
+    "cd3_yield_so_far_cells",
+    "calcium_total_mmol",
+    "reactions",
+    "vitals",
+    "record_problems",
+];
+
+/// How many of [`RECORD_COLUMNS`] are the patient's identifiers.
+const IDENTIFIER_COLUMNS: usize = 3;
+
 /// The register's last columns: the logs and what could not be computed.
 const LOG_COLUMNS: [&str; 3] = ["alarm_log", "note_log", "unavailable"];
 
 /// How many columns the register has.
-pub const REGISTER_WIDTH: usize =
-    IDENTITY_COLUMNS.len() + FIGURE_COUNT + TEXT_COLUMNS.len() + LOG_COLUMNS.len();
+pub const REGISTER_WIDTH: usize = IDENTITY_COLUMNS.len()
+    + FIGURE_COUNT
+    + TEXT_COLUMNS.len()
+    + RECORD_COLUMNS.len()
+    + LOG_COLUMNS.len();
 
 /// The register's columns, in order: the identity, every figure of the table (its key), the
 /// TBV's method and the notices, the logs.
@@ -63,6 +94,12 @@ const fn register_columns() -> [&'static str; REGISTER_WIDTH] {
         i += 1;
         t += 1;
     }
+    let mut record = 0;
+    while record < RECORD_COLUMNS.len() {
+        columns[i] = RECORD_COLUMNS[record];
+        i += 1;
+        record += 1;
+    }
     let mut l = 0;
     while l < LOG_COLUMNS.len() {
         columns[i] = LOG_COLUMNS[l];
@@ -82,8 +119,9 @@ pub fn header_row() -> Vec<u8> {
     out
 }
 
-/// The summary's cells, in [`REGISTER_COLUMNS`] order.
-pub fn cells(s: &Summary) -> Vec<String> {
+/// The summary's cells, in [`REGISTER_COLUMNS`] order; the patient's identifiers only when
+/// `identifiers` is set.
+pub fn cells(s: &Summary, identifiers: bool) -> Vec<String> {
     // Escaped before line breaks and tabs become spaces: a text starting with CR or tab keeps
     // its `'`, so a reader that trims leading spaces cannot turn `\r=…` into a formula.
     let text = |v: Option<&str>| one_line(&escape_text(v.unwrap_or("")));
@@ -150,9 +188,66 @@ pub fn cells(s: &Summary) -> Vec<String> {
     cells.extend([
         text(s.tbv_method.map(TbvMethod::key)),
         escape_text(&one_line(&s.notices.join(" | "))),
+    ]);
+    cells.extend(record_cells(s, identifiers));
+    cells.extend([
         escape_text(&alarm_log.join(" | ")),
         escape_text(&note_log.join(" | ")),
         escape_text(&unavailable.join("; ")),
+    ]);
+    cells
+}
+
+/// The collection record's cells, in [`RECORD_COLUMNS`] order.
+fn record_cells(s: &Summary, identifiers: bool) -> Vec<String> {
+    let r = &s.record;
+    let text = |v: Option<&String>| one_line(&escape_text(v.map_or("", String::as_str)));
+    let number = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v}"));
+    let list = |lines: &[crate::analysis::summary::record::RecordLine]| {
+        escape_text(&one_line(
+            &lines
+                .iter()
+                .map(|l| format!("{} {}", offset_hms(l.at_s), l.text))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        ))
+    };
+    let labs = r
+        .labs
+        .iter()
+        .map(|l| format!("{} {} {}", l.key, l.value, l.unit))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut cells = vec![
+        text(r.hospital_number.as_ref()),
+        text(r.nhs_number.as_ref()),
+        text(r.date_of_birth.as_ref()),
+    ];
+    if !identifiers {
+        cells.iter_mut().for_each(String::clear);
+    }
+    debug_assert_eq!(cells.len(), IDENTIFIER_COLUMNS);
+    cells.extend([
+        text(r.collection_id.as_ref()),
+        text(r.vascular_access.as_ref()),
+        text(r.access_site.as_ref()),
+        text(r.checker.as_ref()),
+        text(r.anticoagulant_lot.as_ref()),
+        text(r.kit_lot.as_ref()),
+        text(r.kit_expiry.as_ref()),
+        escape_text(&labs),
+        number(r.product_volume_weighed_ml),
+        number(r.target_cd3_cells),
+        r.cd3_target_met.map_or_else(String::new, |m| m.to_string()),
+        number(r.cd3_yield_so_far_cells),
+        if r.is_empty() {
+            String::new()
+        } else {
+            number(Some(r.calcium_total_mmol))
+        },
+        list(&r.reactions),
+        list(&r.vitals),
+        escape_text(&one_line(&r.problems.join("; "))),
     ]);
     cells
 }
@@ -163,33 +258,39 @@ fn one_line(text: &str) -> String {
 }
 
 /// The summary's row (`\r\n`-terminated).
-pub fn row(s: &Summary) -> Vec<u8> {
+pub fn row(s: &Summary, identifiers: bool) -> Vec<u8> {
     let mut out = Vec::new();
-    write_record(cells(s), &mut out);
+    write_record(cells(s, identifiers), &mut out);
     out
 }
 
-/// The header and the summary's row: a CSV file of one session.
+/// The header and the summary's row, identifiers included: a CSV file of one session.
 pub fn csv_header_and_row(s: &Summary) -> Vec<u8> {
+    header_and_row(s, true)
+}
+
+/// The header and the summary's row, the patient's identifiers only when `identifiers` is set.
+pub fn header_and_row(s: &Summary, identifiers: bool) -> Vec<u8> {
     let mut out = header_row();
-    out.extend_from_slice(&row(s));
+    out.extend_from_slice(&row(s, identifiers));
     out
 }
 
-/// Writes the one-session CSV to `path` (owner-only, atomically).
-pub fn write_csv(path: &Path, s: &Summary) -> Result<(), ExportError> {
-    write_atomically(path, &csv_header_and_row(s))
+/// Writes the one-session CSV to `path` (owner-only, atomically), the patient's identifiers
+/// only when `identifiers` is set.
+pub fn write_csv(path: &Path, s: &Summary, identifiers: bool) -> Result<(), ExportError> {
+    write_atomically(path, &header_and_row(s, identifiers))
 }
 
 /// Appends the summary's row to the register at `path`, creating it (owner-only, with the
 /// header) when it does not exist. Refuses, appending nothing, when the file's first line is
-/// not this register's header.
-pub fn append_to_register(path: &Path, s: &Summary) -> Result<(), ExportError> {
+/// not this register's header. The patient's identifiers go in only when `identifiers` is set.
+pub fn append_to_register(path: &Path, s: &Summary, identifiers: bool) -> Result<(), ExportError> {
     let write_error = |source| ExportError::Write {
         path: path.to_owned(),
         source,
     };
-    let row = row(s);
+    let row = row(s, identifiers);
     match create_private_file(path) {
         Ok(mut file) => {
             let mut bytes = header_row();
@@ -351,8 +452,8 @@ mod tests {
     fn the_register_gets_its_header_once_and_one_row_per_session() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("register.csv");
-        append_to_register(&path, &summary_with_note("first")).unwrap();
-        append_to_register(&path, &summary_with_note("second")).unwrap();
+        append_to_register(&path, &summary_with_note("first"), true).unwrap();
+        append_to_register(&path, &summary_with_note("second"), true).unwrap();
         let rows = parse(&std::fs::read(&path).unwrap());
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0], REGISTER_COLUMNS);
@@ -370,7 +471,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("other.csv");
         std::fs::write(&path, "name,age\r\nbob,4\r\n").unwrap();
-        let err = append_to_register(&path, &summary_with_note("x")).unwrap_err();
+        let err = append_to_register(&path, &summary_with_note("x"), true).unwrap_err();
         assert!(matches!(err, ExportError::RegisterHeader { .. }), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"name,age\r\nbob,4\r\n");
     }
@@ -384,9 +485,32 @@ mod tests {
         bytes.push(b'\n');
         bytes.extend_from_slice(b"a,b");
         std::fs::write(&path, &bytes).unwrap();
-        append_to_register(&path, &summary_with_note("x")).unwrap();
+        append_to_register(&path, &summary_with_note("x"), true).unwrap();
         let rows = parse(&std::fs::read(&path).unwrap());
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[2].len(), REGISTER_COLUMNS.len());
+    }
+
+    #[test]
+    fn the_collection_record_is_in_the_row_and_the_identifiers_only_when_asked() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/cart-day1.csv");
+        let recording = crate::recording::load(&path, |_, _| true).unwrap();
+        let s = crate::analysis::summarize(&recording);
+        let cell = |identifiers: bool, name: &str| {
+            let rows = parse(&header_and_row(&s, identifiers));
+            let i = REGISTER_COLUMNS.iter().position(|c| *c == name).unwrap();
+            rows[1][i].clone()
+        };
+        assert_eq!(cell(true, "nhs_number"), "943 476 5919");
+        assert_eq!(cell(true, "date_of_birth"), "1971-04-23");
+        assert_eq!(cell(true, "collection_id"), "KTE-2026-00417");
+        assert_eq!(cell(true, "calcium_total_mmol"), "4.4");
+        assert_eq!(cell(true, "product_volume_weighed_ml"), "210");
+        assert!(cell(true, "labs").contains("pre_cd3 0.3 10*9/L"));
+        for identifier in ["hospital_number", "nhs_number", "date_of_birth"] {
+            assert_eq!(cell(false, identifier), "", "{identifier}");
+        }
+        // Without identifiers the record is still there.
+        assert_eq!(cell(false, "collection_id"), "KTE-2026-00417");
     }
 }

@@ -32,7 +32,10 @@ use crate::analysis::summary::{Summary, summarize};
 use crate::recording::{self, LoadError, Recording, create_private_file, read_meta};
 
 pub use self::chart::ChartError;
-pub use self::csv::{REGISTER_COLUMNS, append_to_register, csv_header_and_row, write_csv};
+pub use self::csv::{
+    REGISTER_COLUMNS, append_to_register, csv_header_and_row,
+    header_and_row as csv_header_and_row_with, write_csv,
+};
 pub use self::fonts::FontError;
 pub use self::json::{to_json, write_json};
 pub use self::pdf::{PdfError, render_pdf, write_pdf};
@@ -67,6 +70,9 @@ pub struct Report {
     pub recording_path: PathBuf,
     /// What only the PDF needs; `None` in a report made for the other formats alone.
     pub pdf: Option<PdfParts>,
+    /// Whether the CSV and register rows carry the patient's identifiers (hospital number,
+    /// NHS number, date of birth); a register kept without them is a setting.
+    pub identifiers: bool,
 }
 
 /// What the PDF report adds to the summary: the chart and the recording's fingerprint. Making
@@ -101,6 +107,7 @@ impl Report {
             summary,
             recording_path: recording.path.clone(),
             pdf: None,
+            identifiers: true,
         }
     }
 
@@ -119,6 +126,7 @@ impl Report {
                 recording_sha256: sha256_file(&recording_path).ok(),
             }),
             recording_path,
+            identifiers: true,
         }
     }
 
@@ -233,9 +241,10 @@ impl std::fmt::Display for Written {
 pub fn write(format: Format, report: &Report, out: &Path) -> Result<Written, ExportError> {
     match format {
         Format::Pdf => write_pdf(out, report).map(Written::Pages),
-        Format::Csv => write_csv(out, &report.summary).map(|()| Written::Row),
+        Format::Csv => write_csv(out, &report.summary, report.identifiers).map(|()| Written::Row),
         Format::Json => write_json(out, &report.summary).map(|()| Written::Object),
-        Format::Register => append_to_register(out, &report.summary).map(|()| Written::RowAppended),
+        Format::Register => append_to_register(out, &report.summary, report.identifiers)
+            .map(|()| Written::RowAppended),
     }
 }
 

@@ -36,6 +36,8 @@ pub struct ExportWindow {
     opening: Option<Job<Result<(), String>>>,
     /// The outcome of the last save, for the nurse.
     pub status: Option<Result<String, String>>,
+    /// Whether the CSV and register rows carry the patient's identifiers.
+    pub identifiers: bool,
     text: String,
     wake: Wake,
 }
@@ -78,6 +80,7 @@ impl ExportWindow {
             prompt: None,
             opening: None,
             status: None,
+            identifiers: true,
             text: String::new(),
             wake,
         }
@@ -152,7 +155,12 @@ impl ExportWindow {
         let Some(Ok(report)) = &self.report else {
             return;
         };
-        let report = report.clone();
+        let mut report = report.clone();
+        if report.identifiers != self.identifiers {
+            let mut without = (*report).clone();
+            without.identifiers = self.identifiers;
+            report = Arc::new(without);
+        }
         let recording = self.recording.clone();
         self.prompt = None;
         self.saving = Some(Job::spawn("export", self.wake.clone(), move || {
@@ -252,6 +260,11 @@ fn export_ui(ui: &mut egui::Ui, window: &mut ExportWindow) {
     {
         window.print();
     }
+    ui.checkbox(
+        &mut window.identifiers,
+        "Patient identifiers in the CSV and the register",
+    )
+    .on_hover_text("Hospital number, NHS number and date of birth; the PDF always carries them");
     ui.horizontal_wrapped(|ui| {
         for format in [Format::Pdf, Format::Csv, Format::Json] {
             let label = format!("Save {} beside the recording", format.name());
