@@ -4,6 +4,7 @@
 use egui::{Align, Layout, RichText};
 use jiff::Timestamp;
 
+use crate::analysis::forecast::live_forecast;
 use crate::analysis::progress;
 use crate::model::MachineState;
 use crate::protocol::DecodeStats;
@@ -30,9 +31,18 @@ pub fn live_view(
     form: &mut dyn FnMut(&mut egui::Ui, &mut Vec<Command>),
 ) {
     let timeline = session.timeline.now();
+    let shown_progress = progress(timeline, session.patient(), session.target());
+    // The unit's past CE2 is not looked up yet: typed or observed only.
+    let forecast = live_forecast(
+        session.meta().lab.as_ref(),
+        timeline,
+        &shown_progress,
+        now,
+        None,
+    );
     let model = MonitorModel {
         timeline,
-        progress: progress(timeline, session.patient(), session.target()),
+        progress: shown_progress,
         patient: session.patient(),
         target: session.target(),
         machine: session
@@ -47,6 +57,7 @@ pub fn live_view(
         citrate: session.citrate,
         limits: session.alarms.settings,
         in_alarm: ValueAlarms::from_engine(&session.alarms.active()),
+        forecast,
     };
     let engine_alarms = session.alarms.active();
     let messages = banner_messages(
