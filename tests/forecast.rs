@@ -132,7 +132,7 @@ fn entry(s: u64, body: EntryBody) -> Entry {
 /// 30 minutes of RUN at 50 mL/min of whole blood; a product sample at 10 minutes (500 mL
 /// processed) of 25 000 CD3+/µL in a 5 mL bag: 1.25 × 10^8 cells of the 2.5 × 10^8 processed
 /// at 500/µL, a CE2 of 50 %. `lab` goes into the metadata.
-fn recording(lab: serde_json::Value) -> Recording {
+fn recording(lab: &serde_json::Value) -> Recording {
     let mut entries = vec![entry(0, EntryBody::State(MachineState::Run))];
     for s in 1..=1800 {
         entries.push(entry(
@@ -165,7 +165,7 @@ fn recording(lab: serde_json::Value) -> Recording {
         "format": "aph-session/1",
         "patient": {"id": "FORECAST-1", "weight_kg": 80.0, "height_cm": 178.0, "sex": "male"},
         "targets": {"wb_processed_l": 10.0},
-        "lab": lab,
+        "lab": lab.clone(),
     }))
     .unwrap();
     Recording {
@@ -205,7 +205,7 @@ fn seek(harness: &mut Harness<'static, MonitorApp>, s: f64) {
 
 #[test]
 fn a_replay_shows_the_forecast_as_of_the_playhead() {
-    let (mut harness, _dir) = harness(recording(serde_json::json!({
+    let (mut harness, _dir) = harness(recording(&serde_json::json!({
         "pre_cd3": {"value": 0.5, "unit": "10*9/L"},
         "target_cd3_cells": 1e9,
         "expected_ce2_percent": 40,
@@ -232,7 +232,7 @@ fn a_replay_shows_the_forecast_as_of_the_playhead() {
 
 #[test]
 fn a_missing_input_is_named_and_a_collection_without_cd3_inputs_shows_nothing() {
-    let (mut harness, _dir) = harness(recording(serde_json::json!({
+    let (mut harness, _dir) = harness(recording(&serde_json::json!({
         "pre_cd3": {"value": 500, "unit": "/uL"},
         "target_cd3_cells": 1e9,
     })));
@@ -246,7 +246,7 @@ fn a_missing_input_is_named_and_a_collection_without_cd3_inputs_shows_nothing() 
 }
 
 fn harness_without_lab() -> (Harness<'static, MonitorApp>, tempfile::TempDir) {
-    let mut r = recording(serde_json::Value::Null);
+    let mut r = recording(&serde_json::Value::Null);
     // The product sample note stays: without a pre-count it says nothing.
     r.meta.as_mut().unwrap().lab = None;
     harness(r)
@@ -255,7 +255,7 @@ fn harness_without_lab() -> (Harness<'static, MonitorApp>, tempfile::TempDir) {
 #[test]
 fn the_live_forecast_reads_the_moment_not_the_end() {
     // The same as the replay, headless: at 5 min the product sample of 10 min is not seen.
-    let r = recording(serde_json::json!({
+    let r = recording(&serde_json::json!({
         "pre_cd3_per_ul": 500,
         "target_cd3_cells": 1e9,
         "expected_ce2_percent": 40,

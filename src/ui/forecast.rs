@@ -109,11 +109,14 @@ pub fn forecast_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, sizes: TypeSizes
             });
         })
         .response;
-    if let Some(why) = model.not_current() {
-        response.on_hover_text(format!(
-            "Not current ({why}): the forecast as of the last value received"
-        ));
-    }
+    let how = "Estimated: pre-collection CD3+ × whole blood processed × CE2; the time at the \
+               processing rate of the last 10 minutes of RUN";
+    match model.not_current() {
+        Some(why) => response.on_hover_text(format!(
+            "Not current ({why}): the forecast as of the last value received. {how}"
+        )),
+        None => response.on_hover_text(how),
+    };
 }
 
 #[cfg(test)]
