@@ -149,7 +149,11 @@ impl RecordForm {
             }
         }
         form.target_cd3 = text_of(lab.get("target_cd3_cells"));
-        form.expected_ce2 = text_of(lab.get(EXPECTED_CE2_KEY));
+        // A number as people write it: 45, not 45.0.
+        form.expected_ce2 = match lab.get(EXPECTED_CE2_KEY).and_then(Value::as_f64) {
+            Some(v) => v.to_string(),
+            None => text_of(lab.get(EXPECTED_CE2_KEY)),
+        };
         form
     }
 
