@@ -10,7 +10,19 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use serde_json::{Map, Value};
+
+use crate::recording::meta::LabMeta;
+
+use super::labs::Analyte;
 use super::progress::Progress;
+use super::records::Record;
+use super::timeline::{Moment, Series};
+
+/// The metadata key of the CE2 the nurse expects (`lab.expected_ce2_percent`, a bare number).
+pub const EXPECTED_CE2_KEY: &str = "expected_ce2_percent";
+/// The note code of a mid-run product sample ([`Record::ProductSample`]).
+pub const PRODUCT_SAMPLE_CODE: &str = "PRODUCT_SAMPLE";
 
 /// Where the CE2 of a forecast comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -122,6 +134,8 @@ pub enum DoseReached {
 /// The forecast of the target dose.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DoseForecast {
+    /// The target dose, CD3+ cells.
+    pub target_cells: f64,
     /// CD3+ cells collected so far, estimated.
     pub cells_so_far: f64,
     /// Whole blood to process in all for the target dose, mL.
@@ -168,12 +182,105 @@ pub fn forecast(
         }
     };
     Some(DoseForecast {
+        target_cells,
         cells_so_far: processed * cells_per_ml,
         wb_needed_ml,
         wb_remaining_ml,
         reached,
         ce,
     })
+}
+
+/// The forecast as the monitor shows it at a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveForecast {
+    /// The session has no CD3+ input at all (not a CAR-T collection): nothing is shown.
+    NotApplicable,
+    /// A CD3+ collection whose forecast cannot be made yet: why.
+    Unavailable(String),
+    Ready(DoseForecast),
+}
+
+/// The expected CE2 typed in the metadata (`lab.expected_ce2_percent`): `None` when absent,
+/// an error when it is not a number from above 0 to 100.
+pub fn typed_ce(lab: &Map<String, Value>) -> Option<Result<ExpectedCe, String>> {
+    match lab.get(EXPECTED_CE2_KEY) {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(ExpectedCe::typed(n.as_f64().unwrap_or(f64::NAN))),
+        Some(other) => Some(Err(format!("the expected CE2 {other} is not a number"))),
+    }
+}
+
+/// The CE2 observed in the latest product sample noted by the moment, with the whole blood
+/// processed when it was noted; `None` without one.
+pub fn observed_ce(moment: Moment<'_>, pre_cd3_per_ul: f64) -> Option<Result<ExpectedCe, String>> {
+    let until = moment.x_range().map(|(_, x)| x);
+    let timeline = moment.timeline;
+    timeline
+        .notes
+        .iter()
+        .rev()
+        .filter(|n| n.code == PRODUCT_SAMPLE_CODE && until.is_none_or(|u| n.x <= u))
+        .find_map(|n| match Record::from_text(&n.text) {
+            Some(Record::ProductSample(sample)) => Some((n.x, sample)),
+            _ => None,
+        })
+        .map(|(x, sample)| {
+            let wb = timeline
+                .moment(x)
+                .latest_value(Series::WbProcessedMl)
+                .unwrap_or(0.0);
+            ExpectedCe::observed(pre_cd3_per_ul, sample.cd3_per_ul, sample.bag_ml, wb)
+                .map_err(|e| format!("the product sample: {e}"))
+        })
+}
+
+/// The forecast at `moment` (the live end or the replay's playhead) from the session's lab
+/// values, the product samples noted by then and, when nothing better, `past` (the median CE2
+/// of the unit's past collections, [`ExpectedCe::median_of`]). The CE2 is the one observed in
+/// the latest product sample, else the one typed, else `past`. A product sample whose CE2 is
+/// implausible is passed over for the next source.
+pub fn live_forecast(
+    lab: Option<&LabMeta>,
+    moment: Moment<'_>,
+    progress: &Progress,
+    now: Timestamp,
+    past: Option<ExpectedCe>,
+) -> LiveForecast {
+    let fields = match lab.map(serde_json::to_value) {
+        Some(Ok(Value::Object(fields))) => fields,
+        _ => Map::new(),
+    };
+    let pre = Analyte::PreCd3.read(&fields);
+    let target = fields.get("target_cd3_cells").filter(|v| !v.is_null());
+    let typed = typed_ce(&fields);
+    if matches!(pre, Ok(None)) && target.is_none() && typed.is_none() {
+        return LiveForecast::NotApplicable;
+    }
+    let pre = match pre {
+        Ok(Some(v)) => v.canonical,
+        Ok(None) => return LiveForecast::Unavailable("needs a pre-collection CD3+".into()),
+        Err(e) => return LiveForecast::Unavailable(e.to_string()),
+    };
+    let target = match target.map(|v| v.as_f64().filter(|t| t.is_finite() && *t > 0.0)) {
+        Some(Some(t)) => t,
+        Some(None) => {
+            return LiveForecast::Unavailable("the target dose is not a number of cells".into());
+        }
+        None => return LiveForecast::Unavailable("needs a target dose".into()),
+    };
+    let observed = observed_ce(moment, pre).and_then(Result::ok);
+    let ce = match (observed, typed, past) {
+        (Some(ce), _, _) | (None, Some(Ok(ce)), _) | (None, None, Some(ce)) => ce,
+        (None, Some(Err(e)), _) => return LiveForecast::Unavailable(e),
+        (None, None, None) => {
+            return LiveForecast::Unavailable("needs an expected CE2".into());
+        }
+    };
+    match forecast(pre, target, ce, progress, now) {
+        Some(f) => LiveForecast::Ready(f),
+        None => LiveForecast::Unavailable("no whole blood processed yet".into()),
+    }
 }
 
 #[cfg(test)]
@@ -248,5 +355,146 @@ mod tests {
         // A sample count in ×10⁹/L read as /µL would make 1 %... or 50 000 %: refused.
         assert!(ExpectedCe::observed(1000.0, 20_000_000.0, 100.0, 4000.0).is_err());
         assert!(ExpectedCe::observed(1000.0, 20_000.0, 100.0, 0.0).is_err());
+    }
+
+    mod live {
+        use super::super::*;
+        use crate::analysis::labs::LabUnit;
+        use crate::analysis::progress::{Target, progress};
+        use crate::analysis::records::ProductSample;
+        use crate::analysis::{Patient, Timeline};
+        use crate::model::{Entry, EntryBody, MachineState, Note, Quantity, Sample};
+
+        fn at(s: u64) -> Timestamp {
+            Timestamp::from_second(1_800_000_000 + s as i64).unwrap()
+        }
+
+        /// RUN at 50 mL/min of whole blood for `minutes`, a sample a second; `notes` at
+        /// their second.
+        fn timeline(minutes: u64, notes: &[(u64, String, String)]) -> Timeline {
+            let mut t = Timeline::new();
+            let entry = |s: u64, body| Entry {
+                time_utc: at(s),
+                elapsed_ms: Some(s * 1000),
+                seq: None,
+                body,
+            };
+            t.push(&entry(0, EntryBody::State(MachineState::Run)));
+            for s in 1..=minutes * 60 {
+                let sample = Sample::default()
+                    .with(Quantity::InletMl, 55.0 * s as f64 / 60.0)
+                    .with(Quantity::AcMl, 5.0 * s as f64 / 60.0);
+                t.push(&entry(s, EntryBody::Sample(sample)));
+                for (_, code, text) in notes.iter().filter(|n| n.0 == s) {
+                    t.push(&Entry {
+                        elapsed_ms: None,
+                        ..entry(
+                            s,
+                            EntryBody::Note(Note {
+                                code: code.clone(),
+                                text: text.clone(),
+                            }),
+                        )
+                    });
+                }
+            }
+            t
+        }
+
+        fn lab(json: serde_json::Value) -> LabMeta {
+            serde_json::from_value(json).unwrap()
+        }
+
+        fn at_moment(lab: Option<&LabMeta>, t: &Timeline, x: f64) -> LiveForecast {
+            let moment = t.moment(x);
+            let p = progress(moment, &Patient::default(), Target::WbLitres(10.0));
+            let now = moment.clock_at(x).unwrap();
+            live_forecast(lab, moment, &p, now, None)
+        }
+
+        #[test]
+        fn a_collection_without_cd3_inputs_has_no_forecast_and_says_nothing() {
+            let t = timeline(20, &[]);
+            assert_eq!(at_moment(None, &t, 600.0), LiveForecast::NotApplicable);
+            let other = lab(serde_json::json!({"product_volume_ml": 200}));
+            assert_eq!(
+                at_moment(Some(&other), &t, 600.0),
+                LiveForecast::NotApplicable
+            );
+        }
+
+        #[test]
+        fn a_missing_input_is_named() {
+            let t = timeline(20, &[]);
+            for (json, why) in [
+                (
+                    serde_json::json!({"target_cd3_cells": 2e9}),
+                    "needs a pre-collection CD3+",
+                ),
+                (
+                    serde_json::json!({"pre_cd3_per_ul": 500}),
+                    "needs a target dose",
+                ),
+                (
+                    serde_json::json!({"pre_cd3_per_ul": 500, "target_cd3_cells": 2e9}),
+                    "needs an expected CE2",
+                ),
+            ] {
+                let lab = lab(json);
+                assert_eq!(
+                    at_moment(Some(&lab), &t, 600.0),
+                    LiveForecast::Unavailable(why.into())
+                );
+            }
+        }
+
+        #[test]
+        fn the_ce_is_observed_in_the_latest_sample_before_the_moment_else_typed_else_past() {
+            // 500 CD3+/µL. At 10 min, 500 mL processed; a sample of 30 000/µL in a 4 mL bag
+            // holds 1.2e8 cells of the 2.5e8 processed: 48 %. At 15 min, 750 mL; 40 000/µL
+            // in 6 mL: 2.4e8 of 3.75e8, 64 %.
+            let sample = |cd3: f64, bag: f64| {
+                let r = Record::ProductSample(
+                    ProductSample::new(cd3, LabUnit::PerMicrolitre, bag).unwrap(),
+                );
+                (r.code().to_owned(), r.to_text())
+            };
+            let (code, first) = sample(30_000.0, 4.0);
+            let (_, second) = sample(40_000.0, 6.0);
+            let t = timeline(20, &[(600, code.clone(), first), (900, code, second)]);
+            let typed = lab(serde_json::json!({
+                "pre_cd3_per_ul": 500, "target_cd3_cells": 2e9, "expected_ce2_percent": 40,
+            }));
+            let ce = |f: LiveForecast| match f {
+                LiveForecast::Ready(f) => (f.ce.percent, f.ce.source),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(
+                ce(at_moment(Some(&typed), &t, 300.0)),
+                (40.0, CeSource::Typed)
+            );
+            let (p, source) = ce(at_moment(Some(&typed), &t, 700.0));
+            assert!(
+                (p - 48.0).abs() < 1e-9 && source == CeSource::ProductSample,
+                "{p}"
+            );
+            let (p, _) = ce(at_moment(Some(&typed), &t, 1100.0));
+            assert!((p - 64.0).abs() < 1e-9, "{p}");
+            // Without a typed CE2, the past collections' median.
+            let bare = lab(serde_json::json!({"pre_cd3_per_ul": 500, "target_cd3_cells": 2e9}));
+            let past = ExpectedCe::median_of(&[30.0, 50.0]);
+            let moment = t.moment(300.0);
+            let p = progress(moment, &Patient::default(), Target::WbLitres(10.0));
+            let f = live_forecast(Some(&bare), moment, &p, at(300), past);
+            assert_eq!(ce(f), (40.0, CeSource::PastCollections(2)));
+            // A typed CE2 out of range is named, not used.
+            let wrong = lab(serde_json::json!({
+                "pre_cd3_per_ul": 500, "target_cd3_cells": 2e9, "expected_ce2_percent": 140,
+            }));
+            assert!(matches!(
+                at_moment(Some(&wrong), &t, 300.0),
+                LiveForecast::Unavailable(why) if why.contains("140 %")
+            ));
+        }
     }
 }

@@ -12,7 +12,6 @@ use egui::RichText;
 
 use crate::acquisition::{PortListing, list_ports};
 use crate::job::{Job, Poll, Wake};
-use crate::recording::Recording;
 use crate::session::library::{SessionListing, recoverable};
 use crate::session::replay::{Replay, SPEED_RANGE};
 use crate::session::{LiveSession, SessionStart, StartError, start_live_in_background};
@@ -31,6 +30,8 @@ use super::setup::SetupWindow;
 use super::start_screen::{Busy, StartScreen, file_name};
 use super::theme::{self, Theme};
 use super::windows::Windows;
+
+mod replay;
 
 /// How the app opens.
 #[derive(Debug, Clone, PartialEq)]
@@ -389,6 +390,10 @@ impl MonitorApp {
             });
         }
         let now = self.clock.now();
+        let past_ce = match &self.active {
+            Active::Replay(r) => self.past_ce(Some(&r.player.recording.path)),
+            _ => self.past_ce(None),
+        };
         let (windows, settings) = (&mut self.windows, &mut self.settings);
         // Live, the forms' panel goes below the banner and the primary values, which keep the
         // whole width; elsewhere it comes first and the screen lays out in the width it leaves.
@@ -408,10 +413,12 @@ impl MonitorApp {
                     &mut self.plot_view,
                     &mut self.commands,
                     &mut form,
+                    past_ce,
                 );
             }
             Active::Replay(replay) => {
-                replay_view(ui, replay, now, &mut self.plot_view, &mut self.commands);
+                let (view, commands) = (&mut self.plot_view, &mut self.commands);
+                replay_view(ui, replay, now, view, commands, past_ce);
             }
             Active::None | Active::Starting(_) | Active::Stopping(..) => {
                 let loading = self
@@ -630,64 +637,6 @@ impl MonitorApp {
     #[cfg(not(unix))]
     fn start_demo(&mut self, _speed: f64) {
         self.message = Some("the demo needs pseudo-terminals, which this system lacks".into());
-    }
-
-    fn pick_recording(&mut self) {
-        if self.jobs.file_dialog.is_some() {
-            return;
-        }
-        let folder = self.settings.session_folder();
-        self.jobs.file_dialog = Some(file_dialog::pick_recording(folder, self.wake()));
-    }
-
-    /// Opens an already loaded recording for replay (tests and benchmarks).
-    pub fn open_loaded(&mut self, recording: Recording, speed: f64) {
-        self.open_replay(Replay::new(recording, speed));
-    }
-
-    fn open_replay(&mut self, replay: Replay) {
-        self.plot_view = PlotView::default();
-        let mut setup = SetupWindow::new(self.settings.default_target_tbv);
-        if let Some(meta) = replay.meta() {
-            setup.form = super::setup::SetupForm::from_meta(meta, self.settings.default_target_tbv);
-        }
-        self.windows.setup = Some(setup);
-        self.active = Active::Replay(Box::new(replay));
-    }
-
-    /// The plot view (follow, window), for tests and benchmarks.
-    pub fn plot_view_mut(&mut self) -> &mut PlotView {
-        &mut self.plot_view
-    }
-
-    /// Loads a recording, lays it out and summarises it off the UI thread, then opens it for
-    /// replay.
-    pub fn open_recording(&mut self, path: PathBuf, speed: f64) {
-        if matches!(
-            self.active,
-            Active::Live(_) | Active::Starting(_) | Active::Stopping(..)
-        ) {
-            self.message = Some("close the live session before opening a recording".into());
-            return;
-        }
-        let wake = self.wake();
-        let load_path = path.clone();
-        let job = Job::spawn_with_progress("load-recording", wake.clone(), move |progress| {
-            crate::recording::load(&load_path, |done, total| {
-                progress.set(if total == 0 {
-                    1.0
-                } else {
-                    done as f32 / total as f32
-                });
-                wake();
-                true
-            })
-            .map(|recording| Replay::new(recording, speed))
-            .map_err(|e| e.to_string())
-        });
-        self.message = None;
-        self.active = Active::None;
-        self.loading = Some(Loading { path, job });
     }
 
     /// Stops any live session and waits for its recording to close. For the end of the

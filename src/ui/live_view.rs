@@ -4,6 +4,7 @@
 use egui::{Align, Layout, RichText};
 use jiff::Timestamp;
 
+use crate::analysis::forecast::{ExpectedCe, live_forecast};
 use crate::analysis::progress;
 use crate::model::MachineState;
 use crate::protocol::DecodeStats;
@@ -28,11 +29,21 @@ pub fn live_view(
     view: &mut PlotView,
     commands: &mut Vec<Command>,
     form: &mut dyn FnMut(&mut egui::Ui, &mut Vec<Command>),
+    past_ce: Option<ExpectedCe>,
 ) {
     let timeline = session.timeline.now();
+    let shown_progress = progress(timeline, session.patient(), session.target());
+    // Observed in a product sample, else typed, else the median of the unit's past collections.
+    let forecast = live_forecast(
+        session.meta().lab.as_ref(),
+        timeline,
+        &shown_progress,
+        now,
+        past_ce,
+    );
     let model = MonitorModel {
         timeline,
-        progress: progress(timeline, session.patient(), session.target()),
+        progress: shown_progress,
         patient: session.patient(),
         target: session.target(),
         machine: session
@@ -47,6 +58,7 @@ pub fn live_view(
         citrate: session.citrate,
         limits: session.alarms.settings,
         in_alarm: ValueAlarms::from_engine(&session.alarms.active()),
+        forecast,
     };
     let engine_alarms = session.alarms.active();
     let messages = banner_messages(

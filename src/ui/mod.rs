@@ -10,6 +10,7 @@ pub mod command;
 pub mod confirm_stop;
 pub mod export;
 pub mod file_dialog;
+pub mod forecast;
 pub mod format;
 pub mod forms;
 pub mod frame_stats;

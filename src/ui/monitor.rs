@@ -15,11 +15,13 @@ use crate::acquisition::LinkState;
 use crate::alarms::citrate::CitrateReading;
 use crate::alarms::engine::AlarmSettings;
 use crate::alarms::{AlarmOff, SampleAge};
+use crate::analysis::forecast::LiveForecast;
 use crate::analysis::{Moment, Patient, Progress, Series, Target};
 use crate::model::{Priority, Quantity};
 use crate::session::Link;
 
 pub use super::banner::{BannerMessage, banner_messages, banner_ui, flash_hz, flash_on};
+use super::forecast::forecast_ui;
 use super::format::{age, clock_hm, grouped};
 use super::pressure_bar::pressures_ui;
 use super::primary::{TypeSizes, badge_ui, primary_ui};
@@ -51,6 +53,8 @@ pub struct MonitorModel<'a> {
     pub limits: AlarmSettings,
     /// Which values are in alarm now.
     pub in_alarm: ValueAlarms,
+    /// The live dose forecast as of the moment shown.
+    pub forecast: LiveForecast,
 }
 
 impl MonitorModel<'_> {
@@ -284,7 +288,7 @@ fn number(value: Option<f64>, decimals: usize) -> String {
 }
 
 /// The second row: inlet, AC, AC used and product, and the access and return pressure bars,
-/// smaller than the primary strip's values.
+/// smaller than the primary strip's values; under it, the dose forecast when there is one.
 pub fn secondary_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, sizes: TypeSizes) {
     let dark = ui.visuals().dark_mode;
     let t = model.timeline;
@@ -340,6 +344,8 @@ pub fn secondary_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, sizes: TypeSize
         }
         pressures_ui(ui, unit * 2.0 + spacing, model, sizes);
     });
+    // The dose forecast of a CAR-T collection on a line of its own (nothing otherwise).
+    forecast_ui(ui, model, sizes);
 }
 
 /// How many messages under the first the banner's reserved space holds; more are listed in
@@ -362,7 +368,8 @@ pub fn banner_panel(ui: &egui::Ui) -> egui::Panel {
         .exact_size((12.0 + first + others).ceil())
 }
 
-/// The primary strip, the progress bar and the second row, their type scaled to the width.
+/// The primary strip, the progress bar, the second row and the dose forecast, their type
+/// scaled to the width.
 pub fn strips_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>, worst: Option<&BannerMessage>) {
     let sizes = TypeSizes::for_width(ui.available_width());
     primary_strips_ui(ui, model, worst);

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 
 use crate::alarms::SampleAge;
 use crate::alarms::engine::AlarmSettings;
+use crate::analysis::forecast::{ExpectedCe, live_forecast};
 use crate::analysis::progress;
 use crate::session::replay::{Player, Replay};
 
@@ -25,6 +26,7 @@ pub fn replay_view(
     now: Timestamp,
     view: &mut PlotView,
     commands: &mut Vec<Command>,
+    past_ce: Option<ExpectedCe>,
 ) {
     egui::Panel::bottom("replay-controls").show(ui, |ui| {
         let ask = replay_controls_ui(ui, &mut replay.player);
@@ -40,9 +42,18 @@ pub fn replay_view(
     let shown = player.full().moment(position);
     let shown_now = shown.clock_at(position).unwrap_or(now);
     let limits = recording_limits(ui, replay);
+    let shown_progress = progress(shown, replay.patient(), replay.target());
+    // As of the playhead: its progress and the product samples noted by then.
+    let forecast = live_forecast(
+        replay.meta().and_then(|m| m.lab.as_ref()),
+        shown,
+        &shown_progress,
+        shown_now,
+        past_ce,
+    );
     let model = MonitorModel {
         timeline: shown,
-        progress: progress(shown, replay.patient(), replay.target()),
+        progress: shown_progress,
         patient: replay.patient(),
         target: replay.target(),
         machine: replay
@@ -66,6 +77,7 @@ pub fn replay_view(
         citrate: None,
         limits,
         in_alarm: ValueAlarms::from_recorded(shown),
+        forecast,
     };
     let messages = banner_messages(&model, None, None);
     egui::Panel::top("header").show(ui, |ui| header_ui(ui, &model));

@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use serde_json::{Map, Value};
 
 use crate::analysis::collection::AccessKind;
+use crate::analysis::forecast::EXPECTED_CE2_KEY;
 use crate::analysis::identity::{CollectionId, NhsNumber};
 use crate::analysis::labs::{Analyte, LabUnit};
 use crate::analysis::patient::parse_number;
@@ -59,6 +60,8 @@ pub struct RecordForm {
     pub labs: Vec<LabField>,
     /// The target CD3+ dose, cells (`2e9`).
     pub target_cd3: String,
+    /// The CE2 expected for the dose forecast, % (`40`).
+    pub expected_ce2: String,
 }
 
 impl Default for RecordForm {
@@ -83,6 +86,7 @@ impl Default for RecordForm {
                 })
                 .collect(),
             target_cd3: String::new(),
+            expected_ce2: String::new(),
         }
     }
 }
@@ -145,6 +149,11 @@ impl RecordForm {
             }
         }
         form.target_cd3 = text_of(lab.get("target_cd3_cells"));
+        // A number as people write it: 45, not 45.0.
+        form.expected_ce2 = match lab.get(EXPECTED_CE2_KEY).and_then(Value::as_f64) {
+            Some(v) => v.to_string(),
+            None => text_of(lab.get(EXPECTED_CE2_KEY)),
+        };
         form
     }
 
@@ -202,6 +211,22 @@ impl RecordForm {
         })
     }
 
+    /// The CE2 expected for the dose forecast: a number of percent from 1 to 100.
+    pub fn expected_ce2(&self) -> Option<Result<f64, String>> {
+        let text = self.expected_ce2.trim();
+        (!text.is_empty()).then(|| {
+            parse_number(text, "expected CE2")
+                .map_err(|e| e.to_string())
+                .and_then(|v| {
+                    if (1.0..=100.0).contains(&v) {
+                        Ok(v)
+                    } else {
+                        Err(format!("an expected CE2 of {v} % is outside 1–100 %"))
+                    }
+                })
+        })
+    }
+
     /// Every problem of the fields typed, in form order.
     pub fn problems(&self, today: Date) -> Vec<String> {
         let mut out = Vec::new();
@@ -214,6 +239,7 @@ impl RecordForm {
             add(field.checked().and_then(Result::err));
         }
         add(self.target_cd3().and_then(Result::err));
+        add(self.expected_ce2().and_then(Result::err));
         out
     }
 
@@ -274,6 +300,15 @@ impl RecordForm {
             }
         }
         lab.target_cd3_cells = self.target_cd3().and_then(Result::ok).map(Value::from);
+        match self.expected_ce2().and_then(Result::ok) {
+            Some(ce2) => {
+                lab.extra
+                    .insert(EXPECTED_CE2_KEY.to_owned(), Value::from(ce2));
+            }
+            None => {
+                lab.extra.remove(EXPECTED_CE2_KEY);
+            }
+        }
         meta.lab = Some(lab);
     }
 }
@@ -407,6 +442,20 @@ pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
             if let Some(Err(e)) = form.target_cd3() {
                 error_text(ui, e);
             }
+            ui.add_space(4.0);
+            let label = ui.label("Expected CE2 (%)");
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.expected_ce2)
+                        .hint_text("40")
+                        .desired_width(90.0),
+                )
+                .labelled_by(label.id);
+                ui.label("% (for the dose forecast)");
+            });
+            if let Some(Err(e)) = form.expected_ce2() {
+                error_text(ui, e);
+            }
         });
 }
 
@@ -438,6 +487,7 @@ mod tests {
         pre.text = "0,30".into();
         pre.unit = LabUnit::E9PerLitre;
         form.target_cd3 = "2e9".into();
+        form.expected_ce2 = "45".into();
         assert_eq!(form.problems(today()), Vec::<String>::new());
         let mut meta = SessionMeta::default();
         form.apply_to(&mut meta, today());
@@ -445,6 +495,9 @@ mod tests {
         assert_eq!(back.nhs_number, "9434765919");
         assert_eq!(back.collection_id, "G1234 98 654321 H");
         assert_eq!(back.kit_expiry, "2027-06-30");
+        assert_eq!(back.expected_ce2, "45");
+        let saved = meta.lab.as_ref().unwrap().extra.get(EXPECTED_CE2_KEY);
+        assert_eq!(saved, Some(&Value::from(45.0)));
         let pre = back
             .labs
             .iter()
@@ -468,6 +521,7 @@ mod tests {
         let pre = lab(&mut form, Analyte::PreCd3);
         pre.text = "0.95".into();
         form.target_cd3 = "2".into();
+        form.expected_ce2 = "140".into();
         assert_eq!(
             form.problems(today()),
             [
@@ -477,6 +531,7 @@ mod tests {
                 "pre-collection CD3+ 0.95 cells/µL is outside the plausible 5–50000 cells/µL: \
                  check the unit",
                 "a target CD3+ dose of 2 cells is outside 1e6–1e12 cells",
+                "an expected CE2 of 140 % is outside 1–100 %",
             ]
         );
         let mut meta = SessionMeta::default();
@@ -487,5 +542,6 @@ mod tests {
         let lab = meta.lab.unwrap();
         assert_eq!(lab.extra.get("pre_cd3"), None);
         assert_eq!(lab.target_cd3_cells, None);
+        assert_eq!(lab.extra.get(EXPECTED_CE2_KEY), None);
     }
 }
