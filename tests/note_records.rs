@@ -187,20 +187,18 @@ fn calcium_a_reaction_and_a_product_sample_are_recorded_as_structured_records() 
 
     // A reaction: no grade, no record; grade 2 and it goes in.
     rig.click("Reaction");
-    rig.click("Paraesthesia");
-    rig.type_into("Action taken", "rate reduced, calcium given");
+    rig.harness
+        .get_by_role_and_label(Role::ComboBox, "Kind")
+        .click_accesskit();
+    rig.harness.step();
+    rig.harness.step();
+    rig.click("Hypotension");
+    rig.type_into("Action taken", "rate reduced, fluids");
     rig.wait_for_label("choose the CTCAE grade (1–4)");
     rig.click("2 moderate");
     rig.type_into("Outcome", "resolved");
     // A remark typed beside it is a note of its own.
-    rig.harness
-        .get_by_role_and_label(
-            Role::MultilineTextInput,
-            "Remark (recorded as a note of its own)",
-        )
-        .set_text_value_accesskit("tingling around the lips");
-    rig.harness.step();
-    rig.harness.step();
+    rig.type_into("Remark", "felt faint on standing");
     rig.add_note(3);
 
     // A product sample counted in ×10⁶/mL, the unit picked from its list.
@@ -247,10 +245,13 @@ fn calcium_a_reaction_and_a_product_sample_are_recorded_as_structured_records() 
             ("CALCIUM_GIVEN", "Calcium chloride 10 % 10 mL IV (6.8 mmol)"),
             (
                 "REACTION",
-                "Paraesthesia, CTCAE grade 2; action: rate reduced, calcium given; outcome: resolved"
+                "Hypotension, CTCAE grade 2; action: rate reduced, fluids; outcome: resolved"
             ),
-            ("FREE_TEXT", "tingling around the lips"),
-            ("PRODUCT_SAMPLE", "Product sample: CD3+ 12 ×10⁶/mL, bag 95 mL"),
+            ("FREE_TEXT", "felt faint on standing"),
+            (
+                "PRODUCT_SAMPLE",
+                "Product sample: CD3+ 12 ×10⁶/mL, bag 95 mL"
+            ),
         ]
         .map(|(c, t)| (c.to_owned(), t.to_owned()))
     );
@@ -262,7 +263,7 @@ fn calcium_a_reaction_and_a_product_sample_are_recorded_as_structured_records() 
             .iter()
             .map(|r| r.text.as_str())
             .collect::<Vec<_>>(),
-        ["Paraesthesia, CTCAE grade 2; action: rate reduced, calcium given; outcome: resolved"]
+        ["Hypotension, CTCAE grade 2; action: rate reduced, fluids; outcome: resolved"]
     );
     assert_eq!(
         s.record

@@ -14,7 +14,7 @@ use crate::model::Note;
 
 use super::forms::{NoteClock, error_text};
 use super::notes_records::{
-    CalciumFields, ReactionFields, SampleFields, calcium_ui, reaction_ui, sample_ui,
+    CalciumFields, ReactionFields, SampleFields, calcium_ui, field, reaction_ui, sample_ui,
 };
 
 /// The note presets offered, with their codes in the recording. Calcium, a reaction and a
@@ -340,28 +340,9 @@ pub enum NoteAction {
     Cancel,
 }
 
-/// Draws the note form.
-pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) -> NoteAction {
-    let tz = TimeZone::system();
-    let mut action = NoteAction::None;
-    ui.horizontal_wrapped(|ui| {
-        for preset in NotePreset::ALL {
-            ui.selectable_value(&mut form.preset, preset, preset.label());
-        }
-    });
-    ui.separator();
-    let mut edited = match form.preset {
-        NotePreset::CalciumGiven => calcium_ui(ui, &mut form.calcium),
-        NotePreset::Reaction => reaction_ui(ui, &mut form.reaction),
-        NotePreset::ProductSample => sample_ui(ui, &mut form.sample),
-        _ => false,
-    };
-    if matches!(
-        form.preset,
-        NotePreset::CalciumGiven | NotePreset::Reaction | NotePreset::ProductSample
-    ) {
-        ui.separator();
-    }
+/// Draws the vital signs and when they were taken; returns whether anything changed.
+fn vitals_ui(ui: &mut egui::Ui, form: &mut NoteForm) -> bool {
+    let mut edited = false;
     ui.horizontal_wrapped(|ui| {
         ui.label("Vital signs, taken");
         for (phase, label) in [
@@ -373,10 +354,10 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
         }
     });
     let mut edit = |ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str| {
-        edited |= super::notes_records::field(ui, label, text, hint, 90.0);
+        edited |= field(ui, label, text, hint, 90.0);
     };
-    // The vital signs go with every preset, so what was typed stays on screen and in the note.
-    // A grid sizes its columns from the frame before: a floor keeps the fields from
+    // The vital signs go with every preset, so what was typed stays on screen and in the
+    // notes. A grid sizes its columns from the frame before: a floor keeps the fields from
     // shrinking to nothing.
     egui::Grid::new("note-vitals")
         .num_columns(4)
@@ -390,30 +371,88 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
             edit(ui, "SpO₂ %", &mut form.spo2, "%");
             ui.end_row();
             edit(ui, "Temp °C", &mut form.temperature, "36.8");
-            // Empty is now; a time of day (hh:mm) sets the note's time back.
-            edit(ui, "Time", &mut form.time, "now");
             ui.end_row();
         });
-    let l = ui.label(match form.preset {
-        NotePreset::Observation | NotePreset::FreeText => "Note text",
-        _ => "Remark (recorded as a note of its own)",
+    edited
+}
+
+/// Draws the note form.
+pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) -> NoteAction {
+    let tz = TimeZone::system();
+    let mut action = NoteAction::None;
+    ui.horizontal_wrapped(|ui| {
+        // Eight presets wrap to several rows: closer rows leave the panel room for the fields.
+        ui.spacing_mut().item_spacing.y = 2.0;
+        for preset in NotePreset::ALL {
+            ui.selectable_value(&mut form.preset, preset, preset.label());
+        }
     });
-    edited |= ui
-        .add(
-            egui::TextEdit::multiline(&mut form.text)
-                .desired_rows(2)
-                .desired_width(f32::INFINITY),
-        )
-        .labelled_by(l.id)
-        .changed();
+    ui.separator();
+    let mut edited = match form.preset {
+        NotePreset::CalciumGiven => calcium_ui(ui, &mut form.calcium),
+        NotePreset::Reaction => reaction_ui(ui, &mut form.reaction),
+        NotePreset::ProductSample => sample_ui(ui, &mut form.sample),
+        _ => false,
+    };
+    let structured = matches!(
+        form.preset,
+        NotePreset::CalciumGiven | NotePreset::Reaction | NotePreset::ProductSample
+    );
+    if structured {
+        // Beside a record the vital signs fold away, so the form fits the panel; they stay
+        // open once any is typed, so nothing going into the notes is hidden.
+        let typed = [
+            &form.bp_systolic,
+            &form.bp_diastolic,
+            &form.heart_rate,
+            &form.spo2,
+            &form.temperature,
+        ]
+        .iter()
+        .any(|t| !t.trim().is_empty());
+        egui::CollapsingHeader::new("Vital signs")
+            .id_salt("note-vitals-folded")
+            .default_open(false)
+            .open(typed.then_some(true))
+            .show(ui, |ui| edited |= vitals_ui(ui, form));
+    } else {
+        edited |= vitals_ui(ui, form);
+    }
+    if structured {
+        // A remark beside a record is recorded as a plain note of its own.
+        ui.horizontal(|ui| {
+            edited |= field(
+                ui,
+                "Remark",
+                &mut form.text,
+                "recorded as a note of its own",
+                f32::INFINITY,
+            );
+        });
+    } else {
+        let l = ui.label("Note text");
+        edited |= ui
+            .add(
+                egui::TextEdit::multiline(&mut form.text)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(l.id)
+            .changed();
+    }
+    // Empty is now; a time of day (hh:mm) sets the note's time back, which is said beside it
+    // (so the buttons below do not move).
+    ui.horizontal_wrapped(|ui| {
+        edited |= field(ui, "Time", &mut form.time, "now", 90.0);
+        if let Ok(Some(at)) = note_time(&form.time, clock.now, clock.session_start, &tz) {
+            ui.label(format!(
+                "Recorded for {}, marked as entered later",
+                hh_mm(at, &tz)
+            ));
+        }
+    });
     form.edited |= edited;
     let result = form.to_notes_at(clock, &tz);
-    if let Ok(Some(at)) = note_time(&form.time, clock.now, clock.session_start, &tz) {
-        ui.label(format!(
-            "Recorded for {}, marked as entered later",
-            hh_mm(at, &tz)
-        ));
-    }
     // The buttons come first, so they stay where they are whether or not a problem is shown
     // under them; a problem shows only once something has been typed.
     ui.horizontal(|ui| {

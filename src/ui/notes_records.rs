@@ -219,8 +219,8 @@ pub fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, widt
 /// Draws the calcium fields, the dose computed as typed; returns whether anything changed.
 pub fn calcium_ui(ui: &mut egui::Ui, c: &mut CalciumFields) -> bool {
     let mut changed = false;
-    ui.label("Product");
     ui.horizontal_wrapped(|ui| {
+        ui.label("Product");
         for choice in CalciumChoice::ALL {
             if ui
                 .radio_value(&mut c.product, choice, choice.label())
@@ -273,21 +273,26 @@ pub fn calcium_ui(ui: &mut egui::Ui, c: &mut CalciumFields) -> bool {
 /// Draws the reaction's fields; returns whether anything changed.
 pub fn reaction_ui(ui: &mut egui::Ui, r: &mut ReactionFields) -> bool {
     let mut changed = false;
-    ui.label("Reaction");
-    ui.horizontal_wrapped(|ui| {
-        for choice in ReactionChoice::ALL {
-            changed |= ui
-                .radio_value(&mut r.kind, choice, choice.label())
-                .changed();
+    // The kind from a list, and another's name beside it: one row, so the form fits the panel.
+    ui.horizontal(|ui| {
+        let label = ui.label("Kind");
+        egui::ComboBox::from_id_salt("note-reaction-kind")
+            .selected_text(r.kind.label())
+            .show_ui(ui, |ui| {
+                for choice in ReactionChoice::ALL {
+                    changed |= ui
+                        .selectable_value(&mut r.kind, choice, choice.label())
+                        .changed();
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if r.kind == ReactionChoice::Other {
+            changed |= field(ui, "Name", &mut r.other, "e.g. itch", 120.0);
         }
     });
-    if r.kind == ReactionChoice::Other {
-        ui.horizontal(|ui| {
-            changed |= field(ui, "Name", &mut r.other, "e.g. itch", 180.0);
-        });
-    }
-    ui.label("CTCAE grade");
     ui.horizontal_wrapped(|ui| {
+        ui.label("CTCAE grade");
         for (grade, label) in GRADES {
             changed |= ui.radio_value(&mut r.grade, Some(grade), label).changed();
         }
@@ -313,10 +318,14 @@ pub fn reaction_ui(ui: &mut egui::Ui, r: &mut ReactionFields) -> bool {
 /// Draws the product sample's fields; returns whether anything changed.
 pub fn sample_ui(ui: &mut egui::Ui, s: &mut SampleFields) -> bool {
     let mut changed = false;
-    let label = ui.label("Sample CD3+");
     ui.horizontal(|ui| {
+        let label = ui.label("Sample CD3+");
         changed |= ui
-            .add(egui::TextEdit::singleline(&mut s.cd3).desired_width(90.0))
+            .add(
+                egui::TextEdit::singleline(&mut s.cd3)
+                    .hint_text("count")
+                    .desired_width(90.0),
+            )
             .labelled_by(label.id)
             .changed();
         egui::ComboBox::from_id_salt("note-sample-unit")
