@@ -341,7 +341,7 @@ fn a_note_set_back_is_recorded_for_its_time_and_marked_as_entered_later() {
     let path = rig.harness.state().live().unwrap().recording.clone();
     rig.harness.state_mut().shutdown();
     let expected = format!(
-        "[for {}, entered later at {}] BP 112/70 mmHg",
+        "[for {}, entered later at {}] During collection: BP 112/70 mmHg",
         local(taken),
         local(entered)
     );
@@ -350,12 +350,16 @@ fn a_note_set_back_is_recorded_for_its_time_and_marked_as_entered_later() {
         .entries
         .iter()
         .filter_map(|e| match &e.body {
-            EntryBody::Note(n) => Some((e.time_utc, n.code.clone(), n.text.clone())),
+            EntryBody::Note(n) => Some((
+                e.time_utc,
+                n.code.clone(),
+                apheresis_monitor::analysis::records::Record::readable(&n.text),
+            )),
             _ => None,
         })
         .collect();
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert_eq!(notes[0].1, "OBSERVATION");
+    assert_eq!(notes[0].1, "VITALS");
     assert_eq!(notes[0].2, expected);
     // The summary's note log carries it as written, for the time it was entered.
     let report = apheresis_monitor::export::Report::load(&path).unwrap();
@@ -363,7 +367,7 @@ fn a_note_set_back_is_recorded_for_its_time_and_marked_as_entered_later() {
         .summary
         .note_log
         .iter()
-        .map(|n| n.text.clone())
+        .map(|n| apheresis_monitor::analysis::records::Record::readable(&n.text))
         .collect();
     assert_eq!(log, std::slice::from_ref(&expected));
     assert!(apheresis_monitor::export::render_text(&report.summary).contains(&expected));

@@ -722,7 +722,7 @@ fn adding_a_preset_note_writes_a_note_row() {
     rig.wait_for_label("55.0");
     rig.harness.get_by_label("+ Note").click();
     rig.wait_for_label("Add a note");
-    rig.harness.get_by_label("Tingling / paraesthesia").click();
+    rig.harness.get_by_label("Line repositioned").click();
     rig.harness.step();
     rig.harness.get_by_label("Add note").click();
     rig.harness.step();
@@ -743,8 +743,8 @@ fn adding_a_preset_note_writes_a_note_row() {
         })
         .collect();
     assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0].code, "TINGLING");
-    assert_eq!(notes[0].text, "Tingling / paraesthesia");
+    assert_eq!(notes[0].code, "LINE_REPOSITIONED");
+    assert_eq!(notes[0].text, "Line repositioned");
 }
 
 #[test]
@@ -1457,7 +1457,11 @@ fn a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped() {
         .iter()
         .filter_map(|e| match &e.body {
             EntryBody::State(MachineState::End) => Some("END".to_owned()),
-            EntryBody::Note(n) => Some(format!("{} {}", n.code, n.text)),
+            EntryBody::Note(n) => Some(format!(
+                "{} {}",
+                n.code,
+                apheresis_monitor::analysis::records::Record::readable(&n.text)
+            )),
             EntryBody::Link(l) if l.code == LinkCode::Closed => Some(format!("CLOSED {}", l.text)),
             _ => None,
         })
@@ -1466,7 +1470,7 @@ fn a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped() {
         kinds,
         [
             "END",
-            "OBSERVATION BP 112/70 mmHg",
+            "VITALS During collection: BP 112/70 mmHg",
             "CLOSED procedure ended"
         ]
     );
@@ -1494,7 +1498,7 @@ fn vitals_typed_in_the_note_form_survive_a_preset_switch_and_go_into_the_note() 
     open_note_form(&mut rig);
     type_into(&mut rig, "BP systolic", "112");
     type_into(&mut rig, "BP diastolic", "70");
-    rig.harness.get_by_label("Tingling / paraesthesia").click();
+    rig.harness.get_by_label("Line repositioned").click();
     rig.frames(2);
     assert_eq!(
         rig.harness
@@ -1505,10 +1509,11 @@ fn vitals_typed_in_the_note_form_survive_a_preset_switch_and_go_into_the_note() 
     );
     rig.harness.get_by_label("Add note").click();
     rig.harness.step();
-    rig.step_until("the note reaches the timeline", |h| {
+    // The preset's note, and the vital signs as a record of their own.
+    rig.step_until("the notes reach the timeline", |h| {
         h.state()
             .live()
-            .is_some_and(|s| !s.timeline.notes.is_empty())
+            .is_some_and(|s| s.timeline.notes.len() == 2)
     });
     let path = rig.harness.state().live().unwrap().recording.clone();
     rig.harness.state_mut().shutdown();
@@ -1521,9 +1526,14 @@ fn vitals_typed_in_the_note_form_survive_a_preset_switch_and_go_into_the_note() 
             _ => None,
         })
         .collect();
-    assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0].code, "TINGLING");
-    assert_eq!(notes[0].text, "Tingling / paraesthesia; BP 112/70 mmHg");
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[0].code, "LINE_REPOSITIONED");
+    assert_eq!(notes[0].text, "Line repositioned");
+    assert_eq!(notes[1].code, "VITALS");
+    assert_eq!(
+        apheresis_monitor::analysis::records::Record::readable(&notes[1].text),
+        "During collection: BP 112/70 mmHg"
+    );
 }
 
 #[test]

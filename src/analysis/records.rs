@@ -387,7 +387,18 @@ impl Record {
 
     /// The note text: the versioned payload, its sentence first.
     pub fn to_text(&self) -> String {
-        let (aph, text) = (self.tag().to_owned(), self.sentence());
+        self.payload_text(self.sentence())
+    }
+
+    /// The note text of a record written up later: `mark` (say, `[for 14:05, entered later at
+    /// 14:20]`) goes before the sentence in the payload's `text`, so a reader shows it and the
+    /// payload stays one that [`Record::from_text`] reads.
+    pub fn to_text_marked(&self, mark: &str) -> String {
+        self.payload_text(format!("{mark} {}", self.sentence()))
+    }
+
+    fn payload_text(&self, text: String) -> String {
+        let aph = self.tag().to_owned();
         let written = match self {
             Record::Calcium(record) => serde_json::to_string(&Payload { aph, text, record }),
             Record::Reaction(record) => serde_json::to_string(&Payload { aph, text, record }),
@@ -563,6 +574,19 @@ mod tests {
         assert_eq!(Record::from_text(future), None);
         assert_eq!(Record::readable(future), "Calcium 3 mmol");
         assert_eq!(Record::readable("{not json"), "{not json");
+    }
+
+    #[test]
+    fn a_record_written_up_later_carries_its_mark_and_still_reads_back() {
+        let record = Record::Calcium(
+            CalciumGiven::new(CalciumProduct::Gluconate10, 10.0, Route::Iv).unwrap(),
+        );
+        let text = record.to_text_marked("[for 14:05, entered later at 14:20]");
+        assert_eq!(Record::from_text(&text), Some(record));
+        assert_eq!(
+            Record::readable(&text),
+            "[for 14:05, entered later at 14:20] Calcium gluconate 10 % 10 mL IV (2.2 mmol)"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod library;
 pub mod live_view;
 pub mod monitor;
 pub mod notes;
+pub mod notes_records;
 pub mod plots;
 pub mod pressure_bar;
 pub mod primary;

@@ -1,20 +1,30 @@
 //! Nurse notes: presets with the numbers that matter, or free text. A note is recorded at once
 //! and never edited; a correction is a new note.
 
+use std::collections::VecDeque;
+
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::analysis::patient::parse_number;
+use crate::analysis::records::{
+    DIASTOLIC, HEART_RATE, Phase, Record, SPO2, SYSTOLIC, TEMPERATURE, Vitals,
+};
 use crate::model::Note;
 
 use super::forms::{NoteClock, error_text};
+use super::notes_records::{
+    CalciumFields, ReactionFields, SampleFields, calcium_ui, field, reaction_ui, sample_ui,
+};
 
-/// The note presets offered, with their codes in the recording.
+/// The note presets offered, with their codes in the recording. Calcium, a reaction and a
+/// product sample are structured records ([`Record`]); the others are plain notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotePreset {
     Observation,
-    Tingling,
+    Reaction,
     CalciumGiven,
+    ProductSample,
     ComfortPause,
     LineRepositioned,
     AlarmHandled,
@@ -22,10 +32,11 @@ pub enum NotePreset {
 }
 
 impl NotePreset {
-    pub const ALL: [NotePreset; 7] = [
+    pub const ALL: [NotePreset; 8] = [
         NotePreset::Observation,
-        NotePreset::Tingling,
+        NotePreset::Reaction,
         NotePreset::CalciumGiven,
+        NotePreset::ProductSample,
         NotePreset::ComfortPause,
         NotePreset::LineRepositioned,
         NotePreset::AlarmHandled,
@@ -35,8 +46,9 @@ impl NotePreset {
     pub fn label(self) -> &'static str {
         match self {
             NotePreset::Observation => "Observations",
-            NotePreset::Tingling => "Tingling / paraesthesia",
+            NotePreset::Reaction => "Reaction",
             NotePreset::CalciumGiven => "Calcium given",
+            NotePreset::ProductSample => "Product sample",
             NotePreset::ComfortPause => "Pause: patient comfort",
             NotePreset::LineRepositioned => "Line repositioned",
             NotePreset::AlarmHandled => "Machine alarm handled",
@@ -47,8 +59,9 @@ impl NotePreset {
     pub fn code(self) -> &'static str {
         match self {
             NotePreset::Observation => "OBSERVATION",
-            NotePreset::Tingling => "TINGLING",
+            NotePreset::Reaction => "REACTION",
             NotePreset::CalciumGiven => "CALCIUM_GIVEN",
+            NotePreset::ProductSample => "PRODUCT_SAMPLE",
             NotePreset::ComfortPause => "COMFORT_PAUSE",
             NotePreset::LineRepositioned => "LINE_REPOSITIONED",
             NotePreset::AlarmHandled => "ALARM_HANDLED",
@@ -57,8 +70,8 @@ impl NotePreset {
     }
 }
 
-/// The note being written. The vital signs are kept whatever preset is chosen, and go into
-/// the note with it: switching preset never throws away what was typed.
+/// The note being written. Everything typed is kept whatever preset is chosen: switching
+/// preset never throws away what was typed. The vital signs go with every preset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NoteForm {
     pub preset: NotePreset,
@@ -67,7 +80,11 @@ pub struct NoteForm {
     pub heart_rate: String,
     pub spo2: String,
     pub temperature: String,
-    pub calcium_dose: String,
+    /// When the vital signs were taken: during the collection unless the nurse says.
+    pub phase: Phase,
+    pub calcium: CalciumFields,
+    pub reaction: ReactionFields,
+    pub sample: SampleFields,
     pub text: String,
     /// When the note is for: empty or "now", or a time of day (hh:mm) set back.
     pub time: String,
@@ -84,7 +101,10 @@ impl Default for NoteForm {
             heart_rate: String::new(),
             spo2: String::new(),
             temperature: String::new(),
-            calcium_dose: String::new(),
+            phase: Phase::During,
+            calcium: CalciumFields::default(),
+            reaction: ReactionFields::default(),
+            sample: SampleFields::default(),
             text: String::new(),
             time: String::new(),
             edited: false,
@@ -92,24 +112,21 @@ impl Default for NoteForm {
     }
 }
 
-fn optional_number(
-    text: &str,
-    name: &str,
-    low: f64,
-    high: f64,
-    unit: &str,
-) -> Result<Option<f64>, String> {
+/// A number typed, if any; its range is checked with the record ([`Vitals::check`]).
+fn optional_number(text: &str, (name, ..): (&str, f64, f64, &str)) -> Result<Option<f64>, String> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let value = parse_number(text, name).map_err(|e| e.to_string())?;
-    if (low..=high).contains(&value) {
-        Ok(Some(value))
-    } else {
-        Err(format!(
-            "{name} {value} {unit} is outside {low}–{high} {unit}"
-        ))
-    }
+    parse_number(text, name)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// One note of what the form records, before its time is marked.
+#[derive(Debug, Clone, PartialEq)]
+enum Draft {
+    Record(Record),
+    Plain { code: &'static str, text: String },
 }
 
 /// How close to now a time set back still counts as now.
@@ -188,69 +205,130 @@ pub fn entered_later_mark(for_time: Timestamp, entered: Timestamp, tz: &TimeZone
 }
 
 impl NoteForm {
-    /// The note as typed, its time set back if the nurse set it: the row is written when
-    /// the note is entered (now), and a note for an earlier time says so at its start.
-    pub fn to_note_at(&self, clock: NoteClock, tz: &TimeZone) -> Result<Note, String> {
+    /// The notes as typed, their time set back if the nurse set it: the rows are written when
+    /// the notes are entered (now), and a note for an earlier time says so at its start (a
+    /// record's in its payload's sentence, so the payload stays one a reader takes).
+    pub fn to_notes_at(&self, clock: NoteClock, tz: &TimeZone) -> Result<Vec<Note>, String> {
         let time = note_time(&self.time, clock.now, clock.session_start, tz)?;
-        let mut note = self.to_note()?;
-        if let Some(at) = time {
-            note.text = format!("{} {}", entered_later_mark(at, clock.now, tz), note.text);
-        }
-        Ok(note)
+        let mark = time.map(|at| entered_later_mark(at, clock.now, tz));
+        Ok(self
+            .drafts()?
+            .into_iter()
+            .map(|draft| match (draft, &mark) {
+                (Draft::Record(r), None) => Note {
+                    code: r.code().to_owned(),
+                    text: r.to_text(),
+                },
+                (Draft::Record(r), Some(mark)) => Note {
+                    code: r.code().to_owned(),
+                    text: r.to_text_marked(mark),
+                },
+                (Draft::Plain { code, text }, mark) => Note {
+                    code: code.to_owned(),
+                    text: mark
+                        .as_ref()
+                        .map_or(text.clone(), |m| format!("{m} {text}")),
+                },
+            })
+            .collect())
     }
 
-    /// The vital signs typed, as they read in a note.
-    fn vitals(&self) -> Result<Vec<String>, String> {
-        let mut parts = Vec::new();
-        let sys = optional_number(&self.bp_systolic, "systolic BP", 40.0, 260.0, "mmHg")?;
-        let dia = optional_number(&self.bp_diastolic, "diastolic BP", 20.0, 180.0, "mmHg")?;
-        match (sys, dia) {
-            (Some(s), Some(d)) => parts.push(format!("BP {s:.0}/{d:.0} mmHg")),
-            (None, None) => {}
+    /// The notes as typed, for now.
+    pub fn to_notes(&self) -> Result<Vec<Note>, String> {
+        self.to_notes_at(
+            NoteClock {
+                now: Timestamp::now(),
+                session_start: None,
+            },
+            &TimeZone::UTC,
+        )
+    }
+
+    /// The vital signs typed, checked, if any.
+    fn vitals(&self) -> Result<Option<Vitals>, String> {
+        let sys = optional_number(&self.bp_systolic, SYSTOLIC)?;
+        let dia = optional_number(&self.bp_diastolic, DIASTOLIC)?;
+        let bp_mmhg = match (sys, dia) {
+            (Some(s), Some(d)) => Some((s, d)),
+            (None, None) => None,
             _ => return Err("blood pressure needs both systolic and diastolic".into()),
+        };
+        let vitals = Vitals {
+            phase: Some(self.phase),
+            bp_mmhg,
+            hr_per_min: optional_number(&self.heart_rate, HEART_RATE)?,
+            temp_c: optional_number(&self.temperature, TEMPERATURE)?,
+            spo2_percent: optional_number(&self.spo2, SPO2)?,
+        };
+        if vitals
+            == (Vitals {
+                phase: vitals.phase,
+                ..Vitals::default()
+            })
+        {
+            return Ok(None);
         }
-        if let Some(hr) = optional_number(&self.heart_rate, "heart rate", 20.0, 250.0, "/min")? {
-            parts.push(format!("HR {hr:.0}/min"));
-        }
-        if let Some(spo2) = optional_number(&self.spo2, "SpO₂", 50.0, 100.0, "%")? {
-            parts.push(format!("SpO₂ {spo2:.0} %"));
-        }
-        if let Some(t) = optional_number(&self.temperature, "temperature", 30.0, 43.0, "°C")? {
-            parts.push(format!("T {t:.1} °C"));
-        }
-        Ok(parts)
+        vitals.check().map(Some)
     }
 
-    /// The note to record, or why it cannot be recorded yet. The vital signs typed go into
-    /// the note whatever its preset.
-    pub fn to_note(&self) -> Result<Note, String> {
-        let extra = self.text.trim();
-        let mut parts: Vec<String> = Vec::new();
+    /// What the form records, or why it cannot yet: the preset's note first (a structured
+    /// record carries only its payload), then the vital signs typed as a record of their own,
+    /// then a remark typed beside a record as a plain `FREE_TEXT` note.
+    fn drafts(&self) -> Result<Vec<Draft>, String> {
+        let extra = self.text.trim().to_owned();
+        let vitals = self.vitals()?.map(|v| Draft::Record(Record::Vitals(v)));
+        let mut drafts = Vec::new();
+        let mut remark = None;
         match self.preset {
-            NotePreset::Observation => {}
+            NotePreset::Observation => {
+                if vitals.is_none() && extra.is_empty() {
+                    return Err("enter at least one observation".into());
+                }
+                remark = Some("OBSERVATION");
+            }
             NotePreset::CalciumGiven => {
-                let dose = optional_number(&self.calcium_dose, "calcium dose", 0.1, 100.0, "mL")?
-                    .ok_or("enter the calcium dose in mL")?;
-                parts.push(format!("Calcium given {dose} mL"));
+                drafts.push(Draft::Record(Record::Calcium(self.calcium.record()?)));
+                remark = Some("FREE_TEXT");
+            }
+            NotePreset::Reaction => {
+                drafts.push(Draft::Record(Record::Reaction(self.reaction.record()?)));
+                remark = Some("FREE_TEXT");
+            }
+            NotePreset::ProductSample => {
+                drafts.push(Draft::Record(Record::ProductSample(self.sample.record()?)));
+                remark = Some("FREE_TEXT");
             }
             NotePreset::FreeText => {
                 if extra.is_empty() {
                     return Err("write the note".into());
                 }
+                remark = Some("FREE_TEXT");
             }
-            other => parts.push(other.label().to_owned()),
+            plain => {
+                let mut text = plain.label().to_owned();
+                if !extra.is_empty() {
+                    text = format!("{text}; {extra}");
+                }
+                drafts.push(Draft::Plain {
+                    code: plain.code(),
+                    text,
+                });
+            }
         }
-        parts.extend(self.vitals()?);
-        if self.preset == NotePreset::Observation && parts.is_empty() && extra.is_empty() {
-            return Err("enter at least one observation".into());
+        if self.preset == NotePreset::FreeText {
+            drafts.push(Draft::Plain {
+                code: "FREE_TEXT",
+                text: extra.clone(),
+            });
+            remark = None;
         }
-        if !extra.is_empty() {
-            parts.push(extra.to_owned());
+        drafts.extend(vitals);
+        if let Some(code) = remark
+            && !extra.is_empty()
+        {
+            drafts.push(Draft::Plain { code, text: extra });
         }
-        Ok(Note {
-            code: self.preset.code().to_owned(),
-            text: parts.join("; "),
-        })
+        Ok(drafts)
     }
 }
 
@@ -258,34 +336,28 @@ impl NoteForm {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NoteAction {
     None,
-    Add(Note),
+    Add(Vec<Note>),
     Cancel,
 }
 
-/// Draws the note form.
-pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) -> NoteAction {
-    let tz = TimeZone::system();
-    let mut action = NoteAction::None;
+/// Draws the vital signs and when they were taken; returns whether anything changed.
+fn vitals_ui(ui: &mut egui::Ui, form: &mut NoteForm) -> bool {
+    let mut edited = false;
     ui.horizontal_wrapped(|ui| {
-        for preset in NotePreset::ALL {
-            ui.selectable_value(&mut form.preset, preset, preset.label());
+        ui.label("Vital signs, taken");
+        for (phase, label) in [
+            (Phase::Before, "before"),
+            (Phase::During, "during"),
+            (Phase::After, "after collection"),
+        ] {
+            edited |= ui.radio_value(&mut form.phase, phase, label).changed();
         }
     });
-    ui.add_space(6.0);
-    let mut edited = false;
     let mut edit = |ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str| {
-        let l = ui.label(label);
-        edited |= ui
-            .add(
-                egui::TextEdit::singleline(text)
-                    .hint_text(hint)
-                    .desired_width(90.0),
-            )
-            .labelled_by(l.id)
-            .changed();
+        edited |= field(ui, label, text, hint, 90.0);
     };
-    // The vital signs go with every preset, so what was typed stays on screen and in the note.
-    // A grid sizes its columns from the frame before: a floor keeps the fields from
+    // The vital signs go with every preset, so what was typed stays on screen and in the
+    // notes. A grid sizes its columns from the frame before: a floor keeps the fields from
     // shrinking to nothing.
     egui::Grid::new("note-vitals")
         .num_columns(4)
@@ -299,48 +371,112 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
             edit(ui, "SpO₂ %", &mut form.spo2, "%");
             ui.end_row();
             edit(ui, "Temp °C", &mut form.temperature, "36.8");
-            if form.preset == NotePreset::CalciumGiven {
-                edit(ui, "Calcium dose (mL)", &mut form.calcium_dose, "mL");
-            }
-            ui.end_row();
-            // Empty is now; a time of day (hh:mm) sets the note's time back.
-            edit(ui, "Time", &mut form.time, "now");
             ui.end_row();
         });
-    let l = ui.label("Note text");
-    edited |= ui
-        .add(
-            egui::TextEdit::multiline(&mut form.text)
-                .desired_rows(2)
-                .desired_width(f32::INFINITY),
-        )
-        .labelled_by(l.id)
-        .changed();
-    form.edited |= edited;
-    let result = form.to_note_at(clock, &tz);
-    if let Ok(Some(at)) = note_time(&form.time, clock.now, clock.session_start, &tz) {
-        ui.label(format!(
-            "Recorded for {}, marked as entered later",
-            hh_mm(at, &tz)
-        ));
+    edited
+}
+
+/// Draws the note form.
+pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) -> NoteAction {
+    let tz = TimeZone::system();
+    let mut action = NoteAction::None;
+    ui.horizontal_wrapped(|ui| {
+        // Eight presets wrap to several rows: closer rows leave the panel room for the fields.
+        ui.spacing_mut().item_spacing.y = 2.0;
+        for preset in NotePreset::ALL {
+            ui.selectable_value(&mut form.preset, preset, preset.label());
+        }
+    });
+    ui.separator();
+    let mut edited = match form.preset {
+        NotePreset::CalciumGiven => calcium_ui(ui, &mut form.calcium),
+        NotePreset::Reaction => reaction_ui(ui, &mut form.reaction),
+        NotePreset::ProductSample => sample_ui(ui, &mut form.sample),
+        _ => false,
+    };
+    let structured = matches!(
+        form.preset,
+        NotePreset::CalciumGiven | NotePreset::Reaction | NotePreset::ProductSample
+    );
+    if structured {
+        // Beside a record the vital signs fold away, so the form fits the panel; they stay
+        // open once any is typed, so nothing going into the notes is hidden.
+        let typed = [
+            &form.bp_systolic,
+            &form.bp_diastolic,
+            &form.heart_rate,
+            &form.spo2,
+            &form.temperature,
+        ]
+        .iter()
+        .any(|t| !t.trim().is_empty());
+        egui::CollapsingHeader::new("Vital signs")
+            .id_salt("note-vitals-folded")
+            .default_open(false)
+            .open(typed.then_some(true))
+            .show(ui, |ui| edited |= vitals_ui(ui, form));
+    } else {
+        edited |= vitals_ui(ui, form);
     }
+    if structured {
+        // A remark beside a record is recorded as a plain note of its own.
+        ui.horizontal(|ui| {
+            edited |= field(
+                ui,
+                "Remark",
+                &mut form.text,
+                "recorded as a note of its own",
+                f32::INFINITY,
+            );
+        });
+    } else {
+        let l = ui.label("Note text");
+        edited |= ui
+            .add(
+                egui::TextEdit::multiline(&mut form.text)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(l.id)
+            .changed();
+    }
+    // Empty is now; a time of day (hh:mm) sets the note's time back, which is said beside it
+    // (so the buttons below do not move).
+    ui.horizontal_wrapped(|ui| {
+        edited |= field(ui, "Time", &mut form.time, "now", 90.0);
+        if let Ok(Some(at)) = note_time(&form.time, clock.now, clock.session_start, &tz) {
+            ui.label(format!(
+                "Recorded for {}, marked as entered later",
+                hh_mm(at, &tz)
+            ));
+        }
+    });
+    form.edited |= edited;
+    let result = form.to_notes_at(clock, &tz);
     // The buttons come first, so they stay where they are whether or not a problem is shown
     // under them; a problem shows only once something has been typed.
     ui.horizontal(|ui| {
         let add = ui.add_enabled(result.is_ok(), egui::Button::new("Add note"));
         if add.clicked()
-            && let Ok(note) = &result
+            && let Ok(notes) = &result
         {
-            action = NoteAction::Add(note.clone());
+            action = NoteAction::Add(notes.clone());
         }
         if ui.button("Cancel").clicked() {
             action = NoteAction::Cancel;
         }
     });
-    if form.edited
-        && let Err(problem) = &result
-    {
-        error_text(ui, problem);
+    match &result {
+        Err(problem) if form.edited => {
+            error_text(ui, problem);
+        }
+        // What will be recorded, as a reader will show it.
+        Ok(notes) if form.edited => {
+            for note in notes {
+                ui.weak(format!("• {}", Record::readable(&note.text)));
+            }
+        }
+        _ => {}
     }
     action
 }
@@ -349,20 +485,37 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
 #[derive(Default)]
 pub struct NoteWindow {
     pub form: NoteForm,
+    /// Notes of one "Add note" not yet handed over (one a frame: the caller takes one), and
+    /// the session they are for.
+    pending: VecDeque<Note>,
+    pending_for: Option<Timestamp>,
 }
 
 impl NoteWindow {
-    /// Draws the form; returns the note to record when the nurse adds it, and whether the form
-    /// closes (added or cancelled).
+    /// Draws the form; returns a note to record when the nurse adds them (the others of the
+    /// same "Add note" follow, one a frame, before the form closes), and whether the form
+    /// closes (all added, or cancelled).
     pub fn ui(&mut self, ui: &mut egui::Ui, clock: NoteClock) -> (Option<Note>, bool) {
-        match note_form_ui(ui, &mut self.form, clock) {
-            NoteAction::Add(note) => {
-                self.form = NoteForm::default();
-                (Some(note), true)
-            }
-            NoteAction::Cancel => (None, true),
-            NoteAction::None => (None, false),
+        // Notes of another session's form are not this session's.
+        if self.pending_for != clock.session_start {
+            self.pending.clear();
         }
+        match note_form_ui(ui, &mut self.form, clock) {
+            NoteAction::Add(notes) => {
+                self.form = NoteForm::default();
+                self.pending.extend(notes);
+                self.pending_for = clock.session_start;
+            }
+            NoteAction::Cancel if self.pending.is_empty() => return (None, true),
+            NoteAction::Cancel | NoteAction::None => {}
+        }
+        let Some(note) = self.pending.pop_front() else {
+            return (None, false);
+        };
+        if !self.pending.is_empty() {
+            ui.ctx().request_repaint();
+        }
+        (Some(note), self.pending.is_empty())
     }
 }
 
@@ -370,46 +523,174 @@ impl NoteWindow {
 mod tests {
     use super::*;
 
+    use crate::analysis::labs::LabUnit;
+    use crate::analysis::records::Route;
+    use crate::ui::notes_records::{CalciumChoice, ReactionChoice};
+
+    /// The notes' codes and what a reader shows of them.
+    fn read(form: &NoteForm) -> Vec<(String, String)> {
+        form.to_notes()
+            .unwrap()
+            .into_iter()
+            .map(|n| (n.code, Record::readable(&n.text)))
+            .collect()
+    }
+
+    fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+        expected
+            .iter()
+            .map(|(c, t)| ((*c).to_owned(), (*t).to_owned()))
+            .collect()
+    }
+
     #[test]
-    fn observation_notes_carry_their_numbers_and_reject_nonsense() {
+    fn observations_are_a_vitals_record_with_their_phase_and_reject_nonsense() {
         let mut form = NoteForm {
             bp_systolic: "118".into(),
             bp_diastolic: "76".into(),
             heart_rate: "72".into(),
             ..NoteForm::default()
         };
-        let note = form.to_note().unwrap();
-        assert_eq!(note.code, "OBSERVATION");
-        assert_eq!(note.text, "BP 118/76 mmHg; HR 72/min");
+        let notes = form.to_notes().unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].code, "VITALS");
+        let Some(Record::Vitals(v)) = Record::from_text(&notes[0].text) else {
+            panic!("not a vitals record: {}", notes[0].text)
+        };
+        assert_eq!(v.phase, Some(Phase::During));
+        assert_eq!(v.bp_mmhg, Some((118.0, 76.0)));
+        form.phase = Phase::After;
+        form.text = "feels well".into();
+        assert_eq!(
+            read(&form),
+            pairs(&[
+                ("VITALS", "After collection: BP 118/76 mmHg HR 72/min"),
+                ("OBSERVATION", "feels well"),
+            ])
+        );
+        // The ranges are the record's own.
         form.heart_rate = "-5".into();
-        assert!(form.to_note().unwrap_err().contains("heart rate"));
+        assert_eq!(
+            form.to_notes().unwrap_err(),
+            "heart rate -5 /min is outside 20–250 /min"
+        );
+        form.heart_rate = "fast".into();
+        assert!(form.to_notes().unwrap_err().contains("heart rate"));
         form.heart_rate.clear();
         form.bp_diastolic.clear();
-        assert!(form.to_note().unwrap_err().contains("both"));
+        assert!(form.to_notes().unwrap_err().contains("both"));
+        // Text alone is an observation; nothing at all is not.
+        let form = NoteForm {
+            text: "asleep".into(),
+            ..NoteForm::default()
+        };
+        assert_eq!(read(&form), pairs(&[("OBSERVATION", "asleep")]));
+        assert_eq!(
+            NoteForm::default().to_notes().unwrap_err(),
+            "enter at least one observation"
+        );
     }
 
     #[test]
-    fn presets_and_free_text() {
-        let form = NoteForm {
-            preset: NotePreset::Tingling,
-            text: "lips".into(),
-            ..NoteForm::default()
-        };
-        assert_eq!(
-            form.to_note().unwrap().text,
-            "Tingling / paraesthesia; lips"
-        );
-        let form = NoteForm {
+    fn each_structured_preset_records_its_payload_and_a_remark_apart() {
+        let mut form = NoteForm {
             preset: NotePreset::CalciumGiven,
             ..NoteForm::default()
         };
-        assert!(form.to_note().is_err());
+        form.calcium.product = CalciumChoice::Chloride10;
+        form.calcium.amount = "10".into();
+        let notes = form.to_notes().unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].code, "CALCIUM_GIVEN");
+        let Some(Record::Calcium(c)) = Record::from_text(&notes[0].text) else {
+            panic!("not a calcium record: {}", notes[0].text)
+        };
+        assert_eq!((c.mmol, c.route), (6.8, Route::Iv));
+        // Vitals typed go in a record of their own; a remark in a plain note after them.
+        form.heart_rate = "88".into();
+        form.text = "lips tingling".into();
+        assert_eq!(
+            read(&form),
+            pairs(&[
+                ("CALCIUM_GIVEN", "Calcium chloride 10 % 10 mL IV (6.8 mmol)"),
+                ("VITALS", "During collection: HR 88/min"),
+                ("FREE_TEXT", "lips tingling"),
+            ])
+        );
+        form.calcium.amount = "200".into();
+        assert_eq!(
+            form.to_notes().unwrap_err(),
+            "a calcium dose of 200 mL is outside 0–100 mL"
+        );
+
+        let mut form = NoteForm {
+            preset: NotePreset::Reaction,
+            ..NoteForm::default()
+        };
+        assert_eq!(form.to_notes().unwrap_err(), "choose the CTCAE grade (1–4)");
+        form.reaction.kind = ReactionChoice::Paraesthesia;
+        form.reaction.grade = Some(2);
+        form.reaction.action = "rate reduced".into();
+        assert_eq!(
+            read(&form),
+            pairs(&[(
+                "REACTION",
+                "Paraesthesia, CTCAE grade 2; action: rate reduced"
+            )])
+        );
+        form.reaction.kind = ReactionChoice::Other;
+        assert_eq!(form.to_notes().unwrap_err(), "name the reaction");
+
+        let mut form = NoteForm {
+            preset: NotePreset::ProductSample,
+            ..NoteForm::default()
+        };
+        form.sample.cd3 = "12".into();
+        form.sample.unit = LabUnit::E6PerMillilitre;
+        form.sample.bag_ml = "95".into();
+        assert_eq!(
+            read(&form),
+            pairs(&[(
+                "PRODUCT_SAMPLE",
+                "Product sample: CD3+ 12 ×10⁶/mL, bag 95 mL"
+            )])
+        );
+        form.sample.bag_ml = "5000".into();
+        assert!(
+            form.to_notes().unwrap_err().contains("5000 mL is outside"),
+            "{:?}",
+            form.to_notes()
+        );
+    }
+
+    #[test]
+    fn plain_presets_and_free_text() {
+        let form = NoteForm {
+            preset: NotePreset::LineRepositioned,
+            text: "left arm".into(),
+            bp_systolic: "112".into(),
+            bp_diastolic: "70".into(),
+            ..NoteForm::default()
+        };
+        assert_eq!(
+            read(&form),
+            pairs(&[
+                ("LINE_REPOSITIONED", "Line repositioned; left arm"),
+                ("VITALS", "During collection: BP 112/70 mmHg"),
+            ])
+        );
         let form = NoteForm {
             preset: NotePreset::FreeText,
             text: "  ".into(),
             ..NoteForm::default()
         };
-        assert!(form.to_note().is_err());
+        assert_eq!(form.to_notes().unwrap_err(), "write the note");
+        let form = NoteForm {
+            preset: NotePreset::FreeText,
+            text: "family visiting".into(),
+            ..NoteForm::default()
+        };
+        assert_eq!(read(&form), pairs(&[("FREE_TEXT", "family visiting")]));
     }
 
     fn utc(text: &str) -> Timestamp {
@@ -459,17 +740,40 @@ mod tests {
             session_start: Some(utc("2026-03-14T13:05:30Z")),
         };
         let mut form = NoteForm {
-            bp_systolic: "118".into(),
-            bp_diastolic: "76".into(),
+            preset: NotePreset::CalciumGiven,
+            text: "given by the registrar".into(),
             ..NoteForm::default()
         };
-        assert_eq!(form.to_note_at(clock, &tz).unwrap().text, "BP 118/76 mmHg");
+        form.calcium.amount = "10".into();
+        let texts = |form: &NoteForm| -> Vec<String> {
+            form.to_notes_at(clock, &tz)
+                .unwrap()
+                .iter()
+                .map(|n| Record::readable(&n.text))
+                .collect()
+        };
+        assert_eq!(
+            texts(&form),
+            [
+                "Calcium gluconate 10 % 10 mL IV (2.2 mmol)",
+                "given by the registrar"
+            ]
+        );
         form.time = "14:05".into();
         assert_eq!(
-            form.to_note_at(clock, &tz).unwrap().text,
-            "[for 14:05, entered later at 14:20] BP 118/76 mmHg"
+            texts(&form),
+            [
+                "[for 14:05, entered later at 14:20] Calcium gluconate 10 % 10 mL IV (2.2 mmol)",
+                "[for 14:05, entered later at 14:20] given by the registrar"
+            ]
         );
+        // The record's payload is still one a reader takes.
+        let notes = form.to_notes_at(clock, &tz).unwrap();
+        assert!(matches!(
+            Record::from_text(&notes[0].text),
+            Some(Record::Calcium(c)) if c.mmol == 2.2
+        ));
         form.time = "12:00".into();
-        assert!(form.to_note_at(clock, &tz).is_err());
+        assert!(form.to_notes_at(clock, &tz).is_err());
     }
 }

@@ -1,0 +1,277 @@
+//! The note form's structured records, driven through the accessibility tree (`egui_kittest`)
+//! on a live session fed through a pseudo-terminal: a calcium dose shown in mmol as it is typed,
+//! a reaction with its CTCAE grade, and a product sample in ×10⁶/mL, each read back from the
+//! stopped recording's collection record.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
+
+mod support;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use apheresis_monitor::analysis::records::Record;
+use apheresis_monitor::model::{EntryBody, MachineState, Payload, Quantity, Sample, Sentence};
+use apheresis_monitor::protocol::encode;
+use apheresis_monitor::recording;
+use apheresis_monitor::session::Monotonic;
+use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use jiff::Timestamp;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Rig {
+    harness: Harness<'static, MonitorApp>,
+    master: serialport::TTYPort,
+    seq: u32,
+    _dir: tempfile::TempDir,
+}
+
+/// A live session on a pseudo-terminal, in a 1366×768 window.
+fn live_rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let (master, slave) = serialport::TTYPort::pair().unwrap();
+    let port = serialport::SerialPort::name(&slave).unwrap();
+    drop(slave);
+    let settings = Settings {
+        session_folder: Some(dir.path().to_owned()),
+        ..Settings::default()
+    };
+    let (monotonic, _) = Monotonic::fake(Instant::now());
+    let (clock, _) = Clock::fake(Timestamp::now());
+    let clock = clock.with_monotonic(monotonic);
+    let launch = Launch::Port {
+        port: port.clone(),
+        baud: 115_200,
+    };
+    let app = MonitorApp::new(settings, launch, clock);
+    let harness = Harness::builder()
+        .with_size([1366.0, 768.0])
+        .build_ui_state(
+            |ui, app: &mut MonitorApp| {
+                app.logic(ui.ctx());
+                app.ui(ui);
+            },
+            app,
+        );
+    let mut rig = Rig {
+        harness,
+        master,
+        seq: 0,
+        _dir: dir,
+    };
+    rig.step_until("the live session starts", |h| h.state().live().is_some());
+    support::wait_until(WAIT, "the worker opens the port", || {
+        support::has_open(std::process::id(), Path::new(&port))
+    });
+    rig
+}
+
+impl Rig {
+    fn step_until(
+        &mut self,
+        what: &str,
+        mut done: impl FnMut(&Harness<'static, MonitorApp>) -> bool,
+    ) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            self.harness.step();
+            if done(&self.harness) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn wait_for_label(&mut self, label: &str) {
+        let wanted = label.to_owned();
+        self.step_until(&format!("`{label}` shows"), move |h| {
+            h.query_by_label(&wanted).is_some()
+        });
+    }
+
+    fn send(&mut self, t_ms: u64, payload: Payload) {
+        let line = encode(&Sentence {
+            seq: self.seq,
+            t_ms,
+            payload,
+            unknown_keys: 0,
+        });
+        self.seq += 1;
+        self.master.write_all(line.as_bytes()).unwrap();
+    }
+
+    fn type_into(&mut self, field: &str, text: &str) {
+        self.harness
+            .get_by_role_and_label(Role::TextInput, field)
+            .set_text_value_accesskit(text);
+        self.harness.step();
+        self.harness.step();
+    }
+}
+
+fn sample(inlet_ml_min: f64, inlet_ml: f64) -> Payload {
+    Payload::Sample(
+        Sample::default()
+            .with(Quantity::InletMlMin, inlet_ml_min)
+            .with(Quantity::InletMl, inlet_ml)
+            .with(Quantity::AcMlMin, 4.5)
+            .with(Quantity::AccessMmhg, -80.0)
+            .with(Quantity::ReturnMmhg, 120.0),
+    )
+}
+
+impl Rig {
+    fn open_note_form(&mut self) {
+        self.harness.get_by_label("+ Note").click();
+        self.wait_for_label("Add note");
+    }
+
+    /// Clicks the control labelled `label` (found through the accessibility tree) and lets
+    /// two frames pass.
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click_accesskit();
+        self.harness.step();
+        self.harness.step();
+    }
+
+    /// Adds the note as typed and waits until the timeline holds `count` notes.
+    fn add_note(&mut self, count: usize) {
+        // The form is taller than the panel: the button is scrolled to, as the nurse would.
+        self.harness.get_by_label("Add note").scroll_to_me();
+        self.harness.step();
+        self.harness.step();
+        self.harness.get_by_label("Add note").click_accesskit();
+        self.harness.step();
+        self.step_until(&format!("{count} notes reach the timeline"), |h| {
+            h.state()
+                .live()
+                .is_some_and(|s| s.timeline.notes.len() >= count)
+        });
+    }
+}
+
+#[test]
+fn calcium_a_reaction_and_a_product_sample_are_recorded_as_structured_records() {
+    let mut rig = live_rig();
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    rig.open_note_form();
+
+    // Calcium chloride 10 %, 10 mL: the dose in mmol shows as it is typed.
+    rig.click("Calcium given");
+    rig.click("Chloride 10 %");
+    rig.type_into("Amount (mL)", "200");
+    rig.wait_for_label("a calcium dose of 200 mL is outside 0–100 mL");
+    assert!(
+        rig.harness
+            .get_by_label("Add note")
+            .accesskit_node()
+            .is_disabled(),
+        "a dose out of range can be added"
+    );
+    rig.type_into("Amount (mL)", "10");
+    rig.wait_for_label("= 6.8 mmol");
+    rig.add_note(1);
+    // Added, the form closes; it opens again empty.
+    rig.step_until("the form closes", |h| {
+        h.query_by_label("Add note").is_none()
+    });
+    rig.open_note_form();
+
+    // A reaction: no grade, no record; grade 2 and it goes in.
+    rig.click("Reaction");
+    rig.harness
+        .get_by_role_and_label(Role::ComboBox, "Kind")
+        .click_accesskit();
+    rig.harness.step();
+    rig.harness.step();
+    rig.click("Hypotension");
+    rig.type_into("Action taken", "rate reduced, fluids");
+    rig.wait_for_label("choose the CTCAE grade (1–4)");
+    rig.click("2 moderate");
+    rig.type_into("Outcome", "resolved");
+    // A remark typed beside it is a note of its own.
+    rig.type_into("Remark", "felt faint on standing");
+    rig.add_note(3);
+
+    // A product sample counted in ×10⁶/mL, the unit picked from its list.
+    rig.step_until("the form closes", |h| {
+        h.query_by_label("Add note").is_none()
+    });
+    rig.open_note_form();
+    rig.click("Product sample");
+    rig.type_into("Sample CD3+", "12");
+    rig.type_into("Bag volume (mL)", "95");
+    rig.harness
+        .get_by_role_and_label(Role::ComboBox, "Sample CD3+")
+        .click_accesskit();
+    rig.harness.step();
+    rig.harness.step();
+    rig.harness.get_by_label("×10⁶/mL").click_accesskit();
+    rig.harness.step();
+    rig.harness.step();
+    rig.wait_for_label("• Product sample: CD3+ 12 ×10⁶/mL, bag 95 mL");
+    rig.add_note(4);
+
+    // The machine ends; the recording is stopped (outside RUN, at once).
+    rig.send(2000, Payload::State(MachineState::End));
+    rig.wait_for_label("END");
+    rig.harness.get_by_label("Stop recording").click();
+    rig.step_until("the recording closes", |h| {
+        h.state()
+            .live()
+            .is_some_and(apheresis_monitor::session::LiveSession::is_stopped)
+    });
+    let path = rig.harness.state().live().unwrap().recording.clone();
+    let loaded = recording::load(&path, |_, _| true).unwrap();
+    let notes: Vec<(String, String)> = loaded
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Note(n) => Some((n.code.clone(), Record::readable(&n.text))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("CALCIUM_GIVEN", "Calcium chloride 10 % 10 mL IV (6.8 mmol)"),
+            (
+                "REACTION",
+                "Hypotension, CTCAE grade 2; action: rate reduced, fluids; outcome: resolved"
+            ),
+            ("FREE_TEXT", "felt faint on standing"),
+            (
+                "PRODUCT_SAMPLE",
+                "Product sample: CD3+ 12 ×10⁶/mL, bag 95 mL"
+            ),
+        ]
+        .map(|(c, t)| (c.to_owned(), t.to_owned()))
+    );
+    let s = apheresis_monitor::analysis::summarize(&loaded);
+    assert_eq!(s.record.calcium_total_mmol, 6.8);
+    assert_eq!(
+        s.record
+            .reactions
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>(),
+        ["Hypotension, CTCAE grade 2; action: rate reduced, fluids; outcome: resolved"]
+    );
+    assert_eq!(
+        s.record
+            .product_samples
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>(),
+        ["Product sample: CD3+ 12 ×10⁶/mL, bag 95 mL"]
+    );
+    assert!(s.record.vitals.is_empty(), "{:?}", s.record.vitals);
+}
