@@ -567,7 +567,7 @@ fn hover_text(timeline: &Timeline, series: &[Series], x: f64) -> String {
             text,
             "\nnote {}: {}",
             clock_hm_at(timeline, note.x),
-            short(&note.text, 80)
+            short(&crate::analysis::records::Record::readable(&note.text), 80)
         );
     }
     for alarm in timeline

@@ -180,7 +180,8 @@ pub(super) fn collection_record(
         };
         let line = RecordLine {
             at_s: note.at_s,
-            text: record.sentence(),
+            // The note's own sentence: it keeps a time set back ("[for 14:05, entered later…]").
+            text: Record::readable(&note.text),
         };
         match record {
             Record::Calcium(_) => r.calcium.push(line),
