@@ -133,8 +133,20 @@ pub struct RecordSection {
 /// left out, and nothing at all when the session has no collection record.
 pub fn record_sections(s: &Summary) -> Vec<RecordSection> {
     let r = &s.record;
+    // Every input behind the figures, for every session.
+    let inputs = RecordSection {
+        title: "Inputs",
+        rows: r
+            .inputs
+            .iter()
+            .map(|i| (i.label.clone(), i.value.clone()))
+            .collect(),
+    };
     if r.is_empty() {
-        return Vec::new();
+        return [inputs]
+            .into_iter()
+            .filter(|s| !s.rows.is_empty())
+            .collect();
     }
     let some = |rows: Vec<(&str, Option<String>)>| -> Vec<(String, String)> {
         rows.into_iter()
@@ -184,6 +196,7 @@ pub fn record_sections(s: &Summary) -> Vec<RecordSection> {
         ));
     }
     let sections = [
+        inputs,
         RecordSection {
             title: "Chain of identity",
             rows: some(vec![

@@ -16,6 +16,7 @@ mod fonts;
 pub mod format;
 pub mod json;
 pub mod pdf;
+mod record;
 pub mod text;
 
 use std::fmt::Write as _;
@@ -27,9 +28,8 @@ use std::sync::Arc;
 use sha2::{Digest as _, Sha256};
 
 use crate::analysis::Timeline;
-use crate::analysis::collection::CollectionKey;
 use crate::analysis::summary::{Summary, summarize};
-use crate::recording::{self, LoadError, Recording, create_private_file, read_meta};
+use crate::recording::{self, LoadError, Recording, create_private_file};
 
 pub use self::chart::ChartError;
 pub use self::csv::{
@@ -102,7 +102,7 @@ impl Report {
     /// Builds the report of a loaded recording for the formats other than the PDF.
     pub fn summary_only(recording: &Recording) -> Report {
         let mut summary = summarize(recording);
-        add_earlier_days(&mut summary, &recording.path);
+        record::complete(&mut summary, &recording.path);
         Report {
             summary,
             recording_path: recording.path.clone(),
@@ -118,7 +118,7 @@ impl Report {
         mut summary: Summary,
         timeline: Arc<Timeline>,
     ) -> Report {
-        add_earlier_days(&mut summary, &recording_path);
+        record::complete(&mut summary, &recording_path);
         Report {
             summary,
             pdf: Some(PdfParts {
@@ -135,40 +135,6 @@ impl Report {
         let recording = recording::load(path, |_, _| true)?;
         Ok(Report::from_recording(&recording))
     }
-}
-
-/// A collection over several days: the same collection's earlier days among the recordings
-/// beside this one (same patient number and collection ID, started before it) and the CD3+
-/// yield of all days so far go into the summary's record. Nothing when the recording is not a
-/// day of a collection, or the folder cannot be read.
-fn add_earlier_days(summary: &mut Summary, recording_path: &Path) {
-    let Some(key) = read_meta(recording_path)
-        .ok()
-        .flatten()
-        .and_then(|m| CollectionKey::of(&m))
-    else {
-        return;
-    };
-    let started = summary.time(crate::analysis::Figure::StartedUtc);
-    let folder = recording_path.parent().unwrap_or_else(|| Path::new("."));
-    let Ok(listings) = crate::session::library::scan(folder) else {
-        return;
-    };
-    let earlier: Vec<_> = listings
-        .iter()
-        .filter(|l| l.path != recording_path && l.collection.key.as_ref() == Some(&key))
-        .filter(|l| l.started_utc.zip(started).is_some_and(|(a, b)| a < b))
-        .collect();
-    let this_day = summary.number(crate::analysis::Figure::Cd3YieldCells);
-    let record = &mut summary.record;
-    record.earlier_days = earlier.len();
-    record.cd3_yield_so_far_cells = this_day.map(|cells| {
-        cells
-            + earlier
-                .iter()
-                .filter_map(|l| l.collection.cd3_yield_cells)
-                .sum::<f64>()
-    });
 }
 
 /// The formats a report is saved in.

@@ -50,6 +50,13 @@ impl LabLine {
     }
 }
 
+/// An input behind the figures, as written for a reader (`Weight`, `80 kg`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputLine {
+    pub label: String,
+    pub value: String,
+}
+
 /// A structured record of the run, at its time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordLine {
@@ -99,12 +106,19 @@ pub struct CollectionRecord {
     pub product_samples: Vec<RecordLine>,
     /// Details given that cannot be used, and why (never quoting an identifier).
     pub problems: Vec<String>,
+    /// The inputs behind the figures (patient, target, anticoagulant, alarm limits), for every
+    /// session (set by the export, which reads the metadata and the limits in force).
+    pub inputs: Vec<InputLine>,
 }
 
 impl CollectionRecord {
-    /// Whether there is anything of a collection record (else the report leaves it out).
+    /// Whether there is anything of a CAR-T collection record (the inputs aside, which every
+    /// session has): else the report leaves the record's parts out.
     pub fn is_empty(&self) -> bool {
-        *self == CollectionRecord::default()
+        CollectionRecord {
+            inputs: Vec::new(),
+            ..self.clone()
+        } == CollectionRecord::default()
     }
 }
 
