@@ -1,6 +1,7 @@
 //! Alert sounds for high and medium alarms.
 //!
-//! A tone burst is written once as a WAV file and played with the system's player
+//! Each priority's burst (IEC 60601-1-8's pulse patterns, [`super::tones`]) is written once as
+//! a WAV file and played with the system's player
 //! (`pw-play`, `paplay` or `aplay`) in a child process, so a missing or busy sound device never
 //! blocks or crashes the monitor; with no player at all, the terminal bell is rung. No audio
 //! library is linked, so the build needs no sound headers.
@@ -11,6 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::model::Priority;
+
+use super::tones::Burst;
 
 /// Plays alarm sounds, repeating them while an alarm sounds.
 #[derive(Debug, Default)]
@@ -25,12 +28,11 @@ pub struct AlarmSound {
     pub played: u64,
 }
 
-/// Time between repeats while an alarm keeps sounding.
+/// Time between repeats while an alarm keeps sounding: the burst's own (IEC 60601-1-8).
 pub fn repeat_interval(priority: Priority) -> Duration {
-    match priority {
-        Priority::High => Duration::from_secs(5),
-        _ => Duration::from_secs(15),
-    }
+    Burst::of(priority)
+        .and_then(|b| b.repeat)
+        .unwrap_or(Duration::from_secs(15))
 }
 
 impl AlarmSound {
@@ -145,8 +147,8 @@ fn find_player() -> Option<&'static str> {
     })
 }
 
-/// Writes the two tone bursts (high: two groups of five fast pulses; medium: three slower
-/// pulses, after IEC 60601-1-8's patterns) to the temporary folder.
+/// Writes the two bursts (high and medium, [`Burst::of`]: the same bytes as `assets/`) to the
+/// temporary folder.
 fn write_tones() -> std::io::Result<(PathBuf, PathBuf)> {
     let dir = std::env::temp_dir();
     let high = dir.join(format!("apheresis-monitor-high-{}.wav", std::process::id()));
@@ -154,74 +156,15 @@ fn write_tones() -> std::io::Result<(PathBuf, PathBuf)> {
         "apheresis-monitor-medium-{}.wav",
         std::process::id()
     ));
-    std::fs::write(&high, wav(&pulses(&[5, 5], 0.12, 0.05, 0.35, 880.0)))?;
-    std::fs::write(&medium, wav(&pulses(&[3], 0.2, 0.1, 0.0, 660.0)))?;
+    let bytes = |p| Burst::of(p).map(|b| b.wav()).unwrap_or_default();
+    std::fs::write(&high, bytes(Priority::High))?;
+    std::fs::write(&medium, bytes(Priority::Medium))?;
     Ok((high, medium))
-}
-
-const RATE: u32 = 22_050;
-
-/// Groups of tone pulses as 16-bit mono samples.
-pub fn pulses(groups: &[usize], on_s: f64, off_s: f64, gap_s: f64, hz: f64) -> Vec<i16> {
-    let mut out = Vec::new();
-    let n = |s: f64| (s * f64::from(RATE)) as usize;
-    for (g, &count) in groups.iter().enumerate() {
-        if g > 0 {
-            out.extend(std::iter::repeat_n(0, n(gap_s)));
-        }
-        for _ in 0..count {
-            let len = n(on_s);
-            for i in 0..len {
-                let t = i as f64 / f64::from(RATE);
-                // A short fade in and out avoids clicks.
-                let edge = (i.min(len - i) as f64 / 200.0).min(1.0);
-                let v = (t * hz * std::f64::consts::TAU).sin() * edge * 0.4;
-                out.push((v * f64::from(i16::MAX)) as i16);
-            }
-            out.extend(std::iter::repeat_n(0, n(off_s)));
-        }
-    }
-    out
-}
-
-/// A mono 16-bit PCM WAV file.
-pub fn wav(samples: &[i16]) -> Vec<u8> {
-    let data_len = (samples.len() * 2) as u32;
-    let mut out = Vec::with_capacity(44 + samples.len() * 2);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&RATE.to_le_bytes());
-    out.extend_from_slice(&(RATE * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_wav_header_matches_its_samples() {
-        let samples = pulses(&[3], 0.2, 0.1, 0.0, 660.0);
-        assert_eq!(samples.len(), 3 * (4410 + 2205));
-        let bytes = wav(&samples);
-        assert_eq!(&bytes[..4], b"RIFF");
-        assert_eq!(
-            u32::from_le_bytes(bytes[40..44].try_into().unwrap()) as usize,
-            samples.len() * 2
-        );
-        assert_eq!(bytes.len(), 44 + samples.len() * 2);
-    }
 
     fn silent() -> AlarmSound {
         AlarmSound {
