@@ -84,14 +84,22 @@ pub enum WindowError {
     Open { source: eframe::Error },
 }
 
+/// The window's icon (`assets/icon-256.png`).
+const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-256.png");
+
 /// Opens the window and runs until it is closed.
 pub fn run(launch: Launch, window_size: Option<(f32, f32)>) -> Result<(), WindowError> {
     #[cfg(all(unix, not(target_os = "macos")))]
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         return Err(WindowError::NoDisplay);
     }
+    // The icon is embedded: nothing is looked up at run time.
+    let mut viewport = egui::ViewportBuilder::default();
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
+        viewport = viewport.with_icon(std::sync::Arc::new(icon));
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
+        viewport: viewport
             .with_title("Apheresis Monitor")
             .with_inner_size(window_size.map_or([1366.0, 768.0], |(w, h)| [w, h]))
             .with_min_inner_size([1024.0, 640.0]),
@@ -112,4 +120,13 @@ pub fn run(launch: Launch, window_size: Option<(f32, f32)>) -> Result<(), Window
         }),
     )
     .map_err(|source| WindowError::Open { source })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_embedded_icon_decodes() {
+        let icon = eframe::icon_data::from_png_bytes(super::ICON_PNG).unwrap();
+        assert_eq!((icon.width, icon.height), (256, 256));
+    }
 }
