@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the Debian package (`cargo deb`: release build, stripped), installs it, runs the
+# Builds the Debian package (`cargo deb --strip`: release build, debug info dropped), installs it, runs the
 # program from the PATH, validates its desktop entry, and removes it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
 [[ $(id -u) -ne 0 ]] && sudo=sudo
 command -v cargo-deb >/dev/null || cargo install cargo-deb --locked --quiet
-cargo deb --quiet
+cargo deb --quiet --strip
 deb=$(ls -t target/debian/apheresis-monitor_*.deb | head -1)
 echo "package: $deb ($(du -h "$deb" | cut -f1))"
 if ! dpkg-deb --info "$deb" | grep -q dialout; then
