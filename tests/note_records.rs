@@ -7,124 +7,16 @@
 
 mod support;
 
-use std::io::Write as _;
-use std::path::Path;
-use std::time::{Duration, Instant};
-
 use apheresis_monitor::analysis::records::Record;
-use apheresis_monitor::model::{EntryBody, MachineState, Payload, Quantity, Sample, Sentence};
-use apheresis_monitor::protocol::encode;
+use apheresis_monitor::model::{EntryBody, MachineState, Payload};
 use apheresis_monitor::recording;
-use apheresis_monitor::session::Monotonic;
-use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use jiff::Timestamp;
 
-const WAIT: Duration = Duration::from_secs(20);
+#[path = "support/live_rig.rs"]
+mod live_rig;
 
-struct Rig {
-    harness: Harness<'static, MonitorApp>,
-    master: serialport::TTYPort,
-    seq: u32,
-    _dir: tempfile::TempDir,
-}
-
-/// A live session on a pseudo-terminal, in a 1366×768 window.
-fn live_rig() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let (master, slave) = serialport::TTYPort::pair().unwrap();
-    let port = serialport::SerialPort::name(&slave).unwrap();
-    drop(slave);
-    let settings = Settings {
-        session_folder: Some(dir.path().to_owned()),
-        ..Settings::default()
-    };
-    let (monotonic, _) = Monotonic::fake(Instant::now());
-    let (clock, _) = Clock::fake(Timestamp::now());
-    let clock = clock.with_monotonic(monotonic);
-    let launch = Launch::Port {
-        port: port.clone(),
-        baud: 115_200,
-    };
-    let app = MonitorApp::new(settings, launch, clock);
-    let harness = Harness::builder()
-        .with_size([1366.0, 768.0])
-        .build_ui_state(
-            |ui, app: &mut MonitorApp| {
-                app.logic(ui.ctx());
-                app.ui(ui);
-            },
-            app,
-        );
-    let mut rig = Rig {
-        harness,
-        master,
-        seq: 0,
-        _dir: dir,
-    };
-    rig.step_until("the live session starts", |h| h.state().live().is_some());
-    support::wait_until(WAIT, "the worker opens the port", || {
-        support::has_open(std::process::id(), Path::new(&port))
-    });
-    rig
-}
-
-impl Rig {
-    fn step_until(
-        &mut self,
-        what: &str,
-        mut done: impl FnMut(&Harness<'static, MonitorApp>) -> bool,
-    ) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            self.harness.step();
-            if done(&self.harness) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn wait_for_label(&mut self, label: &str) {
-        let wanted = label.to_owned();
-        self.step_until(&format!("`{label}` shows"), move |h| {
-            h.query_by_label(&wanted).is_some()
-        });
-    }
-
-    fn send(&mut self, t_ms: u64, payload: Payload) {
-        let line = encode(&Sentence {
-            seq: self.seq,
-            t_ms,
-            payload,
-            unknown_keys: 0,
-        });
-        self.seq += 1;
-        self.master.write_all(line.as_bytes()).unwrap();
-    }
-
-    fn type_into(&mut self, field: &str, text: &str) {
-        self.harness
-            .get_by_role_and_label(Role::TextInput, field)
-            .set_text_value_accesskit(text);
-        self.harness.step();
-        self.harness.step();
-    }
-}
-
-fn sample(inlet_ml_min: f64, inlet_ml: f64) -> Payload {
-    Payload::Sample(
-        Sample::default()
-            .with(Quantity::InletMlMin, inlet_ml_min)
-            .with(Quantity::InletMl, inlet_ml)
-            .with(Quantity::AcMlMin, 4.5)
-            .with(Quantity::AccessMmhg, -80.0)
-            .with(Quantity::ReturnMmhg, 120.0),
-    )
-}
+use live_rig::{Rig, live_rig, sample};
 
 impl Rig {
     fn open_note_form(&mut self) {
