@@ -347,7 +347,8 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
     action
 }
 
-fn labelled_edit(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str) {
+/// A labelled one-line field in a two-column grid row.
+pub(super) fn labelled_edit(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str) {
     let label = ui.label(label);
     ui.add(
         egui::TextEdit::singleline(text)
@@ -359,7 +360,7 @@ fn labelled_edit(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str) 
 }
 
 /// What is wrong with the field above, on a row of its own under it (none when all is well).
-fn problem_row(ui: &mut egui::Ui, value: Option<Result<f64, String>>) {
+pub(super) fn problem_row<T>(ui: &mut egui::Ui, value: Option<Result<T, String>>) {
     if let Some(Err(problem)) = value {
         ui.label("");
         error_text(ui, problem);

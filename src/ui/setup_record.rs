@@ -16,6 +16,7 @@ use crate::analysis::patient::parse_number;
 use crate::recording::SessionMeta;
 
 use super::forms::error_text;
+use super::setup::{labelled_edit, problem_row};
 
 /// One lab value as typed, with its unit.
 #[derive(Debug, Clone, PartialEq)]
@@ -320,25 +321,6 @@ fn lab_object(meta: &SessionMeta) -> Map<String, Value> {
     }
 }
 
-fn edit(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str) {
-    let label = ui.label(label);
-    ui.add(
-        egui::TextEdit::singleline(text)
-            .hint_text(hint)
-            .desired_width(190.0),
-    )
-    .labelled_by(label.id);
-    ui.end_row();
-}
-
-fn problem<T>(ui: &mut egui::Ui, value: Option<Result<T, String>>) {
-    if let Some(Err(problem)) = value {
-        ui.label("");
-        error_text(ui, problem);
-        ui.end_row();
-    }
-}
-
 /// Draws the collection record's fields.
 pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
     egui::CollapsingHeader::new(RichText::new("Chain of identity").strong())
@@ -348,18 +330,18 @@ pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
                 .num_columns(2)
                 .spacing([12.0, 8.0])
                 .show(ui, |ui| {
-                    edit(ui, "Hospital number", &mut form.hospital_number, "");
-                    edit(ui, "NHS number", &mut form.nhs_number, "943 476 5919");
-                    problem(ui, form.nhs_number());
-                    edit(ui, "Date of birth", &mut form.date_of_birth, "YYYY-MM-DD");
-                    problem(ui, form.date_of_birth(today));
-                    edit(
+                    labelled_edit(ui, "Hospital number", &mut form.hospital_number, "");
+                    labelled_edit(ui, "NHS number", &mut form.nhs_number, "943 476 5919");
+                    problem_row(ui, form.nhs_number());
+                    labelled_edit(ui, "Date of birth", &mut form.date_of_birth, "YYYY-MM-DD");
+                    problem_row(ui, form.date_of_birth(today));
+                    labelled_edit(
                         ui,
                         "Collection ID",
                         &mut form.collection_id,
                         "manufacturer's ID or ISBT 128 DIN",
                     );
-                    problem(ui, form.collection_id());
+                    problem_row(ui, form.collection_id());
                     ui.label("Vascular access");
                     ui.horizontal_wrapped(|ui| {
                         for kind in AccessKind::ALL {
@@ -367,13 +349,13 @@ pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
                         }
                     });
                     ui.end_row();
-                    edit(
+                    labelled_edit(
                         ui,
                         "Access site",
                         &mut form.access_site,
                         "e.g. left antecubital",
                     );
-                    edit(
+                    labelled_edit(
                         ui,
                         "Second checker",
                         &mut form.checker,
@@ -388,15 +370,15 @@ pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
                 .num_columns(2)
                 .spacing([12.0, 8.0])
                 .show(ui, |ui| {
-                    edit(ui, "Anticoagulant lot", &mut form.anticoagulant_lot, "");
-                    edit(ui, "Kit lot", &mut form.kit_lot, "");
-                    edit(
+                    labelled_edit(ui, "Anticoagulant lot", &mut form.anticoagulant_lot, "");
+                    labelled_edit(ui, "Kit lot", &mut form.kit_lot, "");
+                    labelled_edit(
                         ui,
                         "Kit expiry",
                         &mut form.kit_expiry,
                         "YYYY-MM-DD or YYYY-MM",
                     );
-                    problem(ui, form.kit_expiry(today));
+                    problem_row(ui, form.kit_expiry(today));
                 });
         });
     egui::CollapsingHeader::new(RichText::new("Labs").strong())
