@@ -41,6 +41,7 @@ pub fn live_view(
         now,
         past_ce,
     );
+    let engine_alarms = session.alarms.active();
     let model = MonitorModel {
         timeline,
         progress: shown_progress,
@@ -57,10 +58,9 @@ pub fn live_view(
         badge: session.demo_speed().map(|speed| format!("DEMO {speed}×")),
         citrate: session.citrate,
         limits: session.alarms.settings,
-        in_alarm: ValueAlarms::from_engine(&session.alarms.active()),
+        in_alarm: ValueAlarms::from_engine(&engine_alarms),
         forecast,
     };
-    let engine_alarms = session.alarms.active();
     let messages = banner_messages(
         &model,
         session.recorder_error.as_ref(),
