@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use serde_json::Value;
 
 use crate::recording::SessionMeta;
+use crate::recording::meta::LabMeta;
 
 use super::identity::{CollectionId, NhsNumber};
 use super::labs::Analyte;
@@ -234,7 +235,7 @@ impl CollectionKey {
 /// The CD3+ cells collected, from the metadata's product count and weighed volume (with their
 /// units); `None` without both, or when either is refused.
 pub fn cd3_yield_cells(meta: &SessionMeta) -> Option<f64> {
-    let lab = lab_fields(meta);
+    let lab = LabMeta::fields_of(Some(meta));
     let count = Analyte::ProductCd3.read(&lab).ok()??;
     let volume = Analyte::ProductVolume.read(&lab).ok()??;
     Some(count.canonical * 1000.0 * volume.canonical)
@@ -242,7 +243,7 @@ pub fn cd3_yield_cells(meta: &SessionMeta) -> Option<f64> {
 
 /// The target CD3+ dose, cells, when the metadata gives a plausible one.
 pub fn target_cd3_cells(meta: &SessionMeta) -> Option<f64> {
-    lab_fields(meta)
+    LabMeta::fields_of(Some(meta))
         .get("target_cd3_cells")
         .and_then(Value::as_f64)
         .filter(|t| t.is_finite() && *t > 0.0)
@@ -251,16 +252,11 @@ pub fn target_cd3_cells(meta: &SessionMeta) -> Option<f64> {
 /// The CE2 of a finished collection, %: its CD3+ yield over the CD3+ cells in the whole
 /// blood processed (pre-count × 1000 × mL); `None` without the inputs or above 100 %.
 pub fn ce2_percent(meta: &SessionMeta, wb_processed_ml: f64) -> Option<f64> {
-    let pre = Analyte::PreCd3.read(&lab_fields(meta)).ok()??;
+    let pre = Analyte::PreCd3
+        .read(&LabMeta::fields_of(Some(meta)))
+        .ok()??;
     let ce2 = 100.0 * cd3_yield_cells(meta)? / (pre.canonical * 1000.0 * wb_processed_ml);
     (ce2.is_finite() && ce2 > 0.0 && ce2 <= 100.0).then_some(ce2)
-}
-
-fn lab_fields(meta: &SessionMeta) -> serde_json::Map<String, Value> {
-    match meta.lab.as_ref().map(serde_json::to_value) {
-        Some(Ok(Value::Object(map))) => map,
-        _ => serde_json::Map::new(),
-    }
 }
 
 /// Whole years from `from` to `to` (birthdays counted on the day; 29 February on 28 February

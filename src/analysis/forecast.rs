@@ -247,10 +247,7 @@ pub fn live_forecast(
     now: Timestamp,
     past: Option<ExpectedCe>,
 ) -> LiveForecast {
-    let fields = match lab.map(serde_json::to_value) {
-        Some(Ok(Value::Object(fields))) => fields,
-        _ => Map::new(),
-    };
+    let fields = lab.map(LabMeta::fields).unwrap_or_default();
     let pre = Analyte::PreCd3.read(&fields);
     let target = fields.get("target_cd3_cells").filter(|v| !v.is_null());
     let typed = typed_ce(&fields);

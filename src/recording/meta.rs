@@ -111,6 +111,24 @@ pub struct LabMeta {
     pub extra: Map<String, Value>,
 }
 
+impl LabMeta {
+    /// The lab block as one JSON object, every key in it (the typed ones and the others), for
+    /// [`crate::analysis::labs::Analyte::read`]; empty for a block that does not serialise.
+    pub fn fields(&self) -> Map<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(fields)) => fields,
+            _ => Map::new(),
+        }
+    }
+
+    /// [`LabMeta::fields`] of a session's lab block, empty without one.
+    pub fn fields_of(meta: Option<&SessionMeta>) -> Map<String, Value> {
+        meta.and_then(|m| m.lab.as_ref())
+            .map(LabMeta::fields)
+            .unwrap_or_default()
+    }
+}
+
 /// The alarm limits of the patient's session: the settings of the monitor's rules, keyed as
 /// [`crate::alarms::AlarmSettings`] serialises them (for example
 /// `{"citrate_acd_a_ml_min_per_l_tbv": {"limit": 1.2}, "citrate": {"average_min": 5,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use egui::RichText;
 use jiff::civil::Date;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::analysis::collection::AccessKind;
 use crate::analysis::forecast::EXPECTED_CE2_KEY;
@@ -14,6 +14,7 @@ use crate::analysis::identity::{CollectionId, NhsNumber};
 use crate::analysis::labs::{Analyte, LabUnit};
 use crate::analysis::patient::parse_number;
 use crate::recording::SessionMeta;
+use crate::recording::meta::LabMeta;
 
 use super::forms::error_text;
 use super::setup::{labelled_edit, problem_row};
@@ -142,7 +143,7 @@ impl RecordForm {
             form.kit_lot = text_of(c.kit_lot.as_ref());
             form.kit_expiry = text_of(c.kit_expiry.as_ref());
         }
-        let lab = lab_object(meta);
+        let lab = LabMeta::fields_of(Some(meta));
         for field in &mut form.labs {
             if let Ok(Some(v)) = field.analyte.read(&lab) {
                 field.text = v.value.to_string();
@@ -311,13 +312,6 @@ impl RecordForm {
             }
         }
         meta.lab = Some(lab);
-    }
-}
-
-fn lab_object(meta: &SessionMeta) -> Map<String, Value> {
-    match meta.lab.as_ref().map(serde_json::to_value) {
-        Some(Ok(Value::Object(map))) => map,
-        _ => Map::new(),
     }
 }
 

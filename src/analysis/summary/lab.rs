@@ -40,10 +40,7 @@ pub(super) fn lab_figures(s: &mut Summary, lab: Option<&LabMeta>, gaps: &mut Una
         );
         return;
     };
-    let fields = match serde_json::to_value(lab) {
-        Ok(Value::Object(fields)) => fields,
-        _ => Map::new(),
-    };
+    let fields = lab.fields();
     let pre = lab_reading(&fields, Analyte::PreCd3);
     let product = lab_reading(&fields, Analyte::ProductCd3);
     let volume = lab_reading(&fields, Analyte::ProductVolume);

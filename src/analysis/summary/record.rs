@@ -10,6 +10,7 @@ use crate::analysis::collection::CollectionDetails;
 use crate::analysis::labs::Analyte;
 use crate::analysis::records::{Record, calcium_total_mmol};
 use crate::recording::SessionMeta;
+use crate::recording::meta::LabMeta;
 
 use super::{Figure, NoteRecord, Summary};
 
@@ -154,11 +155,7 @@ pub(super) fn collection_record(
         product_volume_machine_ml: s.number(Figure::CollectMl),
         ..CollectionRecord::default()
     };
-    let lab = meta
-        .and_then(|m| m.lab.as_ref())
-        .and_then(|lab| serde_json::to_value(lab).ok())
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default();
+    let lab = LabMeta::fields_of(meta);
     for analyte in Analyte::ALL {
         match analyte.read(&lab) {
             Ok(Some(v)) => {
