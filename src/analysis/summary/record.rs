@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::collection::CollectionDetails;
+use crate::analysis::collection::{CollectionDetails, target_cd3_cells};
 use crate::analysis::labs::Analyte;
 use crate::analysis::records::{Record, calcium_total_mmol};
 use crate::recording::SessionMeta;
@@ -176,10 +176,7 @@ pub(super) fn collection_record(
             Err(e) => r.problems.push(e.to_string()),
         }
     }
-    r.target_cd3_cells = lab
-        .get("target_cd3_cells")
-        .and_then(serde_json::Value::as_f64)
-        .filter(|t| t.is_finite() && *t > 0.0);
+    r.target_cd3_cells = meta.and_then(target_cd3_cells);
     if let (Some(cells), Some(target)) = (s.number(Figure::Cd3YieldCells), r.target_cd3_cells) {
         r.cd3_target_met = Some(cells >= target);
         r.cd3_target_multiple = Some(cells / target);
