@@ -28,13 +28,24 @@ fn the_png_icons_are_the_svg_rendered() {
 #[test]
 fn every_asset_has_its_source_and_licence_in_the_readme() {
     let readme = std::fs::read_to_string(assets().join("README.md")).unwrap();
-    for entry in std::fs::read_dir(assets()).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        if name != "README.md" {
-            assert!(
-                readme.contains(&format!("`{name}`")),
-                "{name} is not in assets/README.md"
-            );
+    let mut folders = vec![assets()];
+    let mut files = 0;
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(assets()).unwrap().to_string_lossy();
+            files += 1;
+            if name != "README.md" {
+                assert!(
+                    readme.contains(&format!("`{name}`")),
+                    "{name} is not in assets/README.md"
+                );
+            }
         }
     }
+    assert!(files >= 11, "only {files} files found under assets/");
 }

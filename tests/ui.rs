@@ -1125,6 +1125,25 @@ fn a_recorded_session_exports_its_summary_from_the_replay_view() {
         h.state().replay().is_some()
     });
     harness.step();
+    // The controls are drawn with the typeface's symbols (kittest fails on a missing glyph),
+    // and play/pause toggles between them.
+    let playing = harness.query_by_label("⏸ Pause").is_some();
+    let (now, next) = if playing {
+        ("⏸ Pause", "▶ Play")
+    } else {
+        ("▶ Play", "⏸ Pause")
+    };
+    for label in ["⏮ Start", "⏪ 1 min", "1 min ⏩", "End ⏭"] {
+        harness.get_by_label(label);
+    }
+    harness.get_by_label(now).click();
+    step_until(&mut harness, "play/pause toggles", &|h| {
+        h.query_by_label(next).is_some()
+    });
+    harness.get_by_label(next).click();
+    step_until(&mut harness, "play/pause toggles back", &|h| {
+        h.query_by_label(now).is_some()
+    });
     harness.get_by_label("Export summary…").click();
     step_until(&mut harness, "the summary is computed", &|h| {
         h.query_by_label("Save PDF report beside the recording")

@@ -26,6 +26,7 @@ use super::stale::{STALE_AFTER_S, is_fresh};
 mod merge;
 mod review;
 mod status;
+mod technical;
 
 pub use merge::{MACHINE_TARGET_REACHED, SAME_CONDITION};
 pub use review::{Acknowledgement, AlarmRecord};
@@ -133,6 +134,9 @@ pub enum AlarmSource {
     LinkLost,
     TargetReached,
     RecordingFailed,
+    /// The monitor cannot sound its alarms (no audio output device, or it failed): a
+    /// technical alarm, shown so nobody relies on a sound that will not come.
+    NoAlarmSound,
     /// The machine's own alarms are not known: the link was lost and the machine has not
     /// re-announced itself since.
     MachineAlarmsUnknown,
@@ -152,6 +156,7 @@ impl AlarmSource {
             AlarmSource::LinkLost => "MON_LINK_LOST".into(),
             AlarmSource::TargetReached => "MON_TARGET_REACHED".into(),
             AlarmSource::RecordingFailed => "MON_RECORDING_FAILED".into(),
+            AlarmSource::NoAlarmSound => "MON_NO_ALARM_SOUND".into(),
             AlarmSource::MachineAlarmsUnknown => "MON_MACHINE_ALARMS_UNKNOWN".into(),
             AlarmSource::Machine(code) => code.clone(),
         }
@@ -168,6 +173,7 @@ impl AlarmSource {
             AlarmSource::LinkLost => "Link lost".into(),
             AlarmSource::TargetReached => "Target reached".into(),
             AlarmSource::RecordingFailed => "Recording failed".into(),
+            AlarmSource::NoAlarmSound => "No alarm sound".into(),
             AlarmSource::MachineAlarmsUnknown => "Machine alarms unknown".into(),
             AlarmSource::Machine(code) => code.clone(),
         }
@@ -195,6 +201,8 @@ pub struct AlarmInputs {
     pub link_lost: bool,
     /// The recording cannot be written (rows wait in memory).
     pub recording_failed: Option<String>,
+    /// Why the monitor cannot sound its alarms, if it cannot.
+    pub alarm_sound_failed: Option<String>,
     /// Fraction of the target processed.
     pub target_fraction: Option<f64>,
     /// Machine alarms active now (from `APHE`).
@@ -531,20 +539,7 @@ impl AlarmEngine {
                 &mut events,
             );
         }
-        // The recording failing is always high priority and latching: data is at risk.
-        let failing = inputs.recording_failed.clone();
-        self.apply(
-            now,
-            AlarmSource::RecordingFailed,
-            RuleSettings {
-                latching: true,
-                ..RuleSettings::default()
-            },
-            Priority::High,
-            failing.is_some(),
-            format!("Recording failed: {}", failing.unwrap_or_default()),
-            &mut events,
-        );
+        self.technical(now, inputs, &mut events);
         self.target_reached(now, inputs, &mut events);
         self.machine_alarms_unknown(now, &mut events);
         self.sync_machine(now, &inputs.machine);

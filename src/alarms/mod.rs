@@ -7,6 +7,7 @@ pub mod audit;
 pub mod citrate;
 pub mod engine;
 pub mod limits;
+#[cfg(feature = "sound")]
 pub mod sound;
 pub mod stale;
 pub mod tones;

@@ -1,20 +1,21 @@
-//! The report's one typeface, Ubuntu Light (from the `epaint_default_fonts` crate): embedded
-//! in the PDF, registered with plotters for the chart, and measured here for the layout.
+//! The report's typeface ([`crate::present::typeface`], regular and bold): embedded in the PDF,
+//! registered with plotters for the chart, and measured here for the layout.
 
 use std::sync::OnceLock;
 
 use ab_glyph::{Font as _, FontRef};
 
-/// The font's bytes (TrueType).
-pub const FONT_BYTES: &[u8] = epaint_default_fonts::UBUNTU_LIGHT;
+pub use crate::present::typeface::{BOLD, REGULAR};
 
 /// The name the chart's text asks for: plotters' sans-serif family.
 pub const CHART_FAMILY: &str = "sans-serif";
 
-/// Text measurement in the report's font.
+/// Text measurement in the report's font, regular and bold.
 pub struct Metrics {
     font: FontRef<'static>,
+    bold: FontRef<'static>,
     units_per_em: f32,
+    bold_units_per_em: f32,
 }
 
 impl Metrics {
@@ -23,9 +24,14 @@ impl Metrics {
         static METRICS: OnceLock<Option<Metrics>> = OnceLock::new();
         METRICS
             .get_or_init(|| {
-                let font = FontRef::try_from_slice(FONT_BYTES).ok()?;
-                let units_per_em = font.units_per_em().unwrap_or(1000.0);
-                Some(Metrics { font, units_per_em })
+                let font = FontRef::try_from_slice(REGULAR).ok()?;
+                let bold = FontRef::try_from_slice(BOLD).ok()?;
+                Some(Metrics {
+                    units_per_em: font.units_per_em().unwrap_or(1000.0),
+                    bold_units_per_em: bold.units_per_em().unwrap_or(1000.0),
+                    font,
+                    bold,
+                })
             })
             .as_ref()
     }
@@ -35,23 +41,21 @@ impl Metrics {
     #[cfg(test)]
     pub fn missing(&self, text: &str) -> Vec<char> {
         text.chars()
-            .filter(|c| !c.is_whitespace() && self.font.glyph_id(*c).0 == 0)
+            .filter(|c| {
+                !c.is_whitespace()
+                    && (self.font.glyph_id(*c).0 == 0 || self.bold.glyph_id(*c).0 == 0)
+            })
             .collect()
     }
 
-    /// Width of `text` set at `size` points, in points.
+    /// Width of `text` set in the regular face at `size` points, in points.
     pub fn width(&self, text: &str, size: f32) -> f32 {
-        let mut units = 0.0;
-        let mut previous = None;
-        for c in text.chars() {
-            let id = self.font.glyph_id(c);
-            if let Some(p) = previous {
-                units += self.font.kern_unscaled(p, id);
-            }
-            units += self.font.h_advance_unscaled(id);
-            previous = Some(id);
-        }
-        units / self.units_per_em * size
+        advance(&self.font, text) / self.units_per_em * size
+    }
+
+    /// Width of `text` set in the bold face at `size` points, in points.
+    pub fn width_bold(&self, text: &str, size: f32) -> f32 {
+        advance(&self.bold, text) / self.bold_units_per_em * size
     }
 
     /// `text` broken into lines no wider than `width` points at `size` (at spaces; a word
@@ -94,6 +98,17 @@ impl Metrics {
         lines
     }
 
+    /// The size, at most `size`, at which `text` in the bold face fits `width` points: an
+    /// identifier is set smaller rather than cut.
+    pub fn bold_size_to_fit(&self, text: &str, size: f32, width: f32) -> f32 {
+        let natural = self.width_bold(text, size);
+        if natural <= width || natural <= 0.0 {
+            size
+        } else {
+            size * width / natural
+        }
+    }
+
     /// `text` shortened with `…` to fit `width` points at `size`.
     pub fn ellipsize(&self, text: &str, size: f32, width: f32) -> String {
         if self.width(text, size) <= width {
@@ -111,6 +126,21 @@ impl Metrics {
     }
 }
 
+/// The advance of `text` in `font`, kerning included, in font units.
+fn advance(font: &FontRef<'_>, text: &str) -> f32 {
+    let mut units = 0.0;
+    let mut previous = None;
+    for c in text.chars() {
+        let id = font.glyph_id(c);
+        if let Some(p) = previous {
+            units += font.kern_unscaled(p, id);
+        }
+        units += font.h_advance_unscaled(id);
+        previous = Some(id);
+    }
+    units
+}
+
 /// The report's font cannot be used. It is compiled in, so this would be a defect of the build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FontError {
@@ -119,17 +149,15 @@ pub enum FontError {
     Unreadable,
 }
 
-/// Registers the font with plotters under [`CHART_FAMILY`] (once per process).
+/// Registers both faces with plotters under [`CHART_FAMILY`] (once per process).
 pub fn register_chart_font() -> Result<(), FontError> {
     static REGISTERED: OnceLock<Result<(), FontError>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
-            plotters::style::register_font(
-                CHART_FAMILY,
-                plotters::style::FontStyle::Normal,
-                FONT_BYTES,
-            )
-            .map_err(|_| FontError::Unreadable)
+            use plotters::style::{FontStyle, register_font};
+            register_font(CHART_FAMILY, FontStyle::Normal, REGULAR)
+                .and_then(|()| register_font(CHART_FAMILY, FontStyle::Bold, BOLD))
+                .map_err(|_| FontError::Unreadable)
         })
         .to_owned()
 }
@@ -152,9 +180,30 @@ mod tests {
         let lines = m.wrap(&long, 9.0, 50.0);
         assert_eq!(lines.concat(), long);
         assert!(m.width(&m.ellipsize(&long, 9.0, 50.0), 9.0) <= 50.0);
-        // The font covers what the report writes.
-        for c in "µ×–—…·±≥".chars() {
-            assert_ne!(m.font.glyph_id(c).0, 0, "{c}");
+        // Both faces cover what the report and the screen write.
+        assert_eq!(m.missing("µ×–—…·±≥ ▶ ● ■ ▲ ▼ ✓ °C ≤"), Vec::<char>::new());
+    }
+
+    #[test]
+    fn bold_is_a_face_of_its_own_and_figures_are_tabular() {
+        let m = Metrics::get().unwrap();
+        // A real bold face is wider than the regular one (no faked outline).
+        let text = "Whole blood processed";
+        assert!(m.width_bold(text, 10.0) > m.width(text, 10.0) * 1.05);
+        // Every digit has the same advance in both faces, so a changing number keeps its place.
+        for width in [Metrics::width, Metrics::width_bold] {
+            let one = width(m, "1", 10.0);
+            for digit in "023456789".chars() {
+                let w = width(m, &digit.to_string(), 10.0);
+                assert!((w - one).abs() < 1e-4, "{digit}: {w} vs {one}");
+            }
+            // The figure space matches too, for padding.
+            assert!((width(m, "\u{2007}", 10.0) - one).abs() < 1e-4);
         }
+        // An identifier too wide for its box is set smaller, never cut.
+        let id = "W0000 26 123456 00 PAT-0000000000-LONG";
+        let size = m.bold_size_to_fit(id, 11.0, 150.0);
+        assert!(size < 11.0 && m.width_bold(id, size) <= 150.01, "{size}");
+        assert!((m.bold_size_to_fit("12345", 11.0, 150.0) - 11.0).abs() < f32::EPSILON);
     }
 }

@@ -21,7 +21,7 @@ use crate::present::palette;
 use crate::present::text::{clock_hms, local_date, local_time, offset_hms};
 
 use super::chart::{CHART_HEIGHT_PT, ChartError, chart_svg};
-use super::fonts::{FONT_BYTES, Metrics};
+use super::fonts::{BOLD, Metrics, REGULAR};
 use super::format::{FigureRow, alarm_duration, machine, procedure_rows, volume_rows};
 use super::text::NOT_COMPUTED;
 use super::{ExportError, Report, check_not_recording, write_atomically};
@@ -32,8 +32,8 @@ mod record;
 pub use page::{PAGE_HEIGHT_PT, PAGE_WIDTH_PT};
 
 use page::{
-    BLACK, CONTENT_WIDTH, GREY, LEFT, LIGHT, Layout, MUTED, Op, RIGHT, STRIPE, TOP, col, draw,
-    table_header, table_row,
+    BLACK, CONTENT_WIDTH, Faces, GREY, LEFT, LIGHT, Layout, MUTED, Op, RIGHT, STRIPE, TOP, col,
+    draw, table_header, table_row,
 };
 
 /// Why the PDF could not be built.
@@ -75,7 +75,13 @@ fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
     let svg = chart_svg(&parts.timeline)?;
     let tree = svg.as_deref().map(parse_svg).transpose()?;
     let pages = lay_out(metrics, report, tree.is_some());
-    let font = Font::new(krilla::Data::from(FONT_BYTES), 0).ok_or(PdfError::FontNotEmbeddable)?;
+    let embed = |bytes: &'static [u8]| {
+        Font::new(krilla::Data::from(bytes), 0).ok_or(PdfError::FontNotEmbeddable)
+    };
+    let faces = Faces {
+        regular: embed(REGULAR)?,
+        bold: embed(BOLD)?,
+    };
     let page_settings =
         PageSettings::from_wh(PAGE_WIDTH_PT, PAGE_HEIGHT_PT).ok_or(PdfError::PageSize)?;
 
@@ -91,7 +97,7 @@ fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
         let mut page = document.start_page_with(page_settings.clone());
         let mut surface = page.surface();
         for op in ops {
-            draw(&mut surface, &font, tree.as_ref(), op);
+            draw(&mut surface, &faces, tree.as_ref(), op);
         }
         surface.finish();
         page.finish();
@@ -103,12 +109,13 @@ fn render(report: &Report) -> Result<(Vec<u8>, usize), ExportError> {
 /// Parses the chart's SVG with the report font as its only font.
 fn parse_svg(svg: &str) -> Result<usvg::Tree, ExportError> {
     let mut fonts = usvg::fontdb::Database::new();
-    fonts.load_font_data(FONT_BYTES.to_vec());
+    fonts.load_font_data(REGULAR.to_vec());
+    fonts.load_font_data(BOLD.to_vec());
     let family = fonts
         .faces()
         .next()
         .and_then(|face| face.families.first())
-        .map_or_else(|| "Ubuntu".to_owned(), |(name, _)| name.clone());
+        .map_or_else(|| "DejaVu Sans".to_owned(), |(name, _)| name.clone());
     fonts.set_sans_serif_family(family.clone());
     let options = usvg::Options {
         font_family: family,
@@ -180,7 +187,11 @@ fn header(l: &mut Layout<'_>, s: &Summary) {
             l.text(x, y, 8.0, label, false, GREY);
             match value {
                 Some(v) => {
-                    let size = if big { 11.0 } else { 9.0 };
+                    let size = if big {
+                        l.m.bold_size_to_fit(v, 11.0, CONTENT_WIDTH * 0.45 - label_w)
+                    } else {
+                        9.0
+                    };
                     l.text(x + label_w, y, size, v, big, BLACK);
                 }
                 // A line to fill in by hand.

@@ -58,6 +58,8 @@ pub struct LiveSession {
     pub stats: DecodeStats,
     /// The last recording error and the rows waiting in memory, while writing fails.
     pub recorder_error: Option<(String, usize)>,
+    /// Why the monitor cannot sound its alarms (from the sound thread), if it cannot.
+    alarm_sound_problem: Option<String>,
     pub identity: Option<MachineIdentity>,
     pub finished: Option<WorkerReport>,
     /// Something the nurse should know about the session itself.
@@ -138,6 +140,7 @@ impl LiveSession {
             meta,
             stats: DecodeStats::default(),
             recorder_error: None,
+            alarm_sound_problem: None,
             identity: None,
             finished: None,
             notice: None,
@@ -339,6 +342,12 @@ impl LiveSession {
         }
     }
 
+    /// Tells the session whether its alarms can be heard: `Some(why)` raises the technical
+    /// alarm "No alarm sound" at the next [`LiveSession::update_alarms`], `None` clears it.
+    pub fn set_alarm_sound_problem(&mut self, problem: Option<String>) {
+        self.alarm_sound_problem = problem;
+    }
+
     /// Runs the alarm rules at `now` with the session's limits over `defaults` (the app's
     /// settings; data ages on the session's monotonic clock), records what the monitor raised
     /// or cleared, notes which rules are off, and returns the priority that should sound.
@@ -355,6 +364,7 @@ impl LiveSession {
             connected: recording && matches!(self.link.state, LinkState::Up | LinkState::Silent),
             link_lost: recording && matches!(self.link.state, LinkState::Down { .. }),
             recording_failed: self.recorder_error.as_ref().map(|(m, _)| m.clone()),
+            alarm_sound_failed: self.alarm_sound_problem.clone(),
             ..AlarmInputs::from_timeline(&self.timeline, &self.patient, self.target, &settings)
         };
         self.alarms_off = self.alarms.alarms_off(&inputs);

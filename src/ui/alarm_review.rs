@@ -12,7 +12,7 @@ use crate::alarms::AlarmRecord;
 use crate::model::Priority;
 
 use super::format::{age, clock_hms};
-use super::theme::{on_priority_color, priority_color};
+use super::theme::{self, on_priority_color, priority_color};
 
 /// The text size of the list: read from the bedside, at least 16 px.
 const TEXT_SIZE: f32 = 16.0;
@@ -41,7 +41,11 @@ pub fn acknowledged_text(record: &AlarmRecord) -> String {
 /// Draws the review of `records` (in the order raised, as the engine keeps them) as a list,
 /// newest first, at `now`.
 pub fn alarm_review_ui(ui: &mut egui::Ui, records: &[AlarmRecord], now: Timestamp) {
-    ui.label(RichText::new("Alarm review").size(20.0).strong());
+    ui.label(
+        RichText::new("Alarm review")
+            .font(theme::bold(20.0))
+            .strong(),
+    );
     if records.is_empty() {
         ui.label(RichText::new("No alarm this session").size(TEXT_SIZE));
         return;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use egui::RichText;
 
 use crate::acquisition::{PortListing, list_ports};
+use crate::alarms::sound::AlarmSound;
 use crate::job::{Job, Poll, Wake};
 use crate::session::library::{SessionListing, recoverable};
 use crate::session::replay::{Replay, SPEED_RANGE};
@@ -97,7 +98,7 @@ pub struct MonitorApp {
     pending_launch: Option<Launch>,
     applied_theme: Option<Theme>,
     recovery_checked: bool,
-    sound: crate::alarms::sound::AlarmSound,
+    sound: AlarmSound,
     frame_stats: FrameStats,
 }
 
@@ -124,9 +125,17 @@ impl MonitorApp {
             pending_launch: Some(launch),
             applied_theme: None,
             recovery_checked: false,
-            sound: crate::alarms::sound::AlarmSound::default(),
+            sound: AlarmSound::default(),
             frame_stats: FrameStats::new(),
         }
+    }
+
+    /// The app sounding its alarms through `sound` (the window passes [`AlarmSound::start`];
+    /// without it, alarms are shown and counted but make no sound, as in tests).
+    #[must_use]
+    pub fn with_sound(mut self, sound: AlarmSound) -> MonitorApp {
+        self.sound = sound;
+        self
     }
 
     /// The live session, if one is running (or closing its recording).
@@ -203,6 +212,7 @@ impl MonitorApp {
                 if more {
                     ctx.request_repaint();
                 }
+                session.set_alarm_sound_problem(self.sound.problem());
                 let sounding = session.update_alarms(self.clock.now(), self.settings.alarms);
                 self.sound.update(sounding);
             }

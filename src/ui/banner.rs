@@ -12,7 +12,7 @@ use crate::model::Priority;
 
 use super::format::{age, clock_hms};
 use super::monitor::MonitorModel;
-use super::theme::{Accent, accent_color, on_priority_color, priority_color};
+use super::theme::{self, Accent, accent_color, on_priority_color, priority_color};
 
 /// One message in the attention banner.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,7 +271,7 @@ impl Headline<'_> {
         ui.horizontal(|ui| {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if self.can_acknowledge {
-                    let label = RichText::new("Acknowledge").size(18.0).strong();
+                    let label = RichText::new("Acknowledge").font(theme::bold(18.0)).strong();
                     clicked = ui
                         .button(label)
                         .on_hover_text(
@@ -307,7 +307,7 @@ impl Headline<'_> {
                     };
                     let size = if m.priority == Priority::Info { 18.0 } else { 24.0 };
                     ui.add(
-                        egui::Label::new(RichText::new(text).size(size).strong().color(self.color))
+                        egui::Label::new(RichText::new(text).font(theme::bold(size)).strong().color(self.color))
                             .wrap(),
                     )
                     .on_hover_text(&m.detail);

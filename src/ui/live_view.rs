@@ -168,7 +168,7 @@ fn footer_ui(ui: &mut egui::Ui, session: &LiveSession, commands: &mut Vec<Comman
                 .on_hover_text(session.recording.display().to_string());
             if recording_on {
                 ui.label(
-                    RichText::new("REC")
+                    RichText::new("● REC")
                         .size(15.0)
                         .strong()
                         .color(accent_color(Accent::Recording, ui.visuals().dark_mode)),

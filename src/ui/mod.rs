@@ -114,7 +114,8 @@ pub fn run(launch: Launch, window_size: Option<(f32, f32)>) -> Result<(), Window
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
                 .unwrap_or_default();
             Ok(Box::new(EframeApp {
-                app: MonitorApp::new(settings, launch, Clock::default()),
+                app: MonitorApp::new(settings, launch, Clock::default())
+                    .with_sound(crate::alarms::sound::AlarmSound::start()),
                 first_frame_logged: false,
             }))
         }),

@@ -25,7 +25,7 @@ use super::forecast::forecast_ui;
 use super::format::{age, clock_hm, grouped};
 use super::pressure_bar::pressures_ui;
 use super::primary::{TypeSizes, badge_ui, primary_ui};
-use super::theme::{Accent, accent_color, on_priority_color, priority_color, quantity_color};
+use super::theme::{self, Accent, accent_color, on_priority_color, priority_color, quantity_color};
 use super::value_alarms::{ValueAlarms, integer};
 
 /// Everything the monitor view shows, gathered from a live or replayed session.
@@ -94,7 +94,11 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
     // 20 px at 1366 wide, more on a wider screen.
     let size = TypeSizes::for_width(ui.available_width()).title;
     ui.horizontal(|ui| {
-        ui.label(RichText::new(who(model.patient)).size(size).strong());
+        ui.label(
+            RichText::new(who(model.patient))
+                .font(theme::bold(size))
+                .strong(),
+        );
         if let Some(machine) = &model.machine {
             ui.separator();
             ui.label(RichText::new(machine).size(size * 0.8));
@@ -132,7 +136,11 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             );
         }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            ui.label(RichText::new(clock_hm(model.now)).size(size * 1.2).strong());
+            ui.label(
+                RichText::new(clock_hm(model.now))
+                    .font(theme::bold(size * 1.2))
+                    .strong(),
+            );
         });
     });
 }
@@ -254,14 +262,19 @@ fn tile_ui(
                     ui.add(
                         egui::Label::new(
                             RichText::new(&tile.value)
-                                .size(sizes.secondary)
+                                .font(theme::bold(sizes.secondary))
                                 .color(dim(value_color)),
                         )
                         .extend(),
                     );
                     ui.label(RichText::new(tile.unit).size(16.0).color(dim(text_color)));
                     if let Some((_, limit)) = &tile.alarm {
-                        ui.label(RichText::new(limit).size(16.0).strong().color(text_color));
+                        ui.label(
+                            RichText::new(limit)
+                                .font(theme::bold(16.0))
+                                .strong()
+                                .color(text_color),
+                        );
                     }
                 });
                 match not_current {
@@ -401,7 +414,7 @@ pub fn progress_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
     }
     let fraction = p.fraction.unwrap_or(0.0).clamp(0.0, 1.0) as f32;
     let mut bar = egui::ProgressBar::new(fraction)
-        .text(RichText::new(text).size(18.0).strong())
+        .text(RichText::new(text).font(theme::bold(18.0)).strong())
         .desired_height(24.0);
     if not_current.is_some() {
         bar = bar.fill(ui.visuals().selection.bg_fill.gamma_multiply(STALE_DIM));
@@ -424,7 +437,12 @@ pub fn alarms_off_ui(ui: &mut egui::Ui, off: &[AlarmOff]) {
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new("ALARM OFF").size(18.0).strong().color(text));
+                ui.label(
+                    RichText::new("ALARM OFF")
+                        .font(theme::bold(18.0))
+                        .strong()
+                        .color(text),
+                );
                 for rule in off {
                     ui.label(
                         RichText::new(format!("{}: {}", rule.source.rule_name(), rule.why))

@@ -8,7 +8,7 @@ use crate::model::{Priority, Quantity};
 
 use super::monitor::{MonitorModel, STALE_DIM, alarm_fill};
 use super::primary::{TypeSizes, badge_ui};
-use super::theme::{on_priority_color, quantity_color};
+use super::theme::{self, on_priority_color, quantity_color};
 use super::value_alarms::integer;
 
 /// One pressure bar.
@@ -141,7 +141,11 @@ fn bar_row_ui(ui: &mut egui::Ui, bar: &PressureBar, color: Color32, dim: bool, s
                 let value = bar.value.map_or_else(|| "—".to_owned(), integer);
                 ui.add_sized(
                     vec2(value_size * 2.4, row_height),
-                    egui::Label::new(RichText::new(value).size(value_size).color(dimmed(text))),
+                    egui::Label::new(
+                        RichText::new(value)
+                            .font(theme::bold(value_size))
+                            .color(dimmed(text)),
+                    ),
                 );
                 if bar.alarm.is_some() {
                     ui.label(

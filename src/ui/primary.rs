@@ -18,7 +18,9 @@ use crate::model::{MachineState, Priority, Quantity};
 use super::banner::BannerMessage;
 use super::format::{clock_hm, duration_hm, duration_hms, grouped};
 use super::monitor::{MonitorModel, STALE_DIM, alarm_fill};
-use super::theme::{on_priority_color, priority_color, quantity_color, series_color, state_color};
+use super::theme::{
+    self, on_priority_color, priority_color, quantity_color, series_color, state_color,
+};
 
 /// The least size of the primary values at 1366 × 768, in points (about 9 mm on a 15.6"
 /// screen): readable from the chair beside the bed.
@@ -104,15 +106,20 @@ const MARGIN_X: i8 = 8;
 const MARGIN_Y: i8 = 4;
 
 fn text_width(ui: &egui::Ui, text: &str, size: f32) -> f32 {
+    font_width(ui, text, FontId::proportional(size))
+}
+
+/// The width of `text` in the bold face (the figures) at `size`.
+fn bold_width(ui: &egui::Ui, text: &str, size: f32) -> f32 {
+    font_width(ui, text, theme::bold(size))
+}
+
+fn font_width(ui: &egui::Ui, text: &str, font: FontId) -> f32 {
     if text.is_empty() {
         return 0.0;
     }
     ui.painter()
-        .layout_no_wrap(
-            text.to_owned(),
-            FontId::proportional(size),
-            Color32::PLACEHOLDER,
-        )
+        .layout_no_wrap(text.to_owned(), font, Color32::PLACEHOLDER)
         .size()
         .x
 }
@@ -125,7 +132,7 @@ fn natural_width(ui: &egui::Ui, b: &Block, sizes: TypeSizes, value_size: f32) ->
             .map_or(0.0, |(_, limit)| text_width(ui, limit, sizes.beside)),
     );
     let value_row =
-        text_width(ui, &b.value, value_size) + if beside > 0.0 { 6.0 + beside } else { 0.0 };
+        bold_width(ui, &b.value, value_size) + if beside > 0.0 { 6.0 + beside } else { 0.0 };
     let sub = b.why.as_deref().unwrap_or(&b.sub);
     let inner = text_width(ui, &b.title, sizes.title)
         .max(value_row)
@@ -347,8 +354,8 @@ struct Fitted {
 /// The state's size: the primary size, smaller for a word wider than "PAUSE" (RINSEBACK), so
 /// a long state does not shrink the numbers.
 fn state_size(ui: &egui::Ui, state: &str, primary: f32) -> f32 {
-    let widest = text_width(ui, "PAUSE", primary);
-    let width = text_width(ui, state, primary);
+    let widest = bold_width(ui, "PAUSE", primary);
+    let width = bold_width(ui, state, primary);
     if width > widest {
         primary * widest / width
     } else {
@@ -426,7 +433,7 @@ fn block_ui(ui: &mut egui::Ui, width: f32, height: f32, b: &Block, sizes: TypeSi
                     ui.add(
                         egui::Label::new(
                             RichText::new(&b.value)
-                                .size(size)
+                                .font(theme::bold(size))
                                 .color(dimmed(value_color, dim)),
                         )
                         .extend(),
@@ -492,7 +499,13 @@ pub fn badge_ui(ui: &mut egui::Ui, why: &str, size: f32) {
         .show(ui, |ui| {
             let panel = ui.visuals().panel_fill;
             ui.add(
-                egui::Label::new(RichText::new(why).size(size).strong().color(panel)).truncate(),
+                egui::Label::new(
+                    RichText::new(why)
+                        .font(theme::bold(size))
+                        .strong()
+                        .color(panel),
+                )
+                .truncate(),
             );
         });
 }
@@ -544,8 +557,7 @@ fn alarm_ui(
                     None => ("no alarms".to_owned(), weak, sizes.title * 1.2),
                 };
                 let galley: Arc<Galley> =
-                    ui.painter()
-                        .layout(text, FontId::proportional(size), color, inner);
+                    ui.painter().layout(text, theme::bold(size), color, inner);
                 let rows_height = height - sizes.title * 1.3;
                 let (rect, response) =
                     ui.allocate_exact_size(egui::vec2(inner, rows_height), egui::Sense::hover());

@@ -152,17 +152,21 @@ fn replay_controls_ui(ui: &mut egui::Ui, player: &mut Player) -> ReplayAsk {
         }
     });
     ui.horizontal(|ui| {
-        if ui.button("|< Start").on_hover_text("Home").clicked() {
+        if ui.button("⏮ Start").on_hover_text("Home").clicked() {
             player.seek(start);
         }
         if ui
-            .button("< 1 min")
+            .button("⏪ 1 min")
             .on_hover_text("Left arrow (Shift: 10 min)")
             .clicked()
         {
             player.step(-60.0);
         }
-        let play_label = if player.is_playing() { "Pause" } else { "Play" };
+        let play_label = if player.is_playing() {
+            "⏸ Pause"
+        } else {
+            "▶ Play"
+        };
         if ui
             .button(RichText::new(play_label).size(18.0))
             .on_hover_text("Space")
@@ -171,13 +175,13 @@ fn replay_controls_ui(ui: &mut egui::Ui, player: &mut Player) -> ReplayAsk {
             player.toggle();
         }
         if ui
-            .button("1 min >")
+            .button("1 min ⏩")
             .on_hover_text("Right arrow (Shift: 10 min)")
             .clicked()
         {
             player.step(60.0);
         }
-        if ui.button("End >|").on_hover_text("End").clicked() {
+        if ui.button("End ⏭").on_hover_text("End").clicked() {
             player.seek(end);
         }
         let label = ui.label("Speed");

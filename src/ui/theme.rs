@@ -23,8 +23,50 @@ impl Theme {
     }
 }
 
-/// Applies the theme and the bedside type sizes.
+/// The name of the bold face's family ([`bold`]).
+const BOLD_FAMILY: &str = "bold";
+
+/// The bold face at `size` points: headings and the big figures.
+pub fn bold(size: f32) -> FontId {
+    FontId::new(size, egui::FontFamily::Name(BOLD_FAMILY.into()))
+}
+
+/// Installs the monitor's typeface (DejaVu Sans, regular and bold, compiled in from
+/// `assets/fonts/`) ahead of egui's own fonts, which stay as fallbacks for symbols such as ⏸.
+fn install_fonts(ctx: &egui::Context) {
+    use crate::present::typeface::{BOLD, REGULAR};
+    use egui::{FontData, FontDefinitions, FontFamily};
+    use std::sync::Arc;
+
+    let mut fonts = FontDefinitions::default();
+    for (name, bytes) in [("DejaVuSans", REGULAR), ("DejaVuSans-Bold", BOLD)] {
+        fonts
+            .font_data
+            .insert(name.to_owned(), Arc::new(FontData::from_static(bytes)));
+    }
+    let fallbacks = fonts
+        .families
+        .get(&FontFamily::Proportional)
+        .cloned()
+        .unwrap_or_default();
+    let family = |first: &str| {
+        std::iter::once(first.to_owned())
+            .chain(fallbacks.iter().cloned())
+            .collect::<Vec<_>>()
+    };
+    let bold = family("DejaVuSans-Bold");
+    fonts
+        .families
+        .insert(FontFamily::Proportional, family("DejaVuSans"));
+    fonts
+        .families
+        .insert(FontFamily::Name(BOLD_FAMILY.into()), bold);
+    ctx.set_fonts(fonts);
+}
+
+/// Applies the theme, the typeface and the bedside type sizes.
 pub fn apply(ctx: &egui::Context, theme: Theme) {
+    install_fonts(ctx);
     let mut visuals = if theme.is_dark() {
         egui::Visuals::dark()
     } else {
@@ -42,7 +84,7 @@ pub fn apply(ctx: &egui::Context, theme: Theme) {
             (TextStyle::Body, FontId::proportional(16.0)),
             (TextStyle::Monospace, FontId::monospace(15.0)),
             (TextStyle::Button, FontId::proportional(16.0)),
-            (TextStyle::Heading, FontId::proportional(24.0)),
+            (TextStyle::Heading, bold(24.0)),
         ]
         .into();
         style.spacing.button_padding = egui::vec2(10.0, 5.0);

@@ -30,6 +30,11 @@ pub struct Rig {
 
 /// A live session on a pseudo-terminal, in a 1366×768 window.
 pub fn live_rig() -> Rig {
+    live_rig_with(|app| app)
+}
+
+/// [`live_rig`] with the app made ready by `prepare` (e.g. given a sound output).
+pub fn live_rig_with(prepare: impl FnOnce(MonitorApp) -> MonitorApp) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let (master, slave) = serialport::TTYPort::pair().unwrap();
     let port = serialport::SerialPort::name(&slave).unwrap();
@@ -45,7 +50,7 @@ pub fn live_rig() -> Rig {
         port: port.clone(),
         baud: 115_200,
     };
-    let app = MonitorApp::new(settings, launch, clock);
+    let app = prepare(MonitorApp::new(settings, launch, clock));
     let harness = Harness::builder()
         .with_size([1366.0, 768.0])
         .build_ui_state(

@@ -150,7 +150,13 @@ pub(super) fn paint(color: Rgb) -> krilla::paint::Paint {
     rgb::Color::new(color.0, color.1, color.2).into()
 }
 
-pub(super) fn draw(surface: &mut Surface<'_>, font: &Font, chart: Option<&usvg::Tree>, op: &Op) {
+/// The report's two faces, embedded.
+pub(super) struct Faces {
+    pub(super) regular: Font,
+    pub(super) bold: Font,
+}
+
+pub(super) fn draw(surface: &mut Surface<'_>, faces: &Faces, chart: Option<&usvg::Tree>, op: &Op) {
     match op {
         Op::Text {
             x,
@@ -165,16 +171,11 @@ pub(super) fn draw(surface: &mut Surface<'_>, font: &Font, chart: Option<&usvg::
                 opacity: NormalizedF32::ONE,
                 rule: FillRule::NonZero,
             }));
-            // The one typeface has no bold: a thin outline in the same colour thickens it,
-            // and the text stays text.
-            surface.set_stroke(bold.then(|| Stroke {
-                paint: paint(*color),
-                width: size * 0.04,
-                ..Stroke::default()
-            }));
+            surface.set_stroke(None);
+            let face = if *bold { &faces.bold } else { &faces.regular };
             surface.draw_text(
                 Point::from_xy(*x, *y),
-                font.clone(),
+                face.clone(),
                 *size,
                 text,
                 false,

@@ -46,7 +46,10 @@ pub(super) fn product_label(l: &mut Layout<'_>, s: &Summary) {
     for (label, value) in rows {
         l.text(left + 8.0, baseline, 8.5, label, false, GREY);
         match value {
-            Some(v) => l.text(left + 92.0, baseline, 11.0, v, true, BLACK),
+            Some(v) => {
+                let size = l.m.bold_size_to_fit(&v, 11.0, width - 100.0);
+                l.text(left + 92.0, baseline, size, v, true, BLACK);
+            }
             None => l.text(left + 92.0, baseline, 9.0, "(not recorded)", false, GREY),
         }
         baseline += row_h;
@@ -143,6 +146,6 @@ mod tests {
             assert_eq!(m.missing(unit.label()), Vec::<char>::new(), "{unit}");
         }
         // The check can fail: a glyph the font lacks is found.
-        assert_eq!(m.missing("Ca²⁺"), ['⁺']);
+        assert_eq!(m.missing("Ca²⁺ 血"), ['血']);
     }
 }
