@@ -11,6 +11,10 @@ use super::library::{LibraryAction, library_ui};
 use super::settings::Settings;
 use super::theme::Theme;
 
+/// How wide the port picker and the port path are: a USB adapter's label names its vendor,
+/// product, serial number and by-id link.
+const PICKER_WIDTH: f32 = 420.0;
+
 /// What the start screen keeps between frames.
 pub struct StartScreen {
     /// The port typed or picked.
@@ -45,6 +49,18 @@ impl StartScreen {
             library: None,
             path_prompt: None,
         }
+    }
+
+    /// Takes a new listing of the ports. A port chosen by its plain name (as settings from
+    /// before stable identities hold it, or as typed) that the listing knows by a stable
+    /// identity (by-id link, USB serial number) is chosen by that identity from now on, so it
+    /// is found again if it comes back under another name.
+    pub fn set_ports(&mut self, ports: Vec<PortListing>) {
+        let chosen = self.port_text.trim();
+        if let Some(port) = ports.iter().find(|p| p.path == chosen) {
+            self.port_text = port.identity().to_string();
+        }
+        self.ports = ports;
     }
 
     /// Draws the screen; what the nurse asks for goes into `commands`.
@@ -109,16 +125,22 @@ impl StartScreen {
             ui.heading("Connect to a machine");
             ui.horizontal(|ui| {
                 let label = ui.label("Serial port");
+                let chosen = self.port_text.trim();
+                let selected = self
+                    .ports
+                    .iter()
+                    .find(|p| p.identity().to_string() == chosen)
+                    .map_or_else(|| if chosen.is_empty() { "choose…".to_owned() } else { chosen.to_owned() }, PortListing::label);
                 egui::ComboBox::from_id_salt("port-picker")
-                    .selected_text(if self.port_text.is_empty() { "choose…".to_owned() } else { self.port_text.clone() })
-                    .width(260.0)
+                    .selected_text(selected)
+                    .width(PICKER_WIDTH)
+                    .truncate()
                     .show_ui(ui, |ui| {
                         if self.ports.is_empty() {
                             ui.label("no ports found");
                         }
                         for port in &self.ports {
-                            let text = format!("{}  {}", port.path, port.description);
-                            ui.selectable_value(&mut self.port_text, port.path.clone(), text);
+                            ui.selectable_value(&mut self.port_text, port.identity().to_string(), port.label());
                         }
                     })
                     .response
@@ -129,7 +151,7 @@ impl StartScreen {
             });
             ui.horizontal(|ui| {
                 let label = ui.label("Port path");
-                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/ttyUSB0").desired_width(260.0))
+                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/serial/by-id/… or /dev/ttyUSB0").desired_width(PICKER_WIDTH))
                     .labelled_by(label.id);
             });
             ui.horizontal(|ui| {
