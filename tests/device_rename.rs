@@ -4,6 +4,7 @@
 //! must find it again by that link, keep recording, and say in the `LINK_RESTORED` row that
 //! it is now on `ttyUSB1`.
 
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

@@ -98,23 +98,30 @@ impl PortListing {
     /// What it is, for people: "FTDI FT232R USB UART — serial A10K3X9Z —
     /// /dev/serial/by-id/usb-FTDI_…-if00-port0 (now ttyUSB0)".
     pub fn label(&self) -> String {
-        let mut parts = Vec::new();
+        format!("{} — {}", self.what(), self.place())
+    }
+
+    /// The first part of the label: "FTDI FT232R USB UART — serial A10K3X9Z", "PCI serial
+    /// port".
+    pub fn what(&self) -> String {
         match (&self.usb, self.kind) {
-            (Some(usb), _) => {
-                parts.push(usb.what());
-                if let Some(serial) = usb.serial_number.as_deref().filter(|s| !s.is_empty()) {
-                    parts.push(format!("serial {serial}"));
-                }
-            }
-            (None, PortKind::Pci) => parts.push("PCI serial port".to_owned()),
-            (None, PortKind::Bluetooth) => parts.push("Bluetooth serial port".to_owned()),
-            (None, _) => parts.push("serial port".to_owned()),
+            (Some(usb), _) => match usb.serial_number.as_deref().filter(|s| !s.is_empty()) {
+                Some(serial) => format!("{} — serial {serial}", usb.what()),
+                None => usb.what(),
+            },
+            (None, PortKind::Pci) => "PCI serial port".to_owned(),
+            (None, PortKind::Bluetooth) => "Bluetooth serial port".to_owned(),
+            (None, _) => "serial port".to_owned(),
         }
+    }
+
+    /// The last part of the label: its by-id link and its name now
+    /// ("/dev/serial/by-id/… (now ttyUSB0)"), or its path.
+    pub fn place(&self) -> String {
         match &self.by_id {
-            Some(link) => parts.push(format!("{link} (now {})", short_name(&self.path))),
-            None => parts.push(self.path.clone()),
+            Some(link) => format!("{link} (now {})", short_name(&self.path)),
+            None => self.path.clone(),
         }
-        parts.join(" — ")
     }
 }
 

@@ -2,6 +2,7 @@
 
 use egui::RichText;
 
+use crate::acquisition::devices::short_name;
 use crate::acquisition::{PortListing, STANDARD_BAUDS};
 use crate::session::library::SessionListing;
 
@@ -13,7 +14,7 @@ use super::theme::Theme;
 
 /// How wide the port picker and the port path are: a USB adapter's label names its vendor,
 /// product, serial number and by-id link.
-const PICKER_WIDTH: f32 = 420.0;
+const PICKER_WIDTH: f32 = 436.0;
 
 /// What the start screen keeps between frames.
 pub struct StartScreen {
@@ -126,25 +127,35 @@ impl StartScreen {
             ui.horizontal(|ui| {
                 let label = ui.label("Serial port");
                 let chosen = self.port_text.trim();
+                // The chosen adapter by what it is and its name now; its by-id link is in the
+                // port path below.
                 let selected = self
                     .ports
                     .iter()
                     .find(|p| p.identity().to_string() == chosen)
-                    .map_or_else(|| if chosen.is_empty() { "choose…".to_owned() } else { chosen.to_owned() }, PortListing::label);
-                egui::ComboBox::from_id_salt("port-picker")
-                    .selected_text(selected)
-                    .width(PICKER_WIDTH)
-                    .truncate()
-                    .show_ui(ui, |ui| {
-                        if self.ports.is_empty() {
-                            ui.label("no ports found");
-                        }
-                        for port in &self.ports {
-                            ui.selectable_value(&mut self.port_text, port.identity().to_string(), port.label());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
+                    .map_or_else(
+                        || if chosen.is_empty() { "choose…".to_owned() } else { chosen.to_owned() },
+                        |p| format!("{} ({})", p.what(), short_name(&p.path)),
+                    );
+                ui.scope(|ui| {
+                    ui.set_max_width(PICKER_WIDTH + ui.spacing().icon_width);
+                    egui::ComboBox::from_id_salt("port-picker")
+                        .selected_text(selected)
+                        .width(PICKER_WIDTH)
+                        .truncate()
+                        .show_ui(ui, |ui| {
+                            if self.ports.is_empty() {
+                                ui.label("no ports found");
+                            }
+                            for port in &self.ports {
+                                // What it is, then where: the by-id link and its name now.
+                                let text = format!("{}\n{}", port.what(), port.place());
+                                ui.selectable_value(&mut self.port_text, port.identity().to_string(), text);
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                });
                 if ui.button("Refresh ports").clicked() {
                     commands.push(Command::RefreshPorts);
                 }
@@ -320,5 +331,43 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(recent_outside(&settings, &listed), [elsewhere.as_path()]);
+    }
+
+    #[test]
+    fn a_port_stored_by_its_old_plain_name_is_chosen_by_its_stable_identity_once_listed() {
+        use crate::acquisition::{PortKind, UsbDevice};
+        let link = "/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A10K3X9Z-if00-port0";
+        let adapter = |path: &str, by_id: Option<&str>| PortListing {
+            path: path.to_owned(),
+            kind: PortKind::Usb,
+            usb: Some(UsbDevice {
+                vid: 0x0403,
+                pid: 0x6001,
+                serial_number: Some("A10K3X9Z".to_owned()),
+                ..UsbDevice::default()
+            }),
+            by_id: by_id.map(str::to_owned),
+        };
+        let old = Settings {
+            last_port: "/dev/ttyUSB0".to_owned(),
+            ..Settings::default()
+        };
+        let mut screen = StartScreen::new(&old);
+        screen.set_ports(vec![adapter("/dev/ttyUSB0", Some(link))]);
+        assert_eq!(screen.port_text, link);
+        // Without a by-id link (Windows), by its USB serial number.
+        let mut screen = StartScreen::new(&Settings {
+            last_port: "COM4".to_owned(),
+            ..Settings::default()
+        });
+        screen.set_ports(vec![adapter("COM4", None)]);
+        assert_eq!(screen.port_text, "usb:0403:6001:A10K3X9Z");
+        // A path the listing does not know (a pseudo-terminal) stays as typed.
+        let mut screen = StartScreen::new(&Settings {
+            last_port: "/dev/pts/4".to_owned(),
+            ..Settings::default()
+        });
+        screen.set_ports(vec![adapter("/dev/ttyUSB0", Some(link))]);
+        assert_eq!(screen.port_text, "/dev/pts/4");
     }
 }
