@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 
-use apheresis_monitor::acquisition::{AcqEvent, DEFAULT_BAUD, LinkState, StopReason, list_ports};
+use apheresis_monitor::acquisition::devices::device_now;
+use apheresis_monitor::acquisition::{
+    AcqEvent, DEFAULT_BAUD, DEFAULT_BY_ID_DIR, LinkState, StopReason, list_ports,
+};
 use apheresis_monitor::alarms::{AlarmSettings, SessionLimits, audit};
 use apheresis_monitor::analysis::patient::Sex;
 use apheresis_monitor::analysis::{Patient, Target};
@@ -23,7 +26,9 @@ use apheresis_monitor::simulator::{FaultInjector, RunOptions, SimConfig, SimMach
 /// `record`: headless recording from a serial port.
 #[derive(Debug, Args)]
 pub struct RecordArgs {
-    /// Serial port to read, e.g. /dev/ttyUSB0 or a pseudo-terminal path.
+    /// Serial port to read: a /dev/serial/by-id/… link (found again if the adapter comes back
+    /// as another ttyUSB), usb:VID:PID:SERIAL, /dev/ttyUSB0, COM3 or a pseudo-terminal path
+    /// (`ports` lists them).
     #[arg(long)]
     pub port: String,
     /// Baud rate (9600 to 921600).
@@ -189,8 +194,12 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         Ok(started) => started.acquisition,
         Err(e) => bail!("{e}"),
     };
+    let now_on = device_now(&args.port, Path::new(DEFAULT_BY_ID_DIR))
+        .filter(|device| *device != args.port)
+        .map(|device| format!(" (now {device})"))
+        .unwrap_or_default();
     eprintln!(
-        "recording {} from {} at {} baud; Ctrl-C stops",
+        "recording {} from {}{now_on} at {} baud; Ctrl-C stops",
         args.out.display(),
         args.port,
         args.baud
@@ -379,8 +388,11 @@ pub fn ports() -> i32 {
             "no serial ports found (pseudo-terminals are not listed: pass their path to --port)"
         );
     }
+    // Each port as what it is, then the name to record it by: its by-id link (or USB serial
+    // number), which still finds it if it comes back under another ttyUSB number.
     for port in ports {
-        println!("{}\t{}", port.path, port.description);
+        println!("{}", port.label());
+        println!("    --port {}", port.identity());
     }
     0
 }

@@ -1,7 +1,10 @@
-//! Serial ports: opening them with errors a nurse or an engineer can act on, and listing them.
+//! Serial ports: opening them with errors a nurse or an engineer can act on (listing them and
+//! finding a device again under a new name: `devices.rs`).
 
 use std::io;
 use std::time::Duration;
+
+use super::devices::{PortIdentity, device_now};
 
 /// Standard rates the monitor offers; APH/1 allows any of them.
 pub const STANDARD_BAUDS: [u32; 8] = [
@@ -54,8 +57,29 @@ impl PortError {
     }
 }
 
-/// Opens `path` at `baud`, 8N1, no flow control, with `read_timeout` for reads.
+/// Opens `path` at `baud`, 8N1, no flow control, with `read_timeout` for reads. `path` may
+/// also name a USB adapter by its serial number (`usb:VID:PID:SERIAL`): the port it is on now
+/// is opened.
 pub fn open_serial(
+    path: &str,
+    baud: u32,
+    read_timeout: Duration,
+) -> Result<Box<dyn serialport::SerialPort>, PortError> {
+    if !STANDARD_BAUDS.contains(&baud) {
+        return Err(PortError::UnsupportedBaud { baud });
+    }
+    let by_id_dir = std::path::Path::new(super::devices::DEFAULT_BY_ID_DIR);
+    if let PortIdentity::UsbSerial { .. } = PortIdentity::parse(path, by_id_dir) {
+        let device = device_now(path, by_id_dir).ok_or_else(|| PortError::NotFound {
+            port: path.to_owned(),
+        })?;
+        return open_device(&device, baud, read_timeout);
+    }
+    open_device(path, baud, read_timeout)
+}
+
+/// Opens the device at `path` (no identity to look up).
+pub(super) fn open_device(
     path: &str,
     baud: u32,
     read_timeout: Duration,
@@ -78,14 +102,6 @@ pub fn open_serial(
         .map_err(|e| PortError::from_serialport(path, &e))
 }
 
-/// A port the system knows of, for pickers and `apheresis-monitor ports`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortListing {
-    pub path: String,
-    /// What the system says it is (USB vendor, product, serial number), if anything.
-    pub description: String,
-}
-
 /// Why the serial ports could not be listed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ListPortsError {
@@ -93,36 +109,6 @@ pub enum ListPortsError {
     /// description is the message.
     #[error(transparent)]
     System(#[from] serialport::Error),
-}
-
-/// Lists the serial ports the system reports. Pseudo-terminals are never listed: type their
-/// path instead.
-pub fn list_ports() -> Result<Vec<PortListing>, ListPortsError> {
-    let ports = serialport::available_ports()?;
-    Ok(ports
-        .into_iter()
-        .map(|p| PortListing {
-            description: describe(&p.port_type),
-            path: p.port_name,
-        })
-        .collect())
-}
-
-fn describe(port_type: &serialport::SerialPortType) -> String {
-    match port_type {
-        serialport::SerialPortType::UsbPort(usb) => {
-            let mut parts = vec![format!("USB {:04x}:{:04x}", usb.vid, usb.pid)];
-            parts.extend(usb.manufacturer.clone());
-            parts.extend(usb.product.clone());
-            if let Some(serial) = &usb.serial_number {
-                parts.push(format!("serial {serial}"));
-            }
-            parts.join(" · ")
-        }
-        serialport::SerialPortType::PciPort => "PCI serial port".to_owned(),
-        serialport::SerialPortType::BluetoothPort => "Bluetooth serial port".to_owned(),
-        serialport::SerialPortType::Unknown => "serial port".to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! are handed over as soon as there is room; the recording is never held back.
 
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::io::{self, Read};
+use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -18,7 +20,7 @@ use crate::recording::{Recorder, SessionMeta, write_meta};
 
 pub use super::events::{AcqEvent, LinkState, StopReason, WorkerReport};
 use super::journal::{Journalist, Observed};
-use super::port::{PortError, open_serial};
+pub use super::opener::{PortOpener, SerialOpener};
 
 /// Capacity of the channel to the UI.
 pub const EVENT_CHANNEL_CAPACITY: usize = 4096;
@@ -26,7 +28,8 @@ pub const EVENT_CHANNEL_CAPACITY: usize = 4096;
 /// How the worker reads and when it calls the link lost.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// The port's name, as reopened after a loss.
+    /// The port as the session names it: a by-id link, `usb:VID:PID:SERIAL` or a path. After
+    /// a loss it is found again by that identity, under whatever name it has then.
     pub port: String,
     pub baud: u32,
     /// How long one read waits for data; bounds how quickly commands are handled.
@@ -42,6 +45,8 @@ pub struct WorkerConfig {
     pub stop_on_end: bool,
     /// Set when appending to an existing recording: what the machine must continue.
     pub resume: Option<ResumeCheck>,
+    /// Where the stable `by-id` links of USB adapters are (`/dev/serial/by-id`).
+    pub by_id_dir: PathBuf,
 }
 
 /// What a resumed recording expects of the machine: the same procedure, still going.
@@ -64,38 +69,8 @@ impl WorkerConfig {
             reconnect_interval: Duration::from_millis(500),
             stop_on_end: true,
             resume: None,
+            by_id_dir: PathBuf::from(super::devices::DEFAULT_BY_ID_DIR),
         }
-    }
-}
-
-/// Something the worker can (re)open to read bytes from.
-pub trait PortOpener: Send {
-    fn open(&mut self) -> Result<Box<dyn Read + Send>, PortError>;
-}
-
-/// Opens a serial port by name; the real thing.
-#[derive(Debug, Clone)]
-pub struct SerialOpener {
-    pub path: String,
-    pub baud: u32,
-    pub read_timeout: Duration,
-}
-
-impl SerialOpener {
-    /// Opens the port `config` names, at its baud and read timeout.
-    pub fn for_config(config: &WorkerConfig) -> SerialOpener {
-        SerialOpener {
-            path: config.port.clone(),
-            baud: config.baud,
-            read_timeout: config.read_timeout,
-        }
-    }
-}
-
-impl PortOpener for SerialOpener {
-    fn open(&mut self) -> Result<Box<dyn Read + Send>, PortError> {
-        let port = open_serial(&self.path, self.baud, self.read_timeout)?;
-        Ok(port)
     }
 }
 
@@ -154,6 +129,8 @@ impl Acquisition {
             last_error: None,
             last_error_sent: None,
             at_end: false,
+            device: None,
+            reopened_on: None,
         };
         let handle = std::thread::Builder::new()
             .name("serial-acquisition".into())
@@ -233,6 +210,11 @@ struct Worker {
     last_error_sent: Option<Instant>,
     /// Whether the machine's latest state is `END`.
     at_end: bool,
+    /// The device the port was last open on (`/dev/ttyUSB1` for a by-id link), if known.
+    device: Option<String>,
+    /// "connected on /dev/ttyUSB1 (by-id …)": the port was reopened under a new name; said in
+    /// the `LINK_RESTORED` row of the first sentence after.
+    reopened_on: Option<String>,
 }
 
 enum Flow {
@@ -254,11 +236,8 @@ impl Worker {
             );
             self.emit(entry);
         }
-        let connected = LinkEvent::new(
-            LinkCode::Connected,
-            format!("{} at {} baud", self.config.port, self.config.baud),
-        );
-        let entry = self.journalist.link_entry(now, connected);
+        self.device = self.opener.device();
+        let entry = self.journalist.link_entry(now, self.connected_event());
         self.emit(entry);
         match initial {
             Some(port) => self.connected(port),
@@ -329,6 +308,7 @@ impl Worker {
                         self.send(AcqEvent::Identity(identity));
                     }
                 }
+                self.say_where_reopened(&mut entries);
                 if was_down && !self.journalist.link_down() {
                     self.send(AcqEvent::Link(LinkState::Up));
                 }
@@ -438,13 +418,33 @@ impl Worker {
             ..SessionMeta::default()
         };
         self.save_meta();
-        let connected = LinkEvent::new(
-            LinkCode::Connected,
-            format!("{} at {} baud", self.config.port, self.config.baud),
-        );
-        let entry = self.journalist.link_entry(now, connected);
+        let entry = self.journalist.link_entry(now, self.connected_event());
         self.emit(entry);
         self.send(AcqEvent::NewRecording { path });
+    }
+
+    /// The `CONNECTED` row: "PORT at BAUD baud", and the device it is on when the port names
+    /// it otherwise (a by-id link): "…; on /dev/ttyUSB0". (The library reads the port back
+    /// from before the last " at ".)
+    fn connected_event(&self) -> LinkEvent {
+        let mut text = format!("{} at {} baud", self.config.port, self.config.baud);
+        if let Some(device) = self.device.as_deref().filter(|d| *d != self.config.port) {
+            let _ = write!(text, "; on {device}");
+        }
+        LinkEvent::new(LinkCode::Connected, text)
+    }
+
+    /// After a reopen under a new name: the `LINK_RESTORED` row among `entries` says where.
+    fn say_where_reopened(&mut self, entries: &mut [Entry]) {
+        let restored = entries.iter_mut().find_map(|e| match &mut e.body {
+            EntryBody::Link(link) if link.code == LinkCode::Restored => Some(link),
+            _ => None,
+        });
+        if let Some(link) = restored
+            && let Some(text) = self.reopened_on.take()
+        {
+            let _ = write!(link.text, "; {text}");
+        }
     }
 
     fn connected(&mut self, port: Box<dyn Read + Send>) {
@@ -487,7 +487,17 @@ impl Worker {
     fn try_reconnect(&mut self) {
         self.last_attempt = Some(Instant::now());
         match self.opener.open() {
-            Ok(port) => self.connected(port),
+            Ok(port) => {
+                let device = self.opener.device();
+                if let Some(now_on) = device.as_deref()
+                    && device != self.device
+                {
+                    let how = self.opener.how_found(now_on);
+                    self.reopened_on = Some(format!("connected on {now_on}{how}"));
+                }
+                self.device = device;
+                self.connected(port);
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "reopen failed");
                 let reason = e.to_string();
@@ -701,6 +711,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+    use crate::acquisition::PortError;
     use crate::model::{Payload, Quantity, Sample, Sentence};
     use crate::protocol::encode;
 

@@ -309,7 +309,7 @@ impl MonitorApp {
             }
         }
         match Job::take_ready(&mut self.jobs.ports) {
-            Some(Ok(ports)) => self.start.ports = ports,
+            Some(Ok(ports)) => self.start.set_ports(ports),
             Some(Err(e)) => self.message = Some(format!("cannot list serial ports: {e}")),
             None => {}
         }

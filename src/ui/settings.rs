@@ -15,6 +15,9 @@ pub const RECENT_MAX: usize = 8;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
+    /// The port last connected to, by its stable identity: a `/dev/serial/by-id/…` link or
+    /// `usb:VID:PID:SERIAL` (from the picker), or a plain path (typed, or stored by an older
+    /// version: the start screen takes it to the identity once the listing knows it).
     pub last_port: String,
     pub baud: u32,
     pub theme: Theme,

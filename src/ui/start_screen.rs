@@ -2,6 +2,7 @@
 
 use egui::RichText;
 
+use crate::acquisition::devices::short_name;
 use crate::acquisition::{PortListing, STANDARD_BAUDS};
 use crate::session::library::SessionListing;
 
@@ -10,6 +11,10 @@ use super::file_dialog::{PathPrompt, Purpose};
 use super::library::{LibraryAction, library_ui};
 use super::settings::Settings;
 use super::theme::Theme;
+
+/// How wide the port picker and the port path are: a USB adapter's label names its vendor,
+/// product, serial number and by-id link.
+const PICKER_WIDTH: f32 = 436.0;
 
 /// What the start screen keeps between frames.
 pub struct StartScreen {
@@ -45,6 +50,18 @@ impl StartScreen {
             library: None,
             path_prompt: None,
         }
+    }
+
+    /// Takes a new listing of the ports. A port chosen by its plain name (as settings from
+    /// before stable identities hold it, or as typed) that the listing knows by a stable
+    /// identity (by-id link, USB serial number) is chosen by that identity from now on, so it
+    /// is found again if it comes back under another name.
+    pub fn set_ports(&mut self, ports: Vec<PortListing>) {
+        let chosen = self.port_text.trim();
+        if let Some(port) = ports.iter().find(|p| p.path == chosen) {
+            self.port_text = port.identity().to_string();
+        }
+        self.ports = ports;
     }
 
     /// Draws the screen; what the nurse asks for goes into `commands`.
@@ -109,27 +126,43 @@ impl StartScreen {
             ui.heading("Connect to a machine");
             ui.horizontal(|ui| {
                 let label = ui.label("Serial port");
-                egui::ComboBox::from_id_salt("port-picker")
-                    .selected_text(if self.port_text.is_empty() { "choose…".to_owned() } else { self.port_text.clone() })
-                    .width(260.0)
-                    .show_ui(ui, |ui| {
-                        if self.ports.is_empty() {
-                            ui.label("no ports found");
-                        }
-                        for port in &self.ports {
-                            let text = format!("{}  {}", port.path, port.description);
-                            ui.selectable_value(&mut self.port_text, port.path.clone(), text);
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
+                let chosen = self.port_text.trim();
+                // The chosen adapter by what it is and its name now; its by-id link is in the
+                // port path below.
+                let selected = self
+                    .ports
+                    .iter()
+                    .find(|p| p.identity().to_string() == chosen)
+                    .map_or_else(
+                        || if chosen.is_empty() { "choose…".to_owned() } else { chosen.to_owned() },
+                        |p| format!("{} ({})", p.what(), short_name(&p.path)),
+                    );
+                ui.scope(|ui| {
+                    ui.set_max_width(PICKER_WIDTH + ui.spacing().icon_width);
+                    egui::ComboBox::from_id_salt("port-picker")
+                        .selected_text(selected)
+                        .width(PICKER_WIDTH)
+                        .truncate()
+                        .show_ui(ui, |ui| {
+                            if self.ports.is_empty() {
+                                ui.label("no ports found");
+                            }
+                            for port in &self.ports {
+                                // What it is, then where: the by-id link and its name now.
+                                let text = format!("{}\n{}", port.what(), port.place());
+                                ui.selectable_value(&mut self.port_text, port.identity().to_string(), text);
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                });
                 if ui.button("Refresh ports").clicked() {
                     commands.push(Command::RefreshPorts);
                 }
             });
             ui.horizontal(|ui| {
                 let label = ui.label("Port path");
-                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/ttyUSB0").desired_width(260.0))
+                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/serial/by-id/… or /dev/ttyUSB0").desired_width(PICKER_WIDTH))
                     .labelled_by(label.id);
             });
             ui.horizontal(|ui| {
@@ -298,5 +331,43 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(recent_outside(&settings, &listed), [elsewhere.as_path()]);
+    }
+
+    #[test]
+    fn a_port_stored_by_its_old_plain_name_is_chosen_by_its_stable_identity_once_listed() {
+        use crate::acquisition::{PortKind, UsbDevice};
+        let link = "/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A10K3X9Z-if00-port0";
+        let adapter = |path: &str, by_id: Option<&str>| PortListing {
+            path: path.to_owned(),
+            kind: PortKind::Usb,
+            usb: Some(UsbDevice {
+                vid: 0x0403,
+                pid: 0x6001,
+                serial_number: Some("A10K3X9Z".to_owned()),
+                ..UsbDevice::default()
+            }),
+            by_id: by_id.map(str::to_owned),
+        };
+        let old = Settings {
+            last_port: "/dev/ttyUSB0".to_owned(),
+            ..Settings::default()
+        };
+        let mut screen = StartScreen::new(&old);
+        screen.set_ports(vec![adapter("/dev/ttyUSB0", Some(link))]);
+        assert_eq!(screen.port_text, link);
+        // Without a by-id link (Windows), by its USB serial number.
+        let mut screen = StartScreen::new(&Settings {
+            last_port: "COM4".to_owned(),
+            ..Settings::default()
+        });
+        screen.set_ports(vec![adapter("COM4", None)]);
+        assert_eq!(screen.port_text, "usb:0403:6001:A10K3X9Z");
+        // A path the listing does not know (a pseudo-terminal) stays as typed.
+        let mut screen = StartScreen::new(&Settings {
+            last_port: "/dev/pts/4".to_owned(),
+            ..Settings::default()
+        });
+        screen.set_ports(vec![adapter("/dev/ttyUSB0", Some(link))]);
+        assert_eq!(screen.port_text, "/dev/pts/4");
     }
 }
