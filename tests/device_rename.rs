@@ -133,6 +133,13 @@ fn an_adapter_back_under_a_new_name_is_found_by_its_by_id_link_and_the_new_name_
     assert!(usb0.symlink_metadata().is_err());
     // The worker finds it again within its 0.5 s retry.
     wait_open(&usb1);
+    // The screen hears of the new device (the banner names it).
+    let usb1_name = usb1.to_str().unwrap().to_owned();
+    drain_until(
+        &worker,
+        Duration::from_secs(10),
+        |e| matches!(e, AcqEvent::Device(d) if *d == usb1_name),
+    );
     let mut port = machine_port(&machine1);
     send_and_wait(&mut machine, &mut port, &worker, 60, &mut delivered);
     let report = worker.stop().unwrap();

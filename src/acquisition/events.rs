@@ -28,6 +28,9 @@ pub enum AcqEvent {
     Entry(Entry),
     Identity(MachineIdentity),
     Link(LinkState),
+    /// The device the port is on now, when that is not the port's own name (a by-id link or
+    /// a USB serial number resolved, at the start and after each reopen under a new name).
+    Device(String),
     Stats(DecodeStats),
     /// Writing the recording failed; rows are kept in memory meanwhile.
     RecorderError {

@@ -237,6 +237,7 @@ impl Worker {
             self.emit(entry);
         }
         self.device = self.opener.device();
+        self.send_device();
         let entry = self.journalist.link_entry(now, self.connected_event());
         self.emit(entry);
         match initial {
@@ -472,6 +473,13 @@ impl Worker {
         (self.wake)();
     }
 
+    /// Tells the UI which device the port is on, when that is not the port's own name.
+    fn send_device(&mut self) {
+        if let Some(device) = self.device.clone().filter(|d| *d != self.config.port) {
+            self.send(AcqEvent::Device(device));
+        }
+    }
+
     fn wait_and_reconnect(&mut self) {
         let due = self.last_attempt.map_or(Duration::ZERO, |t| {
             self.config.reconnect_interval.saturating_sub(t.elapsed())
@@ -495,7 +503,11 @@ impl Worker {
                     let how = self.opener.how_found(now_on);
                     self.reopened_on = Some(format!("connected on {now_on}{how}"));
                 }
+                let moved = device != self.device;
                 self.device = device;
+                if moved {
+                    self.send_device();
+                }
                 self.connected(port);
             }
             Err(e) => {

@@ -36,6 +36,8 @@ pub const ACK_AT_THIS_MONITOR: &str = "at this monitor";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub port: String,
+    /// The device the port is on now, when that is not its name (a by-id link followed).
+    pub device: Option<String>,
     pub baud: u32,
     pub state: LinkState,
     pub since: Timestamp,
@@ -129,6 +131,7 @@ impl LiveSession {
             demo: started.demo,
             link: Link {
                 port: started.port,
+                device: None,
                 baud: started.baud,
                 state: LinkState::Up,
                 since: now,
@@ -253,6 +256,7 @@ impl LiveSession {
                 self.identity = Some(identity);
             }
             AcqEvent::Link(state) => self.set_link(state),
+            AcqEvent::Device(device) => self.link.device = Some(device),
             AcqEvent::Stats(stats) => self.stats = stats,
             AcqEvent::RecorderError {
                 message,

@@ -90,10 +90,17 @@ fn engine_message(
                 _ => String::new(),
             };
             (
-                format!(
-                    "Link to machine lost for {} — reconnecting to {port}",
-                    age(secs.floor())
-                ),
+                match model.link.and_then(|l| l.device.as_deref()) {
+                    // A by-id link or USB identity is long: name the device it was last on.
+                    Some(device) => format!(
+                        "Link to machine lost for {} — reconnecting (last on {device})",
+                        age(secs.floor())
+                    ),
+                    None => format!(
+                        "Link to machine lost for {} — reconnecting to {port}",
+                        age(secs.floor())
+                    ),
+                },
                 reason,
             )
         }),
