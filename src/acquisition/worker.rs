@@ -473,59 +473,6 @@ impl Worker {
         (self.wake)();
     }
 
-    /// Tells the UI which device the port is on, when that is not the port's own name.
-    fn send_device(&mut self) {
-        if let Some(device) = self.device.clone().filter(|d| *d != self.config.port) {
-            self.send(AcqEvent::Device(device));
-        }
-    }
-
-    fn wait_and_reconnect(&mut self) {
-        let due = self.last_attempt.map_or(Duration::ZERO, |t| {
-            self.config.reconnect_interval.saturating_sub(t.elapsed())
-        });
-        if !due.is_zero() {
-            // Sleep in short steps so commands are still handled promptly.
-            std::thread::sleep(due.min(self.config.read_timeout));
-            return;
-        }
-        self.try_reconnect();
-    }
-
-    fn try_reconnect(&mut self) {
-        self.last_attempt = Some(Instant::now());
-        match self.opener.open() {
-            Ok(port) => {
-                let device = self.opener.device();
-                if let Some(now_on) = device.as_deref()
-                    && device != self.device
-                {
-                    let how = self.opener.how_found(now_on);
-                    self.reopened_on = Some(format!("connected on {now_on}{how}"));
-                }
-                let moved = device != self.device;
-                self.device = device;
-                if moved {
-                    self.send_device();
-                }
-                self.connected(port);
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "reopen failed");
-                let reason = e.to_string();
-                // Only the first failure of an outage is recorded; retries are not.
-                if let Some(entry) =
-                    self.journalist
-                        .link_lost(Timestamp::now(), LinkCode::Lost, reason.clone())
-                {
-                    self.emit(entry);
-                    self.send(AcqEvent::Link(LinkState::Down { reason }));
-                    (self.wake)();
-                }
-            }
-        }
-    }
-
     fn housekeeping(&mut self) {
         if self.port.is_some()
             && !self.journalist.link_down()
@@ -711,6 +658,8 @@ impl Worker {
         report
     }
 }
+
+mod reconnect;
 
 #[cfg(test)]
 mod tests {
