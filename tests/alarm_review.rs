@@ -7,6 +7,7 @@ use apheresis_monitor::alarms::{AlarmEngine, AlarmInputs, AlarmSettings, Citrate
 use apheresis_monitor::model::{Alarm, MachineState, Priority};
 use apheresis_monitor::ui::alarm_review::alarm_review_ui;
 use apheresis_monitor::ui::banner::{BannerMessage, banner_ui};
+use apheresis_monitor::ui::theme;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use jiff::Timestamp;
@@ -41,10 +42,13 @@ fn air() -> Alarm {
 
 /// The review of `engine` drawn at `now`, the engine kept as the harness's state.
 fn review(engine: AlarmEngine, now: Timestamp) -> Harness<'static, AlarmEngine> {
-    Harness::builder().with_size([700.0, 500.0]).build_ui_state(
-        move |ui, engine: &mut AlarmEngine| alarm_review_ui(ui, engine.review(), now),
-        engine,
-    )
+    Harness::builder()
+        .with_size([700.0, 500.0])
+        .with_context_setup(theme::install_fonts)
+        .build_ui_state(
+            move |ui, engine: &mut AlarmEngine| alarm_review_ui(ui, engine.review(), now),
+            engine,
+        )
 }
 
 #[test]
@@ -130,6 +134,7 @@ fn a_long_latched_alarm_wraps_left_of_the_acknowledge_button() {
     }];
     let mut harness = Harness::builder()
         .with_size([800.0, 300.0])
+        .with_context_setup(theme::install_fonts)
         .build_ui(move |ui| {
             banner_ui(ui, &messages, Some(105.0), true);
         });

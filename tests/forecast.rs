@@ -214,7 +214,7 @@ fn a_replay_shows_the_forecast_as_of_the_playhead() {
     // dose needs 5 L, 4.75 L more, 95 minutes at 50 mL/min.
     seek(&mut harness, 300.0);
     harness.get_by_label("CD3+ dose");
-    harness.get_by_label("CD3+ so far 0.05 × 10^9 of 1.00 × 10^9");
+    harness.get_by_label("CD3+ so far 0.05 × 10⁹ of 1.00 × 10⁹");
     harness.get_by_label("WB still to process 4.8 L");
     let when = format!("dose reached ≈ {}", clock_hm(at(300 + 95 * 60)));
     harness.get_by_label(&when);
@@ -222,7 +222,7 @@ fn a_replay_shows_the_forecast_as_of_the_playhead() {
     // At 20 min, 1000 mL, the CE2 observed at 10 min: 2.5 × 10^5 cells/mL, 2.5 × 10^8 so
     // far; the dose needs 4 L, 3 L more, an hour.
     seek(&mut harness, 1200.0);
-    harness.get_by_label("CD3+ so far 0.25 × 10^9 of 1.00 × 10^9");
+    harness.get_by_label("CD3+ so far 0.25 × 10⁹ of 1.00 × 10⁹");
     harness.get_by_label("WB still to process 3.0 L");
     let when = format!("dose reached ≈ {}", clock_hm(at(1200 + 60 * 60)));
     harness.get_by_label(&when);

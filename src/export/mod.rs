@@ -457,7 +457,7 @@ mod tests {
         assert!((record.cd3_yield_so_far_cells.unwrap() - expected).abs() < 1.0);
         let text = crate::export::text::render_text(&day2.summary);
         assert!(
-            text.contains("2.41 × 10^9 cells over 2 days: meets the target dose"),
+            text.contains("2.41 × 10⁹ cells over 2 days: meets the target dose"),
             "{text}"
         );
         // Day 1 has no earlier day; alone in a folder, day 2 has none either.

@@ -328,7 +328,27 @@ fn bullets(l: &mut Layout<'_>, heading: &str, items: &[String], color: palette::
 }
 
 /// Where the alarm table's priority colour square goes, from the margin.
-const PRIORITY_X: f32 = 102.0;
+const PRIORITY_X: f32 = 112.0;
+
+/// The alarm table's columns (a test checks that each title and the widest time fit).
+const ALARM_COLS: [page::Col; 7] = [
+    col("#", 0.0, 18.0),
+    col("Since start", 18.0, 52.0),
+    col("Clock", 70.0, 42.0),
+    col("Priority", PRIORITY_X + 10.0, 44.0),
+    col("Code", 166.0, 150.0),
+    col("Lasted", 316.0, 56.0),
+    col("Text", 372.0, CONTENT_WIDTH - 372.0),
+];
+
+/// The note table's columns.
+const NOTE_COLS: [page::Col; 5] = [
+    col("#", 0.0, 18.0),
+    col("Since start", 18.0, 52.0),
+    col("Clock", 70.0, 42.0),
+    col("Category", 112.0, 90.0),
+    col("Text", 202.0, CONTENT_WIDTH - 202.0),
+];
 
 fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
     l.heading("Alarms and events", 40.0);
@@ -344,15 +364,7 @@ fn alarm_table(l: &mut Layout<'_>, s: &Summary) {
         l.y += 14.0;
         return;
     }
-    let cols = [
-        col("#", 0.0, 20.0),
-        col("Since start", 20.0, 44.0),
-        col("Clock", 64.0, 38.0),
-        col("Priority", PRIORITY_X + 10.0, 44.0),
-        col("Code", 156.0, 136.0),
-        col("Lasted", 292.0, 54.0),
-        col("Text", 346.0, CONTENT_WIDTH - 346.0),
-    ];
+    let cols = ALARM_COLS;
     table_header(l, &cols);
     for (i, a) in s.alarm_log.iter().enumerate() {
         let y_before = l.y;
@@ -397,13 +409,7 @@ fn note_table(l: &mut Layout<'_>, s: &Summary) {
         l.y += 14.0;
         return;
     }
-    let cols = [
-        col("#", 0.0, 20.0),
-        col("Since start", 20.0, 44.0),
-        col("Clock", 64.0, 38.0),
-        col("Category", 102.0, 86.0),
-        col("Text", 188.0, CONTENT_WIDTH - 188.0),
-    ];
+    let cols = NOTE_COLS;
     table_header(l, &cols);
     for (i, n) in s.note_log.iter().enumerate() {
         table_row(
@@ -471,4 +477,52 @@ fn footer(m: &Metrics, page: &mut Vec<Op>, report: &Report, number: usize, pages
         bold: false,
         color: GREY,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::pdf::page::TABLE_SIZE;
+
+    #[test]
+    fn table_titles_and_the_widest_times_fit_their_columns() {
+        let m = Metrics::get().unwrap();
+        for cols in [&ALARM_COLS[..], &NOTE_COLS[..]] {
+            for pair in cols.windows(2) {
+                let (col, next) = (&pair[0], &pair[1]);
+                assert!(col.x + col.w <= next.x + 0.01, "{} overlaps", col.title);
+                // Titles are set bold at 7.5 pt, and must not run into the next column.
+                assert!(
+                    m.width_bold(col.title, 7.5) <= next.x - col.x - 2.0,
+                    "title {} too wide",
+                    col.title
+                );
+            }
+            // A time of day and an offset past ten hours stay on one line (cells wrap at
+            // the column's width less 4 pt).
+            let fits = |title: &str, text: &str| {
+                let col = cols.iter().find(|c| c.title == title).unwrap();
+                assert!(
+                    m.wrap(text, TABLE_SIZE, col.w - 4.0).len() == 1,
+                    "{text} wraps in {title}"
+                );
+            };
+            fits("Clock", "23:59:59");
+            fits("Since start", "+23:59:59");
+        }
+        for (title, text) in [("Lasted", "59 min 59 s"), ("Priority", "MEDIUM")] {
+            let col = ALARM_COLS.iter().find(|c| c.title == title).unwrap();
+            assert_eq!(m.wrap(text, TABLE_SIZE, col.w - 4.0).len(), 1, "{text}");
+        }
+        fits_code(m);
+    }
+
+    /// The monitor's longest alarm code fits the code column on one line.
+    fn fits_code(m: &Metrics) {
+        let code = ALARM_COLS.iter().find(|c| c.title == "Code").unwrap();
+        for text in ["MON_MACHINE_ALARMS_UNKNOWN", "MON_RETURN_PRESSURE_HIGH"] {
+            let width = m.width(text, TABLE_SIZE);
+            assert!(width <= code.w - 4.0, "{text}: {width} pt");
+        }
+    }
 }

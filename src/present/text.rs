@@ -135,7 +135,7 @@ pub fn number(value: f64, decimals: usize, unit: &str) -> String {
 }
 
 /// A count of cells in scientific notation, the mantissa to `decimals` places:
-/// `2.20 × 10^8` (a count that is not positive and finite is written as it is).
+/// `2.20 × 10⁸` (a count that is not positive and finite is written as it is).
 pub fn cells(count: f64, decimals: usize) -> String {
     if count <= 0.0 || !count.is_finite() {
         return format!("{count}");
@@ -149,7 +149,20 @@ pub fn cells(count: f64, decimals: usize) -> String {
     } else {
         (mantissa, exponent)
     };
-    format!("{mantissa:.decimals$} × 10^{exponent}")
+    format!("{mantissa:.decimals$} × 10{}", superscript(exponent as i32))
+}
+
+/// `exponent` in superscript digits (`9` → `⁹`, `-3` → `⁻³`), as the labs write units.
+pub fn superscript(exponent: i32) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let sign = if exponent < 0 { "⁻" } else { "" };
+    let digits: String = exponent
+        .unsigned_abs()
+        .to_string()
+        .bytes()
+        .map(|b| DIGITS[usize::from(b - b'0')])
+        .collect();
+    format!("{sign}{digits}")
 }
 
 /// A figure of the summary as people read it, by its unit: a local time, a duration, a count
@@ -191,8 +204,10 @@ mod tests {
         assert_eq!(duration(45.4), "45 s");
         assert_eq!(offset_hms(3723.0), "+1:02:03");
         assert_eq!(offset_hm(3723.0), "1:02");
-        assert_eq!(cells(2.2e8, 2), "2.20 × 10^8");
-        assert_eq!(cells(9.999e8, 2), "1.00 × 10^9");
+        assert_eq!(cells(2.2e8, 2), "2.20 × 10⁸");
+        assert_eq!(cells(9.999e8, 2), "1.00 × 10⁹");
+        assert_eq!(cells(3.0e10, 1), "3.0 × 10¹⁰");
+        assert_eq!(superscript(-3), "⁻³");
     }
 
     #[test]
@@ -211,9 +226,9 @@ mod tests {
         assert_eq!(number(715.0, 1, "mL"), "715.0 mL");
         assert_eq!(number(0.147_24, 2, ""), "0.15");
         assert_eq!(cells(0.0, 2), "0");
-        assert_eq!(cells(9.94e8, 2), "9.94 × 10^8");
-        assert_eq!(cells(9.94e8, 1), "9.9 × 10^8");
-        assert_eq!(cells(9.96e8, 1), "1.0 × 10^9");
+        assert_eq!(cells(9.94e8, 2), "9.94 × 10⁸");
+        assert_eq!(cells(9.94e8, 1), "9.9 × 10⁸");
+        assert_eq!(cells(9.96e8, 1), "1.0 × 10⁹");
     }
 
     #[test]
@@ -257,7 +272,7 @@ mod tests {
         assert_eq!(text(Figure::Ce2Percent, Value::Number(40.0)), "40.0 %");
         assert_eq!(
             text(Figure::Cd3YieldCells, Value::Number(2.2e8)),
-            "2.20 × 10^8 cells"
+            "2.20 × 10⁸ cells"
         );
         assert_eq!(text(Figure::Notes, Value::Count(2)), "2");
         assert_eq!(text(Figure::AlarmsHigh, Value::Count(1)), "1 high");

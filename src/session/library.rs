@@ -97,7 +97,7 @@ pub struct CollectionTotal {
 }
 
 impl CollectionTotal {
-    /// The cumulative yield against the target: `2.51 × 10^9 of 2.00 × 10^9 CD3+ (met)`.
+    /// The cumulative yield against the target: `2.51 × 10⁹ of 2.00 × 10⁹ CD3+ (met)`.
     pub fn describe(&self) -> String {
         let cells = crate::present::text::cells(self.cd3_yield_cells, 2);
         match self.target_cd3_cells {
@@ -613,7 +613,7 @@ mod tests {
         assert_eq!(total.target_cd3_cells, Some(2e9));
         assert_eq!(
             total.describe(),
-            "2.41 × 10^9 of 2.00 × 10^9 CD3+ cells (target met)"
+            "2.41 × 10⁹ of 2.00 × 10⁹ CD3+ cells (target met)"
         );
         // Each day's CE2 is known to the library (for the forecast's median).
         assert!(

@@ -15,9 +15,13 @@ use super::primary::TypeSizes;
 /// The block's title, also its accessible name.
 pub const FORECAST_TITLE: &str = "CD3+ dose";
 
-/// A count of cells as a multiple of `10^exponent`: `0.62 × 10^9`.
+/// A count of cells as a multiple of `10^exponent`: `0.62 × 10⁹`.
 fn cells_in(count: f64, exponent: i32) -> String {
-    format!("{:.2} × 10^{exponent}", count / 10f64.powi(exponent))
+    format!(
+        "{:.2} × 10{}",
+        count / 10f64.powi(exponent),
+        crate::present::text::superscript(exponent)
+    )
 }
 
 /// The forecast's parts as the screen writes them, in order; `None` when nothing is shown
@@ -138,7 +142,7 @@ mod tests {
         assert_eq!(
             texts,
             [
-                "CD3+ so far 0.62 × 10^9 of 2.00 × 10^9",
+                "CD3+ so far 0.62 × 10⁹ of 2.00 × 10⁹",
                 "WB still to process 6.9 L",
                 "time not known yet: no processing rate",
                 "CE2 40 % (typed)",

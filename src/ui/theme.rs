@@ -33,7 +33,7 @@ pub fn bold(size: f32) -> FontId {
 
 /// Installs the monitor's typeface (DejaVu Sans, regular and bold, compiled in from
 /// `assets/fonts/`) ahead of egui's own fonts, which stay as fallbacks for symbols such as ⏸.
-fn install_fonts(ctx: &egui::Context) {
+pub fn install_fonts(ctx: &egui::Context) {
     use crate::present::typeface::{BOLD, REGULAR};
     use egui::{FontData, FontDefinitions, FontFamily};
     use std::sync::Arc;

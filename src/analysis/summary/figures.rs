@@ -24,7 +24,7 @@ pub enum Unit {
     /// A ratio, without a unit.
     Ratio,
     Percent,
-    /// A number of cells; people read it in scientific notation (`2.20 × 10^8 cells`).
+    /// A number of cells; people read it in scientific notation (`2.20 × 10⁸ cells`).
     Cells,
 }
 
