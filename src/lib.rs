@@ -17,3 +17,4 @@ pub mod session;
 pub mod simulator;
 #[cfg(feature = "gui")]
 pub mod ui;
+pub mod ward;

@@ -440,17 +440,14 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
             .labelled_by(l.id)
             .changed();
     }
-    // Empty is now; a time of day (hh:mm) sets the note's time back, which is said beside it
-    // (so the buttons below do not move).
-    ui.horizontal_wrapped(|ui| {
+    // Empty is now; a time of day (hh:mm) sets the note's time back, which is said under the
+    // buttons (so they do not move as it is typed).
+    ui.horizontal(|ui| {
         edited |= field(ui, "Time", &mut form.time, "now", 90.0);
-        if let Ok(Some(at)) = note_time(&form.time, clock.now, clock.session_start, &tz) {
-            ui.label(format!(
-                "Recorded for {}, marked as entered later",
-                hh_mm(at, &tz)
-            ));
-        }
     });
+    let set_back = note_time(&form.time, clock.now, clock.session_start, &tz)
+        .ok()
+        .flatten();
     form.edited |= edited;
     let result = form.to_notes_at(clock, &tz);
     // The buttons come first, so they stay where they are whether or not a problem is shown
@@ -466,6 +463,12 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
             action = NoteAction::Cancel;
         }
     });
+    if let Some(at) = set_back {
+        ui.label(format!(
+            "Recorded for {}, marked as entered later",
+            hh_mm(at, &tz)
+        ));
+    }
     match &result {
         Err(problem) if form.edited => {
             error_text(ui, problem);

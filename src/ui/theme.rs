@@ -81,9 +81,10 @@ pub fn apply(ctx: &egui::Context, theme: Theme) {
     ctx.global_style_mut(|style| {
         style.text_styles = [
             (TextStyle::Small, FontId::proportional(13.0)),
-            (TextStyle::Body, FontId::proportional(16.0)),
+            // DejaVu Sans is set larger than most faces at one size: 15 px reads as 16 did.
+            (TextStyle::Body, FontId::proportional(15.0)),
             (TextStyle::Monospace, FontId::monospace(15.0)),
-            (TextStyle::Button, FontId::proportional(16.0)),
+            (TextStyle::Button, FontId::proportional(15.0)),
             (TextStyle::Heading, bold(24.0)),
         ]
         .into();
