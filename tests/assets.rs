@@ -47,5 +47,5 @@ fn every_asset_has_its_source_and_licence_in_the_readme() {
             }
         }
     }
-    assert!(files >= 11, "only {files} files found under assets/");
+    assert!(files >= 13, "only {files} files found under assets/");
 }

@@ -59,7 +59,7 @@ impl TypeSizes {
     fn with_primary(primary: f32) -> TypeSizes {
         TypeSizes {
             primary,
-            beside: (primary * 0.4).max(22.0),
+            beside: (primary * 0.36).max(22.0),
             title: (primary * 0.33).max(20.0),
             secondary: (primary * 0.62).max(28.0),
         }
@@ -106,7 +106,7 @@ const MARGIN_X: i8 = 8;
 const MARGIN_Y: i8 = 4;
 
 fn text_width(ui: &egui::Ui, text: &str, size: f32) -> f32 {
-    font_width(ui, text, FontId::proportional(size))
+    font_width(ui, text, theme::condensed(size))
 }
 
 /// The width of `text` in the bold face (the figures) at `size`.
@@ -315,10 +315,10 @@ fn citrate_block(model: &MonitorModel<'_>, dark: bool, why: Option<String>) -> B
 }
 
 /// The sizes the strip is drawn at in `width`: [`TypeSizes::for_width`], made smaller only if
-/// the blocks would not leave the alarm a fifth of the width.
+/// the blocks would not leave the alarm 18 % of the width.
 fn fitted_sizes(ui: &egui::Ui, blocks: &[Block], width: f32) -> Fitted {
     let spacing = ui.spacing().item_spacing.x;
-    let room = width * 0.8 - spacing * blocks.len() as f32;
+    let room = width * 0.82 - spacing * blocks.len() as f32;
     let measure = |sizes: TypeSizes| {
         let state = state_size(ui, &blocks[0].value, sizes.primary);
         let widths: Vec<f32> = blocks
@@ -333,7 +333,7 @@ fn fitted_sizes(ui: &egui::Ui, blocks: &[Block], width: f32) -> Fitted {
         }
     };
     let mut fitted = measure(TypeSizes::for_width(width));
-    for _ in 0..3 {
+    for _ in 0..6 {
         let used: f32 = fitted.widths.iter().sum();
         if used <= room {
             break;
@@ -425,7 +425,7 @@ fn block_ui(ui: &mut egui::Ui, width: f32, height: f32, b: &Block, sizes: TypeSi
             ui.vertical(|ui| {
                 ui.label(
                     RichText::new(&b.title)
-                        .size(sizes.title)
+                        .font(theme::condensed(sizes.title))
                         .color(dimmed(title_color, dim)),
                 );
                 ui.horizontal(|ui| {
@@ -444,14 +444,14 @@ fn block_ui(ui: &mut egui::Ui, width: f32, height: f32, b: &Block, sizes: TypeSi
                             if !b.beside.is_empty() {
                                 ui.label(
                                     RichText::new(&b.beside)
-                                        .size(sizes.beside)
+                                        .font(theme::condensed(sizes.beside))
                                         .color(dimmed(text_color, dim)),
                                 );
                             }
                             if let Some((_, limit)) = &b.alarm {
                                 ui.label(
                                     RichText::new(limit)
-                                        .size(sizes.beside)
+                                        .font(theme::bold(sizes.beside))
                                         .strong()
                                         .color(text_color),
                                 );
@@ -465,7 +465,7 @@ fn block_ui(ui: &mut egui::Ui, width: f32, height: f32, b: &Block, sizes: TypeSi
                         ui.add(
                             egui::Label::new(
                                 RichText::new(&b.sub)
-                                    .size(sizes.title)
+                                    .font(theme::condensed(sizes.title))
                                     .color(dimmed(text_color, dim)),
                             )
                             .truncate(),

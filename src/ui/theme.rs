@@ -26,7 +26,15 @@ impl Theme {
 /// The name of the bold face's family ([`bold`]).
 const BOLD_FAMILY: &str = "bold";
 
-/// The bold face at `size` points: headings and the big figures.
+/// The name of the condensed regular face's family ([`condensed`]).
+const CONDENSED_FAMILY: &str = "condensed";
+
+/// The condensed regular face at `size` points: the words around the big figures.
+pub fn condensed(size: f32) -> FontId {
+    FontId::new(size, egui::FontFamily::Name(CONDENSED_FAMILY.into()))
+}
+
+/// The bold face (condensed) at `size` points: headings and the big figures.
 pub fn bold(size: f32) -> FontId {
     FontId::new(size, egui::FontFamily::Name(BOLD_FAMILY.into()))
 }
@@ -34,12 +42,16 @@ pub fn bold(size: f32) -> FontId {
 /// Installs the monitor's typeface (DejaVu Sans, regular and bold, compiled in from
 /// `assets/fonts/`) ahead of egui's own fonts, which stay as fallbacks for symbols such as ⏸.
 pub fn install_fonts(ctx: &egui::Context) {
-    use crate::present::typeface::{BOLD, REGULAR};
+    use crate::present::typeface::{CONDENSED, CONDENSED_BOLD, REGULAR};
     use egui::{FontData, FontDefinitions, FontFamily};
     use std::sync::Arc;
 
     let mut fonts = FontDefinitions::default();
-    for (name, bytes) in [("DejaVuSans", REGULAR), ("DejaVuSans-Bold", BOLD)] {
+    for (name, bytes) in [
+        ("DejaVuSans", REGULAR),
+        ("DejaVuSansCondensed", CONDENSED),
+        ("DejaVuSansCondensed-Bold", CONDENSED_BOLD),
+    ] {
         fonts
             .font_data
             .insert(name.to_owned(), Arc::new(FontData::from_static(bytes)));
@@ -54,13 +66,17 @@ pub fn install_fonts(ctx: &egui::Context) {
             .chain(fallbacks.iter().cloned())
             .collect::<Vec<_>>()
     };
-    let bold = family("DejaVuSans-Bold");
+    let bold = family("DejaVuSansCondensed-Bold");
+    let condensed = family("DejaVuSansCondensed");
     fonts
         .families
         .insert(FontFamily::Proportional, family("DejaVuSans"));
     fonts
         .families
         .insert(FontFamily::Name(BOLD_FAMILY.into()), bold);
+    fonts
+        .families
+        .insert(FontFamily::Name(CONDENSED_FAMILY.into()), condensed);
     ctx.set_fonts(fonts);
 }
 
