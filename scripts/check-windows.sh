@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 target=x86_64-pc-windows-gnu
 wine=${WINE64:-/usr/lib/wine/wine64}
+wineserver=${WINESERVER64:-/usr/lib/wine/wineserver64}
 
 if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
   rustup target add "$target"
@@ -56,7 +57,7 @@ prefix=$(mktemp -d)
 out=$(mktemp -d)
 export WINEPREFIX=$prefix WINEDEBUG=-all
 cleanup() {
-  wineserver -k >/dev/null 2>&1 || true
+  WINEPREFIX=$prefix "$wineserver" -k >/dev/null 2>&1 || true
   rm -rf "$prefix" "$out" "$scratch"
 }
 trap cleanup EXIT
