@@ -40,7 +40,7 @@ pub enum Launch {
     Start,
     /// Straight into a live session on a port.
     Port { port: String, baud: u32 },
-    /// Straight into the demo: the simulated machine on a pseudo-terminal.
+    /// Straight into the demo: the simulated machine on a pseudo-terminal (Windows: in memory).
     Demo { speed: f64 },
     /// Straight into a recorded session.
     Replay { path: PathBuf, speed: f64 },
