@@ -28,8 +28,9 @@ for tool in x86_64-w64-mingw32-gcc "$wine"; do
   fi
 done
 
-# The debug profile without debug info: on 2 cores a cold build takes about 11 min, against
-# about 15 min for --release (measured 2026-12-01), and the output is the same.
+# The debug profile without debug info. Measured 2026-12-01 on 2 cores, one build job: cold,
+# 10.7 min against 12.0 min for --release (the dev profile already optimises dependencies);
+# after a change to the crate, 5 s against 49 s. Both print the same.
 win_env=(env CARGO_PROFILE_DEV_DEBUG=0)
 
 t=$SECONDS
