@@ -11,13 +11,6 @@ use super::library::{LibraryAction, library_ui};
 use super::settings::Settings;
 use super::theme::Theme;
 
-/// How the demo reaches the monitor, under its button.
-const DEMO_LINE: &str = if cfg!(unix) {
-    "A simulated apheresis machine on a pseudo-terminal, through the real serial path."
-} else {
-    "A simulated apheresis machine on an in-memory serial line, through the real acquisition path."
-};
-
 /// What the start screen keeps between frames.
 pub struct StartScreen {
     /// The port typed or picked.
@@ -117,11 +110,7 @@ impl StartScreen {
             ui.horizontal(|ui| {
                 let label = ui.label("Serial port");
                 egui::ComboBox::from_id_salt("port-picker")
-                    .selected_text(if self.port_text.is_empty() {
-                        "choose…".to_owned()
-                    } else {
-                        self.port_text.clone()
-                    })
+                    .selected_text(if self.port_text.is_empty() { "choose…".to_owned() } else { self.port_text.clone() })
                     .width(260.0)
                     .show_ui(ui, |ui| {
                         if self.ports.is_empty() {
@@ -140,12 +129,8 @@ impl StartScreen {
             });
             ui.horizontal(|ui| {
                 let label = ui.label("Port path");
-                ui.add(
-                    egui::TextEdit::singleline(&mut self.port_text)
-                        .hint_text("/dev/ttyUSB0")
-                        .desired_width(260.0),
-                )
-                .labelled_by(label.id);
+                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/ttyUSB0").desired_width(260.0))
+                    .labelled_by(label.id);
             });
             ui.horizontal(|ui| {
                 let label = ui.label("Baud");
@@ -160,13 +145,7 @@ impl StartScreen {
                     .labelled_by(label.id);
             });
             let can_connect = idle && !self.port_text.trim().is_empty();
-            if ui
-                .add_enabled(
-                    can_connect,
-                    egui::Button::new(RichText::new("Connect").size(18.0)),
-                )
-                .clicked()
-            {
+            if ui.add_enabled(can_connect, egui::Button::new(RichText::new("Connect").size(18.0))).clicked() {
                 commands.push(Command::Connect {
                     port: self.port_text.trim().to_owned(),
                     baud: self.baud,
@@ -176,25 +155,13 @@ impl StartScreen {
             ui.heading("Try it without a machine");
             ui.horizontal(|ui| {
                 let label = ui.label("Demo speed");
-                ui.add(
-                    egui::DragValue::new(&mut self.demo_speed)
-                        .range(1.0..=600.0)
-                        .suffix("×"),
-                )
-                .labelled_by(label.id);
-                if ui
-                    .add_enabled(
-                        idle,
-                        egui::Button::new(RichText::new("Start demo").size(18.0)),
-                    )
-                    .clicked()
-                {
-                    commands.push(Command::StartDemo {
-                        speed: self.demo_speed,
-                    });
+                ui.add(egui::DragValue::new(&mut self.demo_speed).range(1.0..=600.0).suffix("×"))
+                    .labelled_by(label.id);
+                if ui.add_enabled(idle, egui::Button::new(RichText::new("Start demo").size(18.0))).clicked() {
+                    commands.push(Command::StartDemo { speed: self.demo_speed });
                 }
             });
-            ui.label(RichText::new(DEMO_LINE).weak());
+            ui.label(RichText::new("A simulated apheresis machine on a pseudo-terminal (on Windows an in-memory line), through the real acquisition path.").weak());
         });
     }
 }
