@@ -7,6 +7,9 @@
 //!
 //!     cargo bench --bench latency
 
+// Pseudo-terminals are unix-only: elsewhere the benchmark only says so.
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
+
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -18,6 +21,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("the latency benchmark needs pseudo-terminals (unix)");
+}
+
+#[cfg(unix)]
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut master, slave) = serialport::TTYPort::pair().expect("pty");

@@ -12,3 +12,4 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --no-default-features --features cli --lib --bins -- -D warnings
 cargo test
 scripts/screenshot.sh target/ci-screenshot.png 1366x768 10
+scripts/check-windows.sh

@@ -148,10 +148,11 @@ impl SimArgs {
 /// `simulate`: the simulated machine on a pseudo-terminal or a named port.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Create a pseudo-terminal and print its path (the default).
+    /// Create a pseudo-terminal and print its path (the default; unix only).
     #[arg(long, conflicts_with = "port")]
     pub pty: bool,
-    /// Write to this serial port instead.
+    /// Write to this serial port instead (on Windows always: one end of a virtual serial
+    /// pair such as com0com's, the monitor on the other end).
     #[arg(long)]
     pub port: Option<String>,
     #[arg(long, default_value_t = DEFAULT_BAUD)]
@@ -371,7 +372,10 @@ fn pty_output() -> Result<Box<dyn SimOutput>> {
 
 #[cfg(not(unix))]
 fn pty_output() -> Result<Box<dyn SimOutput>> {
-    bail!("pseudo-terminals exist only on unix; use --port with a virtual COM port pair")
+    bail!(
+        "Windows has no pseudo-terminals: pass --port COMx, one end of a virtual serial pair \
+         (com0com), and connect the monitor to the other end"
+    )
 }
 
 /// Runs `ports` and returns the process exit code.

@@ -1,6 +1,7 @@
 //! End to end: the simulated machine on a real pseudo-terminal, read by the real serial worker
 //! and recorder, checked against exactly what was sent.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

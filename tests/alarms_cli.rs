@@ -5,6 +5,7 @@
 //!
 //! Expected times are worked out by hand in the comments.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 mod support;
 
 use support::entry;

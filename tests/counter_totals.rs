@@ -6,6 +6,7 @@
 //! `summary --json` of the recording, and in `summary --json` of the fixture with its `link`
 //! rows taken out (a file from elsewhere, or from before the journal named counter restarts).
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

@@ -2,6 +2,7 @@
 //! set on the running recorder, like a full disk), the recorder says so loudly, keeps every row
 //! in memory, and writes them all, in order, once writing works again.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

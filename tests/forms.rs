@@ -6,6 +6,7 @@
 //! (`stopping_the_recording_during_run_asks_first`,
 //! `a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped`).
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

@@ -7,6 +7,7 @@
 //! after it was written: the most a power cut could take. strace is required: without it the
 //! test fails (CI installs it), it does not skip.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failure should stop the test
 
 mod support;

@@ -3,6 +3,7 @@
 //! nothing else), and the first valid sentence after it is recorded whole.
 //! `HOSTILE_SECS` sets how long (3 s in the suite; minutes for the reliability run).
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 use std::io::{Read as _, Write as _};

@@ -3,6 +3,7 @@
 //! a reaction with its CTCAE grade, and a product sample in ×10⁶/mL, each read back from the
 //! stopped recording's collection record.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

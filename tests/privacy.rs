@@ -1,6 +1,7 @@
 //! Patient data stays private: no patient id or note text in the logs, even at TRACE; the
 //! session folder and its files are owner-only; the recorder opens no network socket.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

@@ -3,6 +3,7 @@
 //! by itself when the cable comes back (no restart), and each `LINK_RESTORED` row says how
 //! many sentences the machine sent while the cable was out.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

@@ -13,6 +13,7 @@
 //!
 //! `RECOVERY_KILLS=60 cargo test --test recovery -- --nocapture` runs 60 kills (3 in the suite).
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

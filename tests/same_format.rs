@@ -5,6 +5,7 @@
 //! byte for byte (times of receipt, port names and outage lengths aside), and check what both
 //! must say against values worked out here: so the one start path stays one.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

@@ -5,6 +5,7 @@
 //!
 //! The suite runs one hour of machine time; `SOAK_HOURS=6` runs the full session.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

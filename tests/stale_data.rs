@@ -3,6 +3,7 @@
 //! (and one put forward cannot make a fresh sample look old). Headless: a real worker on a
 //! pseudo-terminal, the session's monotonic clock a fake the test moves.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

@@ -2,6 +2,7 @@
 //! truncated, without metadata, with invalid metadata and without samples, and a file that is
 //! not a recording.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 mod support;
 
 use support::entry;

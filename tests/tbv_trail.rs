@@ -3,6 +3,7 @@
 //! goes through `LiveSession::edit_meta`, and the recording, the metadata file and every
 //! summary output are read back from disk.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

@@ -1,6 +1,7 @@
 //! The monitor app driven through its accessibility tree (`egui_kittest`), with data coming
 //! through the real serial path: APH/1 written into a pseudo-terminal, read by the worker.
 
+#![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

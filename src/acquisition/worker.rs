@@ -662,6 +662,7 @@ impl Worker {
 mod reconnect;
 
 #[cfg(test)]
+#[cfg(unix)] // the tests run on pseudo-terminals
 mod tests {
     //! The worker's own paths, on real pseudo-terminals: a silent link, and a UI that does not
     //! drain its channel. Expected rows are computed from what each test wrote to the line.

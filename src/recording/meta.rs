@@ -417,6 +417,7 @@ mod tests {
         write_meta(&csv, &meta).unwrap();
         meta.operator = Some("RN Jones".into());
         write_meta(&csv, &meta).unwrap();
+        #[cfg(unix)]
         let path = dir.path().join("session-1.session.json");
         assert_eq!(read_meta(&csv).unwrap(), Some(meta));
         assert!(!dir.path().join("session-1.session.json.tmp").exists());

@@ -19,7 +19,6 @@ use crate::job::{Job, Poll, Wake};
 use crate::model::{MachineIdentity, MachineState, Note, Priority};
 use crate::protocol::DecodeStats;
 use crate::recording::SessionMeta;
-#[cfg(unix)]
 use crate::simulator::DemoMachine;
 
 use super::monotonic::Monotonic;
@@ -48,7 +47,6 @@ pub struct LiveSession {
     acquisition: Option<Acquisition>,
     events: Receiver<AcqEvent>,
     stopping: Option<Job<Option<WorkerReport>>>,
-    #[cfg(unix)]
     demo: Option<DemoMachine>,
     demo_speed: Option<f64>,
     pub link: Link,
@@ -127,7 +125,6 @@ impl LiveSession {
             events,
             stopping: None,
             demo_speed: meta.demo.map(|d| d.speed),
-            #[cfg(unix)]
             demo: started.demo,
             link: Link {
                 port: started.port,
@@ -462,14 +459,12 @@ impl LiveSession {
             return;
         }
         let acquisition = self.acquisition.take();
-        #[cfg(unix)]
         let demo = self.demo.take();
         if acquisition.is_none() {
             return;
         }
         self.stopping = Some(Job::spawn("session-stop", wake, move || {
             let report = acquisition.and_then(Acquisition::stop);
-            #[cfg(unix)]
             drop(demo);
             report
         }));
@@ -533,20 +528,14 @@ impl Drop for LiveSession {
     /// never waits on the worker, the disk or the simulated machine.
     fn drop(&mut self) {
         let acquisition = self.acquisition.take();
-        #[cfg(unix)]
         let demo = self.demo.take();
-        #[cfg(unix)]
-        let nothing_running = acquisition.is_none() && demo.is_none();
-        #[cfg(not(unix))]
-        let nothing_running = acquisition.is_none();
-        if nothing_running {
+        if acquisition.is_none() && demo.is_none() {
             return;
         }
         let _ = std::thread::Builder::new()
             .name("session-drop".into())
             .spawn(move || {
                 drop(acquisition);
-                #[cfg(unix)]
                 drop(demo);
             });
     }

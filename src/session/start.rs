@@ -13,17 +13,20 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use crate::acquisition::{
-    Acquisition, Journalist, PortError, ResumeCheck, SerialOpener, WorkerConfig, open_serial,
+    Acquisition, Journalist, PortError, PortOpener, ResumeCheck, SerialOpener, WorkerConfig,
+    open_serial,
 };
 use crate::recording::format::format_time_utc;
-#[cfg(unix)]
 use crate::recording::meta::{DemoMarker, PatientMeta, TargetsMeta};
 use crate::recording::{
     RecordError, Recorder, SessionMeta, create_private_dir_all, new_recording_path, read_meta,
 };
 use crate::session::library::{self, SessionListing, SessionStatus};
-#[cfg(unix)]
-use crate::simulator::{DemoMachine, SimConfig};
+use crate::simulator::{DemoMachine, IN_MEMORY_PORT, NoReopen, SimConfig};
+
+/// Whether the demo's machine talks over an in-memory line rather than a pseudo-terminal:
+/// only where there are no pseudo-terminals (Windows).
+const DEMO_IN_MEMORY: bool = cfg!(not(unix));
 
 /// Where the recording goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +44,8 @@ pub enum Destination {
 pub enum Machine {
     /// A machine on a serial port.
     Port { port: String, baud: u32 },
-    /// The built-in simulated machine, started on a pseudo-terminal of its own at `start_at_ms`
-    /// of its procedure.
-    #[cfg(unix)]
+    /// The built-in simulated machine, started at `start_at_ms` of its procedure on a
+    /// pseudo-terminal of its own (unix) or on an in-memory line (Windows).
     Demo {
         seed: u64,
         speed: f64,
@@ -100,7 +102,8 @@ pub struct Prepared {
     recorder: Recorder,
     meta: SessionMeta,
     resumed: bool,
-    #[cfg(unix)]
+    /// What the worker reopens the port with after a loss; `None`: the serial port by name.
+    reopen: Option<Box<dyn PortOpener>>,
     demo: Option<DemoMachine>,
 }
 
@@ -111,7 +114,6 @@ pub struct Started {
     pub baud: u32,
     pub recording: PathBuf,
     pub meta: SessionMeta,
-    #[cfg(unix)]
     pub demo: Option<DemoMachine>,
 }
 
@@ -128,7 +130,6 @@ impl SessionStart {
     /// The demo: the simulated machine from the start of its procedure, with its patient and
     /// target entered, recorded in `folder`. The recording is marked as a demo, so resuming it
     /// after a crash restarts the machine where it would be by then.
-    #[cfg(unix)]
     pub fn demo(folder: PathBuf, speed: f64) -> SessionStart {
         let config = SimConfig::default();
         SessionStart {
@@ -169,7 +170,6 @@ impl SessionStart {
         now: Timestamp,
     ) -> Result<SessionStart, StartError> {
         let destination = Destination::Resume(listing.path.clone());
-        #[cfg(unix)]
         if let Some(marker) = listing.demo {
             let down_s = listing
                 .last_row_utc
@@ -186,8 +186,6 @@ impl SessionStart {
                 meta: SessionMeta::default(),
             });
         }
-        #[cfg(not(unix))]
-        let _ = now;
         let port = listing
             .port
             .clone()
@@ -206,11 +204,17 @@ impl SessionStart {
     ///
     /// The port is opened first, so a wrong port leaves no empty recording behind.
     pub fn prepare(self, now: Timestamp) -> Result<Prepared, StartError> {
-        #[cfg(unix)]
+        self.prepare_with(now, DEMO_IN_MEMORY)
+    }
+
+    /// [`SessionStart::prepare`], with the demo's line chosen (tests run the in-memory line
+    /// on unix too).
+    fn prepare_with(self, now: Timestamp, demo_in_memory: bool) -> Result<Prepared, StartError> {
         let mut demo = None;
+        let mut in_memory: Option<Box<dyn Read + Send>> = None;
+        let mut reopen: Option<Box<dyn PortOpener>> = None;
         let (port_name, baud) = match self.machine {
             Machine::Port { port, baud } => (port, baud),
-            #[cfg(unix)]
             Machine::Demo {
                 seed,
                 speed,
@@ -220,15 +224,28 @@ impl SessionStart {
                     seed,
                     ..SimConfig::default()
                 };
-                let machine = DemoMachine::spawn(config, speed, 0.0, start_at_ms)
-                    .map_err(StartError::Demo)?;
-                let path = machine.path().to_owned();
-                demo = Some(machine);
-                (path, crate::acquisition::DEFAULT_BAUD)
+                let baud = crate::acquisition::DEFAULT_BAUD;
+                if demo_in_memory {
+                    let read_timeout = WorkerConfig::new(IN_MEMORY_PORT, baud).read_timeout;
+                    let (machine, reader) =
+                        DemoMachine::spawn_in_memory(config, speed, 0.0, start_at_ms, read_timeout)
+                            .map_err(StartError::Demo)?;
+                    demo = Some(machine);
+                    in_memory = Some(Box::new(reader));
+                    reopen = Some(Box::new(NoReopen));
+                    (IN_MEMORY_PORT.to_owned(), baud)
+                } else {
+                    let (machine, path) = spawn_pty_demo(config, speed, start_at_ms)?;
+                    demo = Some(machine);
+                    (path, baud)
+                }
             }
         };
         let mut config = WorkerConfig::new(port_name.clone(), baud);
-        let port: Box<dyn Read + Send> = open_serial(&port_name, baud, config.read_timeout)?;
+        let port: Box<dyn Read + Send> = match in_memory {
+            Some(reader) => reader,
+            None => open_serial(&port_name, baud, config.read_timeout)?,
+        };
         let mut meta = self.meta;
         let mut journalist = Journalist::new();
         let resumed = matches!(self.destination, Destination::Resume(_));
@@ -275,7 +292,7 @@ impl SessionStart {
             recorder,
             meta,
             resumed,
-            #[cfg(unix)]
+            reopen,
             demo,
         })
     }
@@ -307,11 +324,13 @@ impl Prepared {
     /// Starts the worker on the open port; `wake` is called when it has news.
     pub fn start(self, wake: Box<dyn Fn() + Send>) -> Result<Started, StartError> {
         let recording = self.recorder.path().to_owned();
-        let opener = SerialOpener::for_config(&self.config);
+        let opener = self
+            .reopen
+            .unwrap_or_else(|| Box::new(SerialOpener::for_config(&self.config)));
         let acquisition = Acquisition::start(
             self.config,
             Some(self.port),
-            Box::new(opener),
+            opener,
             self.recorder,
             self.meta.clone(),
             self.journalist,
@@ -324,10 +343,33 @@ impl Prepared {
             baud: self.baud,
             recording,
             meta: self.meta,
-            #[cfg(unix)]
             demo: self.demo,
         })
     }
+}
+
+/// Starts the demo's machine on a fresh pseudo-terminal; returns it and the port path.
+#[cfg(unix)]
+fn spawn_pty_demo(
+    config: SimConfig,
+    speed: f64,
+    start_at_ms: u64,
+) -> Result<(DemoMachine, String), StartError> {
+    DemoMachine::spawn(config, speed, 0.0, start_at_ms).map_err(StartError::Demo)
+}
+
+/// There are no pseudo-terminals here: the demo runs on the in-memory line instead
+/// ([`DEMO_IN_MEMORY`]), so this is never reached.
+#[cfg(not(unix))]
+fn spawn_pty_demo(
+    _config: SimConfig,
+    _speed: f64,
+    _start_at_ms: u64,
+) -> Result<(DemoMachine, String), StartError> {
+    Err(StartError::Demo(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "this system has no pseudo-terminals",
+    )))
 }
 
 #[cfg(test)]
@@ -448,7 +490,6 @@ mod tests {
         ));
     }
 
-    #[cfg(unix)]
     #[test]
     fn a_demo_resumes_where_its_machine_would_be_after_the_time_the_monitor_was_down() {
         let now = Timestamp::now();
@@ -485,7 +526,6 @@ mod tests {
         ));
     }
 
-    #[cfg(unix)]
     #[test]
     fn the_demo_is_marked_and_carries_its_patient_and_target() {
         let plan = SessionStart::demo(PathBuf::from("/sessions"), 45.0);
@@ -504,5 +544,38 @@ mod tests {
             Some(config.target_tbv.into())
         );
         assert_eq!(plan.destination, Destination::NewIn("/sessions".into()));
+    }
+
+    /// The Windows demo's line, run here on unix: the simulated machine's sentences reach the
+    /// worker and the recording, and stopping the session stops the machine.
+    #[test]
+    fn the_in_memory_demo_records_the_simulated_machine() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = SessionStart::demo(dir.path().to_owned(), 600.0);
+        plan.destination = Destination::NewAt(dir.path().join("demo.csv"));
+        let prepared = plan.prepare_with(Timestamp::now(), true).unwrap();
+        let started = prepared.start(Box::new(|| {})).unwrap();
+        assert_eq!(started.port, IN_MEMORY_PORT);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut samples = 0;
+        while samples < 3 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(!left.is_zero(), "no samples from the in-memory demo");
+            if let Ok(crate::acquisition::AcqEvent::Entry(entry)) =
+                started.acquisition.events().recv_timeout(left)
+                && matches!(entry.body, crate::model::EntryBody::Sample(_))
+            {
+                samples += 1;
+            }
+        }
+        started.acquisition.stop().unwrap();
+        drop(started.demo);
+        let recording = crate::recording::load(&dir.path().join("demo.csv"), |_, _| true).unwrap();
+        let rows = recording
+            .entries
+            .iter()
+            .filter(|e| matches!(e.body, crate::model::EntryBody::Sample(_)))
+            .count();
+        assert!(rows >= 3, "{rows} sample rows recorded");
     }
 }

@@ -198,13 +198,16 @@ impl SimMachine {
     }
 
     /// Runs the procedure forward to machine time `t_ms` without emitting what came before
-    /// (a machine that kept running while nobody listened).
+    /// (a machine that kept running while nobody listened). A machine that reached `END`
+    /// before `t_ms` still says so: its last sentences (the `END` state) are kept.
     pub fn skip_until(&mut self, t_ms: u64) {
         while self.t_ms < t_ms && !self.ended {
             self.queue.clear();
             self.tick();
         }
-        self.queue.retain(|s| s.t_ms >= t_ms);
+        if !self.ended {
+            self.queue.retain(|s| s.t_ms >= t_ms);
+        }
     }
 
     /// The next sentence, or `None` after `END`.
@@ -676,5 +679,21 @@ mod tests {
         for (i, s) in sentences.iter().enumerate() {
             assert_eq!(s.seq as usize, i);
         }
+    }
+
+    #[test]
+    fn a_machine_skipped_past_its_end_still_reports_end() {
+        let config = SimConfig::default();
+        let end_ms = states(&run_all(config.clone()))
+            .last()
+            .map(|&(state, t_ms)| {
+                assert_eq!(state, MachineState::End);
+                t_ms
+            })
+            .unwrap_or_default();
+        let mut machine = SimMachine::new(config);
+        machine.skip_until(end_ms + 3_600_000);
+        let rest: Vec<Sentence> = std::iter::from_fn(|| machine.next_sentence()).collect();
+        assert_eq!(states(&rest), vec![(MachineState::End, end_ms)]);
     }
 }

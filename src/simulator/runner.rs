@@ -238,28 +238,53 @@ fn pace(start: Instant, first_t_ms: u64, t_ms: u64, options: &RunOptions) {
     }
 }
 
-/// A simulated machine running on its own thread on a fresh pseudo-terminal, for the demo.
-/// Dropping it stops the machine.
-#[cfg(unix)]
+/// A simulated machine running on its own thread for the demo, on a fresh pseudo-terminal
+/// (unix) or an in-memory line (where there are no pseudo-terminals). Dropping it stops the
+/// machine.
 pub struct DemoMachine {
-    path: String,
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
-#[cfg(unix)]
 impl DemoMachine {
-    /// Creates the pseudo-terminal and starts the machine; it waits for the monitor to open
-    /// the port before the procedure starts.
-    /// `start_at_ms` skips the procedure forward (resuming a demo after a restart).
+    /// Creates the pseudo-terminal and starts the machine on it; returns the machine and the
+    /// port path the monitor opens. The machine waits for the monitor to open the port before
+    /// the procedure starts. `start_at_ms` skips the procedure forward (resuming a demo after
+    /// a restart).
+    #[cfg(unix)]
     pub fn spawn(
         config: super::SimConfig,
         speed: f64,
         fault_rate: f64,
         start_at_ms: u64,
-    ) -> io::Result<DemoMachine> {
-        let mut output = PtyOutput::create()?;
+    ) -> io::Result<(DemoMachine, String)> {
+        let output = PtyOutput::create()?;
         let path = output.path().to_owned();
+        let machine = DemoMachine::spawn_on(output, config, speed, fault_rate, start_at_ms)?;
+        Ok((machine, path))
+    }
+
+    /// Starts the machine on an in-memory line (see [`super::pipe`]); returns the machine and
+    /// the end the monitor reads, whose reads wait at most `read_timeout`.
+    pub fn spawn_in_memory(
+        config: super::SimConfig,
+        speed: f64,
+        fault_rate: f64,
+        start_at_ms: u64,
+        read_timeout: Duration,
+    ) -> io::Result<(DemoMachine, super::pipe::PipeReader)> {
+        let (writer, reader) = super::pipe::in_memory_line(read_timeout);
+        let machine = DemoMachine::spawn_on(writer, config, speed, fault_rate, start_at_ms)?;
+        Ok((machine, reader))
+    }
+
+    fn spawn_on(
+        mut output: impl SimOutput + Send + 'static,
+        config: super::SimConfig,
+        speed: f64,
+        fault_rate: f64,
+        start_at_ms: u64,
+    ) -> io::Result<DemoMachine> {
         let stop = Arc::new(AtomicBool::new(false));
         let options = RunOptions {
             speed,
@@ -277,19 +302,12 @@ impl DemoMachine {
                 }
             })?;
         Ok(DemoMachine {
-            path,
             stop,
             handle: Some(handle),
         })
     }
-
-    /// The port path the monitor opens.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
 }
 
-#[cfg(unix)]
 impl Drop for DemoMachine {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);

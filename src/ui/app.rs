@@ -41,7 +41,7 @@ pub enum Launch {
     Start,
     /// Straight into a live session on a port.
     Port { port: String, baud: u32 },
-    /// Straight into the demo: the simulated machine on a pseudo-terminal.
+    /// Straight into the demo: the simulated machine on a pseudo-terminal (Windows: in memory).
     Demo { speed: f64 },
     /// Straight into a recorded session.
     Replay { path: PathBuf, speed: f64 },
@@ -636,17 +636,11 @@ impl MonitorApp {
         self.active = Active::Starting(start_live_in_background(plan, self.wake()));
     }
 
-    #[cfg(unix)]
     fn start_demo(&mut self, speed: f64) {
         let speed = speed.clamp(SPEED_RANGE.0, SPEED_RANGE.1);
         self.start.demo_speed = speed;
         self.settings.demo_speed = speed;
         self.start_live(SessionStart::demo(self.settings.session_folder(), speed));
-    }
-
-    #[cfg(not(unix))]
-    fn start_demo(&mut self, _speed: f64) {
-        self.message = Some("the demo needs pseudo-terminals, which this system lacks".into());
     }
 
     /// Stops any live session and waits for its recording to close. For the end of the

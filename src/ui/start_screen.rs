@@ -194,7 +194,7 @@ impl StartScreen {
                     commands.push(Command::StartDemo { speed: self.demo_speed });
                 }
             });
-            ui.label(RichText::new("A simulated apheresis machine on a pseudo-terminal, through the real serial path.").weak());
+            ui.label(RichText::new("A simulated apheresis machine on a pseudo-terminal (on Windows an in-memory line), through the real acquisition path.").weak());
         });
     }
 }
