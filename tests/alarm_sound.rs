@@ -2,6 +2,7 @@
 //! output that cannot be opened, as on a PC without a sound device), a live session shows the
 //! technical alarm "No alarm sound" in its banner and records it, before any other alarm.
 
+#![cfg(unix)] // the live rig runs on a pseudo-terminal
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
 
 mod support;

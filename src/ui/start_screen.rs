@@ -12,6 +12,13 @@ use super::library::{LibraryAction, library_ui};
 use super::settings::Settings;
 use super::theme::Theme;
 
+/// What a typed port looks like on this platform.
+const PORT_HINT: &str = if cfg!(windows) {
+    "COM3"
+} else {
+    "/dev/serial/by-id/… or /dev/ttyUSB0"
+};
+
 /// How wide the port picker and the port path are: a USB adapter's label names its vendor,
 /// product, serial number and by-id link.
 const PICKER_WIDTH: f32 = 436.0;
@@ -162,7 +169,7 @@ impl StartScreen {
             });
             ui.horizontal(|ui| {
                 let label = ui.label("Port path");
-                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text("/dev/serial/by-id/… or /dev/ttyUSB0").desired_width(PICKER_WIDTH))
+                ui.add(egui::TextEdit::singleline(&mut self.port_text).hint_text(PORT_HINT).desired_width(PICKER_WIDTH))
                     .labelled_by(label.id);
             });
             ui.horizontal(|ui| {
