@@ -292,6 +292,8 @@ fn recordings_ui(
                 commands.push(Command::SetTheme(theme));
             }
         });
+        #[cfg(feature = "ward")]
+        super::app::publish::settings_ui(ui, settings, commands);
     });
 }
 
