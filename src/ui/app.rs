@@ -32,9 +32,9 @@ use super::start_screen::{Busy, StartScreen, file_name};
 use super::theme::{self, Theme};
 use super::windows::Windows;
 
-mod replay;
 #[cfg(feature = "ward")]
 pub mod publish;
+mod replay;
 
 /// How the app opens.
 #[derive(Debug, Clone, PartialEq)]

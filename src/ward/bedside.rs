@@ -414,7 +414,10 @@ mod tests {
             Some("session-2026-12-01-100000.csv")
         );
         let json = serde_json::to_string(&s).unwrap();
-        assert!(!json.contains("/srv") && !json.contains("patient"), "{json}");
+        assert!(
+            !json.contains("/srv") && !json.contains("patient"),
+            "{json}"
+        );
         let with_id = status(
             &bed,
             &BedView {

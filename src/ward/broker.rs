@@ -410,9 +410,15 @@ mod tests {
             "scheme"
         );
         assert_eq!(BrokerUrl::parse("mqtt://b:1"), Err(UrlError::MissingUser));
-        assert_eq!(BrokerUrl::parse("mqtt://:pw@b:1"), Err(UrlError::MissingUser));
+        assert_eq!(
+            BrokerUrl::parse("mqtt://:pw@b:1"),
+            Err(UrlError::MissingUser)
+        );
         assert_eq!(BrokerUrl::parse("mqtt://a@:1"), Err(UrlError::EmptyHost));
-        assert_eq!(BrokerUrl::parse("mqtt://a@host"), Err(UrlError::MissingPort));
+        assert_eq!(
+            BrokerUrl::parse("mqtt://a@host"),
+            Err(UrlError::MissingPort)
+        );
         assert_eq!(
             BrokerUrl::parse("mqtt://a@host:99999"),
             Err(UrlError::BadPort("99999".into()))
@@ -443,7 +449,9 @@ mod tests {
         let missing = BrokerConfig::new("mqtt://a@h:1", Some(&dir.path().join("no")), None, None)
             .unwrap_err();
         assert!(
-            missing.to_string().starts_with("cannot read the password file"),
+            missing
+                .to_string()
+                .starts_with("cannot read the password file"),
             "{missing}"
         );
     }

@@ -21,10 +21,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
+use rumqttc::Outgoing;
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Packet, PubAckReason};
 use rumqttc::v5::{Client, Connection, Event};
-use rumqttc::Outgoing;
 
 use super::broker::{BrokerConfig, Failure, client_id};
 use super::message::{AlarmMessage, BedStatus, Trend};

@@ -38,9 +38,9 @@ fn free_port() -> u16 {
 }
 
 fn run(command: &mut Command) {
-    let out = command.output().unwrap_or_else(|e| {
-        panic!("{command:?} cannot run ({e}): apt install mosquitto openssl")
-    });
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?} cannot run ({e}): apt install mosquitto openssl"));
     assert!(
         out.status.success(),
         "{command:?}: {}",

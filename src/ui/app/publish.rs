@@ -23,6 +23,10 @@ use super::super::settings::{PublishSettings, Settings};
 /// Where the live footer finds the ward's state (egui's temporary data).
 const FOOTER_ID: &str = "ward-publish-state";
 
+fn footer_id() -> egui::Id {
+    egui::Id::unique(FOOTER_ID)
+}
+
 /// How often the session is looked at for publishing (the status itself goes at most once a
 /// second).
 const LOOK_EVERY: Duration = Duration::from_millis(250);
@@ -82,8 +86,7 @@ impl Publishing {
             }
             self.started_with = wanted.then(|| settings.clone());
         }
-        if wanted && self.bedside.is_none() && self.starting.is_none() && self.problem.is_none()
-        {
+        if wanted && self.bedside.is_none() && self.starting.is_none() && self.problem.is_none() {
             let settings = settings.clone();
             self.starting = Some(Job::spawn("ward-publish-start", wake, move || {
                 configure(&settings)
@@ -110,8 +113,10 @@ impl Publishing {
         }
         let footer = wanted.then(|| self.footer_text()).flatten();
         ctx.data_mut(|d| match footer {
-            Some(text) => d.insert_temp(egui::Id::new(FOOTER_ID), text),
-            None => d.remove::<(String, String)>(egui::Id::new(FOOTER_ID)),
+            Some(text) => {
+                d.insert_temp(footer_id(), text);
+            }
+            None => d.remove::<(String, String)>(footer_id()),
         });
     }
 
@@ -140,7 +145,7 @@ impl super::MonitorApp {
 
 /// The ward's state for the live footer, with its full text for the hover, when publishing.
 pub fn footer_state(ui: &egui::Ui) -> Option<(String, String)> {
-    ui.data(|d| d.get_temp::<(String, String)>(egui::Id::new(FOOTER_ID)))
+    ui.data(|d| d.get_temp::<(String, String)>(footer_id()))
 }
 
 /// Draws the ward's state in the footer, quietly (weak text; the reason on hover).
@@ -179,11 +184,10 @@ pub fn settings_ui(ui: &mut egui::Ui, settings: &Settings, commands: &mut Vec<Co
         if let Some(problem) = problem(&p) {
             let dark = ui.visuals().dark_mode;
             ui.label(
-                RichText::new(problem)
-                    .color(super::super::theme::accent_color(
-                        super::super::theme::Accent::Error,
-                        dark,
-                    )),
+                RichText::new(problem).color(super::super::theme::accent_color(
+                    super::super::theme::Accent::Error,
+                    dark,
+                )),
             );
         }
     }
@@ -198,7 +202,9 @@ fn problem(p: &PublishSettings) -> Option<String> {
         return Some("Give the broker's URL.".into());
     }
     if p.url_has_password() {
-        return Some("No password in the URL: it would be stored in clear; use a password file.".into());
+        return Some(
+            "No password in the URL: it would be stored in clear; use a password file.".into(),
+        );
     }
     let url = match BrokerUrl::parse(&p.broker_url) {
         Ok(url) => url,
@@ -242,7 +248,7 @@ mod tests {
         p.bed.clear();
         p.broker_url = "mqtt://bay1:pw@ward:1883".into();
         assert!(problem(&p).unwrap().contains("password file"));
-        assert!(configure(&p).unwrap_err().contains("password"));
+        assert!(configure(&p).err().unwrap().contains("password"));
         p.broker_url = "ward:1883".into();
         assert!(problem(&p).unwrap().contains("mqtt://"));
     }
