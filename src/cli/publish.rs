@@ -24,7 +24,7 @@ use apheresis_monitor::ward::topic::Bed;
 pub struct PublishArgs {
     /// Publish this bedside's status to an MQTT broker: mqtt://USER@HOST:PORT or
     /// mqtts://USER@HOST:PORT (with --ca). The password: --password-file, else the
-    /// APHERESIS_MQTT_PASSWORD environment variable (or USER:PASS in the URL, visible to
+    /// `APHERESIS_MQTT_PASSWORD` environment variable (or USER:PASS in the URL, visible to
     /// other users in the process list).
     #[arg(long, value_name = "URL")]
     pub publish: Option<String>,

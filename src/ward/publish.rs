@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use rumqttc::Outgoing;
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Packet, PubAckReason};
@@ -250,11 +250,8 @@ fn run(
             recv(wake) -> _ => {},
             default(Duration::from_millis(200)) => {},
         }
-        loop {
-            match events.try_recv() {
-                Ok(event) => out.on_event(event, shared),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
+        while let Ok(event) = events.try_recv() {
+            out.on_event(event, shared);
         }
         if out.connected {
             out.send(&client, shared, alarms);

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -17,6 +18,9 @@ use std::time::{Duration, Instant};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::Packet;
 use rumqttc::v5::{Client, Event, MqttOptions};
+
+/// The last payload of each topic and when it came.
+type LastByTopic = Arc<Mutex<HashMap<String, (Vec<u8>, Instant)>>>;
 
 /// The ward reader's user and password.
 pub const WARD_USER: (&str, &str) = ("ward", "ward-pw");
@@ -83,11 +87,12 @@ impl Broker {
         let tls_port = tls.then(|| {
             make_certificates(dir.path());
             let tls_port = free_port();
-            conf.push_str(&format!(
+            let _ = write!(
+                conf,
                 "listener {tls_port} 127.0.0.1\ncafile {0}/ca.pem\ncertfile {0}/server.pem\n\
                  keyfile {0}/server.key\n",
                 dir.path().display()
-            ));
+            );
             tls_port
         });
         if is_root() {
@@ -235,7 +240,7 @@ fn make_certificates(dir: &Path) {
 /// The ward's view for the tests: the last payload of every topic under `apheresis/`, and when
 /// it came. Resubscribes after the broker comes back.
 pub struct Watcher {
-    pub last: Arc<Mutex<HashMap<String, (Vec<u8>, Instant)>>>,
+    pub last: LastByTopic,
     stop: Arc<AtomicBool>,
     client: Client,
 }
@@ -247,7 +252,7 @@ impl Watcher {
             .set_keep_alive(Duration::from_secs(5))
             .set_credentials(WARD_USER.0, WARD_USER.1);
         let (client, mut connection) = Client::new(options, 64);
-        let last: Arc<Mutex<HashMap<String, (Vec<u8>, Instant)>>> = Arc::default();
+        let last: LastByTopic = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         {
             let last = last.clone();
