@@ -250,12 +250,20 @@ mod publishing {
     use super::{AlarmTracker, BedView, TrendBuilder, live_status, status};
     use crate::session::LiveSession;
 
+    /// The least time between two trends sent (a demo's minutes pass in a fraction of a second;
+    /// the trend is retained and up to 6 h long).
+    pub const TREND_INTERVAL: Duration = Duration::from_secs(10);
+
     /// A bedside publishing what it shows: hand it the view as often as you like; it builds a
-    /// status at most once a second, and alarm events and trend points as they come.
+    /// status at most once a second, alarm events as they come, and the trend (a point per
+    /// minute of the session) at most every [`TREND_INTERVAL`].
     pub struct Bedside {
         publisher: Publisher,
         alarms: AlarmTracker,
         trend: TrendBuilder,
+        /// The trend with points not yet sent.
+        trend_waiting: Option<super::Trend>,
+        last_trend: Option<Instant>,
         last_status: Option<Instant>,
         publish_patient: bool,
     }
@@ -266,6 +274,8 @@ mod publishing {
                 publisher,
                 alarms: AlarmTracker::default(),
                 trend: TrendBuilder::default(),
+                trend_waiting: None,
+                last_trend: None,
                 last_status: None,
                 publish_patient,
             }
@@ -274,6 +284,20 @@ mod publishing {
         /// Whether patient identifiers may be sent.
         pub fn publishes_patient(&self) -> bool {
             self.publish_patient
+        }
+
+        fn trend_update(&mut self, bed: &super::Bed, timeline: &crate::analysis::Timeline) {
+            if let Some(trend) = self.trend.update(bed, timeline) {
+                self.trend_waiting = Some(trend);
+            }
+            if self
+                .last_trend
+                .is_none_or(|t| t.elapsed() >= TREND_INTERVAL)
+                && let Some(trend) = self.trend_waiting.take()
+            {
+                self.last_trend = Some(Instant::now());
+                self.publisher.publish_trend(trend);
+            }
         }
 
         fn due(&mut self) -> bool {
@@ -292,9 +316,7 @@ mod publishing {
             for event in self.alarms.events(&bed, view.alarms, now) {
                 self.publisher.publish_alarm(event);
             }
-            if let Some(trend) = self.trend.update(&bed, view.timeline) {
-                self.publisher.publish_trend(trend);
-            }
+            self.trend_update(&bed, view.timeline);
             if self.due() {
                 let mut view = *view;
                 if !self.publish_patient {
@@ -310,9 +332,7 @@ mod publishing {
             for event in self.alarms.events(&bed, &session.alarms, now) {
                 self.publisher.publish_alarm(event);
             }
-            if let Some(trend) = self.trend.update(&bed, &session.timeline) {
-                self.publisher.publish_trend(trend);
-            }
+            self.trend_update(&bed, &session.timeline);
             if self.due() {
                 self.publisher.publish_status(live_status(
                     &bed,

@@ -177,7 +177,7 @@ pub fn settings_ui(ui: &mut egui::Ui, settings: &Settings, commands: &mut Vec<Co
                 path_edit(ui, &mut p.ca_file, "for mqtts://");
                 ui.end_row();
                 ui.label("Password file");
-                path_edit(ui, &mut p.password_file, PASSWORD_ENV);
+                path_edit(ui, &mut p.password_file, &format!("else ${PASSWORD_ENV}"));
                 ui.end_row();
             });
         ui.checkbox(&mut p.publish_patient, "Also send the patient's identifier");
