@@ -396,6 +396,11 @@ impl Outbox {
     }
 }
 
+/// The wait after `backoff` failed: twice as long, at most [`BACKOFF_MAX`].
+fn next_backoff(backoff: Duration) -> Duration {
+    (backoff * 2).min(BACKOFF_MAX)
+}
+
 /// The `mqtt-connection` thread: polls the connection (which reconnects when polled after an
 /// error), waiting 0.5 s, 1 s, 2 s, 4 s, then 5 s between failed attempts.
 fn drive(
@@ -442,7 +447,7 @@ fn drive(
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                backoff = (backoff * 2).min(BACKOFF_MAX);
+                backoff = next_backoff(backoff);
             }
         }
     }
@@ -451,6 +456,16 @@ fn drive(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reconnection_waits_half_a_second_then_doubles_up_to_5_s() {
+        let waits: Vec<u128> =
+            std::iter::successors(Some(BACKOFF_START), |b| Some(next_backoff(*b)))
+                .take(7)
+                .map(|d| d.as_millis())
+                .collect();
+        assert_eq!(waits, [500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    }
 
     #[test]
     fn a_full_alarm_queue_drops_the_oldest_and_counts_it_without_blocking() {
