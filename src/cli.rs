@@ -23,6 +23,9 @@ use apheresis_monitor::recording::{self, LoadError, SessionMeta};
 use apheresis_monitor::session::{Destination, Machine, SessionStart};
 use apheresis_monitor::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
 
+#[cfg(feature = "ward")]
+mod publish;
+
 /// `record`: headless recording from a serial port.
 #[derive(Debug, Args)]
 pub struct RecordArgs {
@@ -45,6 +48,9 @@ pub struct RecordArgs {
     /// and a new one is started beside it.
     #[arg(long)]
     pub resume: bool,
+    #[cfg(feature = "ward")]
+    #[command(flatten)]
+    pub publish: publish::PublishArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -205,6 +211,8 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         args.port,
         args.baud
     );
+    #[cfg(feature = "ward")]
+    let mut ward = publish::RecordPublisher::start(&args.publish, &args.out);
     let deadline = args
         .for_secs
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
@@ -214,10 +222,17 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         if stop_now {
             break acquisition.stop();
         }
-        match acquisition
+        let event = acquisition
             .events()
-            .recv_timeout(Duration::from_millis(100))
-        {
+            .recv_timeout(Duration::from_millis(100));
+        #[cfg(feature = "ward")]
+        if let Some(ward) = &mut ward {
+            if let Ok(event) = &event {
+                ward.observe(event);
+            }
+            ward.tick();
+        }
+        match event {
             Ok(AcqEvent::Finished(report)) => {
                 drop(acquisition);
                 break Some(report);
@@ -241,6 +256,10 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break acquisition.stop(),
         }
     };
+    #[cfg(feature = "ward")]
+    if let Some(ward) = ward {
+        ward.finish();
+    }
     let Some(report) = report else {
         bail!("the acquisition thread failed; see the log above");
     };

@@ -32,6 +32,8 @@ use super::start_screen::{Busy, StartScreen, file_name};
 use super::theme::{self, Theme};
 use super::windows::Windows;
 
+#[cfg(feature = "ward")]
+pub mod publish;
 mod replay;
 
 /// How the app opens.
@@ -100,6 +102,8 @@ pub struct MonitorApp {
     recovery_checked: bool,
     sound: AlarmSound,
     frame_stats: FrameStats,
+    #[cfg(feature = "ward")]
+    publishing: publish::Publishing,
 }
 
 /// Interrupted recordings older than this are not offered for resuming at start.
@@ -127,6 +131,8 @@ impl MonitorApp {
             recovery_checked: false,
             sound: AlarmSound::default(),
             frame_stats: FrameStats::new(),
+            #[cfg(feature = "ward")]
+            publishing: publish::Publishing::default(),
         }
     }
 
@@ -238,6 +244,8 @@ impl MonitorApp {
             }
             Active::Starting(_) | Active::None => {}
         }
+        #[cfg(feature = "ward")]
+        self.update_publishing(ctx);
         // The clock and the data's age move even when no data arrives.
         ctx.request_repaint_after(Duration::from_secs(1));
         self.update_title(ctx);
@@ -510,6 +518,7 @@ impl MonitorApp {
                 }
             }
             Command::SetTheme(theme) => self.settings.theme = theme,
+            Command::SetPublish(publish) => self.settings.publish = *publish,
             Command::RefreshLibrary => {
                 let folder = self.settings.session_folder();
                 self.jobs.library = Some(Job::spawn("scan-library", self.wake(), move || {

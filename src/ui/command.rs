@@ -28,6 +28,8 @@ pub enum Command {
     AskStopRecording,
     CloseSession,
     SetTheme(Theme),
+    /// The ward publishing settings, as edited.
+    SetPublish(Box<super::settings::PublishSettings>),
     RefreshLibrary,
     Reveal(PathBuf),
     ExportSummary(PathBuf),

@@ -164,6 +164,8 @@ fn footer_ui(ui: &mut egui::Ui, session: &LiveSession, commands: &mut Vec<Comman
             }
         }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            #[cfg(feature = "ward")]
+            super::app::publish::footer_ui(ui);
             ui.label(RichText::new(file_name(&session.recording)).size(15.0))
                 .on_hover_text(session.recording.display().to_string());
             if recording_on {

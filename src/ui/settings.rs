@@ -27,6 +27,39 @@ pub struct Settings {
     pub recent_sessions: Vec<PathBuf>,
     pub demo_speed: f64,
     pub alarms: crate::alarms::AlarmSettings,
+    /// Publishing this bedside to the ward's broker.
+    pub publish: PublishSettings,
+}
+
+/// Publishing this bedside to the ward's MQTT broker. The password is never stored with the
+/// settings: it is read, when publishing starts, from `password_file` (its first line) or else
+/// from the environment variable `APHERESIS_MQTT_PASSWORD`; a password written into the URL is
+/// refused here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PublishSettings {
+    /// Publish while a live session runs.
+    pub enabled: bool,
+    /// `mqtt://USER@HOST:PORT` or `mqtts://USER@HOST:PORT`, without a password.
+    pub broker_url: String,
+    /// This bed's name on the ward; the URL's user when empty.
+    pub bed: String,
+    /// The broker's CA certificate (PEM), for `mqtts://`.
+    pub ca_file: Option<PathBuf>,
+    /// A file whose first line is the broker password.
+    pub password_file: Option<PathBuf>,
+    /// Also send the patient's identifier (off: the ward sees the bed name only).
+    pub publish_patient: bool,
+}
+
+impl PublishSettings {
+    /// Whether the URL holds a password (refused: it would be stored in clear).
+    pub fn url_has_password(&self) -> bool {
+        self.broker_url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.rsplit_once('@'))
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    }
 }
 
 impl Default for Settings {
@@ -40,6 +73,7 @@ impl Default for Settings {
             recent_sessions: Vec::new(),
             demo_speed: 30.0,
             alarms: crate::alarms::AlarmSettings::default(),
+            publish: PublishSettings::default(),
         }
     }
 }
@@ -73,6 +107,20 @@ pub fn default_session_folder() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn publish_settings_default_off_and_old_settings_still_load() {
+        let old: Settings = serde_json::from_str(r#"{"baud": 9600}"#).unwrap();
+        assert_eq!(old.publish, PublishSettings::default());
+        assert!(!old.publish.enabled && !old.publish.publish_patient);
+        let mut p = PublishSettings {
+            broker_url: "mqtt://bay1@ward:1883".into(),
+            ..PublishSettings::default()
+        };
+        assert!(!p.url_has_password());
+        p.broker_url = "mqtt://bay1:secret@ward:1883".into();
+        assert!(p.url_has_password());
+    }
 
     #[test]
     fn a_session_remembered_twice_under_two_spellings_is_listed_once() {

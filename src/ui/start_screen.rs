@@ -299,6 +299,8 @@ fn recordings_ui(
                 commands.push(Command::SetTheme(theme));
             }
         });
+        #[cfg(feature = "ward")]
+        super::app::publish::settings_ui(ui, settings, commands);
     });
 }
 

@@ -7,5 +7,10 @@
 //! **Architecture Invariant:** no patient identifier leaves the bedside unless a setting allows
 //! it ([`message::BedStatus::patient`] is `None` by default); the bed name is the key.
 
+pub mod bedside;
+#[cfg(feature = "ward")]
+pub mod broker;
 pub mod message;
+#[cfg(feature = "ward")]
+pub mod publish;
 pub mod topic;
