@@ -7,5 +7,6 @@
 //! **Architecture Invariant:** no patient identifier leaves the bedside unless a setting allows
 //! it ([`message::BedStatus::patient`] is `None` by default); the bed name is the key.
 
+pub mod board;
 pub mod message;
 pub mod topic;
