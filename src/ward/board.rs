@@ -182,7 +182,8 @@ pub struct BedSnapshot {
     pub alarms: Vec<BedAlarm>,
     pub age_s: Option<f64>,
     pub stale: bool,
-    pub offline_since_utc: Option<Timestamp>,
+    /// RFC 3339, UTC.
+    pub offline_since_utc: Option<String>,
     pub no_status_s: Option<f64>,
 }
 
@@ -416,7 +417,7 @@ impl Board {
                     alarms,
                     age_s: v.age_s,
                     stale: v.stale,
-                    offline_since_utc: v.offline_since_utc,
+                    offline_since_utc: v.offline_since_utc.map(|t| t.to_string()),
                     no_status_s: v.no_status_s,
                 }
             })
