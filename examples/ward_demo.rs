@@ -1,7 +1,8 @@
 //! The ward window fed with six synthetic beds, without a broker: for looking at the screen
 //! (and taking screenshots of it).
 //!
-//!     cargo run --example ward_demo
+//!     cargo run --example ward_demo          (six beds)
+//!     WARD_DEMO_BEDS=8 cargo run --example ward_demo
 //!
 //! The beds: one with a HIGH alarm, one with a MEDIUM alarm (acknowledged), one paused, one
 //! whose data went stale, one offline since a few minutes ago, one running quietly. Each
@@ -27,7 +28,7 @@ struct Demo {
     online: bool,
 }
 
-const BEDS: [Demo; 6] = [
+const BEDS: [Demo; 8] = [
     Demo {
         name: "Bay-1",
         state: "RUN",
@@ -75,6 +76,22 @@ const BEDS: [Demo; 6] = [
         alarm: None,
         data_age_s: 0.4,
         online: false,
+    },
+    Demo {
+        name: "Bay-7",
+        state: "PRIME",
+        progress: 0.0,
+        alarm: None,
+        data_age_s: 0.3,
+        online: true,
+    },
+    Demo {
+        name: "Bay-8",
+        state: "RUN",
+        progress: 0.91,
+        alarm: Some(("LOW", "Collect line flow low", false)),
+        data_age_s: 0.5,
+        online: true,
     },
 ];
 
@@ -169,7 +186,13 @@ fn main() {
         let ctx = ctx_rx.recv().ok();
         let _ = tx.send(WardInput::Connection(BrokerState::Connected));
         let started = Timestamp::now();
-        for demo in &BEDS {
+        let count = std::env::var("WARD_DEMO_BEDS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(6)
+            .clamp(1, BEDS.len());
+        let beds = &BEDS[..count];
+        for demo in beds {
             let bed = Bed::new(demo.name).expect("valid");
             send(&tx, bed.online(), b"true".to_vec(), started);
             send(&tx, bed.trend(), trend(demo), started);
@@ -186,7 +209,7 @@ fn main() {
             std::thread::sleep(Duration::from_secs(1));
             elapsed += 1.0;
             let now = Timestamp::now();
-            for demo in BEDS.iter().filter(|d| d.online) {
+            for demo in beds.iter().filter(|d| d.online) {
                 let bed = Bed::new(demo.name).expect("valid");
                 if !send(&tx, bed.status(), status(demo, now, elapsed), now) {
                     return;

@@ -190,7 +190,11 @@ pub fn grid(avail: egui::Vec2, count: usize) -> (usize, egui::Vec2) {
 fn header_ui(ui: &mut egui::Ui, broker: &BrokerState, beds: usize, board: &Board) {
     let dark = ui.visuals().dark_mode;
     ui.horizontal(|ui| {
-        ui.label(RichText::new("Apheresis Ward").font(theme::bold(26.0)));
+        ui.label(
+            RichText::new("Apheresis Ward")
+                .font(theme::bold(26.0))
+                .color(ui.visuals().strong_text_color()),
+        );
         ui.add_space(16.0);
         let beds_text = match beds {
             1 => "1 bed".to_owned(),
@@ -208,7 +212,8 @@ fn header_ui(ui: &mut egui::Ui, broker: &BrokerState, beds: usize, board: &Board
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.label(
                 RichText::new(crate::present::text::clock_hm(jiff::Timestamp::now()))
-                    .font(theme::bold(26.0)),
+                    .font(theme::bold(26.0))
+                    .color(ui.visuals().strong_text_color()),
             );
             if board.refused() > 0 {
                 let text = format!("{} messages refused", board.refused());

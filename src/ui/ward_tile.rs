@@ -16,7 +16,7 @@ use super::theme::{self, Accent, accent_color, on_priority_color, priority_color
 /// The narrowest a tile gets before the grid takes a column away.
 pub const MIN_TILE_WIDTH: f32 = 300.0;
 /// The lowest a tile gets before the grid scrolls.
-pub const MIN_TILE_HEIGHT: f32 = 300.0;
+pub const MIN_TILE_HEIGHT: f32 = 330.0;
 /// The tallest a tile gets (a few beds do not stretch to the whole screen).
 pub const MAX_TILE_HEIGHT: f32 = 380.0;
 
@@ -39,13 +39,15 @@ struct Sizes {
 }
 
 impl Sizes {
-    fn for_width(width: f32) -> Sizes {
-        let name = (width * 0.13).clamp(34.0, 52.0);
+    /// Sizes for a tile `width` × `height`: the name scales with the width, and down so that
+    /// everything fits the height (the tile's contents are about 160 px plus 3.9 names high).
+    fn for_tile(width: f32, height: f32) -> Sizes {
+        let name = (width * 0.13).min((height - 160.0) / 3.9).clamp(30.0, 54.0);
         Sizes {
             name,
-            value: (name * 0.6).clamp(24.0, 30.0),
-            title: 17.0,
-            alarm: (name * 0.52).clamp(22.0, 28.0),
+            value: (name * 0.7).clamp(26.0, 36.0),
+            title: 18.0,
+            alarm: (name * 0.5).clamp(22.0, 27.0),
         }
     }
 }
@@ -95,7 +97,7 @@ pub fn tile_ui(ui: &mut egui::Ui, rect: egui::Rect, view: &BedView, selected: bo
         pos2(rect.left() + MARGIN, band.bottom() + 6.0),
         pos2(rect.right() - MARGIN, rect.bottom() - MARGIN * 0.6),
     );
-    let sizes = Sizes::for_width(rect.width());
+    let sizes = Sizes::for_tile(rect.width(), rect.height());
     // A child placed on the tile, not allocated in the grid (the grid placed the tile).
     let mut child = ui.new_child(
         UiBuilder::new()
@@ -141,7 +143,7 @@ fn contents(ui: &mut egui::Ui, view: &BedView, sizes: Sizes, dark: bool) {
         ui.label(
             RichText::new(format!("offline since {since}"))
                 .font(theme::bold(sizes.value))
-                .color(normal),
+                .color(strong),
         );
         ui.label(
             RichText::new("the bedside stopped publishing; its last values are not shown")
@@ -223,10 +225,13 @@ fn progress_ui(ui: &mut egui::Ui, view: &BedView, sizes: Sizes, dim: bool, text:
         .map(|t| format!("  ·  {t:.2} TBV"))
         .unwrap_or_default();
     // The same figures for a screen reader, and in words under the bar.
-    ui.label(
-        RichText::new(format!("{volume}{tbv}"))
-            .size(sizes.title)
-            .color(weak),
+    ui.add(
+        egui::Label::new(
+            RichText::new(format!("{volume}{tbv}"))
+                .size(sizes.title)
+                .color(weak),
+        )
+        .truncate(),
     )
     .on_hover_text(format!("progress {percent}"));
 }
@@ -265,31 +270,40 @@ fn alarm_ui(ui: &mut egui::Ui, view: &BedView, sizes: Sizes) {
         base.gamma_multiply(0.55)
     };
     let text_color = on_priority_color(alarm.priority);
-    let more = match view.alarm_count {
-        0 | 1 => String::new(),
-        n => format!("  (+{})", n - 1),
-    };
-    let ack = if alarm.acknowledged { "  ✓ ack" } else { "" };
     egui::Frame::new()
         .fill(fill)
         .corner_radius(4.0)
         .inner_margin(egui::Margin::symmetric(8, 4))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
+            ui.spacing_mut().item_spacing.y = 0.0;
             let marker = if alarm.priority == Priority::Info {
                 "i".to_owned()
             } else {
                 format!("{} ", alarm.priority.marker())
             };
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("{marker}{}{more}{ack}", alarm.text))
-                        .font(theme::bold(sizes.alarm))
+            // Two lines at most: a long alarm text is cut after its second line.
+            let mut job = egui::text::LayoutJob::single_section(
+                format!("{marker}{}", alarm.text),
+                egui::TextFormat::simple(theme::bold(sizes.alarm), text_color),
+            );
+            job.wrap.max_rows = 2;
+            ui.add(egui::Label::new(job).wrap())
+                .on_hover_text(format!("{} {}", alarm.priority.name(), alarm.code));
+            let mut notes = Vec::new();
+            if alarm.acknowledged {
+                notes.push("acknowledged".to_owned());
+            }
+            if view.alarm_count > 1 {
+                notes.push(format!("{} more alarms", view.alarm_count - 1));
+            }
+            if !notes.is_empty() {
+                ui.label(
+                    RichText::new(notes.join("  ·  "))
+                        .size(sizes.title)
                         .color(text_color),
-                )
-                .truncate(),
-            )
-            .on_hover_text(format!("{} {}", alarm.priority.name(), alarm.code));
+                );
+            }
         });
 }
 
@@ -302,19 +316,21 @@ fn age_ui(ui: &mut egui::Ui, view: &BedView, sizes: Sizes, dark: bool) {
             accent_color(Accent::Error, dark),
         ),
         (None, Some(secs)) if view.stale => (
-            format!("STALE — data {} old", age(secs.max(0.0).floor())),
+            format!("STALE — {} old", age(secs.max(0.0).floor())),
             accent_color(Accent::Error, dark),
         ),
         (None, Some(secs)) => (format!("data {} old", age(secs.floor())), weak),
         (None, None) => ("no data yet".to_owned(), accent_color(Accent::Error, dark)),
     };
-    let link = match view.link.as_deref() {
-        Some("up") | None => String::new(),
-        Some(link) => format!("  ·  link {link}"),
-    };
-    ui.label(
-        RichText::new(format!("{text}{link}"))
-            .size(sizes.title + 1.0)
-            .color(color),
-    );
+    // A quiet line while the data is current; large and marked when it is not.
+    let size = if color == weak { sizes.title } else { sizes.alarm };
+    ui.label(RichText::new(text).size(size).color(color));
+    // The bedside's serial link, when it is not up (bottom-up: this goes above the age).
+    if let Some(link) = view.link.as_deref().filter(|l| *l != "up") {
+        ui.label(
+            RichText::new(format!("serial link {link}"))
+                .size(sizes.title)
+                .color(weak),
+        );
+    }
 }
