@@ -288,8 +288,11 @@ fn alarm_ui(ui: &mut egui::Ui, view: &BedView, sizes: Sizes) {
                 egui::TextFormat::simple(theme::bold(sizes.alarm), text_color),
             );
             job.wrap.max_rows = 2;
-            ui.add(egui::Label::new(job).wrap())
-                .on_hover_text(format!("{} {}", alarm.priority.name(), alarm.code));
+            ui.add(egui::Label::new(job).wrap()).on_hover_text(format!(
+                "{} {}",
+                alarm.priority.name(),
+                alarm.code
+            ));
             let mut notes = Vec::new();
             if alarm.acknowledged {
                 notes.push("acknowledged".to_owned());
@@ -323,7 +326,11 @@ fn age_ui(ui: &mut egui::Ui, view: &BedView, sizes: Sizes, dark: bool) {
         (None, None) => ("no data yet".to_owned(), accent_color(Accent::Error, dark)),
     };
     // A quiet line while the data is current; large and marked when it is not.
-    let size = if color == weak { sizes.title } else { sizes.alarm };
+    let size = if color == weak {
+        sizes.title
+    } else {
+        sizes.alarm
+    };
     ui.label(RichText::new(text).size(size).color(color));
     // The bedside's serial link, when it is not up (bottom-up: this goes above the age).
     if let Some(link) = view.link.as_deref().filter(|l| *l != "up") {

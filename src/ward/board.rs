@@ -89,6 +89,14 @@ pub enum Refusal {
     TooManyBeds(Bed),
 }
 
+/// A message read, before it is taken in.
+enum Parsed {
+    Status(BedStatus),
+    Online(bool),
+    Alarm(AlarmMessage),
+    Trend(Trend),
+}
+
 /// What the ward knows of one bed.
 #[derive(Debug, Clone)]
 struct BedEntry {
@@ -146,6 +154,7 @@ pub struct BedView {
     /// Local `hh:mm` of the projected end.
     pub projected_end: Option<String>,
     pub citrate_ml_min_l: Option<f64>,
+    /// The worst active alarm; `None` for an offline bed (its alarms are not known).
     pub worst_alarm: Option<WorstAlarm>,
     /// How many alarms are active (the worst one included).
     pub alarm_count: usize,
@@ -171,7 +180,8 @@ pub struct WardSnapshot {
 
 /// One bed of the snapshot. The fields (`bed`, `online`, `state`, `wb_processed_ml`,
 /// `tbv_processed`, `alarms`, `age_s`) and three more: `stale`, `offline_since_utc` and
-/// `no_status_s`.
+/// `no_status_s`. `alarms` are those of the bed's last status; for an offline bed that is what
+/// it last said, not what is active now (the order does not count them).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BedSnapshot {
     pub bed: Bed,
@@ -259,12 +269,6 @@ impl Board {
             bed: bed.clone(),
             source: e,
         };
-        enum Parsed {
-            Status(BedStatus),
-            Online(bool),
-            Alarm(AlarmMessage),
-            Trend(Trend),
-        }
         let parsed = match kind {
             Kind::Status => Parsed::Status(read(&bed, payload).map_err(message)?),
             Kind::Alarm => Parsed::Alarm(read(&bed, payload).map_err(message)?),
@@ -382,6 +386,45 @@ impl Board {
             .sum()
     }
 
+    /// An estimate of the bytes the board holds: its entries, their statuses and alarm events
+    /// with their texts, and their trend points (allocator overhead not counted).
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let alarm_text = |a: &BedAlarm| {
+            size_of::<BedAlarm>()
+                + a.code.len()
+                + a.priority.len()
+                + a.text.len()
+                + a.raised_utc.len()
+        };
+        let event_text = |a: &AlarmMessage| {
+            a.event.len() + a.code.len() + a.priority.len() + a.text.len() + a.at_utc.len()
+        };
+        self.beds
+            .iter()
+            .map(|(bed, e)| {
+                let status = e.status.as_ref().map_or(0, |(s, _)| {
+                    s.published_utc.len()
+                        + s.state.as_ref().map_or(0, String::len)
+                        + s.projected_end_utc.as_ref().map_or(0, String::len)
+                        + s.link.len()
+                        + s.recording.as_ref().map_or(0, String::len)
+                        + s.alarms.iter().map(alarm_text).sum::<usize>()
+                });
+                size_of::<BedEntry>()
+                    + size_of::<BedStatus>()
+                    + 2 * bed.as_str().len()
+                    + status
+                    + e.alarm_log.capacity() * size_of::<(AlarmMessage, Instant)>()
+                    + e.alarm_log
+                        .iter()
+                        .map(|(a, _)| event_text(a))
+                        .sum::<usize>()
+                    + e.trend.capacity() * size_of::<TrendPoint>()
+            })
+            .sum()
+    }
+
     /// Every bed as its tile shows it at `now`, worst alarm first (HIGH, MEDIUM, LOW, INFO,
     /// none), then by bed name.
     pub fn beds(&self, now: Instant) -> Vec<BedView> {
@@ -440,8 +483,9 @@ fn view(bed: &Bed, entry: &BedEntry, now: Instant, no_status_after: Duration) ->
         _ => entry.since,
     };
     let silent = now.saturating_duration_since(silent_since);
-    let no_status_s = (online && silent >= no_status_after).then(|| silent.as_secs_f64());
-    let worst_alarm = status.and_then(|s| {
+    let no_status_s = (online && silent >= no_status_after).then_some(silent.as_secs_f64());
+    // An offline bed's alarms are not known: its last status's are not shown as active.
+    let worst_alarm = status.filter(|_| online).and_then(|s| {
         s.alarms
             .iter()
             .max_by_key(|a| priority_of(&a.priority))
@@ -475,7 +519,7 @@ fn view(bed: &Bed, entry: &BedEntry, now: Instant, no_status_after: Duration) ->
         tbv_processed: status.and_then(|s| s.tbv_processed),
         projected_end,
         citrate_ml_min_l: status.and_then(|s| s.citrate_ml_min_l),
-        alarm_count: status.map_or(0, |s| s.alarms.len()),
+        alarm_count: status.filter(|_| online).map_or(0, |s| s.alarms.len()),
         worst_alarm,
         stale: !age_s.is_some_and(is_fresh),
         age_s,
@@ -610,72 +654,63 @@ mod tests {
     #[test]
     fn an_offline_bed_says_since_when_and_comes_back() {
         let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
         let mut board = Board::default();
-        board
-            .apply("apheresis/bay1/online", b"true", t0, wall(0))
-            .unwrap();
-        board
-            .apply(
-                "apheresis/bay1/status",
-                &status("bay1", &[], Some(0.2)),
-                t0,
-                wall(0),
-            )
-            .unwrap();
-        board
-            .apply(
-                "apheresis/bay1/online",
-                b"false",
-                t0 + Duration::from_secs(60),
-                wall(60),
-            )
-            .unwrap();
+        let mut put = |topic: &str, payload: &[u8], s: u64| {
+            board.apply(topic, payload, at(s), wall(s as i64)).unwrap();
+        };
+        put("apheresis/bay1/online", b"true", 0);
+        put(
+            "apheresis/bay1/status",
+            &status("bay1", &[("HIGH", "Air")], Some(0.2)),
+            0,
+        );
+        put(
+            "apheresis/bay0/status",
+            &status("bay0", &[("LOW", "l")], Some(0.2)),
+            0,
+        );
+        put("apheresis/bay1/online", b"false", 60);
         // A repeated false (retained, delivered again) keeps the first time.
-        board
-            .apply(
-                "apheresis/bay1/online",
-                b"false",
-                t0 + Duration::from_secs(90),
-                wall(90),
-            )
-            .unwrap();
-        let v = &board.beds(t0 + Duration::from_secs(120))[0];
+        put("apheresis/bay1/online", b"false", 90);
+        // Offline, its alarms are not known: it no longer ranks by its last HIGH alarm.
+        let views = board.beds(at(120));
+        assert_eq!(names(&views), ["bay0", "bay1"]);
+        let v = &views[1];
         assert!(!v.online);
+        assert!(v.worst_alarm.is_none());
         assert_eq!(v.offline_since_utc, Some(wall(60)));
         assert_eq!(
             v.offline_since.as_deref(),
             Some(clock_hm(wall(60)).as_str())
         );
         assert_eq!(v.no_status_s, None, "offline says offline, not 'no status'");
-        let json = serde_json::to_value(board.snapshot(t0 + Duration::from_secs(120))).unwrap();
-        assert_eq!(json["beds"][0]["online"], false);
+        let json = serde_json::to_value(board.snapshot(at(120))).unwrap();
+        assert_eq!(json["beds"][1]["online"], false);
+        assert_eq!(
+            json["beds"][1]["alarms"][0]["text"], "Air",
+            "as it last said"
+        );
 
         board
-            .apply(
-                "apheresis/bay1/online",
-                b"true",
-                t0 + Duration::from_secs(200),
-                wall(200),
-            )
+            .apply("apheresis/bay1/online", b"true", at(200), wall(200))
             .unwrap();
-        let v = &board.beds(t0 + Duration::from_secs(201))[0];
-        assert!(v.online);
+        let v = &board.beds(at(201))[0];
+        assert_eq!(
+            v.bed.as_str(),
+            "bay1",
+            "online again, its HIGH alarm counts"
+        );
         assert_eq!(v.offline_since, None);
         // Back online but no status since: after 3 keepalives (15 s) it says so.
-        let v = &board.beds(t0 + Duration::from_secs(215))[0];
-        assert_eq!(v.no_status_s, Some(15.0));
+        assert_eq!(board.beds(at(215))[0].no_status_s, Some(15.0));
+        let fresh = status("bay1", &[], Some(0.2));
         board
-            .apply(
-                "apheresis/bay1/status",
-                &status("bay1", &[], Some(0.2)),
-                t0 + Duration::from_secs(216),
-                wall(216),
-            )
+            .apply("apheresis/bay1/status", &fresh, at(216), wall(216))
             .unwrap();
-        assert_eq!(
-            board.beds(t0 + Duration::from_secs(217))[0].no_status_s,
-            None
-        );
+        let views = board.beds(at(217));
+        assert_eq!(names(&views), ["bay0", "bay1"]);
+        assert_eq!(views[1].no_status_s, None);
     }
 
     #[test]
@@ -863,6 +898,15 @@ mod tests {
         assert_eq!(board.trend(&bed)[0].t_s, 40.0);
         assert_eq!(board.retained_items(), 1 + ALARM_LOG_LEN + TREND_POINTS);
         // Statuses replace each other.
+        board
+            .apply(
+                "apheresis/bay1/status",
+                &status("bay1", &[], Some(0.0)),
+                t0,
+                wall(0),
+            )
+            .unwrap();
+        let bytes = board.approx_bytes();
         for _ in 0..100 {
             board
                 .apply(
@@ -874,6 +918,7 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(board.retained_items(), 1 + ALARM_LOG_LEN + TREND_POINTS);
+        assert_eq!(board.approx_bytes(), bytes);
         // No more than MAX_BEDS beds.
         for i in 0..MAX_BEDS + 5 {
             let _ = board.apply(&format!("apheresis/b{i}/online"), b"true", t0, wall(0));
