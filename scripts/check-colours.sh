@@ -10,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 palette='^src/(present/palette|ui/theme)\.rs$'
 # The files that draw alarm indications: the banner, the alarm review list, values in alarm,
-# the pressure bars, the alarm marks on the plots, the report's alarm chart and list.
-alarm_files='^src/(ui/(banner|alarm_review|monitor|primary|pressure_bar|value_alarms|plots)|export/(chart|pdf))\.rs$'
+# the pressure bars, the alarm marks on the plots, the report's alarm chart and list, the ward's
+# tiles (worst alarm) and trend panel (alarm events).
+alarm_files='^src/(ui/(banner|alarm_review|monitor|primary|pressure_bar|value_alarms|plots|ward_tile|ward_trend)|export/(chart|pdf))\.rs$'
 status=0
 while IFS= read -r file; do
   code=$(awk '/^#\[cfg\(test\)\]/ { exit } { print FNR ": " $0 }' "$file")

@@ -29,6 +29,9 @@ pub mod setup_record;
 pub mod start_screen;
 pub mod theme;
 pub mod value_alarms;
+pub mod ward;
+pub mod ward_tile;
+pub mod ward_trend;
 pub mod windows;
 
 pub use app::{Clock, Command, Launch, MonitorApp};

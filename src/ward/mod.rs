@@ -8,9 +8,12 @@
 //! it ([`message::BedStatus::patient`] is `None` by default); the bed name is the key.
 
 pub mod bedside;
+pub mod board;
 #[cfg(feature = "ward")]
 pub mod broker;
 pub mod message;
 #[cfg(feature = "ward")]
 pub mod publish;
+#[cfg(feature = "ward")]
+pub mod subscribe;
 pub mod topic;
