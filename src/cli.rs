@@ -25,6 +25,8 @@ use apheresis_monitor::simulator::{FaultInjector, RunOptions, SimConfig, SimMach
 
 #[cfg(feature = "ward")]
 mod publish;
+#[cfg(feature = "ward")]
+pub mod ward;
 
 /// `record`: headless recording from a serial port.
 #[derive(Debug, Args)]

@@ -32,6 +32,9 @@ enum Command {
     /// List the monitor's alarms a recorded session would raise, replayed through the alarm
     /// engine with its patient and limits (or --limits LIMITS.json).
     Alarms(cli::AlarmsArgs),
+    /// The ward: every bedside publishing to an MQTT broker on one screen (or --once --json).
+    #[cfg(feature = "ward")]
+    Ward(cli::ward::WardArgs),
 }
 
 #[cfg(feature = "gui")]
@@ -104,6 +107,8 @@ fn main() -> ExitCode {
         Some(Command::Ports) => Ok(cli::ports()),
         Some(Command::Summary(args)) => cli::summary(&args),
         Some(Command::Alarms(args)) => cli::alarms(&args),
+        #[cfg(feature = "ward")]
+        Some(Command::Ward(args)) => cli::ward::ward(&args),
         #[cfg(feature = "gui")]
         Some(Command::Gui(args)) => window(args.launch(), args.window_size),
         #[cfg(feature = "gui")]

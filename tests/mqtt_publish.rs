@@ -71,6 +71,36 @@ fn status_with_data(watcher: &Watcher, bed: &str) -> bool {
         .is_some_and(|s| s["state"].is_string() && s["wb_processed_ml"].is_number())
 }
 
+/// `ward --broker URL --once --json` as the ward user: its exit status, stdout and stderr, and
+/// how long it took.
+fn ward_once(url: &str, password: &str) -> (std::process::Output, Duration) {
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_apheresis-monitor"))
+        .args(["ward", "--broker", url, "--once", "--json"])
+        .env("APHERESIS_MQTT_PASSWORD", password)
+        .output()
+        .unwrap();
+    (output, started.elapsed())
+}
+
+/// The beds of a `ward --once --json` snapshot, by name.
+fn snapshot_beds(
+    output: &std::process::Output,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let snapshot: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    snapshot["beds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["bed"].as_str().unwrap().to_owned(), b.clone()))
+        .collect()
+}
+
 #[test]
 fn three_bedsides_publish_and_one_killed_is_offline_within_10_s() {
     let beds = [("bay1", "pw-one"), ("bay2", "pw-two"), ("bay3", "pw-three")];
@@ -99,6 +129,23 @@ fn three_bedsides_publish_and_one_killed_is_offline_within_10_s() {
         );
         assert!(status.get("patient").is_none(), "no patient by default");
     }
+    // The ward's snapshot shows all three, online, with their figures, within 5 s.
+    let (ward_url, ward_password) = (broker.url(broker::WARD_USER.0), broker::WARD_USER.1);
+    let (output, took) = ward_once(&ward_url, ward_password);
+    assert!(took <= Duration::from_secs(5), "ward --once took {took:?}");
+    let beds = snapshot_beds(&output);
+    assert_eq!(
+        beds.keys().collect::<Vec<_>>(),
+        ["bay1", "bay2", "bay3"],
+        "{beds:?}"
+    );
+    for bed in beds.values() {
+        assert_eq!(bed["online"], true, "{bed}");
+        assert!(bed["state"].is_string(), "{bed}");
+        assert!(bed["wb_processed_ml"].is_number(), "{bed}");
+        assert!(bed["alarms"].is_array(), "{bed}");
+        assert!(bed["age_s"].as_f64().is_some_and(|a| a < 10.0), "{bed}");
+    }
     // A bedside that dies: its broker connection's keepalive (5 s) runs out and the broker
     // publishes its last will.
     let killed = Instant::now();
@@ -107,6 +154,9 @@ fn three_bedsides_publish_and_one_killed_is_offline_within_10_s() {
         watcher.text("apheresis/bay2/online").as_deref() == Some("false")
     });
     assert!(killed.elapsed() <= Duration::from_secs(10));
+    let beds = snapshot_beds(&ward_once(&ward_url, ward_password).0);
+    assert_eq!(beds["bay2"]["online"], false, "{beds:?}");
+    assert_eq!(beds["bay1"]["online"], true, "{beds:?}");
     assert_eq!(
         watcher.text("apheresis/bay1/online").as_deref(),
         Some("true")
@@ -287,6 +337,25 @@ fn tls_with_the_test_ca_publishes_and_a_wrong_ca_is_a_tls_failure() {
     bad.wait_for(Duration::from_secs(30), "the TLS failure named", |l| {
         l.starts_with("ward: TLS failure with 127.0.0.1")
     });
+    // The ward reads over TLS too, and names a CA that does not fit.
+    let ward = |ca: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_apheresis-monitor"))
+            .args(["ward", "--broker", &broker.tls_url(broker::WARD_USER.0)])
+            .args(["--once", "--json", "--ca"])
+            .arg(ca)
+            .env("APHERESIS_MQTT_PASSWORD", broker::WARD_USER.1)
+            .output()
+            .unwrap()
+    };
+    let beds = snapshot_beds(&ward(&broker.ca()));
+    assert!(beds.contains_key("bay1"), "{beds:?}");
+    let refused = ward(&broker.other_ca());
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.starts_with("error: TLS failure with 127.0.0.1"),
+        "{stderr}"
+    );
     for rec in [&mut good, &mut bad] {
         let status = rec.terminate(Duration::from_secs(20));
         assert!(status.success(), "{:?}", rec.stderr());
@@ -315,4 +384,113 @@ fn a_bad_publish_configuration_is_one_line_and_recording_goes_on() {
           bedside); recording without publishing"
         ]
     );
+}
+
+#[test]
+fn the_ward_refuses_a_wrong_password_and_an_absent_broker_in_one_line_within_5_s() {
+    let broker = Broker::start(&[("bay1", "pw-one")], false);
+    let (output, took) = ward_once(&broker.url(broker::WARD_USER.0), "not-the-password");
+    assert!(!output.status.success());
+    assert!(took <= Duration::from_secs(6), "took {took:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: wrong user name or password for ward"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+    // Nothing listening: refused, named, quickly.
+    let port = broker.port;
+    drop(broker);
+    let (output, took) = ward_once(&format!("mqtt://ward@127.0.0.1:{port}"), "x");
+    assert!(!output.status.success());
+    assert!(took <= Duration::from_secs(6), "took {took:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("connection refused"), "{stderr}");
+}
+
+#[test]
+fn the_wards_subscription_comes_back_with_the_broker() {
+    use apheresis_monitor::ward::board::{Board, BrokerState, WardInput};
+    use apheresis_monitor::ward::broker::BrokerConfig;
+    use apheresis_monitor::ward::subscribe::Subscriber;
+
+    let mut broker = Broker::start(&[("bay1", "pw-one")], false);
+    let dir = tempfile::tempdir().unwrap();
+    let machine = Machine::start(9);
+    let mut rec = recorder(
+        &machine,
+        &dir.path().join("s.csv"),
+        &broker.url("bay1"),
+        "bay1",
+        "pw-one",
+    );
+    let config = BrokerConfig::new(
+        &broker.url(broker::WARD_USER.0),
+        None,
+        Some(broker::WARD_USER.1.to_owned()),
+        None,
+    )
+    .unwrap();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let subscriber = Subscriber::start(&config, tx, std::sync::Arc::new(|| {}));
+    let mut board = Board::default();
+    let mut states = Vec::new();
+    let pump = |board: &mut Board,
+                states: &mut Vec<BrokerState>,
+                until: &dyn Fn(&Board, &[BrokerState]) -> bool,
+                what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while !until(board, states) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting until {what}: {states:?}"
+            );
+            if let Ok(input) = rx.recv_timeout(Duration::from_millis(100)) {
+                if let WardInput::Connection(state) = &input {
+                    states.push(state.clone());
+                }
+                board.input(input);
+            }
+        }
+    };
+    let has_bed = |board: &Board| {
+        board
+            .beds(Instant::now())
+            .iter()
+            .any(|b| b.bed.as_str() == "bay1" && b.online && b.wb_processed_ml.is_some())
+    };
+    pump(
+        &mut board,
+        &mut states,
+        &|b, _| has_bed(b),
+        "bay1 on the ward",
+    );
+    broker.stop();
+    pump(
+        &mut board,
+        &mut states,
+        &|_, s| matches!(s.last(), Some(BrokerState::Failed(_))),
+        "the ward sees the broker gone",
+    );
+    std::thread::sleep(Duration::from_secs(10));
+    broker.restart();
+    let back = Instant::now();
+    let mut board = Board::default();
+    pump(
+        &mut board,
+        &mut states,
+        &|b, s| matches!(s.last(), Some(BrokerState::Connected)) && has_bed(b),
+        "bay1 back on the ward",
+    );
+    // Back within the backoff's cap (5 s) and the bedside's own reconnection.
+    assert!(
+        back.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        back.elapsed()
+    );
+    subscriber.stop();
+    let exit = rec.terminate(Duration::from_secs(20));
+    assert!(exit.success(), "{:?}", rec.stderr());
 }

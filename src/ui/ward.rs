@@ -243,6 +243,24 @@ impl eframe::App for EframeWard {
     }
 }
 
+/// A waker for a ward window not yet open: `wake` repaints the window once `on_start` (given
+/// to [`run_ward_window`]) has handed it the window's context; before that it does nothing.
+pub fn waker() -> (
+    std::sync::Arc<dyn Fn() + Send + Sync>,
+    impl FnOnce(egui::Context) + 'static,
+) {
+    let cell: std::sync::Arc<std::sync::OnceLock<egui::Context>> = std::sync::Arc::default();
+    let for_wake = std::sync::Arc::clone(&cell);
+    let wake = move || {
+        if let Some(ctx) = for_wake.get() {
+            ctx.request_repaint();
+        }
+    };
+    (std::sync::Arc::new(wake), move |ctx| {
+        let _ = cell.set(ctx);
+    })
+}
+
 /// Opens the ward window ("Apheresis Ward") fed from `inputs`, and runs until it is closed.
 /// `on_start` is handed the window's egui context once it exists: the subscriber calls
 /// `request_repaint` on it after each message it sends, so a tile changes as soon as the

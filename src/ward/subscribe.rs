@@ -61,6 +61,14 @@ impl Subscriber {
         self.shut_down();
     }
 
+    /// Asks the thread to disconnect and stop, without waiting for it (a process about to
+    /// exit).
+    pub fn detach(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.client.try_disconnect();
+        drop(self.thread.take());
+    }
+
     fn shut_down(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = self.client.try_disconnect();
@@ -137,7 +145,7 @@ fn run(
                     return;
                 }
                 let failure = Failure::classify(&error, url);
-                let sent = send(WardInput::Connection(BrokerState::Failed(
+                let delivered = send(WardInput::Connection(BrokerState::Failed(
                     failure.to_string(),
                 )));
                 let until = Instant::now() + backoff;
@@ -145,7 +153,7 @@ fn run(
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 backoff = (backoff * 2).min(BACKOFF_MAX);
-                sent
+                delivered
             }
         };
         if !ok {
