@@ -49,14 +49,18 @@ for _ in $(seq 50); do
 done
 echo "broker: mqtt://127.0.0.1:$port (users ${beds[*]} and ward)"
 
+# Three patients: weight kg, height cm, sex, target TBV.
+patients=("80 178 male 2.5" "62 165 female 2" "95 185 male 3")
 seed=1
 for bed in "${beds[@]}"; do
+  read -r kg cm sex tbv <<< "${patients[$((seed - 1))]}"
   # Each bedside: a simulated machine on a pseudo-terminal, recorded and published.
   "$bin" simulate --pty --speed "$speed" --seed "$seed" > "$dir/$bed.pty" 2>/dev/null &
   pids+=($!)
   for _ in $(seq 100); do [[ -s "$dir/$bed.pty" ]] && break; sleep 0.05; done
   pty=$(head -n 1 "$dir/$bed.pty")
   APHERESIS_MQTT_PASSWORD="demo-$bed" "$bin" record --port "$pty" --out "$dir/$bed.csv" \
+    --weight-kg "$kg" --height-cm "$cm" --sex "$sex" --target-tbv "$tbv" \
     --publish "mqtt://$bed@127.0.0.1:$port" --bed "$bed" > "$dir/$bed.log" 2>&1 &
   pids+=($!)
   echo "bedside $bed: simulated machine on $pty, recording to $dir/$bed.csv"

@@ -19,10 +19,11 @@ use apheresis_monitor::analysis::patient::Sex;
 use apheresis_monitor::analysis::{Patient, Target};
 use apheresis_monitor::export::{self, ExportError, Format, Report, Written};
 use apheresis_monitor::model::{MachineState, Payload};
-use apheresis_monitor::recording::{self, LoadError, SessionMeta};
+use apheresis_monitor::recording::{self, LoadError};
 use apheresis_monitor::session::{Destination, Machine, SessionStart};
 use apheresis_monitor::simulator::{FaultInjector, RunOptions, SimConfig, SimMachine, SimOutput};
 
+mod patient;
 #[cfg(feature = "ward")]
 mod publish;
 #[cfg(feature = "ward")]
@@ -50,6 +51,8 @@ pub struct RecordArgs {
     /// and a new one is started beside it.
     #[arg(long)]
     pub resume: bool,
+    #[command(flatten)]
+    pub patient: patient::PatientArgs,
     #[cfg(feature = "ward")]
     #[command(flatten)]
     pub publish: publish::PublishArgs,
@@ -189,7 +192,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         } else {
             Destination::NewAt(args.out.clone())
         },
-        meta: SessionMeta::default(),
+        meta: args.patient.meta(),
     };
     let prepared = match plan.prepare(jiff::Timestamp::now()) {
         Ok(prepared) => prepared,
@@ -214,7 +217,11 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         args.baud
     );
     #[cfg(feature = "ward")]
-    let mut ward = publish::RecordPublisher::start(&args.publish, &args.out);
+    let mut ward = publish::RecordPublisher::start(
+        &args.publish,
+        &args.out,
+        args.patient.patient_and_target(),
+    );
     let deadline = args
         .for_secs
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));

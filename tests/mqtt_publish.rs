@@ -57,6 +57,8 @@ fn recorder(machine: &Machine, out: &Path, url: &str, bed: &str, password: &str)
     let mut command = record_command(&machine.port, out);
     command
         .args(["--publish", url, "--bed", bed])
+        .args(["--weight-kg", "70", "--height-cm", "170", "--sex", "female"])
+        .args(["--target-tbv", "2"])
         .env("RUST_LOG", RECEIVED_LOG)
         .env("APHERESIS_MQTT_PASSWORD", password)
         .env("NO_COLOR", "1");
@@ -143,6 +145,8 @@ fn three_bedsides_publish_and_one_killed_is_offline_within_10_s() {
         assert_eq!(bed["online"], true, "{bed}");
         assert!(bed["state"].is_string(), "{bed}");
         assert!(bed["wb_processed_ml"].is_number(), "{bed}");
+        // The patient given to `record` makes the TBV figures.
+        assert!(bed["tbv_processed"].is_number(), "{bed}");
         assert!(bed["alarms"].is_array(), "{bed}");
         assert!(bed["age_s"].as_f64().is_some_and(|a| a < 10.0), "{bed}");
     }

@@ -61,6 +61,7 @@ pub struct RecordPublisher {
     timeline: Timeline,
     alarms: AlarmEngine,
     patient: Patient,
+    target: Target,
     link: LinkState,
     recording: PathBuf,
     last_sample: Option<Instant>,
@@ -72,7 +73,11 @@ pub struct RecordPublisher {
 impl RecordPublisher {
     /// Starts publishing if --publish was given; a configuration that cannot be used is one
     /// line on stderr and no publishing.
-    pub fn start(args: &PublishArgs, recording: &Path) -> Option<RecordPublisher> {
+    pub fn start(
+        args: &PublishArgs,
+        recording: &Path,
+        (patient, target): (Patient, Target),
+    ) -> Option<RecordPublisher> {
         let url = args.publish.as_deref()?;
         let (config, shown) = match config(args, url) {
             Ok(c) => c,
@@ -87,7 +92,8 @@ impl RecordPublisher {
             bedside: Bedside::new(Publisher::start(config), publish_patient),
             timeline: Timeline::new(),
             alarms: AlarmEngine::default(),
-            patient: Patient::default(),
+            patient,
+            target,
             link: LinkState::Up,
             recording: recording.to_owned(),
             last_sample: None,
@@ -128,7 +134,7 @@ impl RecordPublisher {
         }
         self.last_tick = Some(Instant::now());
         let now = Timestamp::now();
-        let target = Target::default();
+        let target = self.target;
         let settings = AlarmSettings::default();
         let sample_age_s = self.last_sample.map(|t| t.elapsed().as_secs_f64());
         let inputs = AlarmInputs {
