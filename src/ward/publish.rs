@@ -248,7 +248,7 @@ fn run(
                 Err(_) => std::thread::sleep(Duration::from_millis(200)),
             },
             recv(wake) -> _ => {},
-            default(Duration::from_millis(200)) => {},
+            default(out.next_due()) => {},
         }
         while let Ok(event) = events.try_recv() {
             out.on_event(event, shared);
@@ -289,6 +289,18 @@ struct Outbox {
 }
 
 impl Outbox {
+    /// How long the thread may sleep: until a waiting status is due (so it goes the moment
+    /// the once-a-second limit allows, not up to a tick later), else 200 ms.
+    fn next_due(&self) -> Duration {
+        let idle = Duration::from_millis(200);
+        match (&self.status, self.status_sent) {
+            (Some(_), Some(sent)) if self.connected => STATUS_INTERVAL
+                .saturating_sub(sent.elapsed())
+                .clamp(Duration::from_millis(5), idle),
+            _ => idle,
+        }
+    }
+
     fn new(config: &PublishConfig) -> Outbox {
         Outbox {
             bed: config.bed.clone(),
