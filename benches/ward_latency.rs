@@ -10,7 +10,6 @@
 //! Needs `mosquitto` and `mosquitto_passwd` on the PATH.
 
 #[path = "../tests/support/broker.rs"]
-#[allow(dead_code)]
 mod broker;
 
 use std::sync::Arc;
