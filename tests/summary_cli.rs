@@ -166,6 +166,22 @@ impl Fixture {
     }
 }
 
+/// The text of a PDF, as poppler's pdftotext reads it. Without pdftotext this fails (CI
+/// installs poppler-utils): a skipped check proves nothing.
+fn pdf_text(pdf: &Path) -> String {
+    let extracted = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "pdftotext is needed to read the PDF's text (apt-get install poppler-utils): {e}"
+            )
+        });
+    assert!(extracted.status.success(), "pdftotext failed");
+    String::from_utf8_lossy(&extracted.stdout).into_owned()
+}
+
 fn json(path: &Path) -> serde_json::Value {
     let output = run(&[path.to_str().expect("a UTF-8 path"), "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -291,19 +307,8 @@ fn a_complete_recording_is_summarised_in_every_format() {
         let mode = std::fs::metadata(&pdf).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    // The text is real text, with the figures: poppler's pdftotext must find it. Without
-    // pdftotext this fails (CI installs poppler-utils): a skipped check proves nothing.
-    let extracted = Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "pdftotext is needed to read the PDF's text (apt-get install poppler-utils): {e}"
-            )
-        });
-    assert!(extracted.status.success(), "pdftotext failed");
-    let extracted = String::from_utf8_lossy(&extracted.stdout);
+    // The text is real text, with the figures: poppler's pdftotext must find it.
+    let extracted = pdf_text(&pdf);
     for expected in [
         "P-TEST-7",
         "ACCESS_PRESSURE_LOW",
@@ -529,4 +534,46 @@ fn every_export_is_written_owner_only_even_over_a_file_others_could_read() {
             assert_eq!(mode(&out), 0o600, "{format:?}");
         }
     }
+}
+
+#[test]
+fn text_the_typeface_cannot_print_is_refused_in_the_record_and_spelled_out_in_notes() {
+    // A journal written elsewhere (another program, an older version) may hold characters the
+    // report's typeface has no glyph for: CJK, emoji. They must not come out as empty boxes.
+    let f = Fixture::new();
+    let mut meta = good_meta();
+    meta.patient.as_mut().unwrap().hospital_number = Some("RX1 山田".into());
+    let path = f.session("session.csv", Some(&meta), true);
+    let mut recorder = Recorder::resume(&path).expect("reopen the recording");
+    recorder
+        .append(&entry(
+            900,
+            None,
+            EntryBody::Note(Note {
+                code: "FREE_TEXT".into(),
+                text: "patient says 大丈夫 👍".into(),
+            }),
+        ))
+        .expect("append a row");
+    recorder.sync().expect("sync the recording");
+    drop(recorder);
+    let pdf = f.path("report.pdf");
+    let file = path.to_str().unwrap();
+    let output = run(&[file, "--pdf", pdf.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = pdf_text(&pdf);
+    // The note keeps every character, the ones the typeface lacks as their code points.
+    assert!(
+        text.contains("patient says [U+5927][U+4E08][U+592B] [U+1F44D]"),
+        "{text}"
+    );
+    // The hospital number is not printed in part: it is refused, and the record says why.
+    assert!(!text.contains("RX1"), "{text}");
+    assert!(
+        text.contains("hospital number has characters the record cannot print"),
+        "{text}"
+    );
+    // The JSON export keeps the note as it was written.
+    let s = json(&path);
+    assert_eq!(s["note_log"][1]["text"], "patient says 大丈夫 👍");
 }

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use jiff::civil::Date;
 use serde_json::Value;
 
+use crate::present::typeface::undrawable;
 use crate::recording::SessionMeta;
 use crate::recording::meta::LabMeta;
 
@@ -76,10 +77,18 @@ pub struct CollectionDetails {
     pub problems: Vec<String>,
 }
 
-/// A short free-text field: 1 to 60 printable characters.
+/// A short free-text field: 1 to 60 printable characters, each one the record's typeface can
+/// draw (a journal written elsewhere may hold what the forms refuse).
 fn text_field(value: Option<&Value>, name: &str, problems: &mut Vec<String>) -> Option<String> {
     match value? {
         Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) if !undrawable(s).is_empty() => {
+            problems.push(format!(
+                "{name} has characters the record cannot print (its typeface has Latin, Greek \
+                 and Cyrillic letters)"
+            ));
+            None
+        }
         Value::String(s) if s.trim().chars().count() <= 60 && !s.chars().any(char::is_control) => {
             Some(s.trim().to_owned())
         }
@@ -335,6 +344,27 @@ mod tests {
         assert!(d.kit_expired(date("2026-11-30")));
         // The kit is good on its expiry day.
         assert!(!d.kit_expired(date("2026-10-31")));
+    }
+
+    #[test]
+    fn free_text_the_record_cannot_print_is_refused_without_repeating_it() {
+        let d = details(
+            r#"{"format": "aph-session/1",
+                "patient": {"hospital_number": "RX1 山田"},
+                "collection": {"kit_lot": "K-1", "access_site": "左腕"}}"#,
+            "2026-11-30",
+        );
+        assert_eq!(
+            d.problems,
+            [
+                "hospital number has characters the record cannot print (its typeface has \
+                 Latin, Greek and Cyrillic letters)",
+                "access site has characters the record cannot print (its typeface has Latin, \
+                 Greek and Cyrillic letters)",
+            ]
+        );
+        assert_eq!((d.hospital_number, d.access_site), (None, None));
+        assert_eq!(d.kit_lot.as_deref(), Some("K-1"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use ab_glyph::{Font as _, FontRef};
 
+use crate::present::typeface::drawable;
 pub use crate::present::typeface::{BOLD, REGULAR};
 
 /// The name the chart's text asks for: plotters' sans-serif family.
@@ -36,31 +37,22 @@ impl Metrics {
             .as_ref()
     }
 
-    /// The characters of `text` the font has no glyph for (drawn as empty boxes), spaces
-    /// and line breaks aside.
-    #[cfg(test)]
-    pub fn missing(&self, text: &str) -> Vec<char> {
-        text.chars()
-            .filter(|c| {
-                !c.is_whitespace()
-                    && (self.font.glyph_id(*c).0 == 0 || self.bold.glyph_id(*c).0 == 0)
-            })
-            .collect()
-    }
-
-    /// Width of `text` set in the regular face at `size` points, in points.
+    /// Width of `text` set in the regular face at `size` points, in points: as it is drawn,
+    /// characters the face lacks written as their code points ([`drawable`]).
     pub fn width(&self, text: &str, size: f32) -> f32 {
-        advance(&self.font, text) / self.units_per_em * size
+        advance(&self.font, &drawable(text)) / self.units_per_em * size
     }
 
-    /// Width of `text` set in the bold face at `size` points, in points.
+    /// Width of `text` set in the bold face at `size` points, in points (as drawn).
     pub fn width_bold(&self, text: &str, size: f32) -> f32 {
-        advance(&self.bold, text) / self.bold_units_per_em * size
+        advance(&self.bold, &drawable(text)) / self.bold_units_per_em * size
     }
 
     /// `text` broken into lines no wider than `width` points at `size` (at spaces; a word
     /// longer than a line is broken where it must be). Existing line breaks are kept.
+    /// Characters the face lacks come back as their code points ([`drawable`]).
     pub fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
+        let text = drawable(text);
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
             let mut line = String::new();
@@ -111,8 +103,9 @@ impl Metrics {
 
     /// `text` shortened with `…` to fit `width` points at `size`.
     pub fn ellipsize(&self, text: &str, size: f32, width: f32) -> String {
-        if self.width(text, size) <= width {
-            return text.to_owned();
+        let text = drawable(text);
+        if self.width(&text, size) <= width {
+            return text.into_owned();
         }
         let mut end = text.len();
         while end > 0 {
@@ -181,7 +174,10 @@ mod tests {
         assert_eq!(lines.concat(), long);
         assert!(m.width(&m.ellipsize(&long, 9.0, 50.0), 9.0) <= 50.0);
         // Both faces cover what the report and the screen write.
-        assert_eq!(m.missing("µ×–—…·±≥ ▶ ● ■ ▲ ▼ ✓ °C ≤"), Vec::<char>::new());
+        assert_eq!(
+            crate::present::typeface::undrawable("µ×–—…·±≥ ▶ ● ■ ▲ ▼ ✓ °C ≤"),
+            Vec::<char>::new()
+        );
     }
 
     #[test]

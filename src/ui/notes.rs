@@ -11,6 +11,7 @@ use crate::analysis::records::{
     DIASTOLIC, HEART_RATE, Phase, Record, SPO2, SYSTOLIC, TEMPERATURE, Vitals,
 };
 use crate::model::Note;
+use crate::present::typeface::undrawable_problem;
 
 use super::forms::{NoteClock, error_text};
 use super::notes_records::{
@@ -211,7 +212,7 @@ impl NoteForm {
     pub fn to_notes_at(&self, clock: NoteClock, tz: &TimeZone) -> Result<Vec<Note>, String> {
         let time = note_time(&self.time, clock.now, clock.session_start, tz)?;
         let mark = time.map(|at| entered_later_mark(at, clock.now, tz));
-        Ok(self
+        let notes: Vec<Note> = self
             .drafts()?
             .into_iter()
             .map(|draft| match (draft, &mark) {
@@ -230,7 +231,15 @@ impl NoteForm {
                         .map_or(text.clone(), |m| format!("{m} {text}")),
                 },
             })
-            .collect())
+            .collect();
+        // Refused rather than recorded as text the record would print as empty boxes.
+        if let Some(problem) = notes
+            .iter()
+            .find_map(|n| undrawable_problem("The note", &n.text))
+        {
+            return Err(problem);
+        }
+        Ok(notes)
     }
 
     /// The notes as typed, for now.
@@ -544,6 +553,22 @@ mod tests {
             .iter()
             .map(|(c, t)| ((*c).to_owned(), (*t).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn a_note_the_record_cannot_print_is_refused_naming_the_characters() {
+        let mut form = NoteForm {
+            preset: NotePreset::FreeText,
+            text: "patient says 大丈夫 👍".into(),
+            ..NoteForm::default()
+        };
+        let problem = form.to_notes().unwrap_err();
+        assert!(
+            problem.starts_with("The note: the record cannot print “大丈夫👍”"),
+            "{problem}"
+        );
+        form.text = "patient says Ça va, Ελένη".into();
+        assert_eq!(form.to_notes().unwrap().len(), 1);
     }
 
     #[test]

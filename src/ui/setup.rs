@@ -5,7 +5,7 @@
 use egui::RichText;
 
 use super::forms::error_text;
-use super::setup_record::{RecordForm, record_form_ui};
+use super::setup_record::{RecordForm, free_text, record_form_ui};
 use serde_json::Value;
 
 use crate::analysis::Patient;
@@ -160,6 +160,18 @@ impl SetupForm {
         ]
         .iter()
         .all(|f| !matches!(f, Some(Err(_))))
+            && !matches!(self.patient_id_text(), Some(Err(_)))
+            && !matches!(self.operator_text(), Some(Err(_)))
+    }
+
+    /// The patient ID typed, unless the record cannot print it.
+    pub fn patient_id_text(&self) -> Option<Result<String, String>> {
+        free_text(&self.patient_id, "Patient ID")
+    }
+
+    /// The operator typed, unless the record cannot print it.
+    pub fn operator_text(&self) -> Option<Result<String, String>> {
+        free_text(&self.operator, "Operator")
     }
 
     /// Whether every filled field is valid (empty optional fields are fine).
@@ -172,8 +184,7 @@ impl SetupForm {
     /// Writes the form's valid values into `meta` (invalid ones are never stored).
     pub fn apply_to(&self, meta: &mut SessionMeta) {
         let mut patient = meta.patient.clone().unwrap_or_default();
-        let id = self.patient_id.trim();
-        patient.id = (!id.is_empty()).then(|| id.to_owned());
+        patient.id = self.patient_id_text().and_then(Result::ok);
         patient.weight_kg = self.weight_kg().and_then(Result::ok).map(Value::from);
         patient.height_cm = self.height_cm().and_then(Result::ok).map(Value::from);
         patient.sex = self.sex.map(|s| Value::from(s.as_str()));
@@ -198,8 +209,7 @@ impl SetupForm {
             }
         }
         meta.targets = Some(targets);
-        let operator = self.operator.trim();
-        meta.operator = (!operator.is_empty()).then(|| operator.to_owned());
+        meta.operator = self.operator_text().and_then(Result::ok);
         self.record.apply_to(meta, today());
     }
 }
@@ -261,6 +271,7 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
                 &mut form.patient_id,
                 "e.g. P-0001 — never a name",
             );
+            problem_row(ui, form.patient_id_text());
 
             labelled_edit(ui, "Weight (kg)", &mut form.weight, "2–300");
             problem_row(ui, form.weight_kg());
@@ -341,6 +352,7 @@ pub fn setup_form_ui(ui: &mut egui::Ui, form: &mut SetupForm) -> SetupAction {
                 &mut form.operator,
                 "nurse running the collection",
             );
+            problem_row(ui, form.operator_text());
         });
     ui.add_space(8.0);
     record_form_ui(ui, &mut form.record, today());
@@ -419,6 +431,25 @@ mod tests {
         let mut meta = SessionMeta::default();
         form.apply_to(&mut meta);
         assert_eq!(meta.patient.unwrap().weight_kg, None);
+    }
+
+    #[test]
+    fn a_patient_id_or_operator_the_record_cannot_print_is_refused_never_saved() {
+        let mut form = SetupForm::new(2.5);
+        form.patient_id = "P-7 患者".into();
+        form.operator = "Σοφία".into();
+        assert!(!form.is_valid());
+        let problem = form.patient_id_text().unwrap().unwrap_err();
+        assert!(
+            problem.starts_with("Patient ID: the record cannot print “患者”"),
+            "{problem}"
+        );
+        let mut meta = SessionMeta::default();
+        form.apply_to(&mut meta);
+        assert_eq!(meta.patient.unwrap().id, None);
+        assert_eq!(meta.operator.as_deref(), Some("Σοφία"));
+        form.patient_id = "P-7".into();
+        assert!(form.is_valid());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::analysis::forecast::EXPECTED_CE2_KEY;
 use crate::analysis::identity::{CollectionId, NhsNumber};
 use crate::analysis::labs::{Analyte, LabUnit};
 use crate::analysis::patient::parse_number;
+use crate::present::typeface::undrawable_problem;
 use crate::recording::SessionMeta;
 use crate::recording::meta::LabMeta;
 
@@ -44,6 +45,16 @@ impl LabField {
                 }),
         )
     }
+}
+
+/// A free-text field as typed: `None` when empty, else its text trimmed, or why the record
+/// cannot keep it (characters its typeface cannot print, which would come out as empty boxes).
+pub(super) fn free_text(text: &str, what: &str) -> Option<Result<String, String>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    Some(undrawable_problem(what, text).map_or_else(|| Ok(text.to_owned()), Err))
 }
 
 /// The collection record's fields as typed.
@@ -229,10 +240,24 @@ impl RecordForm {
         })
     }
 
-    /// Every problem of the fields typed, in form order.
+    /// The free-text fields, each with its name.
+    fn free_texts(&self) -> [(&'static str, &String); 5] {
+        [
+            ("Hospital number", &self.hospital_number),
+            ("Access site", &self.access_site),
+            ("Second checker", &self.checker),
+            ("Anticoagulant lot", &self.anticoagulant_lot),
+            ("Kit lot", &self.kit_lot),
+        ]
+    }
+
+    /// Every problem of the fields typed, in form order (the free-text fields first).
     pub fn problems(&self, today: Date) -> Vec<String> {
         let mut out = Vec::new();
         let mut add = |e: Option<String>| out.extend(e);
+        for (what, text) in self.free_texts() {
+            add(free_text(text, what).and_then(Result::err));
+        }
         add(self.nhs_number().and_then(Result::err));
         add(self.date_of_birth(today).and_then(Result::err));
         add(self.collection_id().and_then(Result::err));
@@ -248,10 +273,7 @@ impl RecordForm {
     /// Writes the valid fields into `meta` (invalid ones are never stored; an emptied field
     /// removes its value).
     pub fn apply_to(&self, meta: &mut SessionMeta, today: Date) {
-        let text = |s: &str| {
-            let s = s.trim();
-            (!s.is_empty()).then(|| Value::from(s))
-        };
+        let text = |s: &str| free_text(s, "").and_then(Result::ok).map(Value::from);
         let mut patient = meta.patient.clone().unwrap_or_default();
         patient.hospital_number = text(&self.hospital_number);
         patient.nhs_number = self
@@ -325,6 +347,7 @@ pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
                 .spacing([12.0, 8.0])
                 .show(ui, |ui| {
                     labelled_edit(ui, "Hospital number", &mut form.hospital_number, "");
+                    problem_row(ui, free_text(&form.hospital_number, "Hospital number"));
                     labelled_edit(ui, "NHS number", &mut form.nhs_number, "943 476 5919");
                     problem_row(ui, form.nhs_number());
                     labelled_edit(ui, "Date of birth", &mut form.date_of_birth, "YYYY-MM-DD");
@@ -349,12 +372,14 @@ pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
                         &mut form.access_site,
                         "e.g. left antecubital",
                     );
+                    problem_row(ui, free_text(&form.access_site, "Access site"));
                     labelled_edit(
                         ui,
                         "Second checker",
                         &mut form.checker,
                         "checks the identity",
                     );
+                    problem_row(ui, free_text(&form.checker, "Second checker"));
                 });
         });
     egui::CollapsingHeader::new(RichText::new("Consumables").strong())
@@ -365,7 +390,9 @@ pub fn record_form_ui(ui: &mut egui::Ui, form: &mut RecordForm, today: Date) {
                 .spacing([12.0, 8.0])
                 .show(ui, |ui| {
                     labelled_edit(ui, "Anticoagulant lot", &mut form.anticoagulant_lot, "");
+                    problem_row(ui, free_text(&form.anticoagulant_lot, "Anticoagulant lot"));
                     labelled_edit(ui, "Kit lot", &mut form.kit_lot, "");
+                    problem_row(ui, free_text(&form.kit_lot, "Kit lot"));
                     labelled_edit(
                         ui,
                         "Kit expiry",
@@ -484,6 +511,26 @@ mod tests {
         let details = CollectionDetails::from_meta(Some(&meta), today());
         assert_eq!(details.problems, Vec::<String>::new());
         assert_eq!(details.access, Some(AccessKind::Vascath));
+    }
+
+    #[test]
+    fn free_text_the_record_cannot_print_is_refused_and_never_saved() {
+        let form = RecordForm {
+            hospital_number: "H 12345 山".into(),
+            checker: "Zoë Ødegård".into(),
+            kit_lot: "LOT-7 👍".into(),
+            ..RecordForm::default()
+        };
+        let problems = form.problems(today());
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("Hospital number: the record cannot print “山”"));
+        assert!(problems[1].starts_with("Kit lot: the record cannot print"));
+        let mut meta = SessionMeta::default();
+        form.apply_to(&mut meta, today());
+        assert_eq!(meta.patient.unwrap().hospital_number, None);
+        let collection = meta.collection.unwrap();
+        assert_eq!(collection.kit_lot, None);
+        assert_eq!(collection.checker, Some(Value::from("Zoë Ødegård")));
     }
 
     #[test]

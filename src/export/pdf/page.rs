@@ -11,6 +11,7 @@ use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt as _, SvgSettings};
 
 use crate::present::palette::{self, Rgb};
+use crate::present::typeface::drawable;
 
 use crate::export::chart::{CHART_HEIGHT_PT, CHART_WIDTH_PT};
 use crate::export::fonts::Metrics;
@@ -177,7 +178,7 @@ pub(super) fn draw(surface: &mut Surface<'_>, faces: &Faces, chart: Option<&usvg
                 Point::from_xy(*x, *y),
                 face.clone(),
                 *size,
-                text,
+                &drawable(text),
                 false,
                 TextDirection::Auto,
             );

@@ -125,7 +125,7 @@ pub(super) fn signatures(l: &mut Layout<'_>, s: &Summary) {
 mod tests {
     use super::*;
     use crate::analysis::labs::LabUnit;
-    use crate::export::fonts::Metrics;
+    use crate::present::typeface::undrawable;
 
     #[test]
     fn the_font_has_every_glyph_the_collection_record_writes() {
@@ -135,17 +135,16 @@ mod tests {
         let s = crate::analysis::summarize(&recording);
         let sections = record_sections(&s);
         assert!(sections.len() >= 6, "{sections:?}");
-        let m = Metrics::get().unwrap();
         for section in &sections {
             for (label, value) in &section.rows {
-                assert_eq!(m.missing(label), Vec::<char>::new(), "{label}");
-                assert_eq!(m.missing(value), Vec::<char>::new(), "{value}");
+                assert_eq!(undrawable(label), Vec::<char>::new(), "{label}");
+                assert_eq!(undrawable(value), Vec::<char>::new(), "{value}");
             }
         }
         for unit in LabUnit::ALL {
-            assert_eq!(m.missing(unit.label()), Vec::<char>::new(), "{unit}");
+            assert_eq!(undrawable(unit.label()), Vec::<char>::new(), "{unit}");
         }
         // The check can fail: a glyph the font lacks is found.
-        assert_eq!(m.missing("Ca²⁺ 血"), ['血']);
+        assert_eq!(undrawable("Ca²⁺ 血"), ['血']);
     }
 }
