@@ -172,6 +172,35 @@ pub struct BedView {
     pub has_trend: bool,
 }
 
+impl BedView {
+    /// Where the tile goes, higher first: HIGH, MEDIUM, then a bed gone dark in the middle
+    /// of its procedure, LOW, INFO, none. Dark is offline, or online with no status for
+    /// [`NO_STATUS_KEEPALIVES`] keepalives, while its last state was PRIME, RUN, PAUSE or
+    /// RINSEBACK: nobody can see that patient's run, as the bedside's own link-lost alarm
+    /// (MEDIUM) says at the bed. A bedside closed after its END, or before it started, is
+    /// routine and ranks with the quiet beds.
+    pub fn rank(&self) -> u8 {
+        let dark = (!self.online || self.no_status_s.is_some())
+            && matches!(
+                self.machine_state,
+                Some(
+                    MachineState::Prime
+                        | MachineState::Run
+                        | MachineState::Pause
+                        | MachineState::Rinseback
+                )
+            );
+        match self.worst_alarm.as_ref().map(|a| a.priority) {
+            Some(Priority::High) => 5,
+            Some(Priority::Medium) => 4,
+            _ if dark => 3,
+            Some(Priority::Low) => 2,
+            Some(Priority::Info) => 1,
+            None => 0,
+        }
+    }
+}
+
 /// The `--once --json` snapshot: `{"beds": [...]}` in tile order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WardSnapshot {
@@ -425,8 +454,8 @@ impl Board {
             .sum()
     }
 
-    /// Every bed as its tile shows it at `now`, worst alarm first (HIGH, MEDIUM, LOW, INFO,
-    /// none), then by bed name.
+    /// Every bed as its tile shows it at `now`, by [`BedView::rank`] (worst alarm first),
+    /// then by bed name.
     pub fn beds(&self, now: Instant) -> Vec<BedView> {
         let no_status_after = self.keepalive * NO_STATUS_KEEPALIVES;
         let mut views: Vec<BedView> = self
@@ -434,8 +463,8 @@ impl Board {
             .iter()
             .map(|(bed, entry)| view(bed, entry, now, no_status_after))
             .collect();
-        // The map is in name order and the sort is stable: equal priorities stay by name.
-        views.sort_by_key(|v| std::cmp::Reverse(v.worst_alarm.as_ref().map(|a| a.priority)));
+        // The map is in name order and the sort is stable: equal ranks stay by name.
+        views.sort_by_key(|v| std::cmp::Reverse(v.rank()));
         views
     }
 
@@ -673,10 +702,16 @@ mod tests {
         put("apheresis/bay1/online", b"false", 60);
         // A repeated false (retained, delivered again) keeps the first time.
         put("apheresis/bay1/online", b"false", 90);
-        // Offline, its alarms are not known: it no longer ranks by its last HIGH alarm.
+        // Offline, its alarms are not known: it no longer ranks by its last HIGH alarm, but
+        // as a bed gone dark mid-run, above a LOW alarm (bay0's, current).
+        put(
+            "apheresis/bay0/status",
+            &status("bay0", &[("LOW", "l")], Some(0.2)),
+            119,
+        );
         let views = board.beds(at(120));
-        assert_eq!(names(&views), ["bay0", "bay1"]);
-        let v = &views[1];
+        assert_eq!(names(&views), ["bay1", "bay0"]);
+        let v = &views[0];
         assert!(!v.online);
         assert!(v.worst_alarm.is_none());
         assert_eq!(v.offline_since_utc, Some(wall(60)));
@@ -686,9 +721,9 @@ mod tests {
         );
         assert_eq!(v.no_status_s, None, "offline says offline, not 'no status'");
         let json = serde_json::to_value(board.snapshot(at(120))).unwrap();
-        assert_eq!(json["beds"][1]["online"], false);
+        assert_eq!(json["beds"][0]["online"], false);
         assert_eq!(
-            json["beds"][1]["alarms"][0]["text"], "Air",
+            json["beds"][0]["alarms"][0]["text"], "Air",
             "as it last said"
         );
 
@@ -711,6 +746,40 @@ mod tests {
         let views = board.beds(at(217));
         assert_eq!(names(&views), ["bay0", "bay1"]);
         assert_eq!(views[1].no_status_s, None);
+    }
+
+    #[test]
+    fn a_bed_dark_mid_run_ranks_above_low_one_closed_after_its_end_with_the_quiet() {
+        let t0 = Instant::now();
+        let mut board = Board::default();
+        let mut put = |topic: &str, payload: &[u8]| {
+            board.apply(topic, payload, t0, wall(0)).unwrap();
+        };
+        let ended = {
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&status("bay1", &[], Some(0.2))).unwrap();
+            v["state"] = "END".into();
+            serde_json::to_vec(&v).unwrap()
+        };
+        put("apheresis/bay1/status", &ended);
+        put("apheresis/bay1/online", b"false");
+        put("apheresis/bay2/status", &status("bay2", &[], Some(0.2)));
+        put("apheresis/bay2/online", b"false");
+        put(
+            "apheresis/bay3/status",
+            &status("bay3", &[("LOW", "l")], Some(0.2)),
+        );
+        put("apheresis/bay4/status", &status("bay4", &[], Some(0.2)));
+        put(
+            "apheresis/bay5/status",
+            &status("bay5", &[("MEDIUM", "m")], Some(0.2)),
+        );
+        let views = board.beds(t0);
+        assert_eq!(names(&views), ["bay5", "bay2", "bay3", "bay1", "bay4"]);
+        assert_eq!(
+            views.iter().map(BedView::rank).collect::<Vec<_>>(),
+            [4, 3, 2, 0, 0]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 
 use crate::analysis::{Patient, Target};
-use crate::model::{Entry, EntryBody, Priority};
+use crate::model::{Entry, EntryBody, MachineState, Priority};
 
 use super::{AlarmEngine, AlarmEvent, AlarmInputs, AlarmSource, RuleSettings};
 
@@ -120,7 +120,10 @@ impl AlarmEngine {
                     k.active.remove(&alarm.code);
                 }
             }
-            EntryBody::State(_) => k.unknown_since = None,
+            EntryBody::State(state) => {
+                k.unknown_since = None;
+                k.ended = *state == MachineState::End;
+            }
             _ => {}
         }
     }
@@ -128,8 +131,13 @@ impl AlarmEngine {
     /// The monitor stopped hearing the machine at `since` (a link loss, or a session resumed
     /// after the monitor was down): its alarms are unknown from then, and those active
     /// unconfirmed, until it re-announces itself (see [`AlarmEngine::observe`]).
+    /// A machine that has ended its procedure is expected to fall silent or be unplugged: its
+    /// alarms are not unknown then.
     pub fn machine_link_lost(&mut self, since: Timestamp) {
         let k = &mut self.machine_knowledge;
+        if k.ended {
+            return;
+        }
         k.unknown_since.get_or_insert(since);
         for code in &k.active {
             k.unconfirmed.entry(code.clone()).or_insert(since);
@@ -171,6 +179,8 @@ pub(super) struct MachineKnowledge {
     pub(super) active: BTreeSet<String>,
     /// The machine announced that the target was reached (an information event, never active).
     pub(super) target_reached: bool,
+    /// The machine's last state was END: the procedure is over.
+    pub(super) ended: bool,
 }
 
 #[cfg(test)]
@@ -179,7 +189,7 @@ mod tests {
     use crate::alarms::engine::tests::{at, raised, running};
     use crate::alarms::engine::{ActiveAlarm, AlarmSettings};
     use crate::alarms::stale::STALE_AFTER_S;
-    use crate::model::{Alarm, LinkCode, LinkEvent, MachineState, Sample};
+    use crate::model::{Alarm, LinkCode, LinkEvent, Sample};
     use crate::recording::meta::PatientMeta;
 
     fn codes(engine: &AlarmEngine) -> Vec<String> {
@@ -488,6 +498,25 @@ mod tests {
         let air = shown(&engine, "AIR_DETECTED").unwrap();
         assert_eq!(air.unconfirmed_since, None);
         assert_eq!(engine.sounding(at(200)), Some(Priority::High));
+    }
+
+    #[test]
+    fn after_the_procedure_ended_a_silent_or_unplugged_machine_is_no_alarm() {
+        let mut engine = AlarmEngine::new(AlarmSettings::default());
+        let inputs = running(-40.0);
+        engine.observe(&row(0, EntryBody::State(MachineState::Run)));
+        engine.observe(&row(100, EntryBody::State(MachineState::End)));
+        // Unplugged after the end, and a session resumed after it: neither makes the
+        // machine's alarms unknown.
+        engine.observe(&link(110, LinkCode::Lost));
+        engine.machine_link_lost(at(120));
+        assert!(engine.evaluate(at(130), &inputs).is_empty());
+        assert_eq!(engine.machine_alarms_unknown_since(), None);
+        // A machine that starts again is watched again.
+        engine.observe(&row(200, EntryBody::State(MachineState::Prime)));
+        engine.observe(&link(210, LinkCode::Lost));
+        engine.evaluate(at(210), &inputs);
+        assert!(shown(&engine, "MON_MACHINE_ALARMS_UNKNOWN").is_some());
     }
 
     #[test]
