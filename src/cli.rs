@@ -201,6 +201,14 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
             return Ok(2);
         }
     };
+    #[cfg(feature = "ward")]
+    let seed = match publish::Seed::read(&prepared, args.publish.publish.is_some()) {
+        Ok(seed) => seed,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
     let stop = stop_flag_on_signals()?;
     let acquisition = match prepared.start(Box::new(|| {})) {
         Ok(started) => started.acquisition,
@@ -217,11 +225,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         args.baud
     );
     #[cfg(feature = "ward")]
-    let mut ward = publish::RecordPublisher::start(
-        &args.publish,
-        &args.out,
-        args.patient.patient_and_target(),
-    );
+    let mut ward = publish::RecordPublisher::start(&args.publish, &args.out, seed);
     let deadline = args
         .for_secs
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));

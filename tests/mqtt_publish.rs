@@ -1,7 +1,8 @@
 //! `record --publish` against a real broker (mosquitto, started by the tests on free loopback
 //! ports with a password file and per-bed ACLs; no mock): several bedsides publishing, one
 //! killed and shown offline, the broker down and back without a row lost, a wrong password,
-//! another bed's topic refused by the ACL, and TLS with the test's CA (and a wrong one).
+//! another bed's topic refused by the ACL, TLS with the test's CA (and a wrong one), and a
+//! bedside resumed after a crash publishing the whole session's figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/broker.rs"]
@@ -497,4 +498,62 @@ fn the_wards_subscription_comes_back_with_the_broker() {
     subscriber.stop();
     let exit = rec.terminate(Duration::from_secs(20));
     assert!(exit.success(), "{:?}", rec.stderr());
+}
+
+#[test]
+fn a_resumed_bedside_publishes_the_whole_sessions_figures_with_its_saved_patient() {
+    let broker = Broker::start(&[("bay1", "pw-one")], false);
+    let watcher = Watcher::start(broker.port);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bay1.csv");
+    let machine = Machine::start(7);
+    let mut first = recorder(&machine, &out, &broker.url("bay1"), "bay1", "pw-one");
+    wait_until(
+        Duration::from_mins(1),
+        "a status with blood processed",
+        || {
+            watcher
+                .json("apheresis/bay1/status")
+                .is_some_and(|s| s["wb_processed_ml"].as_f64().is_some_and(|v| v > 50.0))
+        },
+    );
+    // The bedside dies mid-run; the recording is interrupted.
+    first.kill();
+    let before = watcher.json("apheresis/bay1/status").unwrap();
+    assert!(before["tbv_processed"].is_number(), "{before}");
+
+    // Taken back without the patient's options: they are in the recording's metadata.
+    let mut command = record_command(&machine.port, &out);
+    command
+        .args([
+            "--resume",
+            "--publish",
+            &broker.url("bay1"),
+            "--bed",
+            "bay1",
+        ])
+        .env("APHERESIS_MQTT_PASSWORD", "pw-one")
+        .env("NO_COLOR", "1");
+    let mut resumed = Watched::spawn(command);
+    resumed.wait_recording();
+    wait_until(
+        Duration::from_mins(1),
+        "a status from the resumed bedside",
+        || {
+            watcher.json("apheresis/bay1/status").is_some_and(|s| {
+                s["published_utc"] != before["published_utc"] && s["wb_processed_ml"].is_number()
+            })
+        },
+    );
+    let after = watcher.json("apheresis/bay1/status").unwrap();
+    // The whole session's figures: the patient's TBV and the target from the metadata, and
+    // no less blood processed than before the bedside died.
+    assert!(after["tbv_processed"].is_number(), "{after}");
+    assert!(after["target_wb_ml"].is_number(), "{after}");
+    assert!(
+        after["wb_processed_ml"].as_f64().unwrap() >= before["wb_processed_ml"].as_f64().unwrap(),
+        "{before} then {after}"
+    );
+    let status = resumed.terminate(Duration::from_secs(20));
+    assert!(status.success(), "{:?}", resumed.stderr());
 }

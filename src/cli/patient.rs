@@ -4,7 +4,6 @@
 //! reason, before anything is recorded.
 
 use apheresis_monitor::analysis::patient::{Sex, validate_height_cm, validate_weight_kg};
-use apheresis_monitor::analysis::{Patient, Target};
 use apheresis_monitor::recording::SessionMeta;
 use apheresis_monitor::recording::meta::{PatientMeta, TargetsMeta};
 
@@ -72,20 +71,12 @@ impl PatientArgs {
             ..SessionMeta::default()
         }
     }
-
-    /// The patient and target as the monitor's figures read them.
-    #[cfg_attr(not(feature = "ward"), allow(dead_code))]
-    pub fn patient_and_target(&self) -> (Patient, Target) {
-        let meta = self.meta();
-        let patient = Patient::from_meta(meta.patient.as_ref());
-        let (target, _) = Target::from_meta(meta.targets.as_ref());
-        (patient, target)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use apheresis_monitor::analysis::{Patient, Target};
 
     #[test]
     fn values_outside_their_range_are_refused_with_the_reason() {
@@ -104,7 +95,10 @@ mod tests {
             sex: Some(SexArg::Male),
             target_tbv: Some(2.5),
         };
-        let (patient, target) = args.patient_and_target();
+        // As the monitor's figures read them (the recorder publishes from the same).
+        let meta = args.meta();
+        let patient = Patient::from_meta(meta.patient.as_ref());
+        let (target, _) = Target::from_meta(meta.targets.as_ref());
         assert!(patient.problems.is_empty(), "{:?}", patient.problems);
         let tbv = patient.tbv_ml().unwrap();
         assert!((tbv - 5_253.0).abs() < 10.0, "Nadler: {tbv}");

@@ -14,6 +14,7 @@ use apheresis_monitor::acquisition::{AcqEvent, LinkState};
 use apheresis_monitor::alarms::{AlarmEngine, AlarmInputs, AlarmSettings};
 use apheresis_monitor::analysis::{Patient, Target, Timeline};
 use apheresis_monitor::model::EntryBody;
+use apheresis_monitor::session::start::{Prepared, StartError};
 use apheresis_monitor::ward::bedside::{BedView, Bedside};
 use apheresis_monitor::ward::broker::{BrokerConfig, ConfigError, PASSWORD_ENV};
 use apheresis_monitor::ward::publish::{PublishConfig, PublishState, Publisher};
@@ -55,6 +56,35 @@ fn config(args: &PublishArgs, url: &str) -> Result<(PublishConfig, String), Conf
     Ok((PublishConfig::new(broker, bed), shown))
 }
 
+/// What the session holds when publishing starts: a resumed recording's rows so far (read
+/// back before the worker appends) and the patient and target of its metadata, so that a
+/// resumed bedside publishes the whole session's figures, not those since it came back.
+pub struct Seed {
+    timeline: Timeline,
+    alarms: AlarmEngine,
+    patient: Patient,
+    target: Target,
+}
+
+impl Seed {
+    /// Reads it from the prepared session; only when `publishing` (otherwise a new one).
+    pub fn read(prepared: &Prepared, publishing: bool) -> Result<Seed, StartError> {
+        let meta = prepared.meta();
+        let (timeline, alarms) = if publishing {
+            prepared.read_back()?
+        } else {
+            None
+        }
+        .unwrap_or_else(|| (Timeline::new(), AlarmEngine::default()));
+        Ok(Seed {
+            timeline,
+            alarms,
+            patient: Patient::from_meta(meta.patient.as_ref()),
+            target: Target::from_meta(meta.targets.as_ref()).0,
+        })
+    }
+}
+
 /// What the recorder publishes from.
 pub struct RecordPublisher {
     bedside: Bedside,
@@ -73,11 +103,7 @@ pub struct RecordPublisher {
 impl RecordPublisher {
     /// Starts publishing if --publish was given; a configuration that cannot be used is one
     /// line on stderr and no publishing.
-    pub fn start(
-        args: &PublishArgs,
-        recording: &Path,
-        (patient, target): (Patient, Target),
-    ) -> Option<RecordPublisher> {
+    pub fn start(args: &PublishArgs, recording: &Path, seed: Seed) -> Option<RecordPublisher> {
         let url = args.publish.as_deref()?;
         let (config, shown) = match config(args, url) {
             Ok(c) => c,
@@ -90,10 +116,10 @@ impl RecordPublisher {
         let publish_patient = args.publish_patient;
         Some(RecordPublisher {
             bedside: Bedside::new(Publisher::start(config), publish_patient),
-            timeline: Timeline::new(),
-            alarms: AlarmEngine::default(),
-            patient,
-            target,
+            timeline: seed.timeline,
+            alarms: seed.alarms,
+            patient: seed.patient,
+            target: seed.target,
             link: LinkState::Up,
             recording: recording.to_owned(),
             last_sample: None,

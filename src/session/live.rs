@@ -94,27 +94,10 @@ impl LiveSession {
     ) -> Result<LiveSession, StartError> {
         let now = Timestamp::now();
         let prepared = plan.prepare(now)?;
-        let mut timeline = Timeline::new();
-        let mut alarms = AlarmEngine::default();
-        if prepared.is_resumed() {
-            // The rows so far, read before the worker appends to the file.
-            let recording =
-                crate::recording::load(prepared.recording(), |_, _| true).map_err(|source| {
-                    StartError::Unreadable {
-                        path: prepared.recording().to_owned(),
-                        source,
-                    }
-                })?;
-            for entry in &recording.entries {
-                timeline.push(entry);
-                alarms.observe(entry);
-            }
-            // The monitor did not hear the machine while it was down: the machine's alarms are
-            // unknown from the last row until it re-announces itself.
-            if let Some(last) = recording.entries.last() {
-                alarms.machine_link_lost(last.time_utc);
-            }
-        }
+        // A resumed recording's rows so far, read before the worker appends to the file.
+        let (timeline, alarms) = prepared
+            .read_back()?
+            .unwrap_or_else(|| (Timeline::new(), AlarmEngine::default()));
         // The recording stays open after END, for the notes written after the machine stops,
         // until the nurse stops it or closes the session.
         let started = prepared.keep_recording_after_end().start(wake)?;

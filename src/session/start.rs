@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
+use crate::alarms::AlarmEngine;
+use crate::analysis::Timeline;
+
 use crate::acquisition::{
     Acquisition, Journalist, PortError, PortOpener, ResumeCheck, SerialOpener, WorkerConfig,
     open_serial,
@@ -307,6 +310,32 @@ impl Prepared {
     /// Whether the recording is an interrupted one taken back.
     pub fn is_resumed(&self) -> bool {
         self.resumed
+    }
+
+    /// A resumed recording's rows so far, read back before the worker appends to it: a
+    /// timeline holding them and an alarm engine that has seen them, with the machine's alarms
+    /// unknown from the last row (the monitor did not hear the machine while it was down)
+    /// until it re-announces itself. `None` for a new recording.
+    pub fn read_back(&self) -> Result<Option<(Timeline, AlarmEngine)>, StartError> {
+        if !self.resumed {
+            return Ok(None);
+        }
+        let path = self.recording();
+        let recording =
+            crate::recording::load(path, |_, _| true).map_err(|source| StartError::Unreadable {
+                path: path.to_owned(),
+                source,
+            })?;
+        let mut timeline = Timeline::new();
+        let mut alarms = AlarmEngine::default();
+        for entry in &recording.entries {
+            timeline.push(entry);
+            alarms.observe(entry);
+        }
+        if let Some(last) = recording.entries.last() {
+            alarms.machine_link_lost(last.time_utc);
+        }
+        Ok(Some((timeline, alarms)))
     }
 
     pub fn meta(&self) -> &SessionMeta {
