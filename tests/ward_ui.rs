@@ -149,6 +149,9 @@ fn tiles_follow_alarm_priority_and_an_offline_bed_says_since_when() {
         rect("bay2").contains_rect(offline_label.rect()),
         "the offline text is on bay2's tile"
     );
+    // It died mid-run: the tile says so, and to go and look.
+    let check = harness.get_by_label("was in RUN: check the bed");
+    assert!(rect("bay2").contains_rect(check.rect()));
     // The offline tile shows no current values; the fine bed says it has no alarms.
     assert!(harness.query_by_label("no alarms").is_some());
 }

@@ -145,6 +145,25 @@ fn contents(ui: &mut egui::Ui, view: &BedView, sizes: Sizes, dark: bool) {
                 .font(theme::bold(sizes.value))
                 .color(strong),
         );
+        // Gone dark in the middle of a run: nobody on the ward sees it. Closed after its end
+        // (or before it started): routine.
+        match view.state.as_deref() {
+            Some(state) if view.dark_mid_procedure() => {
+                ui.label(
+                    RichText::new(format!("was in {state}: check the bed"))
+                        .font(theme::bold(sizes.value * 0.8))
+                        .color(strong),
+                );
+            }
+            Some("END") => {
+                ui.label(
+                    RichText::new("its run had ended")
+                        .size(sizes.title)
+                        .color(normal),
+                );
+            }
+            _ => {}
+        }
         ui.label(
             RichText::new("the bedside stopped publishing; its last values are not shown")
                 .size(sizes.title)

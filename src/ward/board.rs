@@ -180,7 +180,20 @@ impl BedView {
     /// (MEDIUM) says at the bed. A bedside closed after its END, or before it started, is
     /// routine and ranks with the quiet beds.
     pub fn rank(&self) -> u8 {
-        let dark = (!self.online || self.no_status_s.is_some())
+        match self.worst_alarm.as_ref().map(|a| a.priority) {
+            Some(Priority::High) => 5,
+            Some(Priority::Medium) => 4,
+            _ if self.dark_mid_procedure() => 3,
+            Some(Priority::Low) => 2,
+            Some(Priority::Info) => 1,
+            None => 0,
+        }
+    }
+
+    /// Offline, or online with no status for [`NO_STATUS_KEEPALIVES`] keepalives, while its
+    /// last state was PRIME, RUN, PAUSE or RINSEBACK.
+    pub fn dark_mid_procedure(&self) -> bool {
+        (!self.online || self.no_status_s.is_some())
             && matches!(
                 self.machine_state,
                 Some(
@@ -189,15 +202,7 @@ impl BedView {
                         | MachineState::Pause
                         | MachineState::Rinseback
                 )
-            );
-        match self.worst_alarm.as_ref().map(|a| a.priority) {
-            Some(Priority::High) => 5,
-            Some(Priority::Medium) => 4,
-            _ if dark => 3,
-            Some(Priority::Low) => 2,
-            Some(Priority::Info) => 1,
-            None => 0,
-        }
+            )
     }
 }
 
