@@ -543,9 +543,10 @@ fn alarm_ui(
                         let base = priority_color(m.priority);
                         let bright =
                             steady || super::banner::flash_on(m.priority, ui.input(|i| i.time));
-                        let ended = if m.latched { " (cleared)" } else { "" };
+                        // First, so that a text cut short never hides it.
+                        let ended = if m.latched { "Cleared: " } else { "" };
                         (
-                            format!("{} {}{ended}", m.priority.marker(), m.text),
+                            format!("{} {ended}{}", m.priority.marker(), m.text),
                             if bright {
                                 base
                             } else {
@@ -556,9 +557,8 @@ fn alarm_ui(
                     }
                     None => ("no alarms".to_owned(), weak, sizes.title * 1.2),
                 };
-                let galley: Arc<Galley> =
-                    ui.painter().layout(text, theme::bold(size), color, inner);
                 let rows_height = height - sizes.title * 1.3;
+                let galley = fit_text(ui, &text, size, color, inner, rows_height);
                 let (rect, response) =
                     ui.allocate_exact_size(egui::vec2(inner, rows_height), egui::Sense::hover());
                 ui.painter()
@@ -569,4 +569,81 @@ fn alarm_ui(
                 }
             });
         });
+}
+
+/// `text` in bold, laid out to fit `width` × `height`: at `size` if it fits, else smaller, down
+/// to 60 % (never under 16 px); if it still does not fit, its last row ends in "…", so that a
+/// text cut short says so.
+fn fit_text(
+    ui: &egui::Ui,
+    text: &str,
+    size: f32,
+    color: Color32,
+    width: f32,
+    height: f32,
+) -> Arc<Galley> {
+    let floor = (size * 0.6).max(16.0).min(size);
+    let mut try_size = size;
+    loop {
+        let galley = ui
+            .painter()
+            .layout(text.to_owned(), theme::bold(try_size), color, width);
+        if galley.size().y <= height {
+            return galley;
+        }
+        if try_size <= floor {
+            break;
+        }
+        try_size = (try_size * 0.9).max(floor);
+    }
+    let font = theme::bold(floor);
+    let row = ui.fonts_mut(|f| f.row_height(&font));
+    let mut job = egui::text::LayoutJob::simple(text.to_owned(), font, color, width);
+    // Whole rows only; at least one.
+    job.wrap.max_rows = ((height / row).floor() as usize).max(1);
+    job.wrap.overflow_character = Some('…');
+    ui.painter().layout_job(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `check` in a panel of a context with the monitor's typeface (two passes: fonts are
+    /// loaded at the start of the second).
+    fn in_ui(mut check: impl FnMut(&mut egui::Ui)) {
+        let ctx = egui::Context::default();
+        theme::install_fonts(&ctx);
+        let mut checked = false;
+        for pass in 0..2 {
+            let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+                if pass == 1 && !checked {
+                    check(ui);
+                    checked = true;
+                }
+            });
+            // Nothing is drawn: the font atlas's updates are dropped.
+            output.textures_delta.clear();
+        }
+        assert!(checked, "the check never ran");
+    }
+
+    #[test]
+    fn alarm_text_shrinks_to_fit_and_a_text_cut_short_ends_in_an_ellipsis() {
+        in_ui(|ui| {
+            let white = Color32::WHITE;
+            let text = "!!! Cleared: Access pressure low - check patient arm";
+            // Room enough: its size, whole.
+            let g = fit_text(ui, text, 32.0, white, 2000.0, 100.0);
+            assert!(!g.elided && g.rows.len() == 1, "{:?}", g.size());
+            // Three rows' room at 32 px would cut it: a smaller size fits it whole.
+            let g = fit_text(ui, text, 32.0, white, 240.0, 110.0);
+            assert!(!g.elided, "{:?}", g.size());
+            assert!(g.size().y <= 110.0 && g.text().ends_with("arm"));
+            // No room even at the smallest size: cut, and the last row says so.
+            let g = fit_text(ui, text, 32.0, white, 120.0, 40.0);
+            assert!(g.elided && g.size().y <= 40.0, "{:?}", g.size());
+            assert!(g.rows.last().is_some_and(|r| r.text().ends_with('…')));
+        });
+    }
 }
