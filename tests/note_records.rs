@@ -1,7 +1,8 @@
 //! The note form's structured records, driven through the accessibility tree (`egui_kittest`)
 //! on a live session fed through a pseudo-terminal: a calcium dose shown in mmol as it is typed,
 //! a reaction with its CTCAE grade, and a product sample in ×10⁶/mL, each read back from the
-//! stopped recording's collection record.
+//! stopped recording's collection record; and a note in characters the record cannot print,
+//! refused on the form.
 
 #![cfg(unix)] // pseudo-terminals, socat, unix file modes (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure should stop the test
@@ -29,6 +30,15 @@ impl Rig {
     /// two frames pass.
     fn click(&mut self, label: &str) {
         self.harness.get_by_label(label).click_accesskit();
+        self.harness.step();
+        self.harness.step();
+    }
+
+    /// Types `text` into the note's (multi-line) text.
+    fn type_note(&mut self, text: &str) {
+        self.harness
+            .get_by_role_and_label(Role::MultilineTextInput, "Note text")
+            .set_text_value_accesskit(text);
         self.harness.step();
         self.harness.step();
     }
@@ -167,4 +177,40 @@ fn calcium_a_reaction_and_a_product_sample_are_recorded_as_structured_records() 
         ["Product sample: CD3+ 12 ×10⁶/mL, bag 95 mL"]
     );
     assert!(s.record.vitals.is_empty(), "{:?}", s.record.vitals);
+}
+
+#[test]
+fn a_note_the_record_cannot_print_is_refused_on_the_form_saying_which_characters() {
+    let mut rig = live_rig();
+    rig.send(0, Payload::State(MachineState::Run));
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    // Typed on purpose: characters no font has, which the screen draws as boxes, as the
+    // app does (the harness would otherwise stop at them).
+    rig.harness
+        .ctx
+        .set_missing_glyph_policy(egui::MissingGlyphPolicy::Tofu);
+    rig.open_note_form();
+    rig.type_note("says 大丈夫");
+    rig.wait_for_label(
+        "The note: the record cannot print “大丈夫” (its typeface has Latin, Greek and Cyrillic \
+         letters, not these); write it without them",
+    );
+    let add_disabled = |rig: &Rig| {
+        rig.harness
+            .get_by_label("Add note")
+            .accesskit_node()
+            .is_disabled()
+    };
+    assert!(
+        add_disabled(&rig),
+        "a note that would print as boxes can be added"
+    );
+    rig.type_note("says she is fine, Ça va");
+    rig.step_until("the note can be added", |h| {
+        !h.get_by_label("Add note").accesskit_node().is_disabled()
+    });
+    rig.add_note(1);
+    let live = rig.harness.state().live().unwrap();
+    assert_eq!(live.timeline.notes.len(), 1);
 }
