@@ -35,14 +35,22 @@ pub fn live_rig() -> Rig {
 
 /// [`live_rig`] with the app made ready by `prepare` (e.g. given a sound output).
 pub fn live_rig_with(prepare: impl FnOnce(MonitorApp) -> MonitorApp) -> Rig {
+    live_rig_configured(|settings| settings, prepare)
+}
+
+/// [`live_rig_with`], the app's settings first changed by `configure`.
+pub fn live_rig_configured(
+    configure: impl FnOnce(Settings) -> Settings,
+    prepare: impl FnOnce(MonitorApp) -> MonitorApp,
+) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let (master, slave) = serialport::TTYPort::pair().unwrap();
     let port = serialport::SerialPort::name(&slave).unwrap();
     drop(slave);
-    let settings = Settings {
+    let settings = configure(Settings {
         session_folder: Some(dir.path().to_owned()),
         ..Settings::default()
-    };
+    });
     let (monotonic, monotonic_cell) = Monotonic::fake(Instant::now());
     let (clock, cell) = Clock::fake(Timestamp::now());
     let clock = clock.with_monotonic(monotonic);
