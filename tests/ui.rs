@@ -6,212 +6,25 @@
 
 mod support;
 
-use std::io::Write as _;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+#[path = "support/live_rig.rs"]
+mod live_rig;
+
 use std::time::{Duration, Instant};
 
-use apheresis_monitor::acquisition::{AcqEvent, LinkState};
+use apheresis_monitor::acquisition::LinkState;
 use apheresis_monitor::model::{
-    Alarm, Entry, EntryBody, LinkCode, LinkEvent, MachineState, Payload, Priority, Quantity,
-    Sample, Sentence,
+    Alarm, EntryBody, LinkCode, MachineState, Payload, Priority, Quantity, Sample,
 };
-use apheresis_monitor::protocol::encode;
 use apheresis_monitor::recording;
-use apheresis_monitor::session::Monotonic;
 use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use jiff::{SignedDuration, Timestamp};
-
-struct Rig {
-    harness: Harness<'static, MonitorApp>,
-    master: Option<serialport::TTYPort>,
-    seq: u32,
-    clock: Arc<Mutex<Timestamp>>,
-    /// The app's monotonic clock, which data ages are measured on.
-    monotonic: Arc<Mutex<Instant>>,
-    /// The pseudo-terminal the monitor reads (the slave side).
-    port: String,
-    _dir: tempfile::TempDir,
-}
-
-/// How long any wait in these tests may take before it fails.
-const WAIT: Duration = Duration::from_secs(20);
+use live_rig::{Rig, WAIT, plus_ms, rig_prepared};
 
 fn rig_with(launch_port: bool) -> Rig {
     rig_prepared(launch_port, |_, _| {})
-}
-
-/// A rig whose session folder `prepare(folder, port)` fills before the app starts.
-fn rig_prepared(launch_port: bool, prepare: impl FnOnce(&std::path::Path, &str)) -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let (master, slave) = serialport::TTYPort::pair().unwrap();
-    let path = serialport::SerialPort::name(&slave).unwrap();
-    drop(slave);
-    prepare(dir.path(), &path);
-    let settings = Settings {
-        session_folder: Some(dir.path().to_owned()),
-        ..Settings::default()
-    };
-    let (monotonic, monotonic_cell) = Monotonic::fake(Instant::now());
-    let (clock, cell) = Clock::fake(Timestamp::now());
-    let clock = clock.with_monotonic(monotonic);
-    let launch = if launch_port {
-        Launch::Port {
-            port: path.clone(),
-            baud: 115_200,
-        }
-    } else {
-        Launch::Start
-    };
-    let app = MonitorApp::new(settings, launch, clock);
-    let harness = Harness::builder()
-        .with_size([1366.0, 768.0])
-        .build_ui_state(
-            |ui, app: &mut MonitorApp| {
-                app.logic(ui.ctx());
-                app.ui(ui);
-            },
-            app,
-        );
-    let mut rig = Rig {
-        harness,
-        master: Some(master),
-        seq: 0,
-        clock: cell,
-        monotonic: monotonic_cell,
-        port: path,
-        _dir: dir,
-    };
-    if launch_port {
-        rig.step_until("the live session starts", |h| h.state().live().is_some());
-        rig.wait_until_port_open();
-    }
-    rig
-}
-
-impl Rig {
-    fn step_until(
-        &mut self,
-        what: &str,
-        mut done: impl FnMut(&Harness<'static, MonitorApp>) -> bool,
-    ) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            self.harness.step();
-            if done(&self.harness) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn wait_for_label_contains(&mut self, part: &str) {
-        let wanted = part.to_owned();
-        self.step_until(&format!("a label with `{part}` shows"), move |h| {
-            h.query_by_label_contains(&wanted).is_some()
-        });
-    }
-
-    fn wait_for_label(&mut self, label: &str) {
-        let wanted = label.to_owned();
-        self.step_until(&format!("`{label}` shows"), move |h| {
-            h.query_by_label(&wanted).is_some()
-        });
-    }
-
-    fn send(&mut self, t_ms: u64, payload: Payload) {
-        let line = encode(&Sentence {
-            seq: self.seq,
-            t_ms,
-            payload,
-            unknown_keys: 0,
-        });
-        self.seq += 1;
-        let master = self.master.as_mut().unwrap();
-        master.write_all(line.as_bytes()).unwrap();
-    }
-
-    /// Waits until the serial worker (a thread of this process) holds the port open, so what is
-    /// written next is read from an open port.
-    fn wait_until_port_open(&self) {
-        let port = Path::new(&self.port);
-        support::wait_until(WAIT, "the worker opens the port", || {
-            support::has_open(std::process::id(), port)
-        });
-    }
-
-    /// Runs `n` frames (the app's logic and drawing), with the clock where it is.
-    fn frames(&mut self, n: usize) {
-        for _ in 0..n {
-            self.harness.step();
-        }
-    }
-
-    /// The app's clock.
-    fn now(&self) -> Timestamp {
-        *self.clock.lock().unwrap()
-    }
-
-    /// Sets the wall clock alone (the monotonic clock stays).
-    fn set_clock(&self, t: Timestamp) {
-        *self.clock.lock().unwrap() = t;
-    }
-
-    /// Time passes: the wall clock and the monotonic clock move on together.
-    fn advance_ms(&self, ms: u64) {
-        let t = self.now();
-        self.set_clock(plus_ms(t, ms as i64));
-        *self.monotonic.lock().unwrap() += Duration::from_millis(ms);
-    }
-
-    fn advance_clock(&self, secs: i64) {
-        self.advance_ms(secs as u64 * 1000);
-    }
-
-    /// Runs frames until the app has drawn what the clocks say now.
-    fn settle(&mut self) {
-        self.frames(2);
-    }
-
-    /// Hands the live session a link event and its row, as the worker does when the port is
-    /// lost or data comes back.
-    fn inject_link(&mut self, code: LinkCode, state: LinkState) {
-        let at = self.now();
-        let live = self.harness.state_mut().live_mut().unwrap();
-        let last_ms = live.timeline.x_range().map(|(_, x)| (x * 1000.0) as u64);
-        live.apply(AcqEvent::Entry(Entry {
-            time_utc: at,
-            elapsed_ms: last_ms,
-            seq: None,
-            body: EntryBody::Link(LinkEvent::new(code, String::new())),
-        }));
-        live.apply(AcqEvent::Link(state));
-    }
-
-    /// Hands the live session an entry received at `time_utc`, as the worker would: the test
-    /// chooses the receipt time, so it is on the same clock as the app's.
-    fn inject(&mut self, time_utc: Timestamp, t_ms: u64, body: EntryBody) {
-        let entry = Entry {
-            time_utc,
-            elapsed_ms: Some(t_ms),
-            seq: Some(self.seq),
-            body,
-        };
-        self.seq += 1;
-        self.harness
-            .state_mut()
-            .live_mut()
-            .unwrap()
-            .apply(AcqEvent::Entry(entry));
-    }
-}
-
-fn plus_ms(t: Timestamp, ms: i64) -> Timestamp {
-    t.checked_add(SignedDuration::from_millis(ms)).unwrap()
 }
 
 /// The colours the text `text` was painted in, in the last frame (once per time it was drawn).
@@ -478,7 +291,7 @@ fn a_wall_clock_jump_back_does_not_make_old_data_look_fresh_on_screen() {
     rig.wait_for_label("55.0");
     let fresh = text_color(&rig, "55.0");
     // 30 s pass, then the wall clock is put back an hour (NTP, a nurse fixing the time).
-    rig.advance_clock(30);
+    rig.advance_s(30);
     rig.set_clock(plus_ms(rig.now(), -3_600_000));
     rig.settle();
     assert_eq!(tiles_saying(&rig, "30 s old"), 7);
@@ -562,7 +375,7 @@ fn a_rule_switched_off_or_missing_an_input_shows_alarm_off_naming_it() {
         "Access pressure low: switched off (Alarm limits)"
     ));
     assert!(!off(&rig, "No data: switched off (Alarm limits)"));
-    rig.advance_clock(60);
+    rig.advance_s(60);
     rig.settle();
     assert!(
         rig.harness
@@ -627,7 +440,7 @@ fn after_a_reconnection_the_machines_alarms_show_as_unknown_until_it_re_announce
     );
     // 20 s later the link is back and samples arrive: the link alarm goes, the machine's
     // alarms are still unknown (it may have raised or cleared alarms meanwhile).
-    rig.advance_clock(20);
+    rig.advance_s(20);
     rig.inject_link(LinkCode::Restored, LinkState::Up);
     rig.inject(
         rig.now(),
@@ -883,7 +696,7 @@ fn acknowledging_an_alarm_shows_the_countdown_and_keeps_the_banner() {
             .query_by_label_contains("!!! HIGH  Air detected")
             .is_some()
     );
-    rig.advance_clock(30);
+    rig.advance_s(30);
     rig.harness.step();
     assert!(rig.harness.query_by_label("audio paused 1:30").is_some());
     assert!(
@@ -1446,7 +1259,7 @@ fn a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped() {
             .is_some_and(|s| !s.timeline.notes.is_empty())
     });
     // The machine falls silent after END: no data alarm for that.
-    rig.advance_clock(30);
+    rig.advance_s(30);
     rig.settle();
     assert!(
         rig.harness
@@ -1504,20 +1317,12 @@ fn open_note_form(rig: &mut Rig) {
     rig.wait_for_label("Add a note");
 }
 
-fn type_into(rig: &mut Rig, field: &str, text: &str) {
-    rig.harness
-        .get_by_role_and_label(Role::TextInput, field)
-        .set_text_value_accesskit(text);
-    rig.harness.step();
-    rig.harness.step();
-}
-
 #[test]
 fn vitals_typed_in_the_note_form_survive_a_preset_switch_and_go_into_the_note() {
     let mut rig = rig_with(true);
     open_note_form(&mut rig);
-    type_into(&mut rig, "BP systolic", "112");
-    type_into(&mut rig, "BP diastolic", "70");
+    rig.type_into("BP systolic", "112");
+    rig.type_into("BP diastolic", "70");
     rig.harness.get_by_label("Line repositioned").click();
     rig.frames(2);
     assert_eq!(
@@ -1568,14 +1373,14 @@ fn the_note_form_shows_a_problem_only_after_input_and_its_add_button_stays_put()
         "a problem shown before any input"
     );
     let before = rig.harness.get_by_label("Add note").rect();
-    type_into(&mut rig, "BP systolic", "112");
+    rig.type_into("BP systolic", "112");
     assert!(
         rig.harness
             .query_by_label_contains("blood pressure needs both")
             .is_some()
     );
     let with_problem = rig.harness.get_by_label("Add note").rect();
-    type_into(&mut rig, "BP diastolic", "70");
+    rig.type_into("BP diastolic", "70");
     assert!(
         rig.harness
             .query_by_label_contains("blood pressure needs both")
