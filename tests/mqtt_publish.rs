@@ -3,6 +3,7 @@
 //! killed and shown offline, the broker down and back without a row lost, a wrong password,
 //! another bed's topic refused by the ACL, TLS with the test's CA (and a wrong one), and a
 //! bedside resumed after a crash publishing the whole session's figures.
+#![cfg(unix)] // simulated machines on pseudo-terminals (Windows: scripts/check-windows.sh)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/broker.rs"]
