@@ -9,7 +9,10 @@ command -v cargo-deb >/dev/null || cargo install cargo-deb --locked --quiet
 cargo deb --quiet --strip
 deb=$(ls -t target/debian/apheresis-monitor_*.deb | head -1)
 echo "package: $deb ($(du -h "$deb" | cut -f1))"
-if ! dpkg-deb --info "$deb" | grep -q dialout; then
+# The output is read whole before grep looks at it: `grep -q` stops at its first match, and under
+# pipefail the writer's SIGPIPE would fail the pipeline at random.
+description=$(dpkg-deb --field "$deb" Description)
+if ! grep -q dialout <<<"$description"; then
   echo "the package's description does not tell the user about the dialout group" >&2
   exit 1
 fi
@@ -22,7 +25,8 @@ if [[ $installed != /usr/bin/apheresis-monitor ]]; then
 fi
 apheresis-monitor --version
 desktop-file-validate /usr/share/applications/apheresis-monitor.desktop
-if readelf -S /usr/bin/apheresis-monitor | grep -q '\.debug_info'; then
+sections=$(readelf -S /usr/bin/apheresis-monitor)
+if grep -q '\.debug_info' <<<"$sections"; then
   echo "the installed program still carries its debug info" >&2
   exit 1
 fi

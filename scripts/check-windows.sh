@@ -18,7 +18,7 @@ target=x86_64-pc-windows-gnu
 wine=${WINE64:-/usr/lib/wine/wine64}
 wineserver=${WINESERVER64:-/usr/lib/wine/wineserver64}
 
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
+if command -v rustup >/dev/null && ! grep -qx "$target" <<<"$(rustup target list --installed)"; then
   rustup target add "$target"
 fi
 for tool in x86_64-w64-mingw32-gcc "$wine"; do

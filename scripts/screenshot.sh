@@ -28,7 +28,8 @@ sleep "$secs"
 if ! kill -0 "$app" 2>/dev/null; then
   echo "the app exited early:" >&2; cat "$data/app.log" >&2; exit 1
 fi
-DISPLAY=$display xwininfo -root -tree | grep -q "Apheresis Monitor" \
+windows=$(DISPLAY=$display xwininfo -root -tree)
+grep -q "Apheresis Monitor" <<<"$windows" \
   || { echo "no 'Apheresis Monitor' window on $display" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
 DISPLAY=$display /usr/bin/import -window root "$out"
