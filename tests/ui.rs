@@ -19,7 +19,7 @@ use apheresis_monitor::recording;
 use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use jiff::{SignedDuration, Timestamp};
 use live_rig::{Rig, WAIT, plus_ms, rig_prepared};
 
@@ -1245,6 +1245,8 @@ fn a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped() {
     assert!(rig.harness.state().live().unwrap().is_recording());
     rig.harness.get_by_label("+ Note").click();
     rig.wait_for_label("Add a note");
+    // Vital signs after the machine's END are after collection unless the nurse says.
+    rig.wait_for_label("(from the machine's state)");
     for (field, text) in [("BP systolic", "112"), ("BP diastolic", "70")] {
         rig.harness
             .get_by_role_and_label(Role::TextInput, field)
@@ -1303,7 +1305,7 @@ fn a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped() {
         kinds,
         [
             "END",
-            "VITALS During collection: BP 112/70 mmHg",
+            "VITALS After collection: BP 112/70 mmHg",
             "CLOSED procedure ended"
         ]
     );
@@ -1311,6 +1313,7 @@ fn a_note_can_be_added_after_the_machine_ends_until_the_recording_is_stopped() {
 
 /// Opens the note form on a live session with data.
 fn open_note_form(rig: &mut Rig) {
+    rig.send(0, Payload::State(MachineState::Run));
     rig.send(1000, sample(55.0, 100.0));
     rig.wait_for_label("55.0");
     rig.harness.get_by_label("+ Note").click();
@@ -1358,6 +1361,43 @@ fn vitals_typed_in_the_note_form_survive_a_preset_switch_and_go_into_the_note() 
     assert_eq!(
         apheresis_monitor::analysis::records::Record::readable(&notes[1].text),
         "During collection: BP 112/70 mmHg"
+    );
+}
+
+#[test]
+fn vitals_need_the_nurse_to_say_when_they_were_taken_while_the_machine_state_is_unknown() {
+    let mut rig = rig_with(true);
+    // Samples, but the machine has not said its state.
+    rig.send(1000, sample(55.0, 100.0));
+    rig.wait_for_label("55.0");
+    rig.harness.get_by_label("+ Note").click();
+    rig.wait_for_label("Add a note");
+    rig.wait_for_label("(machine state unknown: choose)");
+    rig.type_into("HR", "88");
+    rig.wait_for_label_contains("choose when the vital signs were taken");
+    assert!(
+        rig.harness
+            .get_by_label("Add note")
+            .accesskit_node()
+            .is_disabled()
+    );
+    rig.harness.get_by_label("during").click();
+    rig.frames(2);
+    assert!(
+        rig.harness
+            .query_by_label_contains("choose when the vital signs were taken")
+            .is_none()
+    );
+    rig.harness.get_by_label("Add note").click();
+    rig.step_until("the note reaches the timeline", |h| {
+        h.state()
+            .live()
+            .is_some_and(|s| !s.timeline.notes.is_empty())
+    });
+    let timeline = &rig.harness.state().live().unwrap().timeline;
+    assert_eq!(
+        apheresis_monitor::analysis::records::Record::readable(&timeline.notes[0].text),
+        "During collection: HR 88/min"
     );
 }
 

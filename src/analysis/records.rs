@@ -7,7 +7,11 @@
 //! `{"aph":"calcium/1","text":"Calcium gluconate 10 % 10 mL IV (2.2 mmol)",…}`. The note's code
 //! says which record it is ([`Record::code`]).
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+use crate::analysis::Timeline;
+use crate::model::MachineState;
 
 /// Molar mass of calcium, g/mol.
 const CALCIUM_G_PER_MOL: f64 = 40.078;
@@ -203,6 +207,31 @@ pub enum Phase {
     Before,
     During,
     After,
+}
+
+impl Phase {
+    /// The phase of the session at wall-clock time `at` (`None`: now, as the latest state
+    /// stands), from the machine's states: after collection once the machine is at END,
+    /// during it once RUN has begun, else before. A time the timeline cannot place (no sample
+    /// yet) is taken as now. `None` while the machine has not stated its state: nobody can
+    /// say then.
+    pub fn of_session_at(timeline: &Timeline, at: Option<Timestamp>) -> Option<Phase> {
+        let moment = match at.and_then(|t| timeline.x_at(t)) {
+            Some(x) => timeline.moment(x),
+            None => timeline.now(),
+        };
+        let mut begun = false;
+        let mut last = None;
+        for span in moment.states() {
+            begun |= span.state == MachineState::Run;
+            last = Some(span.state);
+        }
+        Some(match last? {
+            MachineState::End => Phase::After,
+            _ if begun => Phase::During,
+            _ => Phase::Before,
+        })
+    }
 }
 
 /// Vital signs; at least one is given.
@@ -457,6 +486,54 @@ pub fn calcium_total_mmol<'a>(records: impl IntoIterator<Item = &'a Record>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Entry, EntryBody, Quantity, Sample};
+
+    #[test]
+    fn the_phase_of_a_time_follows_the_machine_states_before_run_during_it_and_after_end() {
+        let at = |s: i64| Timestamp::from_second(1_700_000_000 + s).unwrap();
+        let entry = |s: i64, body: EntryBody| Entry {
+            time_utc: at(s),
+            elapsed_ms: Some(s as u64 * 1000),
+            seq: None,
+            body,
+        };
+        let sample = || EntryBody::Sample(Sample::default().with(Quantity::InletMl, 1.0));
+        let mut t = Timeline::new();
+        // No state stated yet: nobody can say.
+        assert_eq!(Phase::of_session_at(&t, Some(at(0))), None);
+        assert_eq!(Phase::of_session_at(&t, None), None);
+        t.push(&entry(0, EntryBody::State(MachineState::Prime)));
+        t.push(&entry(10, sample()));
+        t.push(&entry(100, EntryBody::State(MachineState::Run)));
+        t.push(&entry(110, sample()));
+        t.push(&entry(200, EntryBody::State(MachineState::Pause)));
+        t.push(&entry(210, sample()));
+        t.push(&entry(300, EntryBody::State(MachineState::Rinseback)));
+        t.push(&entry(400, EntryBody::State(MachineState::End)));
+        t.push(&entry(410, sample()));
+        for (s, phase) in [
+            (50, Phase::Before),
+            (99, Phase::Before),
+            (100, Phase::During),
+            (250, Phase::During),
+            (350, Phase::During),
+            (400, Phase::After),
+            (500, Phase::After),
+        ] {
+            assert_eq!(
+                Phase::of_session_at(&t, Some(at(s))),
+                Some(phase),
+                "at {s} s"
+            );
+        }
+        assert_eq!(Phase::of_session_at(&t, None), Some(Phase::After));
+        // The machine runs again after END (a second procedure): during, from then.
+        t.push(&entry(600, EntryBody::State(MachineState::Run)));
+        t.push(&entry(610, sample()));
+        assert_eq!(Phase::of_session_at(&t, Some(at(450))), Some(Phase::After));
+        assert_eq!(Phase::of_session_at(&t, Some(at(700))), Some(Phase::During));
+        assert_eq!(Phase::of_session_at(&t, None), Some(Phase::During));
+    }
 
     #[test]
     fn calcium_doses_are_computed_in_mmol_by_product() {

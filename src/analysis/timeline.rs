@@ -238,6 +238,12 @@ impl Timeline {
         utc.checked_add(offset).ok()
     }
 
+    /// The session time at wall-clock time `t`: the inverse of [`Timeline::clock_at`].
+    pub fn x_at(&self, t: Timestamp) -> Option<f64> {
+        let (utc, x0) = self.anchor?;
+        Some(x0 + t.duration_since(utc).as_secs_f64())
+    }
+
     /// Alarms raised and not cleared.
     pub fn active_alarms(&self) -> impl Iterator<Item = &AlarmSpan> {
         self.active_alarms.values().map(|&i| &self.alarms[i])

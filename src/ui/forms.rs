@@ -6,6 +6,8 @@
 use egui::{Color32, RichText};
 use jiff::Timestamp;
 
+use crate::analysis::Timeline;
+use crate::analysis::records::Phase;
 use crate::session::LiveSession;
 
 use super::app::Command;
@@ -54,19 +56,30 @@ pub fn error_text(ui: &mut egui::Ui, text: impl Into<String>) -> egui::Response 
     ui.label(RichText::new(text.into()).color(color))
 }
 
-/// What the note form needs to know of the session: now, and when the session started (a
-/// note's time may be set back, but not before that).
+/// What the note form needs to know of the session: now, when the session started (a note's
+/// time may be set back, but not before that), and its timeline (the phase vital signs are
+/// taken in follows the machine's states).
 #[derive(Debug, Clone, Copy)]
-pub struct NoteClock {
+pub struct NoteClock<'a> {
     pub now: Timestamp,
     pub session_start: Option<Timestamp>,
+    pub timeline: Option<&'a Timeline>,
 }
 
-impl NoteClock {
+impl<'a> NoteClock<'a> {
     /// The clock of the `live` session at `now`.
-    pub fn of(live: Option<&LiveSession>, now: Timestamp) -> NoteClock {
+    pub fn of(live: Option<&'a LiveSession>, now: Timestamp) -> NoteClock<'a> {
         let session_start = live.and_then(|l| l.meta().started_utc.as_deref()?.parse().ok());
-        NoteClock { now, session_start }
+        NoteClock {
+            now,
+            session_start,
+            timeline: live.map(|l| &l.timeline),
+        }
+    }
+
+    /// The collection phase at `at` (`None`: now), if the machine has said its state.
+    pub fn phase_at(&self, at: Option<Timestamp>) -> Option<Phase> {
+        Phase::of_session_at(self.timeline?, at)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use egui::RichText;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -81,8 +82,9 @@ pub struct NoteForm {
     pub heart_rate: String,
     pub spo2: String,
     pub temperature: String,
-    /// When the vital signs were taken: during the collection unless the nurse says.
-    pub phase: Phase,
+    /// When the vital signs were taken, as the nurse chose; `None` follows the session: the
+    /// phase at the note's time, from the machine's states ([`Phase::of_session_at`]).
+    pub phase: Option<Phase>,
     pub calcium: CalciumFields,
     pub reaction: ReactionFields,
     pub sample: SampleFields,
@@ -102,7 +104,7 @@ impl Default for NoteForm {
             heart_rate: String::new(),
             spo2: String::new(),
             temperature: String::new(),
-            phase: Phase::During,
+            phase: None,
             calcium: CalciumFields::default(),
             reaction: ReactionFields::default(),
             sample: SampleFields::default(),
@@ -212,8 +214,9 @@ impl NoteForm {
     pub fn to_notes_at(&self, clock: NoteClock, tz: &TimeZone) -> Result<Vec<Note>, String> {
         let time = note_time(&self.time, clock.now, clock.session_start, tz)?;
         let mark = time.map(|at| entered_later_mark(at, clock.now, tz));
+        let phase = self.phase_at(clock, time);
         let notes: Vec<Note> = self
-            .drafts()?
+            .drafts(phase)?
             .into_iter()
             .map(|draft| match (draft, &mark) {
                 (Draft::Record(r), None) => Note {
@@ -242,19 +245,28 @@ impl NoteForm {
         Ok(notes)
     }
 
-    /// The notes as typed, for now.
+    /// The notes as typed, for now, in no session.
+    #[cfg(test)]
     pub fn to_notes(&self) -> Result<Vec<Note>, String> {
         self.to_notes_at(
             NoteClock {
                 now: Timestamp::now(),
                 session_start: None,
+                timeline: None,
             },
             &TimeZone::UTC,
         )
     }
 
-    /// The vital signs typed, checked, if any.
-    fn vitals(&self) -> Result<Option<Vitals>, String> {
+    /// The phase the vital signs are recorded for, for a note at `at` (`None`: now): the
+    /// nurse's choice, else the session's.
+    pub fn phase_at(&self, clock: NoteClock, at: Option<Timestamp>) -> Option<Phase> {
+        self.phase.or_else(|| clock.phase_at(at))
+    }
+
+    /// The vital signs typed, checked, if any, as taken in `phase`: which must be known if any
+    /// is typed.
+    fn vitals(&self, phase: Option<Phase>) -> Result<Option<Vitals>, String> {
         let sys = optional_number(&self.bp_systolic, SYSTOLIC)?;
         let dia = optional_number(&self.bp_diastolic, DIASTOLIC)?;
         let bp_mmhg = match (sys, dia) {
@@ -263,7 +275,7 @@ impl NoteForm {
             _ => return Err("blood pressure needs both systolic and diastolic".into()),
         };
         let vitals = Vitals {
-            phase: Some(self.phase),
+            phase,
             bp_mmhg,
             hr_per_min: optional_number(&self.heart_rate, HEART_RATE)?,
             temp_c: optional_number(&self.temperature, TEMPERATURE)?,
@@ -277,15 +289,22 @@ impl NoteForm {
         {
             return Ok(None);
         }
+        if phase.is_none() {
+            return Err(
+                "the machine has not said its state: choose when the vital signs were taken".into(),
+            );
+        }
         vitals.check().map(Some)
     }
 
     /// What the form records, or why it cannot yet: the preset's note first (a structured
     /// record carries only its payload), then the vital signs typed as a record of their own,
     /// then a remark typed beside a record as a plain `FREE_TEXT` note.
-    fn drafts(&self) -> Result<Vec<Draft>, String> {
+    fn drafts(&self, phase: Option<Phase>) -> Result<Vec<Draft>, String> {
         let extra = self.text.trim().to_owned();
-        let vitals = self.vitals()?.map(|v| Draft::Record(Record::Vitals(v)));
+        let vitals = self
+            .vitals(phase)?
+            .map(|v| Draft::Record(Record::Vitals(v)));
         let mut drafts = Vec::new();
         let mut remark = None;
         match self.preset {
@@ -349,17 +368,31 @@ pub enum NoteAction {
     Cancel,
 }
 
-/// Draws the vital signs and when they were taken; returns whether anything changed.
-fn vitals_ui(ui: &mut egui::Ui, form: &mut NoteForm) -> bool {
+/// Draws the vital signs and when they were taken (`session_phase`, from the machine's
+/// state, until the nurse chooses); returns whether anything changed.
+fn vitals_ui(ui: &mut egui::Ui, form: &mut NoteForm, session_phase: Option<Phase>) -> bool {
     let mut edited = false;
     ui.horizontal_wrapped(|ui| {
         ui.label("Vital signs, taken");
+        let shown = form.phase.or(session_phase);
         for (phase, label) in [
             (Phase::Before, "before"),
             (Phase::During, "during"),
             (Phase::After, "after collection"),
         ] {
-            edited |= ui.radio_value(&mut form.phase, phase, label).changed();
+            if ui.radio(shown == Some(phase), label).clicked() && form.phase != Some(phase) {
+                form.phase = Some(phase);
+                edited = true;
+            }
+        }
+        if form.phase.is_none() {
+            let weak = ui.visuals().weak_text_color();
+            let why = if session_phase.is_some() {
+                "(from the machine's state)"
+            } else {
+                "(machine state unknown: choose)"
+            };
+            ui.label(RichText::new(why).color(weak));
         }
     });
     let mut edit = |ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str| {
@@ -389,6 +422,10 @@ fn vitals_ui(ui: &mut egui::Ui, form: &mut NoteForm) -> bool {
 pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) -> NoteAction {
     let tz = TimeZone::system();
     let mut action = NoteAction::None;
+    let set_back = note_time(&form.time, clock.now, clock.session_start, &tz)
+        .ok()
+        .flatten();
+    let session_phase = clock.phase_at(set_back);
     ui.horizontal_wrapped(|ui| {
         // Eight presets wrap to several rows: closer rows leave the panel room for the fields.
         ui.spacing_mut().item_spacing.y = 2.0;
@@ -423,9 +460,9 @@ pub fn note_form_ui(ui: &mut egui::Ui, form: &mut NoteForm, clock: NoteClock) ->
             .id_salt("note-vitals-folded")
             .default_open(false)
             .open(typed.then_some(true))
-            .show(ui, |ui| edited |= vitals_ui(ui, form));
+            .show(ui, |ui| edited |= vitals_ui(ui, form, session_phase));
     } else {
-        edited |= vitals_ui(ui, form);
+        edited |= vitals_ui(ui, form, session_phase);
     }
     if structured {
         // A remark beside a record is recorded as a plain note of its own.
@@ -579,6 +616,13 @@ mod tests {
             heart_rate: "72".into(),
             ..NoteForm::default()
         };
+        // No machine state to go by: the nurse must say when they were taken.
+        assert!(
+            form.to_notes()
+                .unwrap_err()
+                .contains("choose when the vital signs were taken")
+        );
+        form.phase = Some(Phase::During);
         let notes = form.to_notes().unwrap();
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].code, "VITALS");
@@ -587,7 +631,7 @@ mod tests {
         };
         assert_eq!(v.phase, Some(Phase::During));
         assert_eq!(v.bp_mmhg, Some((118.0, 76.0)));
-        form.phase = Phase::After;
+        form.phase = Some(Phase::After);
         form.text = "feels well".into();
         assert_eq!(
             read(&form),
@@ -635,6 +679,7 @@ mod tests {
         };
         assert_eq!((c.mmol, c.route), (6.8, Route::Iv));
         // Vitals typed go in a record of their own; a remark in a plain note after them.
+        form.phase = Some(Phase::During);
         form.heart_rate = "88".into();
         form.text = "lips tingling".into();
         assert_eq!(
@@ -698,6 +743,7 @@ mod tests {
             text: "left arm".into(),
             bp_systolic: "112".into(),
             bp_diastolic: "70".into(),
+            phase: Some(Phase::During),
             ..NoteForm::default()
         };
         assert_eq!(
@@ -766,6 +812,7 @@ mod tests {
         let clock = NoteClock {
             now: utc("2026-03-14T14:20:30Z"),
             session_start: Some(utc("2026-03-14T13:05:30Z")),
+            timeline: None,
         };
         let mut form = NoteForm {
             preset: NotePreset::CalciumGiven,
@@ -803,5 +850,59 @@ mod tests {
         ));
         form.time = "12:00".into();
         assert!(form.to_notes_at(clock, &tz).is_err());
+    }
+
+    #[test]
+    fn vitals_are_recorded_in_the_phase_of_the_machine_at_the_notes_time_unless_the_nurse_says() {
+        use crate::analysis::Timeline;
+        use crate::model::{Entry, EntryBody, MachineState, Quantity, Sample};
+        let tz = TimeZone::UTC;
+        let mut timeline = Timeline::new();
+        for (time, elapsed_s, body) in [
+            ("13:06", 0, EntryBody::State(MachineState::Prime)),
+            (
+                "13:07",
+                60,
+                EntryBody::Sample(Sample::default().with(Quantity::InletMl, 0.0)),
+            ),
+            ("13:10", 240, EntryBody::State(MachineState::Run)),
+            ("14:10", 3840, EntryBody::State(MachineState::End)),
+            (
+                "14:11",
+                3900,
+                EntryBody::Sample(Sample::default().with(Quantity::InletMl, 3000.0)),
+            ),
+        ] {
+            timeline.push(&Entry {
+                time_utc: utc(&format!("2026-03-14T{time}:00Z")),
+                elapsed_ms: Some(elapsed_s * 1000),
+                seq: None,
+                body,
+            });
+        }
+        let clock = NoteClock {
+            now: utc("2026-03-14T14:20:30Z"),
+            session_start: Some(utc("2026-03-14T13:05:30Z")),
+            timeline: Some(&timeline),
+        };
+        let mut form = NoteForm {
+            heart_rate: "70".into(),
+            ..NoteForm::default()
+        };
+        let vitals = |form: &NoteForm| {
+            let notes = form.to_notes_at(clock, &tz).unwrap();
+            Record::readable(&notes[0].text)
+        };
+        // Taken now, after the machine's END: after collection.
+        assert_eq!(vitals(&form), "After collection: HR 70/min");
+        // Set back into the run: during; set back to priming: before.
+        form.time = "14:05".into();
+        assert!(vitals(&form).ends_with("During collection: HR 70/min"));
+        form.time = "13:08".into();
+        assert!(vitals(&form).ends_with("Before collection: HR 70/min"));
+        // The nurse's choice stands whatever the machine did.
+        form.phase = Some(Phase::During);
+        form.time = String::new();
+        assert_eq!(vitals(&form), "During collection: HR 70/min");
     }
 }
