@@ -155,6 +155,7 @@ fn three_bedsides_publish_and_one_killed_is_offline_within_10_s() {
     // A bedside that dies: its broker connection's keepalive (5 s) runs out and the broker
     // publishes its last will.
     let killed = Instant::now();
+    let killed_wall = jiff::Timestamp::now();
     recorders[1].kill();
     wait_until(Duration::from_secs(10), "bay2 shown offline", || {
         watcher.text("apheresis/bay2/online").as_deref() == Some("false")
@@ -162,6 +163,23 @@ fn three_bedsides_publish_and_one_killed_is_offline_within_10_s() {
     assert!(killed.elapsed() <= Duration::from_secs(10));
     let beds = snapshot_beds(&ward_once(&ward_url, ward_password).0);
     assert_eq!(beds["bay2"]["online"], false, "{beds:?}");
+    // A ward started after the bedside died meets its retained status and last will: it says
+    // when the bed was last heard (before the kill), not when the ward started, and its
+    // figures are as old as that.
+    let since: jiff::Timestamp = beds["bay2"]["offline_since_utc"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        since <= killed_wall,
+        "{since} after the kill at {killed_wall}"
+    );
+    let dead_for = jiff::Timestamp::now()
+        .duration_since(killed_wall)
+        .as_secs_f64();
+    let age = beds["bay2"]["age_s"].as_f64().unwrap();
+    assert!(age >= dead_for - 1.0, "age {age} s, dead for {dead_for} s");
     assert_eq!(beds["bay1"]["online"], true, "{beds:?}");
     assert_eq!(
         watcher.text("apheresis/bay1/online").as_deref(),

@@ -58,6 +58,7 @@ fn send(tx: &Sender<WardInput>, topic: &str, payload: &[u8], wall: Timestamp) {
         payload: payload.to_vec(),
         received: Instant::now(),
         wall,
+        retained: false,
     })
     .unwrap();
 }
@@ -110,7 +111,14 @@ fn tiles_follow_alarm_priority_and_an_offline_bed_says_since_when() {
         &status("bay4", Some(("HIGH", "Air detected in return line"))),
         wall(0),
     );
-    // bay2's bedside dies: its last will says offline.
+    // bay2's bedside is last heard at 10:04:50 and dies: its last will says offline, and the
+    // tile says since when it was last heard.
+    send(
+        &tx,
+        "apheresis/bay2/status",
+        &status("bay2", None),
+        wall(290),
+    );
     send(&tx, "apheresis/bay2/online", b"false", wall(300));
     harness.run();
 
@@ -143,7 +151,7 @@ fn tiles_follow_alarm_priority_and_an_offline_bed_says_since_when() {
             .query_by_label_contains("Citrate rate high")
             .is_some()
     );
-    let offline = format!("offline since {}", clock_hm(wall(300)));
+    let offline = format!("offline since {}", clock_hm(wall(290)));
     let offline_label = harness.get_by_label(&offline);
     assert!(
         rect("bay2").contains_rect(offline_label.rect()),

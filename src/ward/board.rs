@@ -48,6 +48,9 @@ pub enum WardInput {
         received: Instant,
         /// When it reached the ward, on the wall clock (for "offline since hh:mm").
         wall: Timestamp,
+        /// Kept by the broker and delivered on subscribing (MQTT's retain flag), not sent
+        /// just now: its age runs from when the bedside published it.
+        retained: bool,
     },
     Connection(BrokerState),
 }
@@ -100,11 +103,12 @@ enum Parsed {
 /// What the ward knows of one bed.
 #[derive(Debug, Clone)]
 struct BedEntry {
-    /// The last status and when it arrived (monotonic).
-    status: Option<(BedStatus, Instant)>,
+    /// The last status and when it was heard.
+    status: Option<(BedStatus, Heard)>,
     /// The retained online flag; `None` before it came.
     online: Option<bool>,
-    /// Wall time the `false` flag arrived.
+    /// Wall time the `false` flag arrived (the bed was last heard before it: see
+    /// [`BedEntry::offline_since`]).
     offline_since: Option<Timestamp>,
     /// When the ward first heard of the bed, or when it came back online (monotonic): the
     /// "no status" clock starts here when no status has come since.
@@ -113,7 +117,33 @@ struct BedEntry {
     trend: Vec<TrendPoint>,
 }
 
+/// When a status was heard.
+#[derive(Debug, Clone, Copy)]
+struct Heard {
+    /// When it reached the ward (monotonic).
+    received: Instant,
+    /// How long it had been kept by the broker before that: zero for a status sent live;
+    /// for a retained one, from the bedside's publishing time (its clock) to the ward's.
+    stored_for: Duration,
+    /// When the bedside sent it, on the ward's wall clock.
+    sent_wall: Timestamp,
+}
+
 impl BedEntry {
+    /// Since when the bed has been offline, if it is: when it was last heard from, its last
+    /// status if that came since it was last online (so a bed whose retained `false` met a
+    /// ward started later says when it went quiet, not when the ward started), else when the
+    /// `false` flag came.
+    fn offline_since(&self) -> Option<Timestamp> {
+        let flagged = self.offline_since.filter(|_| self.online == Some(false))?;
+        let heard = self
+            .status
+            .as_ref()
+            .filter(|(_, heard)| heard.received >= self.since)
+            .map(|(_, heard)| heard.sent_wall);
+        Some(heard.map_or(flagged, |heard| heard.min(flagged)))
+    }
+
     fn new(at: Instant) -> BedEntry {
         BedEntry {
             status: None,
@@ -279,7 +309,19 @@ impl Board {
         received: Instant,
         wall: Timestamp,
     ) -> Result<(), Refusal> {
-        let result = self.take(topic, payload, received, wall);
+        self.apply_as(topic, payload, received, wall, false)
+    }
+
+    /// [`Board::apply`], for a message `retained` by the broker (see [`WardInput::Message`]).
+    pub fn apply_as(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        received: Instant,
+        wall: Timestamp,
+        retained: bool,
+    ) -> Result<(), Refusal> {
+        let result = self.take(topic, payload, received, wall, retained);
         match &result {
             Ok(()) => self.applied += 1,
             Err(refusal) => {
@@ -296,6 +338,7 @@ impl Board {
         payload: &[u8],
         received: Instant,
         wall: Timestamp,
+        retained: bool,
     ) -> Result<(), Refusal> {
         let (bed, kind) = topic::parse(topic).ok_or_else(|| Refusal::Topic(topic.to_owned()))?;
         // Read the message before making room for the bed: a bad one leaves no empty bed.
@@ -327,7 +370,23 @@ impl Board {
             .entry(bed)
             .or_insert_with(|| BedEntry::new(received));
         match parsed {
-            Parsed::Status(status) => entry.status = Some((status, received)),
+            Parsed::Status(status) => {
+                // A retained status is as old as the bedside says (never younger than now).
+                let stored_for = status
+                    .published_utc
+                    .parse::<Timestamp>()
+                    .ok()
+                    .filter(|_| retained)
+                    .and_then(|sent| wall.duration_since(sent).try_into().ok())
+                    .unwrap_or_default();
+                let sent_wall = wall.checked_sub(stored_for).unwrap_or(wall);
+                let heard = Heard {
+                    received,
+                    stored_for,
+                    sent_wall,
+                };
+                entry.status = Some((status, heard));
+            }
             Parsed::Online(true) => {
                 if entry.online != Some(true) {
                     entry.since = received;
@@ -364,8 +423,9 @@ impl Board {
                 payload,
                 received,
                 wall,
+                retained,
             } => {
-                if let Err(refusal) = self.apply(&topic, &payload, received, wall) {
+                if let Err(refusal) = self.apply_as(&topic, &payload, received, wall, retained) {
                     tracing::warn!(%refusal, "ward message refused");
                 }
                 None
@@ -507,13 +567,13 @@ fn view(bed: &Bed, entry: &BedEntry, now: Instant, no_status_after: Duration) ->
     // A bed heard of only through its status is taken as online.
     let online = entry.online != Some(false);
     let status = entry.status.as_ref().map(|(s, _)| s);
-    let age_s = entry.status.as_ref().and_then(|(s, received)| {
-        s.data_age_s
-            .map(|age| age + now.saturating_duration_since(*received).as_secs_f64())
+    let age_s = entry.status.as_ref().and_then(|(s, heard)| {
+        let since_sent = heard.stored_for + now.saturating_duration_since(heard.received);
+        s.data_age_s.map(|age| age + since_sent.as_secs_f64())
     });
     let silent_since = match &entry.status {
         // A status from before the bed came back online does not count as current.
-        Some((_, received)) if *received >= entry.since => *received,
+        Some((_, heard)) if heard.received >= entry.since => heard.received,
         _ => entry.since,
     };
     let silent = now.saturating_duration_since(silent_since);
@@ -541,8 +601,8 @@ fn view(bed: &Bed, entry: &BedEntry, now: Instant, no_status_after: Duration) ->
     BedView {
         bed: bed.clone(),
         online,
-        offline_since: entry.offline_since.filter(|_| !online).map(clock_hm),
-        offline_since_utc: entry.offline_since.filter(|_| !online),
+        offline_since: entry.offline_since().map(clock_hm),
+        offline_since_utc: entry.offline_since(),
         state: status.and_then(|s| s.state.clone()),
         machine_state: status
             .and_then(|s| s.state.as_deref())
@@ -567,6 +627,7 @@ fn view(bed: &Bed, entry: &BedEntry, now: Instant, no_status_after: Duration) ->
 mod tests {
     use super::*;
     use crate::ward::message::SCHEMA;
+    use jiff::SignedDuration;
 
     fn wall(s: i64) -> Timestamp {
         Timestamp::from_second(1_764_583_200 + s).unwrap()
@@ -704,6 +765,12 @@ mod tests {
             &status("bay0", &[("LOW", "l")], Some(0.2)),
             0,
         );
+        // Last heard at 52 s; its last will comes when the broker gives up on it.
+        put(
+            "apheresis/bay1/status",
+            &status("bay1", &[("HIGH", "Air")], Some(0.2)),
+            52,
+        );
         put("apheresis/bay1/online", b"false", 60);
         // A repeated false (retained, delivered again) keeps the first time.
         put("apheresis/bay1/online", b"false", 90);
@@ -719,10 +786,10 @@ mod tests {
         let v = &views[0];
         assert!(!v.online);
         assert!(v.worst_alarm.is_none());
-        assert_eq!(v.offline_since_utc, Some(wall(60)));
+        assert_eq!(v.offline_since_utc, Some(wall(52)), "since last heard");
         assert_eq!(
             v.offline_since.as_deref(),
-            Some(clock_hm(wall(60)).as_str())
+            Some(clock_hm(wall(52)).as_str())
         );
         assert_eq!(v.no_status_s, None, "offline says offline, not 'no status'");
         let json = serde_json::to_value(board.snapshot(at(120))).unwrap();
@@ -751,6 +818,37 @@ mod tests {
         let views = board.beds(at(217));
         assert_eq!(names(&views), ["bay0", "bay1"]);
         assert_eq!(views[1].no_status_s, None);
+    }
+
+    #[test]
+    fn a_retained_status_met_by_a_ward_started_later_is_as_old_as_the_bedside_says() {
+        let t0 = Instant::now();
+        let mut board = Board::default();
+        // The status says it was published at 10:00:00; the ward starts at 13:00:00.
+        let published: Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let ward_start = published + SignedDuration::from_hours(3);
+        let stored = status("bay2", &[], Some(0.5));
+        for (topic, payload) in [
+            ("apheresis/bay2/online", b"false".as_slice()),
+            ("apheresis/bay2/status", &stored),
+        ] {
+            board
+                .apply_as(topic, payload, t0, ward_start, true)
+                .unwrap();
+        }
+        let v = &board.beds(t0 + Duration::from_secs(2))[0];
+        assert!(!v.online);
+        assert_eq!(v.offline_since_utc, Some(published), "not the ward's start");
+        let age = v.age_s.unwrap();
+        assert!((age - (3.0 * 3600.0 + 2.5)).abs() < 1e-6, "{age}");
+        assert!(v.stale);
+        // The same status sent live (not retained) is as old as its data.
+        let mut live = Board::default();
+        live.apply("apheresis/bay2/status", &stored, t0, ward_start)
+            .unwrap();
+        let v = &live.beds(t0 + Duration::from_secs(2))[0];
+        assert_eq!(v.age_s, Some(2.5));
+        assert!(!v.stale);
     }
 
     #[test]

@@ -137,6 +137,7 @@ fn run(
                 payload: p.payload.to_vec(),
                 received: Instant::now(),
                 wall: Timestamp::now(),
+                retained: p.retain,
             }),
             Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
             Ok(_) => true,
