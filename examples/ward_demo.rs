@@ -101,6 +101,7 @@ fn send(tx: &Sender<WardInput>, topic: String, payload: Vec<u8>, wall: Timestamp
         payload,
         received: Instant::now(),
         wall,
+        retained: false,
     })
     .is_ok()
 }
