@@ -125,7 +125,14 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             Some(LinkState::Closed) => ("recording stopped".into(), weak),
             None => ("recorded session".into(), weak),
         };
-        ui.label(RichText::new(link_text).size(size * 0.9).color(link_color));
+        let mut link = RichText::new(link_text).size(size * 0.9).color(link_color);
+        if !dark && link_color == priority_color(Priority::Medium) {
+            // Yellow text on white cannot be read: by day it is a yellow patch with dark text.
+            link = link
+                .background_color(link_color)
+                .color(on_priority_color(Priority::Medium));
+        }
+        ui.label(link);
         if let Some(badge) = &model.badge {
             ui.separator();
             ui.label(

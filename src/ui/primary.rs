@@ -526,7 +526,16 @@ fn alarm_ui(
         Some(m) => Stroke::new(2.0, priority_color(m.priority)),
         None => Stroke::new(2.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
     };
+    let dark = ui.visuals().dark_mode;
+    let filled = !dark && worst.is_some();
+    let bright = worst.is_some_and(|m| {
+        m.latched || m.unconfirmed || super::banner::flash_on(m.priority, ui.input(|i| i.time))
+    });
+    let (fill, alarm_text) = worst.map_or((Color32::TRANSPARENT, weak), |m| {
+        alarm_block_colors(m.priority, dark, bright)
+    });
     egui::Frame::new()
+        .fill(fill)
         .stroke(stroke)
         .corner_radius(6.0)
         .inner_margin(egui::Margin::symmetric(MARGIN_X, MARGIN_Y))
@@ -536,22 +545,18 @@ fn alarm_ui(
             ui.set_min_height(height);
             ui.spacing_mut().item_spacing.y = 0.0;
             ui.vertical(|ui| {
-                ui.label(RichText::new("Alarm").size(sizes.title).color(weak));
+                let title = match worst {
+                    Some(m) if filled => on_priority_color(m.priority),
+                    _ => weak,
+                };
+                ui.label(RichText::new("Alarm").size(sizes.title).color(title));
                 let (text, color, size) = match worst {
                     Some(m) => {
-                        let steady = m.latched || m.unconfirmed;
-                        let base = priority_color(m.priority);
-                        let bright =
-                            steady || super::banner::flash_on(m.priority, ui.input(|i| i.time));
                         // First, so that a text cut short never hides it.
                         let ended = if m.latched { "Cleared: " } else { "" };
                         (
                             format!("{} {ended}{}", m.priority.marker(), m.text),
-                            if bright {
-                                base
-                            } else {
-                                base.gamma_multiply(0.55)
-                            },
+                            alarm_text,
                             (sizes.primary * 0.5).max(24.0),
                         )
                     }
@@ -569,6 +574,24 @@ fn alarm_ui(
                 }
             });
         });
+}
+
+/// The alarm block's fill and text colour for an alarm of `priority`, in its bright or dimmed
+/// flash half. By night the text is in the alarm colour on the dark panel. By day an alarm
+/// colour as text on white cannot be read from across the room (yellow least of all), so the
+/// block is filled with it, as the banner is, and the text is the colour readable on it.
+fn alarm_block_colors(priority: Priority, dark: bool, bright: bool) -> (Color32, Color32) {
+    let base = priority_color(priority);
+    let shown = if bright {
+        base
+    } else {
+        base.gamma_multiply(0.55)
+    };
+    if dark {
+        (Color32::TRANSPARENT, shown)
+    } else {
+        (shown, on_priority_color(priority))
+    }
 }
 
 /// `text` in bold, laid out to fit `width` × `height`: at `size` if it fits, else smaller, down
@@ -608,6 +631,52 @@ fn fit_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// WCAG 2 contrast ratio of `text` on `background` (`text` blended over it).
+    fn contrast(text: Color32, background: Color32) -> f32 {
+        // One channel (alpha `alpha`) over the same channel of what is under it, linearised.
+        let linear = |channel: u8, under: u8, alpha: u8| {
+            let (channel, under, alpha) = (f32::from(channel), f32::from(under), f32::from(alpha));
+            let value = (channel * alpha + under * (255.0 - alpha)) / 255.0 / 255.0;
+            if value <= 0.04045 {
+                value / 12.92
+            } else {
+                ((value + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let luminance = |colour: Color32, under: Color32| {
+            let [red, green, blue, alpha] = colour.to_srgba_unmultiplied();
+            0.2126 * linear(red, under.r(), alpha)
+                + 0.7152 * linear(green, under.g(), alpha)
+                + 0.0722 * linear(blue, under.b(), alpha)
+        };
+        let (fore, back) = (
+            luminance(text, background),
+            luminance(background, background),
+        );
+        (fore.max(back) + 0.05) / (fore.min(back) + 0.05)
+    }
+
+    #[test]
+    fn the_alarm_blocks_text_can_be_read_on_its_background_by_day_and_by_night() {
+        for (dark, panel) in [
+            (true, Color32::from_rgb(0x12, 0x14, 0x18)),
+            (false, egui::Visuals::light().panel_fill),
+        ] {
+            for priority in [Priority::High, Priority::Medium, Priority::Low] {
+                // The bright half of the flash is where it must be read from across the room.
+                let (fill, text) = alarm_block_colors(priority, dark, true);
+                let background = if fill == Color32::TRANSPARENT {
+                    panel
+                } else {
+                    fill
+                };
+                let ratio = contrast(text, background);
+                // 3:1 is WCAG's floor for large text; the block's text is 24 px bold or more.
+                assert!(ratio >= 3.0, "{priority:?} dark={dark}: {ratio:.2}");
+            }
+        }
+    }
 
     /// Runs `check` in a panel of a context with the monitor's typeface (two passes: fonts are
     /// loaded at the start of the second).
