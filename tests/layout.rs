@@ -13,7 +13,7 @@ use apheresis_monitor::model::{Alarm, Entry, EntryBody, MachineState, Priority, 
 use apheresis_monitor::present::text::{clock_hm, duration_hm};
 use apheresis_monitor::recording::{Recording, SessionMeta};
 use apheresis_monitor::ui::primary::PRIMARY_MIN_PX;
-use apheresis_monitor::ui::{Clock, Launch, MonitorApp, Settings};
+use apheresis_monitor::ui::{Clock, Command, Launch, MonitorApp, Settings};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use jiff::Timestamp;
@@ -271,6 +271,31 @@ fn the_tiles_do_not_move_when_an_alarm_comes_and_a_value_in_alarm_shows_its_limi
     seek(&mut harness, 100.0);
     assert!(harness.query_by_label("limit -150").is_none());
     assert_eq!(rects(&harness), quiet);
+}
+
+#[test]
+fn a_message_during_a_session_moves_nothing_above_it() {
+    let (mut harness, _dir) = harness([1366.0, 768.0], 200.0);
+    let watched = ["State", "WB processed", "Alarm", "Inlet", "Volumes (mL)"];
+    let rects = |h: &Harness<'static, MonitorApp>| -> Vec<egui::Rect> {
+        watched.iter().map(|l| top_rect(h, l)).collect()
+    };
+    let before = rects(&harness);
+    // Asking for the demo while a recording is open is refused with a message.
+    harness.state_mut().run(Command::StartDemo { speed: 30.0 });
+    harness.run_steps(3);
+    let message = harness
+        .get_by_label("close the current session first")
+        .rect();
+    assert_eq!(rects(&harness), before, "the screen moved for the message");
+    assert!(
+        message.top() > before[4].top(),
+        "the message is not below the screen: {message:?}"
+    );
+    harness.get_by_label("Dismiss").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label("Dismiss").is_none());
+    assert_eq!(rects(&harness), before);
 }
 
 #[test]

@@ -396,7 +396,14 @@ impl MonitorApp {
 
     fn draw(&mut self, ui: &mut egui::Ui) {
         if let Some(message) = self.message.clone() {
-            egui::Panel::top("message").show(ui, |ui| {
+            // On the start screen it heads the page. During a session it goes at the bottom,
+            // so the banner, the values and the alarm block never move when it comes or goes.
+            let panel = if matches!(self.active, Active::None) {
+                egui::Panel::top("message")
+            } else {
+                egui::Panel::bottom("message")
+            };
+            panel.show(ui, |ui| {
                 ui.horizontal(|ui| {
                     // An error or a notice, not an alarm: never an alarm colour.
                     let color = super::forms::accent(ui, theme::Accent::Error);
