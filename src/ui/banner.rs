@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use egui::{Align, Layout, RichText};
+use egui::{Align, Color32, Layout, RichText};
 
 use crate::acquisition::LinkState;
 use crate::alarms::{ActiveAlarm, AlarmSource, SampleAge};
@@ -153,6 +153,24 @@ pub fn flash_on(priority: Priority, seconds: f64) -> bool {
     flash_hz(priority).is_none_or(|hz| (seconds * hz).fract() < 0.5)
 }
 
+/// The alarm colour of `priority` in one half of its flash: full when `bright`, else dimmed.
+pub fn flash_color(priority: Priority, bright: bool) -> Color32 {
+    let base = priority_color(priority);
+    if bright {
+        base
+    } else {
+        base.gamma_multiply(0.55)
+    }
+}
+
+impl BannerMessage {
+    /// Whether it shows in its full colour at `seconds`: steady when latched or unconfirmed,
+    /// else in the bright half of its flash.
+    pub fn bright_at(&self, seconds: f64) -> bool {
+        self.latched || self.unconfirmed || flash_on(self.priority, seconds)
+    }
+}
+
 /// The attention banner: the most urgent alarm large on its priority colour, the other alarms
 /// listed below it, then information messages in a neutral frame (information is not an alarm
 /// and takes no alarm colour); the acknowledge button, and while the audio is paused a crossed
@@ -167,15 +185,7 @@ pub fn banner_ui(
         messages.iter().partition(|m| m.priority != Priority::Info);
     let mut acknowledged = false;
     if let Some(first) = alarms.first() {
-        let seconds = ui.input(|i| i.time);
-        let steady = first.latched || first.unconfirmed;
-        let bright = steady || flash_on(first.priority, seconds);
-        let base = priority_color(first.priority);
-        let fill = if bright {
-            base
-        } else {
-            base.gamma_multiply(0.55)
-        };
+        let fill = flash_color(first.priority, first.bright_at(ui.input(|i| i.time)));
         let text_color = on_priority_color(first.priority);
         if alarms
             .iter()

@@ -104,35 +104,32 @@ pub fn header_ui(ui: &mut egui::Ui, model: &MonitorModel<'_>) {
             ui.label(RichText::new(machine).size(size * 0.8));
         }
         ui.separator();
+        // The link's words and their colour; `None` for a warning (no data, link lost).
         let (link_text, link_color) = match model.link.map(|l| &l.state) {
             Some(LinkState::Up | LinkState::Silent) => match model.sample_age {
                 Some(SampleAge::Secs(a)) if SampleAge::Secs(a).is_fresh() => (
                     // Tenths rounded down: 9.99 s old is never shown as "10.0 s".
                     format!("link ok ({:.1} s)", (a * 10.0).floor() / 10.0),
-                    accent_color(Accent::LinkOk, dark),
+                    Some(accent_color(Accent::LinkOk, dark)),
                 ),
-                Some(SampleAge::Secs(a)) => (
-                    format!("no data ({})", age(a.floor())),
-                    priority_color(Priority::Medium),
-                ),
-                Some(SampleAge::Unknown) => (
-                    "no data (age unknown)".into(),
-                    priority_color(Priority::Medium),
-                ),
-                None => ("port open, waiting for data".into(), weak),
+                Some(SampleAge::Secs(a)) => (format!("no data ({})", age(a.floor())), None),
+                Some(SampleAge::Unknown) => ("no data (age unknown)".into(), None),
+                None => ("port open, waiting for data".into(), Some(weak)),
             },
-            Some(LinkState::Down { .. }) => ("link lost".into(), priority_color(Priority::Medium)),
-            Some(LinkState::Closed) => ("recording stopped".into(), weak),
-            None => ("recorded session".into(), weak),
+            Some(LinkState::Down { .. }) => ("link lost".into(), None),
+            Some(LinkState::Closed) => ("recording stopped".into(), Some(weak)),
+            None => ("recorded session".into(), Some(weak)),
         };
-        let mut link = RichText::new(link_text).size(size * 0.9).color(link_color);
-        if !dark && link_color == priority_color(Priority::Medium) {
+        let link = RichText::new(link_text).size(size * 0.9);
+        let warning = priority_color(Priority::Medium);
+        ui.label(match link_color {
+            Some(color) => link.color(color),
+            None if dark => link.color(warning),
             // Yellow text on white cannot be read: by day it is a yellow patch with dark text.
-            link = link
-                .background_color(link_color)
-                .color(on_priority_color(Priority::Medium));
-        }
-        ui.label(link);
+            None => link
+                .background_color(warning)
+                .color(on_priority_color(Priority::Medium)),
+        });
         if let Some(badge) = &model.badge {
             ui.separator();
             ui.label(
@@ -194,16 +191,11 @@ fn who(patient: &Patient) -> String {
 /// The fill of a value in alarm: its priority colour, flashing as the banner does (bright and
 /// dimmed halves at the priority's rate).
 pub fn alarm_fill(ui: &egui::Ui, priority: Priority) -> Color32 {
-    let base = priority_color(priority);
     if flash_hz(priority).is_some() {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(125));
     }
-    if flash_on(priority, ui.input(|i| i.time)) {
-        base
-    } else {
-        base.gamma_multiply(0.55)
-    }
+    super::banner::flash_color(priority, flash_on(priority, ui.input(|i| i.time)))
 }
 
 /// One value tile.

@@ -528,9 +528,8 @@ fn alarm_ui(
     };
     let dark = ui.visuals().dark_mode;
     let filled = !dark && worst.is_some();
-    let bright = worst.is_some_and(|m| {
-        m.latched || m.unconfirmed || super::banner::flash_on(m.priority, ui.input(|i| i.time))
-    });
+    let seconds = ui.input(|i| i.time);
+    let bright = worst.is_some_and(|m| m.bright_at(seconds));
     let (fill, alarm_text) = worst.map_or((Color32::TRANSPARENT, weak), |m| {
         alarm_block_colors(m.priority, dark, bright)
     });
@@ -581,12 +580,7 @@ fn alarm_ui(
 /// colour as text on white cannot be read from across the room (yellow least of all), so the
 /// block is filled with it, as the banner is, and the text is the colour readable on it.
 fn alarm_block_colors(priority: Priority, dark: bool, bright: bool) -> (Color32, Color32) {
-    let base = priority_color(priority);
-    let shown = if bright {
-        base
-    } else {
-        base.gamma_multiply(0.55)
-    };
+    let shown = super::banner::flash_color(priority, bright);
     if dark {
         (Color32::TRANSPARENT, shown)
     } else {

@@ -9,9 +9,9 @@ use crate::model::Priority;
 use crate::present::text::{age, grouped};
 use crate::ward::board::BedView;
 
-use super::banner::{flash_hz, flash_on};
+use super::banner::{flash_color, flash_hz, flash_on};
 use super::monitor::STALE_DIM;
-use super::theme::{self, Accent, accent_color, on_priority_color, priority_color, state_color};
+use super::theme::{self, Accent, accent_color, on_priority_color, state_color};
 
 /// The narrowest a tile gets before the grid takes a column away.
 pub const MIN_TILE_WIDTH: f32 = 300.0;
@@ -282,12 +282,7 @@ fn alarm_ui(ui: &mut egui::Ui, view: &BedView, sizes: Sizes) {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(125));
     }
-    let base = priority_color(alarm.priority);
-    let fill = if flash_on(alarm.priority, seconds) {
-        base
-    } else {
-        base.gamma_multiply(0.55)
-    };
+    let fill = flash_color(alarm.priority, flash_on(alarm.priority, seconds));
     let text_color = on_priority_color(alarm.priority);
     egui::Frame::new()
         .fill(fill)
